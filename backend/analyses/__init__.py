@@ -1,0 +1,1 @@
+"""Pure analyses: tensors or arrays in, plain data out (no Streamlit, HTTP, I/O or globals)."""

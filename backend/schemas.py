@@ -1,0 +1,118 @@
+"""The one data contract between the engine, the clients, the HTTP API and the components.
+
+Importable without torch. Units: probabilities in [0, 1], log-probabilities and entropies in nats.
+"""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DEFAULT_TEXT_MODEL = "smollm2-135m-instruct"
+DEFAULT_IMAGE_MODEL = "efficientnet-lite0"
+DEFAULT_EMBEDDING_MODEL = "minilm-l6"
+
+MAX_NEW_TOKENS = 1024
+MAX_PROMPT_CHARS = 100_000
+MAX_TOP_K = 20
+
+
+class TextRequest(BaseModel):
+    """What to analyse: a prompt to continue, or (with `answer`) a given answer to score without generating."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(DEFAULT_TEXT_MODEL, min_length=1, max_length=200, description="registered model id")
+    prompt: str = Field(..., max_length=MAX_PROMPT_CHARS)
+    answer: Optional[str] = Field(None, max_length=MAX_PROMPT_CHARS,
+                                  description="score this text as the answer instead of generating one")
+    chat_template: Optional[bool] = Field(None, description="wrap the prompt in the model's chat template; "
+                                                             "None = on for chat models")
+    max_new_tokens: int = Field(64, ge=1, le=MAX_NEW_TOKENS)
+    do_sample: bool = Field(False, description="sample instead of greedy decoding")
+    temperature: float = Field(1.0, gt=0.0, le=10.0, description="softmax temperature for sampling and for "
+                                                                   "the reported probabilities")
+    top_p: float = Field(1.0, gt=0.0, le=1.0, description="nucleus sampling mass (sampling only)")
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="alternatives reported per token")
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the prompt is empty: type a question or some text to continue")
+        return value
+
+    @field_validator("answer")
+    @classmethod
+    def _answer_not_blank(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not value.strip():
+            raise ValueError("the answer to score is empty: give some text, or leave it out to generate one")
+        return value
+
+
+class Alternative(BaseModel):
+    """One of the most likely tokens at a step."""
+
+    text: str
+    id: int
+    prob: float
+
+
+class TokenScore(BaseModel):
+    """Uncertainty of one token given everything before it."""
+
+    position: int = Field(description="index in the full sequence (template + prompt + answer)")
+    text: str
+    id: int
+    prob: float
+    logprob: float
+    entropy: float = Field(description="entropy of the next-token distribution, nats")
+    rank: int = Field(description="1 = the model's most likely token")
+    margin: float = Field(description="p(top-1) - p(top-2)")
+    special: bool = Field(False, description="a special token such as end-of-turn")
+    top_k: list[Alternative]
+
+
+class Score(BaseModel):
+    """A sequence-level number with what a reader needs to interpret it."""
+
+    name: str
+    label: str
+    value: float
+    higher_is: Literal["uncertain", "confident"]
+    value_range: str
+    description: str
+
+
+class TextAnalysis(BaseModel):
+    """Token-level uncertainty of one answer, with the prompt tokens scored the same way."""
+
+    model: str
+    prompt: str
+    model_input: str = Field(description="the exact text the model saw before the answer")
+    chat_template: bool
+    mode: Literal["generate", "score"]
+    generated_text: str = Field(description="the answer, special tokens removed")
+    stop_reason: Literal["eos", "max_new_tokens", "scored"]
+    temperature: float
+    do_sample: bool
+    top_p: float
+    seed: int
+    max_new_tokens: int
+    device: str
+    tokens: list[TokenScore] = Field(description="the answer's tokens")
+    prompt_tokens: list[TokenScore] = Field(description="the input's tokens from the second on, teacher-forced")
+    summaries: list[Score] = Field(description="sequence summaries of the answer's tokens")
+    seconds: float = Field(description="wall time of the analysis")
+
+
+class ModelInfo(BaseModel):
+    """A registry entry as the UI and the API see it."""
+
+    id: str
+    kind: Literal["text", "image", "embedding"]
+    description: str
+    source: str
+    chat: bool = False
+    default: bool = False

@@ -1,0 +1,150 @@
+"""Token-level uncertainty of a generated (or given) answer: one generate call plus one forward pass.
+
+The generate call only chooses the answer's ids. Every number then comes from a single teacher-forced forward
+pass over template + prompt + answer, so it equals what a direct transformers forward over the same ids gives,
+and the prompt's tokens are scored by the same pass.
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+
+from backend.analyses.sequence_summary import SUMMARIES, summarize
+from backend.analyses.token_stats import TokenStatsArrays, token_stats
+from backend.errors import UserInputError
+from backend.models.text_loader import LoadedTextModel
+from backend.schemas import Alternative, Score, TextAnalysis, TextRequest, TokenScore
+
+DECODE_WINDOW = 6
+
+
+def build_model_input(lm: LoadedTextModel, prompt: str, chat_template: bool | None) -> tuple[str, list[int], bool]:
+    """The exact text and ids the model sees before the answer.
+
+    chat_template None means: use it when the tokenizer has one. Returns (text, ids, template_used).
+    """
+    use_template = lm.has_chat_template if chat_template is None else chat_template
+    if use_template and not lm.has_chat_template:
+        raise UserInputError(f"model {lm.spec.id!r} has no chat template; turn the chat template off")
+    if use_template:
+        text = lm.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                                add_generation_prompt=True)
+        ids = lm.tokenizer(text, add_special_tokens=False)["input_ids"]
+    else:
+        text = prompt
+        ids = lm.tokenizer(text)["input_ids"]
+    return text, list(ids), use_template
+
+
+def check_length(lm: LoadedTextModel, n_input: int, n_new: int) -> None:
+    """Refuse sequences longer than the model's context, saying by how much."""
+    if n_input + n_new > lm.max_length:
+        raise UserInputError(
+            f"the prompt is {n_input} tokens and {n_new} new tokens were asked for, but {lm.spec.id} reads at "
+            f"most {lm.max_length} tokens; shorten the prompt by {n_input + n_new - lm.max_length} tokens or ask "
+            f"for fewer new tokens")
+
+
+def eos_ids(lm: LoadedTextModel) -> set[int]:
+    """Token ids that end generation (from the generation config and the tokenizer)."""
+    found = lm.model.generation_config.eos_token_id
+    ids = set(found if isinstance(found, list) else [found] if found is not None else [])
+    if lm.tokenizer.eos_token_id is not None:
+        ids.add(lm.tokenizer.eos_token_id)
+    return ids
+
+
+def generate_ids(lm: LoadedTextModel, input_ids: list[int], request: TextRequest) -> list[int]:
+    """New token ids from one generate call: greedy, or sampled at the request's temperature / top-p / seed.
+
+    Sampling uses the full distribution (no top-k truncation) so the reported probabilities describe it.
+    """
+    torch.manual_seed(request.seed)
+    ids = torch.tensor([input_ids], device=lm.device)
+    sampling = dict(do_sample=True, temperature=request.temperature, top_p=request.top_p, top_k=0) \
+        if request.do_sample else dict(do_sample=False, temperature=None, top_p=None, top_k=None)
+    pad = lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else next(iter(eos_ids(lm)), 0)
+    with torch.inference_mode():
+        out = lm.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=request.max_new_tokens,
+                                eos_token_id=sorted(eos_ids(lm)) or None, pad_token_id=pad, **sampling)
+    return out[0, len(input_ids):].tolist()
+
+
+def next_token_logits(lm: LoadedTextModel, ids: list[int]) -> torch.Tensor:
+    """Logits (L-1, V) from one forward pass over ids (L,); row t predicts ids[t + 1]."""
+    with torch.inference_mode():
+        tensor = torch.tensor([ids], device=lm.device)
+        return lm.model(input_ids=tensor, attention_mask=torch.ones_like(tensor)).logits[0, :-1]
+
+
+def token_texts(tokenizer, ids: list[int], start: int, stop: int) -> list[str]:
+    """Surface text of ids[start:stop], each decoded in the context of the few tokens before it.
+
+    Decoding a window and removing the decoded prefix keeps leading spaces and multi-byte characters that a
+    lone-token decode would lose or garble; falls back to the lone decode when the prefix does not match.
+    """
+    texts = []
+    for i in range(start, stop):
+        lo = max(0, i - DECODE_WINDOW)
+        prefix = tokenizer.decode(ids[lo:i], skip_special_tokens=False)
+        whole = tokenizer.decode(ids[lo:i + 1], skip_special_tokens=False)
+        texts.append(whole[len(prefix):] if whole.startswith(prefix) else tokenizer.decode([ids[i]]))
+    return texts
+
+
+def token_scores(lm: LoadedTextModel, ids: list[int], stats: TokenStatsArrays, start: int,
+                 stop: int) -> list[TokenScore]:
+    """TokenScore for positions start..stop-1 of ids; stats row t describes ids[t + 1]."""
+    texts = token_texts(lm.tokenizer, ids, start, stop)
+    special = set(lm.tokenizer.all_special_ids)
+    scores = []
+    for text, position in zip(texts, range(start, stop)):
+        row = position - 1
+        top = [Alternative(text=lm.tokenizer.decode([int(t)]), id=int(t), prob=float(p))
+               for t, p in zip(stats.top_ids[row], stats.top_probs[row])]
+        scores.append(TokenScore(position=position, text=text, id=ids[position], prob=float(stats.prob[row]),
+                                 logprob=float(stats.logprob[row]), entropy=float(stats.entropy[row]),
+                                 rank=int(stats.rank[row]), margin=float(stats.margin[row]),
+                                 special=ids[position] in special, top_k=top))
+    return scores
+
+
+def summary_scores(tokens: list[TokenScore]) -> list[Score]:
+    """Sequence summaries of the tokens, each with its label, direction, range and meaning."""
+    values = summarize([t.logprob for t in tokens], [t.entropy for t in tokens])
+    return [Score(name=name, label=SUMMARIES[name].label, value=value, higher_is=SUMMARIES[name].higher_is,
+                  value_range=SUMMARIES[name].value_range, description=SUMMARIES[name].description)
+            for name, value in values.items()]
+
+
+def analyze_text(lm: LoadedTextModel, request: TextRequest) -> TextAnalysis:
+    """Generate (or take the given answer), then score every token of input and answer in one forward pass.
+
+    The caller holds the model's lock. Probabilities are softmax(logits / request.temperature) over the full
+    vocabulary.
+    """
+    started = time.perf_counter()
+    model_input, input_ids, used_template = build_model_input(lm, request.prompt, request.chat_template)
+    if request.answer is not None:
+        answer_ids = list(lm.tokenizer(request.answer, add_special_tokens=False)["input_ids"])
+        check_length(lm, len(input_ids), len(answer_ids))
+        stop_reason = "scored"
+    else:
+        check_length(lm, len(input_ids), request.max_new_tokens)
+        answer_ids = generate_ids(lm, input_ids, request)
+        stop_reason = "eos" if answer_ids and answer_ids[-1] in eos_ids(lm) else "max_new_tokens"
+    ids = input_ids + answer_ids
+    stats = token_stats(next_token_logits(lm, ids), torch.tensor(ids[1:]), temperature=request.temperature,
+                        top_k=request.top_k)
+    answer = token_scores(lm, ids, stats, len(input_ids), len(ids))
+    return TextAnalysis(
+        model=lm.spec.id, prompt=request.prompt, model_input=model_input, chat_template=used_template,
+        mode="score" if request.answer is not None else "generate",
+        generated_text=lm.tokenizer.decode(answer_ids, skip_special_tokens=True), stop_reason=stop_reason,
+        temperature=request.temperature, do_sample=request.do_sample, top_p=request.top_p, seed=request.seed,
+        max_new_tokens=request.max_new_tokens, device=lm.device, tokens=answer,
+        prompt_tokens=token_scores(lm, ids, stats, 1, len(input_ids)),
+        summaries=summary_scores(answer),
+        seconds=time.perf_counter() - started,
+    )
