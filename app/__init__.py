@@ -1,0 +1,1 @@
+"""Streamlit pages (routed by app/main.py) and the app's link to the backend."""

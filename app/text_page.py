@@ -1,0 +1,121 @@
+"""Text page: generate (or score) an answer and see the model's uncertainty on every token."""
+from __future__ import annotations
+
+from typing import Optional
+
+import streamlit as st
+from pydantic import ValidationError
+
+from app.services import analyze_text, list_models
+from backend.errors import ModelLoadError, UserInputError
+from backend.models.registry import UnknownModelError
+from backend.schemas import DEFAULT_TEXT_MODEL, MAX_NEW_TOKENS, TextAnalysis, TextRequest
+from components.measures import MEASURES
+from components.summary_cards import render_summary_cards
+from components.token_curve import render_token_curve
+from components.token_detail import render_token_detail
+from components.token_heatmap import render_token_heatmap
+
+KEY = "text"
+
+
+def read_form() -> Optional[dict]:
+    """The prompt and settings form; returns the request fields when submitted (or auto-run from an example)."""
+    text_models = [m.id for m in list_models() if m.kind == "text"]
+    with st.form(f"{KEY}_form"):
+        prompt = st.text_area("Prompt", key=f"{KEY}_prompt", height=100,
+                              placeholder="Ask a question, or type the start of a text to continue")
+        answer = st.text_area("Answer to score (optional)", key=f"{KEY}_answer", height=68,
+                              help="Give an answer here to score it token by token instead of generating one.")
+        left, middle, right = st.columns(3)
+        model = left.selectbox("Model", text_models, key=f"{KEY}_model",
+                               index=text_models.index(DEFAULT_TEXT_MODEL) if DEFAULT_TEXT_MODEL in text_models else 0)
+        max_new_tokens = middle.number_input("Max new tokens", 1, MAX_NEW_TOKENS, 48, key=f"{KEY}_max_new_tokens")
+        decoding = right.radio("Decoding", ["greedy", "sample"], horizontal=True, key=f"{KEY}_decoding",
+                               help="greedy: always the most likely token; sample: draw from the distribution")
+        left, middle, right, last = st.columns(4)
+        temperature = left.number_input("Temperature", 0.05, 10.0, 1.0, 0.05, key=f"{KEY}_temperature",
+                                        help="divides the logits, for sampling and for the probabilities shown")
+        top_p = middle.number_input("Top-p", 0.01, 1.0, 1.0, 0.01, key=f"{KEY}_top_p",
+                                    help="sampling only: keep the smallest set of tokens with this much mass")
+        seed = right.number_input("Seed", 0, 2**31 - 1, 0, key=f"{KEY}_seed", help="sampling only")
+        chat_template = last.checkbox("Chat template", value=True, key=f"{KEY}_chat_template",
+                                      help="wrap the prompt as a user turn in the model's chat format")
+        submitted = st.form_submit_button("Analyze", type="primary")
+    if not (submitted or st.session_state.pop(f"{KEY}_autorun", False)):
+        return None
+    return dict(model=model, prompt=prompt, answer=answer if answer.strip() else None, chat_template=chat_template,
+                max_new_tokens=int(max_new_tokens), do_sample=decoding == "sample", temperature=float(temperature),
+                top_p=float(top_p), seed=int(seed))
+
+
+def validated_request(fields: dict) -> Optional[str]:
+    """The request as JSON, or None after telling the user what to change."""
+    try:
+        return TextRequest(**fields).model_dump_json()
+    except ValidationError as exc:
+        for error in exc.errors():
+            st.error(str(error["msg"]).removeprefix("Value error, "))
+        return None
+
+
+def run_analysis(request_json: str) -> Optional[TextAnalysis]:
+    """The cached analysis, with a spinner on first computation and a clear message on failure."""
+    try:
+        with st.spinner("Loading the model (first use only) and generating…"):
+            return analyze_text(request_json)
+    except (UserInputError, UnknownModelError) as exc:
+        st.error(str(exc))
+    except ModelLoadError as exc:
+        st.error(f"The model could not be loaded. {exc}")
+    return None
+
+
+def render_result(result: TextAnalysis) -> None:
+    """Heatmap, curve, selected-token detail, summaries and export for one analysis."""
+    verb = "scored" if result.mode == "score" else f"generated ({result.stop_reason.replace('_', ' ')})"
+    sampling = f"sampled, top-p {result.top_p}, seed {result.seed}" if result.do_sample else "greedy"
+    st.caption(f"{result.model} · {len(result.tokens)} tokens {verb} · {sampling} · probabilities at temperature "
+               f"{result.temperature:g} · {result.device} · {result.seconds:.1f} s")
+    measure = st.radio("Colour by", list(MEASURES), format_func=lambda k: MEASURES[k].label, horizontal=True,
+                       key=f"{KEY}_measure")
+    selected = st.session_state.get(f"{KEY}_selected")
+    if selected is not None and selected >= len(result.tokens):
+        selected = None
+    clicked = render_token_heatmap(result.tokens, key=f"{KEY}_answer", measure=measure, selected=selected)
+    if clicked is not None and clicked != selected:
+        st.session_state[f"{KEY}_selected"] = clicked
+        st.rerun()
+    curve_column, detail_column = st.columns([3, 2])
+    with curve_column:
+        render_token_curve(result.tokens, key=f"{KEY}_answer", selected=selected)
+    with detail_column:
+        if selected is None:
+            st.info("Click a token in the heatmap to see the alternatives the model weighed.")
+        else:
+            render_token_detail(result.tokens[selected], key=f"{KEY}_answer")
+    st.subheader("Sequence summaries")
+    render_summary_cards(result.summaries, key=f"{KEY}_answer")
+    with st.expander(f"Prompt tokens ({len(result.prompt_tokens)}), scored teacher-forced"):
+        st.caption("How expected each input token was, given the tokens before it (the first token has no "
+                   "context and is not scored).")
+        st.code(result.model_input, language=None, wrap_lines=True)
+        render_token_heatmap(result.prompt_tokens, key=f"{KEY}_prompt", measure=measure)
+    st.download_button("Download this analysis (JSON)", result.model_dump_json(indent=2),
+                       file_name="uqlens-text-analysis.json", mime="application/json", key=f"{KEY}_download")
+
+
+st.title("Text: how sure is the model, token by token?")
+fields = read_form()
+if fields is not None:
+    request_json = validated_request(fields)
+    if request_json is not None:
+        st.session_state[f"{KEY}_request"] = request_json
+        st.session_state[f"{KEY}_selected"] = None
+current = st.session_state.get(f"{KEY}_request")
+if current:
+    analysis = run_analysis(current)
+    if analysis is None:
+        st.session_state.pop(f"{KEY}_request")
+    else:
+        render_result(analysis)

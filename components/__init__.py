@@ -1,0 +1,1 @@
+"""Reusable figures (pure builders, unit-tested) and their thin Streamlit renderers."""

@@ -1,0 +1,59 @@
+"""Per-token measures a heatmap can be coloured by: how to read each, its colour range, its direction.
+
+Colours always mean the same thing: pale = confident, deep red = uncertain, whatever the measure's direction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from backend.schemas import TokenScore
+
+UNCERTAIN_SCALE = [[0.0, "#f7f7f2"], [0.35, "#fdd49e"], [0.7, "#fc8d59"], [1.0, "#d7301f"]]
+CONFIDENT_SCALE = [[1.0 - stop, colour] for stop, colour in reversed(UNCERTAIN_SCALE)]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A per-token number with its colour range (values beyond are clipped) and how to read it."""
+
+    key: str
+    label: str
+    unit: str
+    higher_is: str  # "uncertain" or "confident"
+    cmin: float
+    cmax: float
+    explanation: str
+    value: Callable[[TokenScore], float]
+
+    @property
+    def colorscale(self) -> list:
+        """Plotly colour scale that runs pale -> red as the token gets less certain."""
+        return UNCERTAIN_SCALE if self.higher_is == "uncertain" else CONFIDENT_SCALE
+
+    @property
+    def legend(self) -> str:
+        """One line for under the figure: what the colour shows and which way is good."""
+        good = "low" if self.higher_is == "uncertain" else "high"
+        unit = f" ({self.unit})" if self.unit else ""
+        return (f"{self.label}{unit}: {self.explanation} Pale = confident, red = uncertain; {good} is good. "
+                f"Colours span {self.cmin:g} to {self.cmax:g}; values beyond are clipped.")
+
+
+MEASURES: dict[str, Measure] = {
+    m.key: m for m in (
+        Measure("prob", "Probability", "", "confident", 0.0, 1.0,
+                "the model's probability for the token it produced.", lambda t: t.prob),
+        Measure("entropy", "Entropy", "nats", "uncertain", 0.0, 4.0,
+                "spread of the next-token distribution; 0 = one option, ln 2 = two equal options.",
+                lambda t: t.entropy),
+        Measure("surprisal", "Surprisal", "nats", "uncertain", 0.0, 6.0,
+                "-ln p of the produced token; how surprised the model is by it.", lambda t: -t.logprob),
+        Measure("rank", "Rank", "", "uncertain", 1.0, 10.0,
+                "position of the produced token in the model's ranking; 1 = its first choice.",
+                lambda t: float(t.rank)),
+        Measure("margin", "Top-2 margin", "", "confident", 0.0, 1.0,
+                "p(first choice) - p(second choice); near 0 = a coin toss between two tokens.",
+                lambda t: t.margin),
+    )
+}

@@ -1,0 +1,54 @@
+"""Per-token curve: entropy (nats, left axis) and probability (right axis) along the answer."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from backend.schemas import TokenScore
+from components.token_heatmap import escape_plotly
+
+ENTROPY_COLOUR = "#d7301f"
+PROB_COLOUR = "#2b6cb0"
+MAX_TICK_LABELS = 40
+
+
+def step_axis(labels: Sequence[str]) -> dict:
+    """x axis by answer step; short answers get their tokens as tick labels."""
+    if len(labels) > MAX_TICK_LABELS:
+        return dict(title="answer token (step)")
+    return dict(title="answer token", tickvals=list(range(len(labels))), ticktext=labels, tickangle=-45)
+
+
+def token_curve_figure(tokens: Sequence[TokenScore], *, selected: Optional[int] = None) -> go.Figure:
+    """Lines of entropy and probability by answer position (0 = first answer token).
+
+    selected: index into tokens to mark with a vertical line.
+    """
+    steps = list(range(len(tokens)))
+    labels = [escape_plotly(repr(t.text)) for t in tokens]
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=steps, y=[t.entropy for t in tokens], name="entropy (nats)", mode="lines+markers",
+                                line=dict(color=ENTROPY_COLOUR), customdata=labels,
+                                hovertemplate="step %{x}: %{customdata}<br>entropy %{y:.3f} nats<extra></extra>"))
+    figure.add_trace(go.Scatter(x=steps, y=[t.prob for t in tokens], name="probability", mode="lines+markers",
+                                yaxis="y2", line=dict(color=PROB_COLOUR, dash="dot"), customdata=labels,
+                                hovertemplate="step %{x}: %{customdata}<br>probability %{y:.3f}<extra></extra>"))
+    if selected is not None and 0 <= selected < len(tokens):
+        figure.add_vline(x=selected, line=dict(color="#555555", width=1, dash="dash"))
+    figure.update_layout(
+        height=300, margin=dict(l=8, r=8, t=36, b=8), hovermode="x unified",
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+        xaxis=step_axis(labels),
+        yaxis=dict(title=dict(text="entropy (nats)", font=dict(color=ENTROPY_COLOUR)), rangemode="tozero"),
+        yaxis2=dict(title=dict(text="probability", font=dict(color=PROB_COLOUR)), overlaying="y", side="right",
+                    range=[0, 1.05], tickvals=[0, 0.25, 0.5, 0.75, 1.0], showgrid=False),
+    )
+    return figure
+
+
+def render_token_curve(tokens: Sequence[TokenScore], *, key: str, selected: Optional[int] = None) -> None:
+    """Draw the curve in the current Streamlit container."""
+    st.plotly_chart(token_curve_figure(tokens, selected=selected), key=f"{key}_curve",
+                    config={"displayModeBar": False}, width="stretch")

@@ -1,0 +1,44 @@
+"""Shared fixtures: the real default engine (loaded once per session) and a tiny random causal LM."""
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+from backend.engine import Engine
+from backend.models.registry import ModelSpec, build_registry
+from backend.models.text_loader import LoadedTextModel, converted_dir, prepare_text_model
+from backend.schemas import DEFAULT_TEXT_MODEL
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    """The engine on the real embedded default models, CPU, shared by every test of the session."""
+    return Engine(device="cpu")
+
+
+@pytest.fixture(scope="session")
+def default_lm(engine: Engine) -> LoadedTextModel:
+    """SmolLM2-135M-Instruct as the engine loads it."""
+    return engine.text_model(DEFAULT_TEXT_MODEL)
+
+
+@pytest.fixture(scope="session")
+def default_tokenizer(engine: Engine):
+    """The default model's tokenizer (from the converted cache), without loading its weights."""
+    spec = build_registry().get(DEFAULT_TEXT_MODEL)
+    prepare_text_model(spec, engine.cache_dir)
+    return AutoTokenizer.from_pretrained(converted_dir(engine.cache_dir, spec))
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(default_tokenizer) -> LoadedTextModel:
+    """A seeded random 2-layer Llama with the default tokenizer's vocabulary: fast, deterministic numbers."""
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(default_tokenizer), hidden_size=32, intermediate_size=64,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=256, eos_token_id=default_tokenizer.eos_token_id,
+                         bos_token_id=default_tokenizer.bos_token_id, attn_implementation="eager")
+    model = LlamaForCausalLM(config).eval()
+    spec = ModelSpec("tiny-random", "text", "hf", "(in memory)", "tiny random Llama for unit tests", chat=True)
+    return LoadedTextModel(spec=spec, model=model, tokenizer=default_tokenizer, device="cpu")

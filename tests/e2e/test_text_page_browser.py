@@ -1,0 +1,46 @@
+"""The Text page in a real browser: the heatmap renders, a click selects a token, HTML in a prompt stays text."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+HEATMAP_BARS = "[class*='st-key-text_answer_heatmap'] .js-plotly-plot g.trace.bars g.point"
+RESULT_TIMEOUT_MS = 120_000
+
+
+def analyze(page, url: str, prompt: str, answer: str = "") -> None:
+    """Open the Text page, type the prompt (and an answer to score), press Analyze, wait for the heatmap."""
+    page.goto(f"{url}/text", wait_until="domcontentloaded")
+    page.get_by_role("textbox", name="Prompt").fill(prompt)
+    if answer:
+        page.get_by_role("textbox", name="Answer to score (optional)").fill(answer)
+    page.get_by_role("button", name="Analyze").click()
+    page.locator(HEATMAP_BARS).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+
+
+def test_heatmap_renders_and_a_click_selects_a_token(page, app_url):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    analyze(page, app_url, "What is the capital of France?")
+    bars = page.locator(HEATMAP_BARS)
+    assert bars.count() >= 3
+    assert "Paris" in page.locator("[class*='st-key-text_answer_heatmap']").inner_text()
+    box = bars.nth(0).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # as a user: plotly's drag layer
+    page.get_by_text("Selected token").wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "text-page-selected.png"), full_page=True)
+    assert not page.locator("[data-testid='stException']").count()
+    assert not dialogs
+
+
+def test_html_in_prompt_and_answer_is_shown_as_text(page, app_url):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    analyze(page, app_url, "Repeat: <b>bold</b>", answer="<img src=x onerror=alert(1)> <script>alert(2)</script>")
+    heatmap_text = "".join(page.locator("[class*='st-key-text_answer_heatmap']").inner_text().split())
+    page.screenshot(path=str(ARTIFACTS / "text-page-html.png"), full_page=True)
+    assert "<imgsrc=xonerror=alert(1)><script>alert(2)</script>" in heatmap_text
+    assert not page.locator("[class*='st-key-text_answer_heatmap'] img").count()
+    assert not dialogs
