@@ -22,18 +22,19 @@ KEY = "text"
 def read_form() -> Optional[dict]:
     """The prompt and settings form; returns the request fields when submitted (or auto-run from an example)."""
     text_models = [m.id for m in list_models() if m.kind == "text"]
+    default_index = text_models.index(DEFAULT_TEXT_MODEL) if DEFAULT_TEXT_MODEL in text_models else 0
     with st.form(f"{KEY}_form"):
         prompt = st.text_area("Prompt", key=f"{KEY}_prompt", height=100,
                               placeholder="Ask a question, or type the start of a text to continue")
         answer = st.text_area("Answer to score (optional)", key=f"{KEY}_answer", height=68,
                               help="Give an answer here to score it token by token instead of generating one.")
-        left, middle, right = st.columns(3)
-        model = left.selectbox("Model", text_models, key=f"{KEY}_model",
-                               index=text_models.index(DEFAULT_TEXT_MODEL) if DEFAULT_TEXT_MODEL in text_models else 0)
+        settings = st.expander("Model and generation settings")
+        left, middle, right = settings.columns(3)
+        model = left.selectbox("Model", text_models, index=default_index, key=f"{KEY}_model")
         max_new_tokens = middle.number_input("Max new tokens", 1, MAX_NEW_TOKENS, 48, key=f"{KEY}_max_new_tokens")
         decoding = right.radio("Decoding", ["greedy", "sample"], horizontal=True, key=f"{KEY}_decoding",
                                help="greedy: always the most likely token; sample: draw from the distribution")
-        left, middle, right, last = st.columns(4)
+        left, middle, right, last = settings.columns(4)
         temperature = left.number_input("Temperature", 0.05, 10.0, 1.0, 0.05, key=f"{KEY}_temperature",
                                         help="divides the logits, for sampling and for the probabilities shown")
         top_p = middle.number_input("Top-p", 0.01, 1.0, 1.0, 0.01, key=f"{KEY}_top_p",
@@ -105,7 +106,7 @@ def render_result(result: TextAnalysis) -> None:
                        file_name="uqlens-text-analysis.json", mime="application/json", key=f"{KEY}_download")
 
 
-st.title("Text: how sure is the model, token by token?")
+st.title("Text: token-level uncertainty")
 fields = read_form()
 if fields is not None:
     request_json = validated_request(fields)

@@ -17,6 +17,7 @@ from backend.models.text_loader import LoadedTextModel
 from backend.schemas import Alternative, Score, TextAnalysis, TextRequest, TokenScore
 
 DECODE_WINDOW = 6
+REPLACEMENT_CHAR = "\ufffd"
 
 
 def build_model_input(lm: LoadedTextModel, prompt: str, chat_template: bool | None) -> tuple[str, list[int], bool]:
@@ -81,14 +82,16 @@ def next_token_logits(lm: LoadedTextModel, ids: list[int]) -> torch.Tensor:
 def token_texts(tokenizer, ids: list[int], start: int, stop: int) -> list[str]:
     """Surface text of ids[start:stop], each decoded in the context of the few tokens before it.
 
-    Decoding a window and removing the decoded prefix keeps leading spaces and multi-byte characters that a
-    lone-token decode would lose or garble; falls back to the lone decode when the prefix does not match.
+    Decoding a window and removing the decoded prefix keeps leading spaces that a lone-token decode would lose.
+    A character split over several byte tokens belongs to the token that completes it; the tokens before give ""
+    (trailing U+FFFD of an unfinished character is dropped on both sides of the difference). Falls back to the
+    lone decode when the prefix does not match.
     """
     texts = []
     for i in range(start, stop):
         lo = max(0, i - DECODE_WINDOW)
-        prefix = tokenizer.decode(ids[lo:i], skip_special_tokens=False)
-        whole = tokenizer.decode(ids[lo:i + 1], skip_special_tokens=False)
+        prefix = tokenizer.decode(ids[lo:i], skip_special_tokens=False).rstrip(REPLACEMENT_CHAR)
+        whole = tokenizer.decode(ids[lo:i + 1], skip_special_tokens=False).rstrip(REPLACEMENT_CHAR)
         texts.append(whole[len(prefix):] if whole.startswith(prefix) else tokenizer.decode([ids[i]]))
     return texts
 

@@ -83,6 +83,8 @@ class ModelRegistry:
         """Add an entry; refuses to replace an existing id unless overwrite=True."""
         if not MODEL_ID_PATTERN.match(spec.id):
             raise ValueError(f"model id {spec.id!r} must be 1-100 letters, digits, '.', '_' or '-'")
+        if spec.kind not in LOADERS_BY_KIND:
+            raise ValueError(f"model {spec.id!r}: kind {spec.kind!r} is not one of {sorted(LOADERS_BY_KIND)}")
         if spec.loader not in LOADERS_BY_KIND[spec.kind]:
             raise ValueError(f"loader {spec.loader!r} cannot load a {spec.kind} model; "
                              f"use one of {LOADERS_BY_KIND[spec.kind]}")

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from backend.errors import UserInputError
-from backend.models.registry import UnknownModelError
+from backend.engine import Engine
+from backend.errors import ModelLoadError, UserInputError
+from backend.models.registry import ModelRegistry, ModelSpec, UnknownModelError
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, TextRequest
 from backend.text_generation import build_model_input
 
@@ -84,3 +85,13 @@ def test_second_request_reuses_the_loaded_model(engine, default_lm, france):
     assert result.mode == "score"
     assert engine.text_model(DEFAULT_TEXT_MODEL) is default_lm
     assert engine.model_lock(DEFAULT_TEXT_MODEL) is engine.model_lock(DEFAULT_TEXT_MODEL)
+
+
+@pytest.mark.parametrize("loader, location", [("hf", "/no/such/folder"), ("gguf", "/no/such/model.gguf")])
+def test_missing_weights_raise_model_load_error_naming_the_model(tmp_path, loader, location):
+    registry = ModelRegistry()
+    registry.register(ModelSpec("missing-lm", "text", loader, location, "weights that are not there"))
+    engine = Engine(registry=registry, cache_dir=tmp_path, device="cpu")
+    with pytest.raises(ModelLoadError, match="missing-lm") as info:
+        engine.text_model("missing-lm")
+    assert location in str(info.value)

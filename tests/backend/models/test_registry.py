@@ -176,8 +176,6 @@ def test_build_registry_refuses_to_shadow_a_default():
         build_registry(environ={"UQLENS_TEXT_MODELS": f"{DEFAULT_TEXT_MODEL}=/m/other.gguf"})
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an unknown kind in a models file raises KeyError('audio'), "
-                                       "not a ValueError saying which kinds exist")
 def test_unknown_kind_in_models_file_raises_value_error_naming_the_kinds(tmp_path):
     path = write_json(tmp_path, [{"id": "speech", "kind": "audio", "loader": "hf", "location": "/m/x"}])
     with pytest.raises(ValueError, match="text"):

@@ -1,0 +1,71 @@
+"""The pages under Streamlit's AppTest, on the real default model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.slow
+MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
+TIMEOUT_S = 180
+
+
+def open_text_page() -> AppTest:
+    """The app switched to its Text page, run once."""
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S)
+    at.run()
+    at.switch_page("text_page.py").run()
+    return at
+
+
+def submit(at: AppTest, prompt: str, **widgets) -> AppTest:
+    """Type a prompt (and other widget values by key), press Analyze."""
+    at.text_area(key="text_prompt").set_value(prompt)
+    for key, value in widgets.items():
+        widget = at.text_area(key=key) if isinstance(value, str) else at.number_input(key=key)
+        widget.set_value(value)
+    at.button[0].click().run()
+    return at
+
+
+def test_home_offers_three_examples_without_errors():
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S).run()
+    assert not at.exception
+    assert at.title[0].value == "UQ Lens"
+    assert len([b for b in at.button if b.label == "Open"]) == 3
+
+
+def test_text_page_shows_heatmap_curve_and_summaries():
+    at = submit(open_text_page(), "What is the capital of France?", text_max_new_tokens=12)
+    assert not at.exception and not at.error
+    metric_labels = [m.label for m in at.metric]
+    assert {"Mean token probability", "Mean entropy", "Perplexity"} <= set(metric_labels)
+    assert any("tokens generated" in c.value for c in at.caption)
+    assert at.radio(key="text_measure").options == ["Probability", "Entropy", "Surprisal", "Rank", "Top-2 margin"]
+
+
+def test_scoring_a_given_answer():
+    at = submit(open_text_page(), "What is the capital of France?", text_answer="Paris.")
+    assert not at.exception and not at.error
+    assert any("tokens scored" in c.value for c in at.caption)
+
+
+def test_empty_prompt_says_what_to_do():
+    at = submit(open_text_page(), "   ")
+    assert not at.exception
+    assert "the prompt is empty" in at.error[0].value
+
+
+def test_prompt_longer_than_the_model_reads_names_the_limit():
+    at = submit(open_text_page(), "word " * 9000)
+    assert not at.exception
+    assert "reads at most 8192 tokens" in at.error[0].value
+
+
+def test_example_button_opens_the_text_page_and_runs_it():
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S).run()
+    at.button(key="home_example_0").click().run()
+    assert not at.exception and not at.error
+    assert at.text_area(key="text_prompt").value == "What is the capital of France?"
+    assert any("tokens generated" in c.value for c in at.caption)

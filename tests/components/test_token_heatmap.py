@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from components.measures import MEASURES
+from components.token_heatmap import (EMPTY_TOKEN, display_text, escape_plotly, hover_text, layout_tokens,
+                                      token_heatmap_figure)
+from tests.components.factories import make_token, make_tokens
+
+
+def test_layout_wraps_at_line_width_and_after_newlines():
+    boxes = layout_tokens(["Hello", " world", "\n", "next", " line is long"], chars_per_line=12)
+    assert [(b.line, b.column, b.width) for b in boxes] == [(0, 0, 5), (0, 5, 6), (0, 11, 1), (1, 0, 4),
+                                                            (2, 0, 12)]
+    assert boxes[2].label == "↵"
+
+
+def test_layout_cuts_tokens_wider_than_a_line():
+    (box,) = layout_tokens(["x" * 30], chars_per_line=10)
+    assert box.width == 10 and box.label.endswith("…")
+
+
+def test_display_text_makes_whitespace_visible_and_empty_pieces_a_dot():
+    assert display_text("\t a\n") == "→ a↵"
+    assert display_text("") == EMPTY_TOKEN
+    assert display_text(" ") == " "
+
+
+def test_escape_plotly_neutralises_tags():
+    assert escape_plotly("<b>x</b> & <script>") == "&lt;b&gt;x&lt;/b&gt; &amp; &lt;script&gt;"
+
+
+def test_figure_has_one_box_per_token_coloured_by_the_measure():
+    tokens = make_tokens(["The", " cat", " sat"])
+    figure = token_heatmap_figure(tokens, measure="entropy")
+    (bar,) = figure.data
+    assert list(bar.x) == [3, 4, 4] and list(bar.base) == [0, 3, 7]
+    assert list(bar.marker.color) == [0.2, 1.0, 2.5]
+    assert (bar.marker.cmin, bar.marker.cmax) == (MEASURES["entropy"].cmin, MEASURES["entropy"].cmax)
+    assert list(bar.text) == ["The", " cat", " sat"]
+
+
+@pytest.mark.parametrize("measure", list(MEASURES))
+def test_every_measure_draws_red_for_its_uncertain_end(measure):
+    spec = MEASURES[measure]
+    scale = token_heatmap_figure(make_tokens(["a"]), measure=measure).data[0].marker.colorscale
+    uncertain_end = scale[-1] if spec.higher_is == "uncertain" else scale[0]
+    assert uncertain_end[1] == "#d7301f"
+
+
+def test_surprisal_and_rank_values():
+    token = make_token("x", 0.25, rank=4)
+    assert MEASURES["surprisal"].value(token) == pytest.approx(math.log(4))
+    assert MEASURES["rank"].value(token) == 4.0
+
+
+def test_selected_token_is_outlined():
+    figure = token_heatmap_figure(make_tokens(["a", "b", "c"]), selected=1)
+    assert list(figure.data[0].marker.line.width) == [0.5, 3, 0.5]
+
+
+def test_html_in_tokens_is_escaped_in_labels_and_hover():
+    token = make_token("<img src=x onerror=alert(1)>", 0.5)
+    figure = token_heatmap_figure([token])
+    assert "<img" not in figure.data[0].text[0] and "&lt;img" in figure.data[0].text[0]
+    assert "<img" not in hover_text(token) and "&lt;other&gt;" in hover_text(token)
+
+
+def test_height_grows_with_the_number_of_lines():
+    short = token_heatmap_figure(make_tokens(["word "] * 5), chars_per_line=40).layout.height
+    long = token_heatmap_figure(make_tokens(["word "] * 200), chars_per_line=40).layout.height
+    assert long > short * 5
+
+
+def test_empty_sequence_gives_an_empty_figure():
+    assert len(token_heatmap_figure([]).data[0].x) == 0
+
+
+def test_legend_says_which_way_is_good():
+    assert "high is good" in MEASURES["prob"].legend and "low is good" in MEASURES["entropy"].legend
