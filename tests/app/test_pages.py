@@ -69,3 +69,20 @@ def test_example_button_opens_the_text_page_and_runs_it():
     assert not at.exception and not at.error
     assert at.text_area(key="text_prompt").value == "What is the capital of France?"
     assert any("tokens generated" in c.value for c in at.caption)
+
+
+def test_a_model_that_cannot_load_gets_a_clear_message(monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("UQLENS_TEXT_MODELS", "broken-model=/nonexistent/model-folder")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        at = open_text_page()
+        at.selectbox(key="text_model").set_value("broken-model")
+        at = submit(at, "Hello")
+        assert not at.exception
+        assert "could not be loaded" in at.error[0].value and "broken-model" in at.error[0].value
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()

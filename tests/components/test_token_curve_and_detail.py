@@ -4,7 +4,7 @@ import pytest
 
 from components.summary_cards import format_value, score_help
 from components.token_curve import MAX_TICK_LABELS, token_curve_figure
-from components.token_detail import CHOSEN_COLOUR, alternatives_figure
+from components.token_detail import CHOSEN_COLOUR, alternatives_figure, bar_rows
 from backend.schemas import Score
 from tests.components.factories import make_token, make_tokens
 
@@ -31,7 +31,14 @@ def test_alternatives_put_the_most_likely_on_top_and_colour_the_chosen_token():
     token = make_token("yes", 0.7)
     (bar,) = alternatives_figure(token).data
     assert list(bar.x) == pytest.approx([0.3, 0.7])  # reversed: plotly draws the last bar on top
+    assert list(bar.y) == ["2. '&lt;other&gt;' ", "1. 'yes' "]
     assert bar.marker.color[-1] == CHOSEN_COLOUR and bar.marker.color[0] != CHOSEN_COLOUR
+
+
+def test_a_sampled_token_outside_the_top_k_is_added_with_its_rank():
+    token = make_token("rare", 0.01, rank=14).model_copy(update={"id": 999})
+    assert bar_rows(token)[-1] == ("14. 'rare'", 0.01, True)
+    assert not any(chosen for _, _, chosen in bar_rows(token)[:-1])
 
 
 def test_summary_value_format_and_help():

@@ -5,8 +5,8 @@ import math
 import pytest
 
 from components.measures import MEASURES
-from components.token_heatmap import (EMPTY_TOKEN, display_text, escape_plotly, hover_text, layout_tokens,
-                                      token_heatmap_figure)
+from components.text_safety import escape_plotly, markdown_literal
+from components.token_heatmap import EMPTY_TOKEN, display_text, hover_text, layout_tokens, token_heatmap_figure
 from tests.components.factories import make_token, make_tokens
 
 
@@ -30,6 +30,10 @@ def test_display_text_makes_whitespace_visible_and_empty_pieces_a_dot():
 
 def test_escape_plotly_neutralises_tags():
     assert escape_plotly("<b>x</b> & <script>") == "&lt;b&gt;x&lt;/b&gt; &amp; &lt;script&gt;"
+
+
+def test_markdown_literal_disarms_emphasis_links_code_and_tags():
+    assert markdown_literal("*a* [b](c) `d` <e>") == r"\*a\* \[b\]\(c\) \`d\` \<e\>"
 
 
 def test_figure_has_one_box_per_token_coloured_by_the_measure():
