@@ -146,7 +146,7 @@ def analyze_text(lm: LoadedTextModel, request: TextRequest) -> TextAnalysis:
         mode="score" if request.answer is not None else "generate",
         generated_text=lm.tokenizer.decode(answer_ids, skip_special_tokens=True), stop_reason=stop_reason,
         temperature=request.temperature, do_sample=request.do_sample, top_p=request.top_p, seed=request.seed,
-        max_new_tokens=request.max_new_tokens, device=lm.device, tokens=answer,
+        max_new_tokens=request.max_new_tokens, device=lm.device, ids=ids, answer_start=len(input_ids), tokens=answer,
         prompt_tokens=token_scores(lm, ids, stats, 1, len(input_ids)),
         summaries=summary_scores(answer),
         seconds=time.perf_counter() - started,

@@ -253,3 +253,10 @@ def test_probabilities_are_valid(greedy):
         assert 0.0 <= token.entropy <= math.log(49152) + 1e-9
         assert 0.0 <= token.margin <= 1.0
         assert token.rank >= 1
+
+
+def test_result_carries_every_id_with_the_answer_start(greedy):
+    result, input_ids = greedy
+    assert result.ids[:result.answer_start] == input_ids
+    assert result.ids[result.answer_start:] == [t.id for t in result.tokens]
+    assert [t.position for t in result.prompt_tokens] == list(range(1, result.answer_start))

@@ -11,11 +11,12 @@ import pytest
 
 import backend.client
 from backend import cli
+from backend.cli.text import format_table
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, TextRequest
 
 pytestmark = pytest.mark.slow
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 TOKEN_KEYS = {"text", "id", "prob", "logprob", "entropy", "rank", "top_k"}
 
 
@@ -137,7 +138,7 @@ def test_table_output_without_json(local_engine, capsys):
 
 def test_format_table_lists_every_token_and_summary(engine):
     result = engine.analyze_text(TextRequest(prompt="Name a colour.", answer="Blue is a colour."))
-    table = cli.format_table(result)
+    table = format_table(result)
     lines = table.splitlines()
     assert lines[0].startswith(f"model: {DEFAULT_TEXT_MODEL}")
     assert lines[1] == "answer: Blue is a colour."

@@ -1,16 +1,11 @@
-"""The one data contract between the engine, the clients, the HTTP API and the components.
-
-Importable without torch. Units: probabilities in [0, 1], log-probabilities and entropies in nats.
-"""
+"""Text analyses: requests and per-token results. Probabilities in [0, 1], log-probabilities and entropies in nats."""
 from __future__ import annotations
 
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-DEFAULT_TEXT_MODEL = "smollm2-135m-instruct"
-DEFAULT_IMAGE_MODEL = "efficientnet-lite0"
-DEFAULT_EMBEDDING_MODEL = "minilm-l6"
+from backend.schemas.common import DEFAULT_TEXT_MODEL, Score
 
 MAX_NEW_TOKENS = 1024
 MAX_PROMPT_CHARS = 100_000
@@ -74,17 +69,6 @@ class TokenScore(BaseModel):
     top_k: list[Alternative]
 
 
-class Score(BaseModel):
-    """A sequence-level number with what a reader needs to interpret it."""
-
-    name: str
-    label: str
-    value: float
-    higher_is: Literal["uncertain", "confident"]
-    value_range: str
-    description: str
-
-
 class TextAnalysis(BaseModel):
     """Token-level uncertainty of one answer, with the prompt tokens scored the same way."""
 
@@ -101,18 +85,9 @@ class TextAnalysis(BaseModel):
     seed: int
     max_new_tokens: int
     device: str
+    ids: list[int] = Field(description="every token id the model read: model input then answer")
+    answer_start: int = Field(description="index in ids of the answer's first token")
     tokens: list[TokenScore] = Field(description="the answer's tokens")
     prompt_tokens: list[TokenScore] = Field(description="the input's tokens from the second on, teacher-forced")
     summaries: list[Score] = Field(description="sequence summaries of the answer's tokens")
     seconds: float = Field(description="wall time of the analysis")
-
-
-class ModelInfo(BaseModel):
-    """A registry entry as the UI and the API see it."""
-
-    id: str
-    kind: Literal["text", "image", "embedding"]
-    description: str
-    source: str
-    chat: bool = False
-    default: bool = False

@@ -1,0 +1,57 @@
+"""Command line for scripting and checks: `python -m backend COMMAND`.
+
+  text "PROMPT" [--max-new-tokens N] [--json] [--no-chat-template] [--sample ...] [--answer TEXT]
+  models                             list registered model ids
+  prepare                            convert / cache the default models (done by make setup)
+
+Exit status: 0 ok, 2 bad input (the message says what to change), 3 a model could not be loaded.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Optional, Sequence
+
+from pydantic import ValidationError
+
+from backend.cli import models, text
+from backend.errors import ModelLoadError, UserInputError
+from backend.models.registry import UnknownModelError
+
+EXIT_BAD_INPUT = 2
+EXIT_MODEL = 3
+RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    text.NAME: text.run,
+    "models": models.run_models,
+    "prepare": models.run_prepare,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse tree of all sub-commands."""
+    parser = argparse.ArgumentParser(prog="python -m backend", description="UQ Lens backend command line")
+    commands = parser.add_subparsers(dest="command", required=True)
+    text.add_parser(commands)
+    models.add_parsers(commands)
+    return parser
+
+
+def validation_message(exc: ValidationError) -> str:
+    """One line naming each invalid field and what is wrong with it."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors())
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return RUNNERS[args.command](args)
+    except ValidationError as exc:
+        print(f"error: {validation_message(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (UserInputError, UnknownModelError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ModelLoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_MODEL

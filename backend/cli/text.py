@@ -1,0 +1,53 @@
+"""`python -m backend text`: token-level uncertainty of a generated or given answer."""
+from __future__ import annotations
+
+import argparse
+
+from backend.schemas import DEFAULT_TEXT_MODEL, TextAnalysis, TextRequest
+
+NAME = "text"
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register the command and its options."""
+    text = commands.add_parser(NAME, help="token-level uncertainty of a generated or given answer")
+    text.add_argument("prompt")
+    text.add_argument("--model", default=DEFAULT_TEXT_MODEL, help="registered model id (see `models`)")
+    text.add_argument("--max-new-tokens", type=int, default=64)
+    text.add_argument("--answer", help="score this answer instead of generating one")
+    text.add_argument("--no-chat-template", dest="chat_template", action="store_false", default=None,
+                      help="score the raw prompt, without the model's chat template")
+    text.add_argument("--sample", dest="do_sample", action="store_true", help="sample instead of greedy decoding")
+    text.add_argument("--temperature", type=float, default=1.0)
+    text.add_argument("--top-p", type=float, default=1.0)
+    text.add_argument("--seed", type=int, default=0)
+    text.add_argument("--top-k", type=int, default=5, help="alternatives reported per token")
+    text.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def format_table(result: TextAnalysis) -> str:
+    """A human-readable table of the answer's tokens."""
+    lines = [f"model: {result.model}   stop: {result.stop_reason}   {result.seconds:.2f} s",
+             f"answer: {result.generated_text}", "",
+             f"{'pos':>5} {'token':<18} {'prob':>7} {'entropy':>8} {'rank':>5}  top alternatives"]
+    for t in result.tokens:
+        alts = ", ".join(f"{a.text!r} {a.prob:.2f}" for a in t.top_k[:3])
+        lines.append(f"{t.position:>5} {t.text!r:<18} {t.prob:>7.3f} {t.entropy:>8.3f} {t.rank:>5}  {alts}")
+    lines += [""] + [f"{s.label}: {s.value:.4f} (higher = more {s.higher_is})" for s in result.summaries]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the `text` command; returns the exit status."""
+    from transformers.utils import logging as hf_logging
+
+    from backend.client import LocalClient
+
+    hf_logging.disable_progress_bar()
+
+    request = TextRequest(model=args.model, prompt=args.prompt, answer=args.answer, chat_template=args.chat_template,
+                          max_new_tokens=args.max_new_tokens, do_sample=args.do_sample, temperature=args.temperature,
+                          top_p=args.top_p, seed=args.seed, top_k=args.top_k)
+    result = LocalClient().analyze_text(request)
+    print(result.model_dump_json(indent=None) if args.json else format_table(result))
+    return 0
