@@ -3,6 +3,7 @@
   text "PROMPT" [--max-new-tokens N] [--json] [--no-chat-template] [--sample ...] [--answer TEXT]
   models                             list registered model ids
   prepare                            convert / cache the default models (done by make setup)
+  serve [--host H] [--port P]        the HTTP backend for a separate front end
 
 Exit status: 0 ok, 2 bad input (the message says what to change), 3 a model could not be loaded.
 """
@@ -14,7 +15,7 @@ from typing import Callable, Optional, Sequence
 
 from pydantic import ValidationError
 
-from backend.cli import models, text
+from backend.cli import models, serve, text
 from backend.errors import ModelLoadError, UserInputError
 from backend.models.registry import UnknownModelError
 
@@ -24,6 +25,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     text.NAME: text.run,
     "models": models.run_models,
     "prepare": models.run_prepare,
+    serve.NAME: serve.run,
 }
 
 
@@ -33,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     text.add_parser(commands)
     models.add_parsers(commands)
+    serve.add_parser(commands)
     return parser
 
 

@@ -15,7 +15,7 @@ MAX_TOP_K = 20
 class TextRequest(BaseModel):
     """What to analyse: a prompt to continue, or (with `answer`) a given answer to score without generating."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     model: str = Field(DEFAULT_TEXT_MODEL, min_length=1, max_length=200, description="registered model id")
     prompt: str = Field(..., max_length=MAX_PROMPT_CHARS)

@@ -1,0 +1,103 @@
+"""HttpClient: the Client protocol over HTTP, for a front end whose models run on another (GPU) machine.
+
+Set UQLENS_BACKEND_URL (and UQLENS_API_TOKEN if the service has one) and the app uses this instead of running
+models in-process. Errors come back as the same exceptions LocalClient raises, so pages handle both alike.
+"""
+from __future__ import annotations
+
+from typing import Optional, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from backend.errors import (BackendBusyError, BackendUnavailableError, ItemNotFoundError, ModelLoadError,
+                            SaveConflictError, UserInputError)
+from backend.models.registry import UnknownModelError
+from backend.schemas import ModelInfo, TextAnalysis, TextRequest
+from backend.schemas.store import SavedItem, SavedSummary, SaveRequest
+
+DEFAULT_TIMEOUT_S = 300.0
+Result = TypeVar("Result")
+
+
+def raise_for_status(response: httpx.Response) -> None:
+    """Turn an error response into the exception LocalClient would have raised."""
+    if response.is_success:
+        return
+    try:
+        detail = response.json().get("detail", response.text)
+    except ValueError:
+        detail = response.text
+    if isinstance(detail, list):  # pydantic validation errors
+        detail = "; ".join(f"{'.'.join(map(str, e.get('loc', [])[1:]))}: {e.get('msg')}" for e in detail)
+    status = response.status_code
+    if status == 429:
+        raise BackendBusyError(str(detail), float(response.headers.get("Retry-After", "1")))
+    if status == 404:
+        raise (UnknownModelError if "model" in str(detail) else ItemNotFoundError)(str(detail))
+    if status == 409:
+        raise SaveConflictError(str(detail))
+    if status in (400, 413, 422):
+        raise UserInputError(str(detail))
+    if status == 503 and "could not load model" in str(detail):
+        raise ModelLoadError(str(detail))
+    if status in (401, 403):
+        raise BackendUnavailableError(f"the backend refused the token ({status}): set UQLENS_API_TOKEN")
+    raise BackendUnavailableError(f"the backend answered {status}: {detail}")
+
+
+class HttpClient:
+    """Talks to `python -m backend serve` at base_url."""
+
+    def __init__(self, base_url: str, *, token: Optional[str] = None, timeout_s: float = DEFAULT_TIMEOUT_S,
+                 transport: Optional[httpx.BaseTransport] = None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s,
+                                  transport=transport)
+
+    def _call(self, method: str, path: str, result_type: type[Result], *, body: Optional[BaseModel] = None,
+              params: Optional[dict] = None) -> Result:
+        """One request; the response parsed as result_type, errors raised as the backend's exceptions."""
+        try:
+            response = self._http.request(method, path, params=params,
+                                          content=body.model_dump_json() if body is not None else None,
+                                          headers={"Content-Type": "application/json"} if body is not None else None)
+        except httpx.TransportError as exc:
+            raise BackendUnavailableError(f"cannot reach the backend at {self._http.base_url}: {exc}") from exc
+        raise_for_status(response)
+        return TypeAdapter(result_type).validate_python(response.json()) if result_type is not type(None) else None
+
+    def ready(self) -> bool:
+        """Whether the service has its models loaded."""
+        try:
+            return self._http.get("/readyz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def models(self) -> list[ModelInfo]:
+        return self._call("GET", "/v1/models", list[ModelInfo])
+
+    def analyze_text(self, request: TextRequest) -> TextAnalysis:
+        return self._call("POST", "/v1/text", TextAnalysis, body=request)
+
+    def save(self, request: SaveRequest) -> SavedItem:
+        return self._call("POST", "/v1/saved", SavedItem, body=request)
+
+    def list_saved(self, *, query: str = "", tag: str = "", kind: str = "", limit: int = 100,
+                   offset: int = 0) -> list[SavedSummary]:
+        return self._call("GET", "/v1/saved", list[SavedSummary],
+                          params=dict(q=query, tag=tag, kind=kind, limit=limit, offset=offset))
+
+    def get_saved(self, item_id: str) -> Optional[SavedItem]:
+        try:
+            return self._call("GET", f"/v1/saved/{quote(item_id, safe='')}", SavedItem)
+        except ItemNotFoundError:
+            return None
+
+    def delete_saved(self, item_id: str) -> bool:
+        try:
+            self._call("DELETE", f"/v1/saved/{quote(item_id, safe='')}", type(None))
+        except ItemNotFoundError:
+            return False
+        return True

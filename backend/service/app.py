@@ -1,0 +1,175 @@
+"""FastAPI service: the in-process client's operations over HTTP, with admission control, limits and a token.
+
+Start it with `python -m backend serve` (the Procfile's `api` process); OpenAPI docs at /docs.
+Status codes: 401 missing/wrong token, 404 unknown model or saved item, 409 save id reused, 413 body too large,
+422 invalid input (the detail says what to change), 429 busy (with Retry-After), 503 not ready / model failed to
+load / out of GPU memory.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+from typing import Optional
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from backend.client import LocalClient
+from backend.errors import (BackendBusyError, BackendUnavailableError, ItemNotFoundError, ModelLoadError,
+                            SaveConflictError, UserInputError)
+from backend.models.registry import UnknownModelError
+from backend.schemas import ModelInfo, TextAnalysis, TextRequest
+from backend.schemas.store import SavedItem, SavedSummary, SaveRequest
+from backend.service.admission import Admission
+from backend.service.body_limit import BodyLimitMiddleware
+from backend.service.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+bearer = HTTPBearer(auto_error=False)
+
+
+def unknown_saved_item(item_id: str) -> ItemNotFoundError:
+    """The 404 error for an id no saved item has."""
+    return ItemNotFoundError(f"no saved item with id {item_id[:64]!r}")
+
+
+class Readiness:
+    """Whether the preloaded model is in memory (readyz answers 503 until then)."""
+
+    def __init__(self) -> None:
+        self.ready = threading.Event()
+        self.error: Optional[str] = None
+
+
+def preload(client: LocalClient, model_id: Optional[str], readiness: Readiness) -> None:
+    """Load the default text model in the background so /readyz turns 200 when it is usable."""
+    try:
+        if model_id:
+            client.engine.text_model(model_id)
+        client.store.integrity_ok()
+        readiness.ready.set()
+    except Exception as exc:  # reported by /readyz; the service stays up to say so
+        readiness.error = f"{type(exc).__name__}: {exc}"
+        log.exception("preload failed")
+
+
+def out_of_memory_types() -> tuple[type, ...]:
+    """torch's CUDA out-of-memory error type, when torch is importable."""
+    import torch
+
+    return (torch.cuda.OutOfMemoryError,)
+
+
+def install_error_handlers(app: FastAPI, settings: ServiceSettings) -> None:
+    """Map the backend's errors to status codes with a `detail` that says what to change."""
+    def handler(status: int, headers: Optional[dict] = None):
+        async def respond(_request: Request, exc: Exception) -> JSONResponse:
+            return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+        return respond
+
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]  # without the offending input: it may be NaN, huge, or not JSON at all
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(UserInputError, handler(422))
+    app.add_exception_handler(UnknownModelError, handler(404))
+    app.add_exception_handler(ItemNotFoundError, handler(404))
+    app.add_exception_handler(SaveConflictError, handler(409))
+    app.add_exception_handler(ModelLoadError, handler(503))
+    app.add_exception_handler(BackendUnavailableError, handler(503))
+    app.add_exception_handler(BackendBusyError, handler(429, {"Retry-After": str(settings.retry_after_s)}))
+
+    async def out_of_memory(_request: Request, _exc: Exception) -> JSONResponse:
+        import torch
+
+        torch.cuda.empty_cache()
+        return JSONResponse({"detail": "the GPU ran out of memory; retry with a shorter input or fewer samples"},
+                            status_code=503, headers={"Retry-After": str(settings.retry_after_s)})
+
+    for error_type in out_of_memory_types():
+        app.add_exception_handler(error_type, out_of_memory)
+
+
+def create_app(client: Optional[LocalClient] = None, settings: Optional[ServiceSettings] = None) -> FastAPI:
+    """The service around one in-process client (engine + store)."""
+    settings = settings or ServiceSettings.from_env()
+    client = client or LocalClient()
+    admission = Admission(settings.max_running, settings.max_waiting, settings.retry_after_s)
+    readiness = Readiness()
+    threading.Thread(target=preload, args=(client, settings.preload_model, readiness), daemon=True).start()
+
+    def authorized(credentials: Optional[HTTPAuthorizationCredentials] = Depends(bearer)) -> None:
+        if settings.api_token is None:
+            return
+        given = credentials.credentials.encode() if credentials else b""
+        if not hmac.compare_digest(given, settings.api_token.encode()):
+            raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+    app = FastAPI(title="UQ Lens backend", version="1", description=__doc__)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app, settings)
+    guarded = [Depends(authorized)]
+
+    @app.get("/livez", tags=["health"])
+    def livez() -> dict:
+        """The process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "models still loading or failed"}})
+    def readyz(response: Response) -> dict:
+        """200 once the default model is loaded; 503 (with the cause, if loading failed) before."""
+        if readiness.ready.is_set():
+            return {"status": "ready"}
+        response.status_code = 503
+        return {"status": "failed" if readiness.error else "loading", "detail": readiness.error}
+
+    @app.get("/v1/models", dependencies=guarded, tags=["models"])
+    def models() -> list[ModelInfo]:
+        """Registered model ids."""
+        return client.models()
+
+    @app.post("/v1/text", dependencies=guarded, tags=["analyses"],
+              responses={404: {}, 413: {}, 429: {}, 503: {}})
+    async def analyze_text(request: TextRequest) -> TextAnalysis:
+        """Token-level uncertainty of a generated or given answer."""
+        if request.max_new_tokens > settings.max_new_tokens:
+            raise UserInputError(f"max_new_tokens is {request.max_new_tokens}; this service allows at most "
+                                 f"{settings.max_new_tokens}")
+        async with admission.slot():
+            return await run_in_threadpool(client.analyze_text, request)
+
+    @app.post("/v1/saved", dependencies=guarded, tags=["saved"], responses={409: {}})
+    def save(request: SaveRequest) -> SavedItem:
+        """Keep an analysis; repeating the same id returns the stored item."""
+        return client.save(request)
+
+    @app.get("/v1/saved", dependencies=guarded, tags=["saved"])
+    def list_saved(q: str = Query("", max_length=200), tag: str = Query("", max_length=40),
+                   kind: str = Query("", max_length=20), limit: int = Query(100, ge=1, le=500),
+                   offset: int = Query(0, ge=0, le=1_000_000)) -> list[SavedSummary]:
+        """Saved items, newest first; q searches title, notes and model."""
+        return client.list_saved(query=q, tag=tag, kind=kind, limit=limit, offset=offset)
+
+    @app.get("/v1/saved/{item_id}", dependencies=guarded, tags=["saved"], responses={404: {}})
+    def get_saved(item_id: str) -> SavedItem:
+        """One saved item with its payload."""
+        item = client.get_saved(item_id)
+        if item is None:
+            raise unknown_saved_item(item_id)
+        return item
+
+    @app.delete("/v1/saved/{item_id}", dependencies=guarded, tags=["saved"], status_code=204,
+                responses={404: {}})
+    def delete_saved(item_id: str) -> Response:
+        """Remove a saved item."""
+        if not client.delete_saved(item_id):
+            raise unknown_saved_item(item_id)
+        return Response(status_code=204)
+
+    return app

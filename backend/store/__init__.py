@@ -1,0 +1,1 @@
+"""Persistence of saved analyses and audits (SQLite by default, any SQLAlchemy URL otherwise)."""
