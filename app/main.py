@@ -12,5 +12,6 @@ st.set_page_config(page_title="UQ Lens", page_icon=":material/troubleshoot:", la
 navigation = st.navigation([
     st.Page(str(ROOT / "app" / "home.py"), title="Home", icon=":material/home:", default=True),
     st.Page(str(ROOT / "app" / "text_page.py"), title="Text", icon=":material/notes:", url_path="text"),
+    st.Page(str(ROOT / "app" / "saved_page.py"), title="Saved", icon=":material/bookmarks:", url_path="saved"),
 ])
 navigation.run()

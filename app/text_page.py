@@ -1,27 +1,34 @@
 """Text page: generate (or score) an answer and see the model's uncertainty on every token."""
 from __future__ import annotations
 
+import json
 from typing import Optional
 
 import streamlit as st
 from pydantic import ValidationError
 
-from app.services import analyze_text, list_models
-from backend.errors import ModelLoadError, UserInputError
+from app.services import analyze_text, get_client, list_models
+from backend.errors import BackendBusyError, BackendUnavailableError, ModelLoadError, UserInputError
 from backend.models.registry import UnknownModelError
 from backend.schemas import DEFAULT_TEXT_MODEL, MAX_NEW_TOKENS, TextAnalysis, TextRequest
-from components.measures import MEASURES
-from components.summary_cards import render_summary_cards
-from components.token_curve import render_token_curve
-from components.token_detail import render_token_detail
-from components.token_heatmap import render_token_heatmap
+from components.save_form import render_save_form
+from components.text_analysis_view import render_text_analysis
 
 KEY = "text"
 
 
+def text_model_ids() -> list[str]:
+    """Registered text models; the default alone (with a warning) when the backend cannot be asked."""
+    try:
+        return [m.id for m in list_models() if m.kind == "text"]
+    except (BackendBusyError, BackendUnavailableError) as exc:
+        st.warning(f"The backend could not list its models ({exc}); showing the default model only.")
+        return [DEFAULT_TEXT_MODEL]
+
+
 def read_form() -> Optional[dict]:
     """The prompt and settings form; returns the request fields when submitted (or auto-run from an example)."""
-    text_models = [m.id for m in list_models() if m.kind == "text"]
+    text_models = text_model_ids()
     default_index = text_models.index(DEFAULT_TEXT_MODEL) if DEFAULT_TEXT_MODEL in text_models else 0
     with st.form(f"{KEY}_form"):
         prompt = st.text_area("Prompt", key=f"{KEY}_prompt", height=100,
@@ -61,7 +68,10 @@ def validated_request(fields: dict) -> Optional[str]:
 
 
 def run_analysis(request_json: str) -> Optional[TextAnalysis]:
-    """The cached analysis, with a spinner on first computation and a clear message on failure."""
+    """The cached analysis, with a spinner on first computation and a clear message on failure.
+
+    A request the backend refused is forgotten; one it could not serve now (busy, down) is kept with a Retry button.
+    """
     try:
         with st.spinner("Loading the model (first use only) and generating…"):
             return analyze_text(request_json)
@@ -69,41 +79,12 @@ def run_analysis(request_json: str) -> Optional[TextAnalysis]:
         st.error(str(exc))
     except ModelLoadError as exc:
         st.error(f"The model could not be loaded. {exc}")
+    except (BackendBusyError, BackendUnavailableError) as exc:
+        st.warning(f"The backend could not answer: {exc}. Your prompt and settings are kept.")
+        st.button("Retry", key=f"{KEY}_retry")
+        return None
+    st.session_state.pop(f"{KEY}_request", None)
     return None
-
-
-def render_result(result: TextAnalysis) -> None:
-    """Heatmap, curve, selected-token detail, summaries and export for one analysis."""
-    verb = "scored" if result.mode == "score" else f"generated ({result.stop_reason.replace('_', ' ')})"
-    sampling = f"sampled, top-p {result.top_p}, seed {result.seed}" if result.do_sample else "greedy"
-    st.caption(f"{result.model} · {len(result.tokens)} tokens {verb} · {sampling} · probabilities at temperature "
-               f"{result.temperature:g} · {result.device} · {result.seconds:.1f} s")
-    measure = st.radio("Colour by", list(MEASURES), format_func=lambda k: MEASURES[k].label, horizontal=True,
-                       key=f"{KEY}_measure")
-    selected = st.session_state.get(f"{KEY}_selected")
-    if selected is not None and selected >= len(result.tokens):
-        selected = None
-    clicked = render_token_heatmap(result.tokens, key=f"{KEY}_answer", measure=measure, selected=selected)
-    if clicked is not None and clicked != selected:
-        st.session_state[f"{KEY}_selected"] = clicked
-        st.rerun()
-    curve_column, detail_column = st.columns([3, 2])
-    with curve_column:
-        render_token_curve(result.tokens, key=f"{KEY}_answer", selected=selected)
-    with detail_column:
-        if selected is None:
-            st.info("Click a token in the heatmap to see the alternatives the model weighed.")
-        else:
-            render_token_detail(result.tokens[selected], key=f"{KEY}_answer")
-    st.subheader("Sequence summaries")
-    render_summary_cards(result.summaries, key=f"{KEY}_answer")
-    with st.expander(f"Prompt tokens ({len(result.prompt_tokens)}), scored teacher-forced"):
-        st.caption("How expected each input token was, given the tokens before it (the first token has no "
-                   "context and is not scored).")
-        st.code(result.model_input, language=None, wrap_lines=True)
-        render_token_heatmap(result.prompt_tokens, key=f"{KEY}_prompt", measure=measure)
-    st.download_button("Download this analysis (JSON)", result.model_dump_json(indent=2),
-                       file_name="uqlens-text-analysis.json", mime="application/json", key=f"{KEY}_download")
 
 
 st.title("Text: token-level uncertainty")
@@ -116,7 +97,8 @@ if fields is not None:
 current = st.session_state.get(f"{KEY}_request")
 if current:
     analysis = run_analysis(current)
-    if analysis is None:
-        st.session_state.pop(f"{KEY}_request")
-    else:
-        render_result(analysis)
+    if analysis is not None:
+        render_text_analysis(analysis, key=KEY)
+        render_save_form(key=KEY, kind="text", model=analysis.model, default_title=analysis.prompt.strip(),
+                         payload=analysis.model_dump(mode="json"), request=json.loads(current), content_key=current,
+                         save=get_client().save)

@@ -1,6 +1,9 @@
 """Shared fixtures: the real default engine (loaded once per session) and a tiny random causal LM."""
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 import torch
 from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
@@ -9,6 +12,13 @@ from backend.engine import Engine
 from backend.models.registry import ModelSpec, build_registry
 from backend.models.text_loader import LoadedTextModel, converted_dir, prepare_text_model
 from backend.schemas import DEFAULT_TEXT_MODEL
+
+
+def pytest_configure(config) -> None:
+    """Saved analyses of a test run go to a throw-away SQLite file, never to the user's data/ folder."""
+    if "UQLENS_DATABASE_URL" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="uqlens-tests-")
+        os.environ["UQLENS_DATABASE_URL"] = f"sqlite:///{folder}/saved.sqlite"
 
 
 @pytest.fixture(scope="session")

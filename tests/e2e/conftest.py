@@ -7,13 +7,17 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator, Optional
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
+LOGS = ROOT / "artifacts" / "logs"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -25,37 +29,62 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_healthy(url: str, process: subprocess.Popen, timeout_s: float = 60) -> None:
-    """Poll Streamlit's health endpoint until it answers ok, or fail with the server's output."""
+def wait_healthy(health_url: str, process: subprocess.Popen, log: Path, timeout_s: float = 120) -> None:
+    """Poll a health URL until it answers 200, or fail with the server's log."""
     deadline = time.time() + timeout_s
     while time.time() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {process.stdout.read()}")
+            raise RuntimeError(f"server exited: {log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            with urllib.request.urlopen(health_url, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.5)
-    raise TimeoutError(f"streamlit did not become healthy at {url} in {timeout_s} s")
+    raise TimeoutError(f"{health_url} did not answer 200 in {timeout_s} s")
+
+
+@contextmanager
+def running_process(command: list[str], health_url: str, env: dict) -> Iterator[subprocess.Popen]:
+    """Start a server process (output to a log under artifacts/), wait until health_url answers 200, stop it
+    afterwards (SIGTERM, then wait)."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = LOGS / f"{Path(command[2]).name}-{urllib.parse.urlsplit(health_url).port}-{time.time_ns()}.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "UQLENS_DEVICE": "cpu", **env})
+        try:
+            wait_healthy(health_url, process, log)
+            yield process
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@contextmanager
+def streamlit_app(port: int, env: Optional[dict] = None) -> Iterator[str]:
+    """`streamlit run app/main.py` on 127.0.0.1:port; yields the base URL."""
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"), "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true"]
+    with running_process(command, f"{url}/_stcore/health", env or {}):
+        yield url
+
+
+@contextmanager
+def backend_service(port: int, env: Optional[dict] = None) -> Iterator[str]:
+    """`python -m backend serve` on 127.0.0.1:port, ready (model loaded); yields the base URL."""
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "backend", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with running_process(command, f"{url}/readyz", env or {}):
+        yield url
 
 
 @pytest.fixture(scope="session")
 def app_url():
-    """Base URL of the app, served by `streamlit run app/main.py` for the whole session."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "UQLENS_DEVICE": "cpu"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
+    """Base URL of the app, served in-process on the default models for the whole session."""
+    with streamlit_app(free_port()) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +108,17 @@ def page(browser):
     new_page = context.new_page()
     yield new_page
     context.close()
+
+
+HEATMAP_BARS = "[class*='st-key-text_answer_heatmap'] .js-plotly-plot g.trace.bars g.point"
+RESULT_TIMEOUT_MS = 180_000
+
+
+def analyze(page, url: str, prompt: str, answer: str = "") -> None:
+    """Open the Text page, type the prompt (and an answer to score), press Analyze, wait for the heatmap."""
+    page.goto(f"{url}/text", wait_until="domcontentloaded")
+    page.get_by_role("textbox", name="Prompt").fill(prompt)
+    if answer:
+        page.get_by_role("textbox", name="Answer to score (optional)").fill(answer)
+    page.get_by_role("button", name="Analyze").click()
+    page.locator(HEATMAP_BARS).first.wait_for(timeout=RESULT_TIMEOUT_MS)

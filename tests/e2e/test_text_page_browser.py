@@ -3,23 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, HEATMAP_BARS, analyze
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-HEATMAP_BARS = "[class*='st-key-text_answer_heatmap'] .js-plotly-plot g.trace.bars g.point"
-RESULT_TIMEOUT_MS = 120_000
-
-
-def analyze(page, url: str, prompt: str, answer: str = "") -> None:
-    """Open the Text page, type the prompt (and an answer to score), press Analyze, wait for the heatmap."""
-    page.goto(f"{url}/text", wait_until="domcontentloaded")
-    page.get_by_role("textbox", name="Prompt").fill(prompt)
-    if answer:
-        page.get_by_role("textbox", name="Answer to score (optional)").fill(answer)
-    page.get_by_role("button", name="Analyze").click()
-    page.locator(HEATMAP_BARS).first.wait_for(timeout=RESULT_TIMEOUT_MS)
-
-
 def test_heatmap_renders_and_a_click_selects_a_token(page, app_url):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

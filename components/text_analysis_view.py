@@ -1,0 +1,53 @@
+"""The whole view of one text analysis: heatmap, curve, selected token, summaries, prompt tokens, download.
+
+Used by the Text page for fresh results and by the Saved page to reopen a saved one exactly as it was.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from backend.schemas import TextAnalysis
+from components.measures import MEASURES
+from components.summary_cards import render_summary_cards
+from components.token_curve import render_token_curve
+from components.token_detail import render_token_detail
+from components.token_heatmap import render_token_heatmap
+
+
+def analysis_caption(result: TextAnalysis) -> str:
+    """One line: model, how many tokens and how they were made, temperature, device, time."""
+    verb = "scored" if result.mode == "score" else f"generated ({result.stop_reason.replace('_', ' ')})"
+    sampling = f"sampled, top-p {result.top_p}, seed {result.seed}" if result.do_sample else "greedy"
+    return (f"{result.model} · {len(result.tokens)} tokens {verb} · {sampling} · probabilities at temperature "
+            f"{result.temperature:g} · {result.device} · {result.seconds:.1f} s")
+
+
+def render_text_analysis(result: TextAnalysis, *, key: str) -> None:
+    """Draw the analysis; the token selection lives in st.session_state[f"{key}_selected"]."""
+    st.caption(analysis_caption(result))
+    measure = st.radio("Colour by", list(MEASURES), format_func=lambda k: MEASURES[k].label, horizontal=True,
+                       key=f"{key}_measure")
+    selected = st.session_state.get(f"{key}_selected")
+    if selected is not None and selected >= len(result.tokens):
+        selected = None
+    clicked = render_token_heatmap(result.tokens, key=f"{key}_answer", measure=measure, selected=selected)
+    if clicked is not None and clicked != selected:
+        st.session_state[f"{key}_selected"] = clicked
+        st.rerun()
+    curve_column, detail_column = st.columns([3, 2])
+    with curve_column:
+        render_token_curve(result.tokens, key=f"{key}_answer", selected=selected)
+    with detail_column:
+        if selected is None:
+            st.info("Click a token in the heatmap to see the alternatives the model weighed.")
+        else:
+            render_token_detail(result.tokens[selected], key=f"{key}_answer")
+    st.subheader("Sequence summaries")
+    render_summary_cards(result.summaries, key=f"{key}_answer")
+    with st.expander(f"Prompt tokens ({len(result.prompt_tokens)}), scored teacher-forced"):
+        st.caption("How expected each input token was, given the tokens before it (the first token has no "
+                   "context and is not scored).")
+        st.code(result.model_input, language=None, wrap_lines=True)
+        render_token_heatmap(result.prompt_tokens, key=f"{key}_prompt", measure=measure)
+    st.download_button("Download this analysis (JSON)", result.model_dump_json(indent=2),
+                       file_name="uqlens-text-analysis.json", mime="application/json", key=f"{key}_download")
