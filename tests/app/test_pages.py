@@ -86,3 +86,32 @@ def test_a_model_that_cannot_load_gets_a_clear_message(monkeypatch):
     finally:
         st.cache_resource.clear()
         st.cache_data.clear()
+
+
+def test_saving_then_finding_it_on_the_saved_page():
+    at = submit(open_text_page(), "What is the capital of France?", text_max_new_tokens=6)
+    at.text_input(key="text_save_title").set_value("AppTest save")
+    at.text_input(key="text_save_tags").set_value("apptest")
+    at.button(key="FormSubmitter:text_save_form-Save").click().run()
+    assert not at.exception and any("Saved as" in s.value for s in at.success)
+    at.switch_page("saved_page.py").run()
+    at.text_input(key="saved_tag").set_value("apptest").run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["title"]) == ["AppTest save"]
+
+
+def test_backend_down_says_so_offers_retry_and_keeps_the_prompt(monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("UQLENS_BACKEND_URL", "http://127.0.0.1:9")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        at = submit(open_text_page(), "Is anyone there?")
+        assert not at.exception
+        assert any("cannot reach the backend" in w.value for w in at.warning)
+        assert any(b.label == "Retry" for b in at.button)
+        assert at.text_area(key="text_prompt").value == "Is anyone there?"
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()

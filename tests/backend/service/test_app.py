@@ -130,3 +130,21 @@ def test_openapi_documents_every_route(api):
     paths = api.get("/openapi.json").json()["paths"]
     assert {"/livez", "/readyz", "/v1/models", "/v1/text", "/v1/saved", "/v1/saved/{item_id}"} <= set(paths)
     assert json.dumps(paths["/v1/text"]).count("429") >= 1
+
+
+def test_gpu_out_of_memory_answers_503_and_the_next_request_runs(api, local_client, monkeypatch):
+    import torch
+
+    real = local_client.analyze_text
+    calls = []
+
+    def out_of_memory_once(request):
+        calls.append(request)
+        if len(calls) == 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real(request)
+
+    monkeypatch.setattr(local_client, "analyze_text", out_of_memory_once)
+    first = api.post("/v1/text", json=VALID)
+    assert first.status_code == 503 and "out of memory" in first.json()["detail"] and first.headers["Retry-After"]
+    assert api.post("/v1/text", json=VALID).status_code == 200
