@@ -20,6 +20,15 @@ for index, (column, example) in enumerate(zip(columns, EXAMPLES)):
         if st.button("Open", key=f"home_example_{index}", type="primary"):
             open_example(example)
 
+st.subheader("What else is here")
+st.markdown(
+    "- **Sequence uncertainty**: one score per answer from the literature (semantic entropy, SAR, EigV, P(True), "
+    "...), each shown with how it was computed.\n"
+    "- **Image**: an ImageNet classifier's top classes, MC dropout vs. test-time augmentation, and saliency "
+    "overlays.\n"
+    "- **Calibration & audits**: reliability diagrams, ECE, AUROC and risk-coverage over a whole dataset.\n"
+    "- **Saved**: every analysis you saved, to reopen, compare and export.")
+
 st.subheader("How to read the numbers")
 st.markdown(
     "- **Probability**: the model's probability for the token it wrote (softmax of its logits at the "

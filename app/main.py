@@ -12,6 +12,13 @@ st.set_page_config(page_title="UQ Lens", page_icon=":material/troubleshoot:", la
 navigation = st.navigation([
     st.Page(str(ROOT / "app" / "home.py"), title="Home", icon=":material/home:", default=True),
     st.Page(str(ROOT / "app" / "text_page.py"), title="Text", icon=":material/notes:", url_path="text"),
+    st.Page(str(ROOT / "app" / "sequence_page.py"), title="Sequence uncertainty", icon=":material/stacked_bar_chart:",
+            url_path="sequence"),
+    st.Page(str(ROOT / "app" / "attention_page.py"), title="Attention & saliency", icon=":material/visibility:",
+            url_path="attention"),
+    st.Page(str(ROOT / "app" / "image_page.py"), title="Image", icon=":material/image:", url_path="image"),
+    st.Page(str(ROOT / "app" / "calibration_page.py"), title="Calibration & audits", icon=":material/fact_check:",
+            url_path="calibration"),
     st.Page(str(ROOT / "app" / "saved_page.py"), title="Saved", icon=":material/bookmarks:", url_path="saved"),
 ])
 navigation.run()

@@ -4,7 +4,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional, Protocol
 
 from backend.schemas import ModelInfo, TextAnalysis, TextRequest
+from backend.schemas.image import (ImageAnalysis, ImageMethods, ImageRequest, ImageUncertainty, SaliencyAnalysis,
+                                   SaliencyRequest, UncertaintyRequest)
+from backend.schemas.sequence import MethodCost, MethodInfo, SequenceAnalysis, SequenceRequest
 from backend.schemas.store import SavedItem, SavedSummary, SaveRequest
+from backend.schemas.text_attention import TextAttention, TextAttentionRequest
+from backend.schemas.text_saliency import SaliencyCatalog, TextSaliency, TextSaliencyRequest
 
 if TYPE_CHECKING:
     from backend.engine import Engine
@@ -20,6 +25,46 @@ class Client(Protocol):
 
     def analyze_text(self, request: TextRequest) -> TextAnalysis:
         """Token-level uncertainty of a generated or given answer."""
+        ...
+
+    def text_attention(self, request: TextAttentionRequest) -> TextAttention:
+        """Attention maps of an analysed sequence: answer rows, and one view's matrix window and head thumbnails."""
+        ...
+
+    def text_saliency_catalog(self) -> SaliencyCatalog:
+        """Token saliency methods, targets and normalisations with their metadata."""
+        ...
+
+    def text_saliency(self, request: TextSaliencyRequest) -> TextSaliency:
+        """Which input tokens drive the answer tokens' probability, contrast or entropy."""
+        ...
+
+    def sequence_methods(self) -> list[MethodInfo]:
+        """Sequence-level uncertainty methods with their metadata (paper, direction, range, cost, parameters)."""
+        ...
+
+    def estimate_sequence_cost(self, request: SequenceRequest) -> list[MethodCost]:
+        """What the request's methods will cost: passes, and seconds from passes timed on these models."""
+        ...
+
+    def analyze_sequence(self, request: SequenceRequest) -> SequenceAnalysis:
+        """Sequence-level uncertainty scores of a generated or given answer, with their evidence."""
+        ...
+
+    def image_methods(self, model: str) -> ImageMethods:
+        """The uncertainty and saliency methods that apply to an image model, with their parameters."""
+        ...
+
+    def analyze_image(self, request: ImageRequest) -> ImageAnalysis:
+        """Top classes, entropy and margin of one image."""
+        ...
+
+    def image_uncertainty(self, request: UncertaintyRequest) -> ImageUncertainty:
+        """K stochastic passes (MC dropout or test-time augmentation) and their entropy split."""
+        ...
+
+    def image_saliency(self, request: SaliencyRequest) -> SaliencyAnalysis:
+        """Saliency maps of one target by several methods."""
         ...
 
     def save(self, request: SaveRequest) -> SavedItem:
@@ -70,6 +115,36 @@ class LocalClient:
 
     def analyze_text(self, request: TextRequest) -> TextAnalysis:
         return self.engine.analyze_text(request)
+
+    def text_attention(self, request: TextAttentionRequest) -> TextAttention:
+        return self.engine.text_attention(request)
+
+    def text_saliency_catalog(self) -> SaliencyCatalog:
+        return self.engine.text_saliency_catalog()
+
+    def text_saliency(self, request: TextSaliencyRequest) -> TextSaliency:
+        return self.engine.text_saliency(request)
+
+    def sequence_methods(self) -> list[MethodInfo]:
+        return self.engine.sequence_methods()
+
+    def estimate_sequence_cost(self, request: SequenceRequest) -> list[MethodCost]:
+        return self.engine.estimate_sequence_cost(request)
+
+    def analyze_sequence(self, request: SequenceRequest) -> SequenceAnalysis:
+        return self.engine.analyze_sequence(request)
+
+    def image_methods(self, model: str) -> ImageMethods:
+        return self.engine.image_methods(model)
+
+    def analyze_image(self, request: ImageRequest) -> ImageAnalysis:
+        return self.engine.analyze_image(request)
+
+    def image_uncertainty(self, request: UncertaintyRequest) -> ImageUncertainty:
+        return self.engine.image_uncertainty(request)
+
+    def image_saliency(self, request: SaliencyRequest) -> SaliencyAnalysis:
+        return self.engine.image_saliency(request)
 
     def save(self, request: SaveRequest) -> SavedItem:
         return self.store.save(request)

@@ -4,17 +4,37 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
 from backend.errors import ModelLoadError, UserInputError
+from backend.image_input import read_image
+from backend.image_prediction import predict
+from backend.image_saliency import SALIENCY_METHODS, analyze_saliency
+from backend.image_uncertainty import UNCERTAINTY_METHODS, analyze_uncertainty
+from backend.analyses.sequence_methods import METHODS
 from backend.models.device import pick_device
-from backend.models.registry import ModelRegistry, build_registry
+from backend.models.embedding_loader import LoadedEmbeddingModel, load_embedding_model
+from backend.models.image_loader import LoadedImageModel, load_image_model
+from backend.models.nli_loader import LoadedNliModel, load_nli_model
+from backend.models.registry import ModelRegistry, ModelSpec, build_registry
 from backend.models.text_loader import LoadedTextModel, load_text_model
 from backend.schemas import DEFAULT_TEXT_MODEL, ModelInfo, TextAnalysis, TextRequest
+from backend.schemas.image import (ImageAnalysis, ImageMethods, ImageRequest, ImageUncertainty, SaliencyAnalysis,
+                                   SaliencyRequest, UncertaintyRequest)
+from backend.schemas.sequence import MeaningSource, MethodCost, MethodInfo, SequenceAnalysis, SequenceRequest
+from backend.sequence_costs import estimate_costs, time_embedding_text, time_lm_pass, time_nli_pair
+from backend.sequence_uncertainty import SequenceModels, analyze_sequence, needed_evidence, selected_methods
 from backend.text_generation import analyze_text
+from backend.schemas.text_attention import TextAttention, TextAttentionRequest
+from backend.schemas.text_saliency import SaliencyCatalog, TextSaliency, TextSaliencyRequest
+from backend.text_attention_maps import attention_maps
+from backend.text_saliency_maps import catalog as saliency_catalog, text_saliency
 
 log = logging.getLogger(__name__)
+Loaded = TypeVar("Loaded")
+EMBEDDING_EVIDENCE = {"token_relevance", "sample_embeddings", "sample_token_relevance"}
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -32,6 +52,10 @@ class Engine:
         self.cache_dir = cache_dir or default_cache_dir()
         self.device = device or pick_device()
         self._text_models: dict[str, LoadedTextModel] = {}
+        self._image_models: dict[str, LoadedImageModel] = {}
+        self._embedding_models: dict[str, LoadedEmbeddingModel] = {}
+        self._nli_models: dict[str, LoadedNliModel] = {}
+        self._pass_seconds: dict[tuple[str, int], float] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._registry_lock = threading.Lock()
 
@@ -64,3 +88,145 @@ class Engine:
         lm = self.text_model(request.model)
         with self.model_lock(request.model):
             return analyze_text(lm, request)
+
+    def text_attention(self, request: TextAttentionRequest) -> TextAttention:
+        """Attention maps of an analysed sequence (see backend.text_attention_maps)."""
+        lm = self.text_model(request.model)
+        with self.model_lock(request.model):
+            return attention_maps(lm, request)
+
+    def text_saliency_catalog(self) -> SaliencyCatalog:
+        """The token saliency methods, targets and normalisations, with their metadata."""
+        return saliency_catalog()
+
+    def text_saliency(self, request: TextSaliencyRequest) -> TextSaliency:
+        """Which input tokens drive the answer tokens' targets (see backend.text_saliency_maps)."""
+        lm = self.text_model(request.model)
+        with self.model_lock(request.model):
+            return text_saliency(lm, request)
+
+    def image_model(self, model_id: str) -> LoadedImageModel:
+        """The loaded image classifier for a registered id, loading it on first use."""
+        return self._loaded("image", model_id, self._image_models, lambda spec: load_image_model(spec, self.device))
+
+    def image_methods(self, model_id: str) -> ImageMethods:
+        """The uncertainty and saliency methods that apply to this image model."""
+        lm = self.image_model(model_id)
+        return ImageMethods(
+            model=model_id, family=lm.family, class_names=lm.class_names,
+            uncertainty=[UNCERTAINTY_METHODS.get(n).info for n in UNCERTAINTY_METHODS.available(lm.family)],
+            saliency=[SALIENCY_METHODS.get(n).info for n in SALIENCY_METHODS.available(lm.family)])
+
+    def analyze_image(self, request: ImageRequest) -> ImageAnalysis:
+        """Top classes, entropy and margin of one image (see backend.image_prediction)."""
+        read = read_image(request.image)
+        lm = self.image_model(request.model)
+        with self.model_lock(request.model):
+            return predict(lm, request, read)
+
+    def image_uncertainty(self, request: UncertaintyRequest) -> ImageUncertainty:
+        """K stochastic passes (MC dropout or test-time augmentation) and their entropy split."""
+        read = read_image(request.image)
+        lm = self.image_model(request.model)
+        with self.model_lock(request.model):
+            return analyze_uncertainty(lm, request, read)
+
+    def image_saliency(self, request: SaliencyRequest) -> SaliencyAnalysis:
+        """Saliency maps of the top class, a chosen class or the entropy (see backend.image_saliency)."""
+        read = read_image(request.image)
+        lm = self.image_model(request.model)
+        with self.model_lock(request.model):
+            return analyze_saliency(lm, request, read)
+
+    def _loaded(self, kind: str, model_id: str, cache: dict[str, Loaded], load: Callable[[ModelSpec], Loaded]) -> Loaded:
+        """The loaded model of `kind` for a registered id, loading it on first use."""
+        spec = self.registry.get(model_id)
+        if spec.kind != kind:
+            raise UserInputError(f"{model_id!r} is a {spec.kind} model; pick a{'n' if kind[0] in 'aein' else ''} "
+                                 f"{kind} model: {', '.join(self.registry.available(kind)) or 'none is registered'}")
+        with self.model_lock(model_id):
+            if model_id not in cache:
+                try:
+                    cache[model_id] = load(spec)
+                except (OSError, ValueError, RuntimeError) as exc:
+                    raise ModelLoadError(f"could not load model {model_id!r} from {spec.location}: {exc}") from exc
+            return cache[model_id]
+
+    def embedding_model(self, model_id: str) -> LoadedEmbeddingModel:
+        """The loaded sentence-embedding model for a registered id."""
+        return self._loaded("embedding", model_id, self._embedding_models,
+                            lambda spec: load_embedding_model(spec, self.device))
+
+    def nli_model(self, model_id: str) -> LoadedNliModel:
+        """The loaded NLI classifier for a registered id."""
+        return self._loaded("nli", model_id, self._nli_models, lambda spec: load_nli_model(spec, self.device))
+
+    def sequence_methods(self) -> list[MethodInfo]:
+        """Every sequence-level method, with the metadata the UI builds its controls from."""
+        return [METHODS.get(name).info() for name in METHODS.available()]
+
+    def meaning_source(self, request: SequenceRequest) -> MeaningSource:
+        """Which model decides that two answers mean the same: the named one, else the first registered NLI model,
+        else the embedding model with the request's threshold."""
+        model_id = request.meaning_model or next(iter(self.registry.available("nli")), request.embedding_model)
+        kind = self.registry.get(model_id).kind
+        if kind == "nli":
+            return MeaningSource(kind="nli", model=model_id, rule=(
+                "two answers mean the same when the NLI model classifies each as entailing the other; their "
+                "affinity is the mean of the two entailment probabilities"))
+        if kind != "embedding":
+            raise UserInputError(f"{model_id!r} is a {kind} model; meaning needs an NLI or an embedding model")
+        if model_id != request.embedding_model:
+            raise UserInputError(f"meaning by embeddings uses the embedding model; set embedding_model to "
+                                 f"{model_id!r} instead of meaning_model")
+        return MeaningSource(kind="embedding", model=model_id, threshold=request.similarity_threshold, rule=(
+            f"two answers mean the same when the cosine similarity of their embeddings is at least "
+            f"{request.similarity_threshold:g}; their affinity is that cosine (negatives as 0)"))
+
+    def _sequence_models(self, request: SequenceRequest) -> SequenceModels:
+        """The models the request's methods use, loaded (the embedding and NLI models only when needed)."""
+        specs = selected_methods(request)
+        meaning = self.meaning_source(request) if any("meaning" in spec.needs for spec in specs) else None
+        evidence = set(needed_evidence(specs, meaning.kind if meaning else ""))
+        embedder = self.embedding_model(request.embedding_model) if evidence & EMBEDDING_EVIDENCE else None
+        nli = self.nli_model(meaning.model) if meaning and meaning.kind == "nli" else None
+        return SequenceModels(lm=self.text_model(request.text.model), embedder=embedder, nli=nli, meaning=meaning)
+
+    def _hold(self, models: SequenceModels) -> ExitStack:
+        """The locks of every model used, taken in id order (so two analyses never wait on each other in a cycle)."""
+        stack = ExitStack()
+        ids = {models.lm.spec.id} | {m.spec.id for m in (models.embedder, models.nli) if m is not None}
+        for model_id in sorted(ids):
+            stack.enter_context(self.model_lock(model_id))
+        return stack
+
+    def _timed(self, model_id: str, batch: int, measure: Callable[[], float]) -> float:
+        """Seconds per pass of a model at a batch size, measured once under the model's lock and kept."""
+        key = (model_id, batch)
+        if key not in self._pass_seconds:
+            with self.model_lock(model_id):
+                self._pass_seconds[key] = measure()
+        return self._pass_seconds[key]
+
+    def estimate_sequence_cost(self, request: SequenceRequest) -> list[MethodCost]:
+        """What the request's methods will cost: passes per piece of evidence, and seconds from passes timed on
+        these models (each timed once, on first use)."""
+        models = self._sequence_models(request)
+        lm = models.lm
+        answer = request.text.answer
+        new_tokens = (len(lm.tokenizer(answer, add_special_tokens=False)["input_ids"]) if answer is not None
+                      else request.text.max_new_tokens)
+        embedder, nli = models.embedder, models.nli
+        return estimate_costs(
+            selected_methods(request), k=request.samples, new_tokens=new_tokens, given_answer=answer is not None,
+            meaning_kind=models.meaning.kind if models.meaning else "",
+            lm_pass_seconds=lambda batch: self._timed(lm.spec.id, batch, lambda: time_lm_pass(lm, batch)),
+            embedding_seconds=self._timed(embedder.spec.id, 1, lambda: time_embedding_text(embedder))
+            if embedder else None,
+            nli_seconds=self._timed(nli.spec.id, 1, lambda: time_nli_pair(nli)) if nli else None)
+
+    def analyze_sequence(self, request: SequenceRequest) -> SequenceAnalysis:
+        """Sequence-level uncertainty of a generated or given answer (see backend.sequence_uncertainty)."""
+        models = self._sequence_models(request)
+        with self._hold(models):
+            return analyze_sequence(models, request)

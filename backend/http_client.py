@@ -14,7 +14,13 @@ from pydantic import BaseModel, TypeAdapter
 from backend.errors import (BackendBusyError, BackendUnavailableError, ItemNotFoundError, ModelLoadError,
                             SaveConflictError, UserInputError)
 from backend.models.registry import UnknownModelError
-from backend.schemas import ModelInfo, TextAnalysis, TextRequest
+from backend.schemas import ImageAnalysis, ImageMethods, ImageRequest, ImageUncertainty, ModelInfo, TextAnalysis, \
+    TextRequest
+from backend.schemas.image import SaliencyAnalysis, SaliencyRequest, UncertaintyRequest
+from backend.schemas.sequence import MethodCost, MethodInfo, SequenceAnalysis, SequenceRequest
+from backend.schemas.text_attention import TextAttention, TextAttentionRequest
+from backend.schemas.text_saliency import SaliencyCatalog, TextSaliency, TextSaliencyRequest
+from backend.service.operations import OPERATIONS_BY_NAME
 from backend.schemas.store import SavedItem, SavedSummary, SaveRequest
 
 DEFAULT_TIMEOUT_S = 300.0
@@ -66,7 +72,15 @@ class HttpClient:
         except httpx.TransportError as exc:
             raise BackendUnavailableError(f"cannot reach the backend at {self._http.base_url}: {exc}") from exc
         raise_for_status(response)
-        return TypeAdapter(result_type).validate_python(response.json()) if result_type is not type(None) else None
+        return TypeAdapter(result_type).validate_json(response.content) if result_type is not type(None) else None
+
+    def _operation(self, name: str, argument=None):
+        """Call the service route of one Client method (see backend.service.operations)."""
+        operation = OPERATIONS_BY_NAME[name]
+        if operation.request_type is not None:
+            return self._call("POST", operation.path, operation.response_type, body=argument)
+        params = {operation.query: argument} if operation.query else None
+        return self._call("GET", operation.path, operation.response_type, params=params)
 
     def ready(self) -> bool:
         """Whether the service has its models loaded."""
@@ -79,7 +93,37 @@ class HttpClient:
         return self._call("GET", "/v1/models", list[ModelInfo])
 
     def analyze_text(self, request: TextRequest) -> TextAnalysis:
-        return self._call("POST", "/v1/text", TextAnalysis, body=request)
+        return self._operation("analyze_text", request)
+
+    def text_attention(self, request: TextAttentionRequest) -> TextAttention:
+        return self._operation("text_attention", request)
+
+    def text_saliency_catalog(self) -> SaliencyCatalog:
+        return self._operation("text_saliency_catalog")
+
+    def text_saliency(self, request: TextSaliencyRequest) -> TextSaliency:
+        return self._operation("text_saliency", request)
+
+    def sequence_methods(self) -> list[MethodInfo]:
+        return self._operation("sequence_methods")
+
+    def estimate_sequence_cost(self, request: SequenceRequest) -> list[MethodCost]:
+        return self._operation("estimate_sequence_cost", request)
+
+    def analyze_sequence(self, request: SequenceRequest) -> SequenceAnalysis:
+        return self._operation("analyze_sequence", request)
+
+    def image_methods(self, model: str) -> ImageMethods:
+        return self._operation("image_methods", model)
+
+    def analyze_image(self, request: ImageRequest) -> ImageAnalysis:
+        return self._operation("analyze_image", request)
+
+    def image_uncertainty(self, request: UncertaintyRequest) -> ImageUncertainty:
+        return self._operation("image_uncertainty", request)
+
+    def image_saliency(self, request: SaliencyRequest) -> SaliencyAnalysis:
+        return self._operation("image_saliency", request)
 
     def save(self, request: SaveRequest) -> SavedItem:
         return self._call("POST", "/v1/saved", SavedItem, body=request)

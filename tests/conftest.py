@@ -52,3 +52,30 @@ def tiny_lm(default_tokenizer) -> LoadedTextModel:
     model = LlamaForCausalLM(config).eval()
     spec = ModelSpec("tiny-random", "text", "hf", "(in memory)", "tiny random Llama for unit tests", chat=True)
     return LoadedTextModel(spec=spec, model=model, tokenizer=default_tokenizer, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def tiny_embedder(tmp_path_factory):
+    """A seeded random 2-layer BERT sentence encoder (mean pooling), loaded like any registered embedding model."""
+    from backend.models.embedding_loader import load_embedding_model
+    from tests.backend.tiny_models import save_tiny_encoder
+
+    folder = save_tiny_encoder(tmp_path_factory.mktemp("tiny-embedder"))
+    spec = ModelSpec("tiny-embedder", "embedding", "sentence-transformers", str(folder), "tiny random encoder")
+    return load_embedding_model(spec, "cpu")
+
+
+@pytest.fixture(scope="session")
+def tiny_nli_folder(tmp_path_factory):
+    """A folder holding a seeded random 2-layer BERT NLI classifier (entailment / neutral / contradiction)."""
+    from tests.backend.tiny_models import save_tiny_nli
+
+    return save_tiny_nli(tmp_path_factory.mktemp("tiny-nli"))
+
+
+@pytest.fixture(scope="session")
+def default_image_model(engine):
+    """EfficientNet-Lite0 as the engine loads it (CPU)."""
+    from backend.schemas import DEFAULT_IMAGE_MODEL
+
+    return engine.image_model(DEFAULT_IMAGE_MODEL)

@@ -1,9 +1,12 @@
 """Command line for scripting and checks: `python -m backend COMMAND`.
 
   text "PROMPT" [--max-new-tokens N] [--json] [--no-chat-template] [--sample ...] [--answer TEXT]
+       [--methods all|M1,M2 --samples K --sample-temperature T]   adds sequence-level "scores"
   models                             list registered model ids
   prepare                            convert / cache the default models (done by make setup)
   serve [--host H] [--port P]        the HTTP backend for a separate front end
+  image PATH|sample:NAME [--json] [--saliency METHOD] [--target top|entropy|INDEX] [--uncertainty mc_dropout|tta]
+  audit [--dataset D] [--methods M1,M2] [--limit N] [--json OUT.json] [--html REPORT.html]   resumable audit
 
 Exit status: 0 ok, 2 bad input (the message says what to change), 3 a model could not be loaded.
 """
@@ -15,7 +18,7 @@ from typing import Callable, Optional, Sequence
 
 from pydantic import ValidationError
 
-from backend.cli import models, serve, text
+from backend.cli import audit, image, models, serve, text
 from backend.errors import ModelLoadError, UserInputError
 from backend.models.registry import UnknownModelError
 
@@ -26,6 +29,8 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "models": models.run_models,
     "prepare": models.run_prepare,
     serve.NAME: serve.run,
+    image.NAME: image.run,
+    audit.NAME: audit.run,
 }
 
 
@@ -36,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     text.add_parser(commands)
     models.add_parsers(commands)
     serve.add_parser(commands)
+    image.add_parser(commands)
+    audit.add_parser(commands)
     return parser
 
 

@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 
+from backend.cli.attribution_options import add_attribution_arguments, attribution_json, attribution_results, \
+    attribution_table
+from backend.cli.sequence_options import (add_sequence_arguments, sequence_json, sequence_request,
+                                           sequence_table)
 from backend.schemas import DEFAULT_TEXT_MODEL, TextAnalysis, TextRequest
 
 NAME = "text"
@@ -23,6 +28,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     text.add_argument("--seed", type=int, default=0)
     text.add_argument("--top-k", type=int, default=5, help="alternatives reported per token")
     text.add_argument("--json", action="store_true", help="print one JSON object")
+    add_sequence_arguments(text)
+    add_attribution_arguments(text)
 
 
 def format_table(result: TextAnalysis) -> str:
@@ -48,6 +55,15 @@ def run(args: argparse.Namespace) -> int:
     request = TextRequest(model=args.model, prompt=args.prompt, answer=args.answer, chat_template=args.chat_template,
                           max_new_tokens=args.max_new_tokens, do_sample=args.do_sample, temperature=args.temperature,
                           top_p=args.top_p, seed=args.seed, top_k=args.top_k)
-    result = LocalClient().analyze_text(request)
-    print(result.model_dump_json(indent=None) if args.json else format_table(result))
+    client = LocalClient()
+    sequence = sequence_request(args, request)
+    analysis = client.analyze_sequence(sequence) if sequence else None
+    result = analysis.text if analysis else client.analyze_text(request)
+    attention, saliency = attribution_results(client, args, result)
+    if args.json:
+        print(json.dumps({**result.model_dump(mode="json"), **(sequence_json(analysis) if analysis else {}),
+                          **attribution_json(attention, saliency)}))
+    else:
+        print(format_table(result) + (sequence_table(analysis) if analysis else "")
+              + attribution_table(attention, saliency))
     return 0

@@ -20,12 +20,13 @@ from typing import Literal, Optional
 
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, ModelInfo
 
-Kind = Literal["text", "image", "embedding"]
-Loader = Literal["gguf", "hf", "timm-lukemelas", "sentence-transformers"]
+Kind = Literal["text", "image", "embedding", "nli"]
+Loader = Literal["gguf", "hf", "timm-lukemelas", "timm", "sentence-transformers", "hf-sequence-classification"]
 LOADERS_BY_KIND: dict[str, tuple[str, ...]] = {
     "text": ("gguf", "hf"),
-    "image": ("timm-lukemelas",),
+    "image": ("timm-lukemelas", "timm"),
     "embedding": ("sentence-transformers",),
+    "nli": ("hf-sequence-classification",),
 }
 MODEL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 PACKAGE_PREFIX = "pkg:"
@@ -146,7 +147,8 @@ def parse_models_file(path: Path) -> list[ModelSpec]:
         known = set(ModelSpec.__dataclass_fields__)
         if not isinstance(entry, dict) or not {"id", "kind", "location"} <= entry.keys() or entry.keys() - known:
             raise ValueError(f"{path}: each entry needs id, kind and location, and only {sorted(known)}: {entry!r}")
-        entry = {"loader": infer_text_loader(entry["location"]) if entry["kind"] == "text" else "",
+        entry = {"loader": infer_text_loader(entry["location"]) if entry["kind"] == "text"
+                 else LOADERS_BY_KIND.get(entry["kind"], ("",))[0],
                  "description": f"{entry['kind']} model from {entry['location']}", **entry}
         specs.append(ModelSpec(**entry))
     return specs

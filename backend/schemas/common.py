@@ -25,7 +25,7 @@ class ModelInfo(BaseModel):
     """A registry entry as the UI and the API see it."""
 
     id: str
-    kind: Literal["text", "image", "embedding"]
+    kind: Literal["text", "image", "embedding", "nli"]
     description: str
     source: str
     chat: bool = False

@@ -8,6 +8,7 @@ load / out of GPU memory.
 from __future__ import annotations
 
 import hmac
+import inspect
 import logging
 import threading
 from typing import Optional
@@ -22,10 +23,11 @@ from backend.client import LocalClient
 from backend.errors import (BackendBusyError, BackendUnavailableError, ItemNotFoundError, ModelLoadError,
                             SaveConflictError, UserInputError)
 from backend.models.registry import UnknownModelError
-from backend.schemas import ModelInfo, TextAnalysis, TextRequest
+from backend.schemas import ModelInfo
 from backend.schemas.store import SavedItem, SavedSummary, SaveRequest
 from backend.service.admission import Admission
 from backend.service.body_limit import BodyLimitMiddleware
+from backend.service.operations import OPERATIONS, Operation, text_requests_in
 from backend.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,57 @@ def install_error_handlers(app: FastAPI, settings: ServiceSettings) -> None:
         app.add_exception_handler(error_type, out_of_memory)
 
 
+def check_work_caps(request, settings: ServiceSettings) -> None:
+    """Refuse generation longer than the service allows (422), wherever a TextRequest sits in the request."""
+    for text_request in text_requests_in(request):
+        if text_request.max_new_tokens > settings.max_new_tokens:
+            raise UserInputError(f"max_new_tokens is {text_request.max_new_tokens}; this service allows at most "
+                                 f"{settings.max_new_tokens}")
+
+
+def add_operation_route(app: FastAPI, operation: Operation, client: LocalClient, admission: Admission,
+                        settings: ServiceSettings, dependencies: list) -> None:
+    """Serve one Client method: POST with its request model as the JSON body, or GET (with an optional query)."""
+    method = getattr(client, operation.method_name)
+
+    async def run(*args):
+        if not operation.heavy:
+            return await run_in_threadpool(method, *args)
+        async with admission.slot():
+            return await run_in_threadpool(method, *args)
+
+    if operation.request_type is not None:
+        async def endpoint(request):
+            check_work_caps(request, settings)
+            return await run(request)
+        parameter = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                      annotation=operation.request_type)
+    elif operation.query:
+        async def endpoint(value):
+            return await run(value)
+        parameter = inspect.Parameter(operation.query, inspect.Parameter.KEYWORD_ONLY, annotation=str,
+                                      default=Query(..., min_length=1, max_length=200))
+        endpoint = rename_keyword(endpoint, operation.query)
+    else:
+        async def endpoint():
+            return await run()
+        parameter = None
+    endpoint.__signature__ = inspect.Signature([parameter] if parameter else [],
+                                               return_annotation=operation.response_type)
+    endpoint.__name__ = operation.method_name
+    endpoint.__doc__ = getattr(LocalClient, operation.method_name).__doc__ or operation.method_name
+    app.add_api_route(operation.path, endpoint, methods=["POST" if operation.request_type else "GET"],
+                      response_model=operation.response_type, dependencies=dependencies, tags=["analyses"],
+                      responses={404: {}, 413: {}, 422: {}, 429: {}, 503: {}})
+
+
+def rename_keyword(function, name: str):
+    """Wrap a one-argument coroutine function so it takes that argument under keyword `name`."""
+    async def renamed(**kwargs):
+        return await function(kwargs[name])
+    return renamed
+
+
 def create_app(client: Optional[LocalClient] = None, settings: Optional[ServiceSettings] = None) -> FastAPI:
     """The service around one in-process client (engine + store)."""
     settings = settings or ServiceSettings.from_env()
@@ -112,7 +165,8 @@ def create_app(client: Optional[LocalClient] = None, settings: Optional[ServiceS
             raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
     app = FastAPI(title="UQ Lens backend", version="1", description=__doc__)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       image_max_bytes=settings.max_image_body_bytes)
     install_error_handlers(app, settings)
     guarded = [Depends(authorized)]
 
@@ -134,15 +188,8 @@ def create_app(client: Optional[LocalClient] = None, settings: Optional[ServiceS
         """Registered model ids."""
         return client.models()
 
-    @app.post("/v1/text", dependencies=guarded, tags=["analyses"],
-              responses={404: {}, 413: {}, 429: {}, 503: {}})
-    async def analyze_text(request: TextRequest) -> TextAnalysis:
-        """Token-level uncertainty of a generated or given answer."""
-        if request.max_new_tokens > settings.max_new_tokens:
-            raise UserInputError(f"max_new_tokens is {request.max_new_tokens}; this service allows at most "
-                                 f"{settings.max_new_tokens}")
-        async with admission.slot():
-            return await run_in_threadpool(client.analyze_text, request)
+    for operation in OPERATIONS:
+        add_operation_route(app, operation, client, admission, settings, guarded)
 
     @app.post("/v1/saved", dependencies=guarded, tags=["saved"], responses={409: {}})
     def save(request: SaveRequest) -> SavedItem:

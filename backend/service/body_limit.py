@@ -9,19 +9,22 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    """413 for a Content-Length over `max_bytes`, or for a chunked body that grows past it."""
+    """413 for a Content-Length over the limit, or for a chunked body that grows past it. Routes under /v1/image
+    (uploads as base64 JSON) get `image_max_bytes`, every other route `max_bytes`."""
 
-    def __init__(self, app, max_bytes: int) -> None:
+    def __init__(self, app, max_bytes: int, image_max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.image_max_bytes = image_max_bytes
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.image_max_bytes if scope.get("path", "").startswith("/v1/image") else self.max_bytes
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         seen = 0
 
@@ -29,17 +32,17 @@ class BodyLimitMiddleware:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
+            if seen > limit:
                 raise BodyTooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await self._refuse(send)
+            await self._refuse(send, limit)
 
-    async def _refuse(self, send) -> None:
-        body = json.dumps({"detail": f"request body larger than {self.max_bytes} bytes; send less"}).encode()
+    async def _refuse(self, send, limit: int) -> None:
+        body = json.dumps({"detail": f"request body larger than {limit} bytes; send less"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

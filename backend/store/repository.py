@@ -54,6 +54,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def open_database(url: str, tables: MetaData) -> Engine:
+    """An engine for `url`, with SQLite's durability pragmas on every connection, and `tables` created."""
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    tables.create_all(engine)
+    return engine
+
+
 def like_literal(text_value: str) -> str:
     """Escape LIKE's wildcards so user text matches literally (escape character: backslash)."""
     return text_value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -70,10 +79,7 @@ class Store:
 
     def __init__(self, url: Optional[str] = None) -> None:
         self.url = url or default_database_url()
-        self.engine: Engine = create_engine(self.url)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        self.engine: Engine = open_database(self.url, metadata)
 
     def save(self, request: SaveRequest) -> SavedItem:
         """Store the item; the same id again returns what is stored (different content raises SaveConflictError)."""

@@ -132,7 +132,7 @@ def test_openapi_documents_every_route(api):
     assert json.dumps(paths["/v1/text"]).count("429") >= 1
 
 
-def test_gpu_out_of_memory_answers_503_and_the_next_request_runs(api, local_client, monkeypatch):
+def test_gpu_out_of_memory_answers_503_and_the_next_request_runs(local_client, monkeypatch):
     import torch
 
     real = local_client.analyze_text
@@ -145,6 +145,7 @@ def test_gpu_out_of_memory_answers_503_and_the_next_request_runs(api, local_clie
         return real(request)
 
     monkeypatch.setattr(local_client, "analyze_text", out_of_memory_once)
+    api = make_test_client(local_client)
     first = api.post("/v1/text", json=VALID)
     assert first.status_code == 503 and "out of memory" in first.json()["detail"] and first.headers["Retry-After"]
     assert api.post("/v1/text", json=VALID).status_code == 200

@@ -1,0 +1,319 @@
+"""Attention & saliency page: where the model looked, and which input tokens drive an answer token's probability,
+its choice over an alternative, or the model's uncertainty at that step."""
+from __future__ import annotations
+
+from typing import Optional
+
+import streamlit as st
+from pydantic import ValidationError
+
+from app.attribution_services import saliency_catalog, text_attention, text_saliency
+from app.services import analyze_text, list_models
+from backend.errors import ModelLoadError, UserInputError
+from backend.models.registry import UnknownModelError
+from backend.schemas import DEFAULT_TEXT_MODEL, MAX_NEW_TOKENS, TextAnalysis, TextRequest
+from backend.schemas.text_attention import AttentionViewRequest, TextAttention, TextAttentionRequest
+from backend.schemas.text_saliency import SaliencyMethodInfo, TextSaliency, TextSaliencyRequest
+from components.attention_matrix import render_attention_matrix, render_head_grid
+from components.saliency_controls import render_parameter_controls
+from components.saliency_matrix import render_saliency_matrix
+from components.text_safety import markdown_literal
+from components.token_heatmap import render_token_heatmap
+from components.token_units import Unit, hidden_share, token_units, unit_values
+from components.token_weights import WeightedText, render_token_weights
+
+KEY = "attn"
+AGGREGATION_LABELS = {"head_mean": "Heads averaged (one layer)", "head": "One head", "layer_mean": "All layers averaged",
+                      "rollout": "Rollout (all layers)"}
+WINDOW_SIZES = [32, 64, 128, 256]
+DEFAULT_WINDOW = 128
+EXPECTED_ERRORS = (UserInputError, UnknownModelError, ModelLoadError, ValidationError)
+
+
+def show_error(exc: Exception) -> None:
+    """A message saying what went wrong and what to change."""
+    if isinstance(exc, ValidationError):
+        for error in exc.errors():
+            st.error(str(error["msg"]).removeprefix("Value error, "))
+    elif isinstance(exc, ModelLoadError):
+        st.error(f"The model could not be loaded. {exc}")
+    else:
+        st.error(str(exc))
+
+
+def use_text_page_request() -> None:
+    """Analyse what the Text page analysed last (its exact request, so its cached result is reused)."""
+    request = TextRequest.model_validate_json(st.session_state["text_request"])
+    st.session_state[f"{KEY}_request"] = st.session_state["text_request"]
+    st.session_state[f"{KEY}_prompt"] = request.prompt
+    st.session_state[f"{KEY}_answer"] = request.answer or ""
+    st.session_state[f"{KEY}_selected"] = None
+
+
+def read_form() -> Optional[dict]:
+    """Prompt, optional answer to score and model settings; the request fields when submitted."""
+    text_request = st.session_state.get("text_request")
+    if text_request and text_request != st.session_state.get(f"{KEY}_request"):
+        st.button("Use the Text page's last prompt", key=f"{KEY}_use_text", on_click=use_text_page_request,
+                  help="analyse exactly what the Text page analysed (same answer, same decoding settings)")
+    text_models = [m.id for m in list_models() if m.kind == "text"]
+    with st.form(f"{KEY}_form"):
+        prompt = st.text_area("Prompt", key=f"{KEY}_prompt", height=90,
+                              placeholder="Ask a question, or type the start of a text to continue")
+        answer = st.text_area("Answer to score (optional)", key=f"{KEY}_answer", height=68,
+                              help="Give an answer to explain it instead of generating one.")
+        settings = st.expander("Model settings")
+        left, middle, right = settings.columns(3)
+        model = left.selectbox("Model", text_models, key=f"{KEY}_model",
+                               index=text_models.index(DEFAULT_TEXT_MODEL) if DEFAULT_TEXT_MODEL in text_models else 0)
+        max_new_tokens = middle.number_input("Max new tokens", 1, MAX_NEW_TOKENS, 32, key=f"{KEY}_max_new_tokens",
+                                             help="greedy decoding")
+        chat_template = right.checkbox("Chat template", value=True, key=f"{KEY}_chat_template")
+        submitted = st.form_submit_button("Analyze", type="primary")
+    if not submitted:
+        return None
+    return dict(model=model, prompt=prompt, answer=answer if answer.strip() else None, chat_template=chat_template,
+                max_new_tokens=int(max_new_tokens))
+
+
+def choose_token(analysis: TextAnalysis) -> int:
+    """The answer heatmap (coloured by entropy); returns the index of the selected answer token (default: the
+    most uncertain one)."""
+    selected = st.session_state.get(f"{KEY}_selected")
+    if selected is None or selected >= len(analysis.tokens):
+        selected = max(range(len(analysis.tokens)), key=lambda i: analysis.tokens[i].entropy)
+    clicked = render_token_heatmap(analysis.tokens, key=f"{KEY}_answer", measure="entropy", selected=selected)
+    if clicked is not None and clicked != selected:
+        st.session_state[f"{KEY}_selected"] = clicked
+        st.rerun()
+    token = analysis.tokens[selected]
+    st.markdown(f"**Explaining** {markdown_literal(repr(token.text))} at position {token.position} "
+                f"(p = {token.prob:.3f}, entropy {token.entropy:.3f} nats). Click another answer token to change.")
+    return selected
+
+
+def answer_breaks(units: list[Unit], answer_start: int) -> list[int]:
+    """The index of the answer's first unit, so the answer starts on its own line."""
+    return [next((i for i, u in enumerate(units) if u.position >= answer_start), len(units))]
+
+
+def attention_request(analysis: TextAnalysis, granularity: str) -> str:
+    """The attention request of the current view settings, as JSON."""
+    state = st.session_state
+    layer = state.get(f"{KEY}_layer")
+    view = AttentionViewRequest(aggregation=state.get(f"{KEY}_aggregation", "head_mean"),
+                                layer=None if layer is None else layer - 1, head=state.get(f"{KEY}_head", 1) - 1,
+                                granularity=granularity, window_start=state.get(f"{KEY}_window_start"),
+                                window_size=state.get(f"{KEY}_window_size", DEFAULT_WINDOW))
+    return TextAttentionRequest(model=analysis.model, ids=analysis.ids, answer_start=analysis.answer_start,
+                                view=view).model_dump_json()
+
+
+def apply_picked_head() -> None:
+    """Before the controls exist: switch them to the head last clicked in the grid (0-based -> 1-based)."""
+    picked = st.session_state.pop(f"{KEY}_picked_head", None)
+    if picked is not None:
+        st.session_state[f"{KEY}_aggregation"] = "head"
+        st.session_state[f"{KEY}_layer"] = picked[0] + 1
+        st.session_state[f"{KEY}_head"] = picked[1] + 1
+
+
+def render_attention_controls(result: TextAttention, container) -> None:
+    """Map, layer, head and window controls, drawn into `container` above the figures (their values are read
+    from the session state by attention_request on the next run)."""
+    view = result.view
+    state = st.session_state
+    state.setdefault(f"{KEY}_layer", view.layer + 1)
+    state.setdefault(f"{KEY}_window_size", DEFAULT_WINDOW)
+    left, middle, right = container.columns(3)
+    left.radio("Map", list(AGGREGATION_LABELS), format_func=AGGREGATION_LABELS.get, key=f"{KEY}_aggregation",
+               help=view.description)
+    middle.slider("Layer", 1, result.n_layers, key=f"{KEY}_layer", disabled=view.aggregation in ("layer_mean", "rollout"))
+    right.slider("Head", 1, result.n_heads, key=f"{KEY}_head", disabled=view.aggregation != "head")
+    units = len(token_units(result.tokens, granularity=view.matrix.granularity))
+    left, right = container.columns(2)
+    size = left.select_slider("Matrix window", WINDOW_SIZES, key=f"{KEY}_window_size",
+                              help=f"{view.matrix.granularity}s per side of the matrix; the sequence has {units}")
+    if units > size:
+        state[f"{KEY}_window_start"] = min(view.matrix.start, units - size)
+        right.slider("Window starts at", 0, units - size, key=f"{KEY}_window_start",
+                     help=f"first {view.matrix.granularity} of the window")
+
+
+def attention_tab(analysis: TextAnalysis, selected: int, granularity: str, show_template: bool) -> None:
+    """Where the selected token looked, the map's matrix window and every head's thumbnail."""
+    apply_picked_head()
+    controls = st.container()
+    try:
+        with st.spinner("Computing attention…"):
+            result = text_attention(attention_request(analysis, granularity))
+    except EXPECTED_ERRORS as exc:
+        show_error(exc)
+        for name in ("layer", "head", "window_start"):
+            st.session_state.pop(f"{KEY}_{name}", None)
+        return
+    render_attention_controls(result, controls)
+    view = result.view
+    row = view.answer_rows[selected]
+    units = token_units(result.tokens, granularity=granularity, show_template=show_template)
+    position = analysis.tokens[selected].position
+    st.markdown(f"**Where {markdown_literal(repr(analysis.tokens[selected].text))} looked** ({view.label}): the "
+                f"attention of the step that produced it over every earlier {granularity}.")
+    highlight = next((i for i, u in enumerate(units) if position in u.members), None)
+    render_token_weights(WeightedText(labels=[u.label for u in units], weights=unit_values(row, units),
+                                      positions=[u.position for u in units], signed=False,
+                                      value_label="attention weight", highlight=highlight,
+                                      breaks=answer_breaks(units, analysis.answer_start)), key=f"{KEY}_looked")
+    hidden = hidden_share(row, units)
+    if hidden > 0:
+        st.caption(f"{hidden:.0%} of this row's attention falls on the hidden chat template (mostly the first "
+                   f"token, an attention sink); tick 'Show the chat template' to see it.")
+    matrix_column, grid_column = st.columns([3, 2])
+    with matrix_column:
+        render_attention_matrix(view.matrix, key=KEY, title=f"{view.label}: query x key")
+    with grid_column:
+        clicked = render_head_grid(view.grid, key=KEY, selected=(view.layer, view.head)
+                                   if view.aggregation == "head" else None)
+    if clicked is not None and (view.aggregation != "head" or clicked != (view.layer, view.head)):
+        st.session_state[f"{KEY}_picked_head"] = clicked
+        st.rerun()
+
+
+def describe_method(method: SaliencyMethodInfo) -> None:
+    """What the method is, how to read it, its paper and cost."""
+    st.caption(f"{method.description} Reading: {method.higher_is}. Cost: {method.cost}. Paper: {method.paper}.")
+
+
+def read_saliency_form(analysis: TextAnalysis, selected: int) -> Optional[TextSaliencyRequest]:
+    """Method, target, alternative and parameters; the request when Explain is pressed."""
+    catalog = saliency_catalog()
+    methods = {m.name: m for m in catalog.methods}
+    targets = {t.name: t for t in catalog.targets}
+    left, right = st.columns(2)
+    name = left.selectbox("Method", list(methods), format_func=lambda n: methods[n].label, key=f"{KEY}_method")
+    method = methods[name]
+    target = right.radio("Target", list(targets), format_func=lambda n: targets[n].label, key=f"{KEY}_target",
+                         horizontal=True, disabled=not method.uses_target,
+                         help="; ".join(f"{t.label}: {t.description}" for t in targets.values()))
+    describe_method(method)
+    token = analysis.tokens[selected]
+    alternatives = {a.id: a for a in token.top_k if a.id != token.id}
+    with st.form(f"{KEY}_saliency_form"):
+        alternative = None
+        if method.uses_target and targets[target].needs_alternative and alternatives:
+            alternative = st.selectbox("Alternative (selected token only)", list(alternatives),
+                                       format_func=lambda i: f"{alternatives[i].text!r} (p = {alternatives[i].prob:.3f})",
+                                       key=f"{KEY}_alternative",
+                                       help="for the whole answer, each token is compared with its runner-up")
+        parameters = render_parameter_controls(method.parameters, key=f"{KEY}_{name}")
+        left, right = st.columns(2)
+        scope = left.radio("Tokens", ["selected", "all"], key=f"{KEY}_scope", horizontal=True,
+                           format_func={"selected": "Selected token", "all": "Whole answer (matrix)"}.get)
+        normalisation = right.selectbox("Normalisation", list(catalog.normalisations), key=f"{KEY}_normalisation",
+                                        help="; ".join(f"{k}: {v}" for k, v in catalog.normalisations.items()))
+        submitted = st.form_submit_button("Explain", type="primary")
+    if not submitted:
+        return None
+    return TextSaliencyRequest(
+        model=analysis.model, ids=analysis.ids, answer_start=analysis.answer_start, method=name, target=target,
+        positions=[token.position] if scope == "selected" else None, temperature=analysis.temperature,
+        alternative_id=alternative if scope == "selected" else None, parameters=parameters,
+        normalisation=normalisation)
+
+
+def render_saliency_row(result: TextSaliency, position: int, granularity: str, show_template: bool) -> None:
+    """The selected token's scores drawn on the text, with its target values and convergence delta."""
+    row = next(r for r in result.rows if r.position == position)
+    versus = f" vs. {markdown_literal(repr(row.alternative.text))}" if row.alternative else ""
+    st.markdown(f"**What drives {markdown_literal(repr(row.text))}**{versus}: {result.method_label}, target "
+                f"{result.target_label.lower()}.")
+    columns = st.columns(3)
+    if row.target_value is not None:
+        columns[0].metric("Target at the input", f"{row.target_value:.3f} nats", help=result.target_label)
+    if row.baseline_value is not None:
+        columns[1].metric("Target at the baseline", f"{row.baseline_value:.3f} nats",
+                          help=f"{result.target_label}, with the baseline input ({result.parameters.get('baseline')})")
+    if row.convergence_delta is not None:
+        gap = abs(row.target_value - row.baseline_value) if row.baseline_value is not None else 0.0
+        relative = f"{abs(row.convergence_delta) / gap:.0%} of the change" if gap > 0 else ""
+        columns[2].metric("Convergence delta", f"{row.convergence_delta:+.3f}", delta=relative or None,
+                          delta_color="off", help="sum of raw scores minus (target at input - target at baseline); "
+                                                  "near 0 = the scores account for the whole change; raise the "
+                                                  "steps when it is large")
+    units = token_units(result.tokens, granularity=granularity, show_template=show_template)
+    highlight = next((i for i, u in enumerate(units) if position in u.members), None)
+    render_token_weights(WeightedText(labels=[u.label for u in units], weights=unit_values(row.scores, units),
+                                      positions=[u.position for u in units], signed=result.signed,
+                                      value_label=f"score ({result.normalisation})", highlight=highlight,
+                                      breaks=answer_breaks(units, result.answer_start)),
+                         key=f"{KEY}_saliency")
+    st.caption(f"Normalisation: {result.normalisation_description} (raw = score x {row.scale:.4g}).")
+
+
+def saliency_tab(analysis: TextAnalysis, selected: int, granularity: str, show_template: bool) -> None:
+    """Saliency controls, then the selected token's scores on the text and the answer's matrix."""
+    request = read_saliency_form(analysis, selected)
+    if request is not None:
+        st.session_state[f"{KEY}_saliency_request"] = request.model_dump_json()
+    request_json = st.session_state.get(f"{KEY}_saliency_request")
+    if not request_json or TextSaliencyRequest.model_validate_json(request_json).ids != analysis.ids:
+        st.info("Pick a method and a target, then press Explain.")
+        return
+    try:
+        with st.spinner("Computing saliency (gradient methods run one backward pass per explained token)…"):
+            result = text_saliency(request_json)
+    except EXPECTED_ERRORS as exc:
+        show_error(exc)
+        return
+    st.caption(f"{len(result.rows)} token(s) explained · {result.forward_sequences} sequences forward, "
+               f"{result.backward_passes} backward passes · {result.seconds:.1f} s")
+    position = analysis.tokens[selected].position
+    if any(r.position == position for r in result.rows):
+        render_saliency_row(result, position, granularity, show_template)
+    else:
+        st.info("The selected token was not explained in this run; pick 'Whole answer' or press Explain again.")
+    if len(result.rows) > 1:
+        st.markdown("**The whole answer**: each row is one answer token, each column an earlier input.")
+        render_saliency_matrix(result, key=KEY, granularity=granularity, show_template=show_template,
+                               selected_position=position)
+
+
+def run_page() -> None:
+    st.title("Attention & saliency")
+    st.caption("Where the model looked while writing its answer, and which input tokens drive each answer token: "
+               "its probability, its choice over an alternative, or the model's uncertainty (entropy) at that step.")
+    fields = read_form()
+    if fields is not None:
+        try:
+            st.session_state[f"{KEY}_request"] = TextRequest(**fields).model_dump_json()
+            st.session_state[f"{KEY}_selected"] = None
+        except ValidationError as exc:
+            show_error(exc)
+    request_json = st.session_state.get(f"{KEY}_request")
+    if not request_json:
+        return
+    try:
+        with st.spinner("Loading the model (first use only) and generating…"):
+            analysis = analyze_text(request_json)
+    except EXPECTED_ERRORS as exc:
+        show_error(exc)
+        st.session_state.pop(f"{KEY}_request")
+        return
+    if not analysis.tokens:
+        st.warning("The answer is empty; there is nothing to explain.")
+        return
+    selected = choose_token(analysis)
+    left, right = st.columns(2)
+    granularity = left.radio("Show", ["token", "word"], format_func={"token": "Tokens", "word": "Words"}.get,
+                             key=f"{KEY}_granularity", horizontal=True,
+                             help="words: sub-word tokens grouped; weights and scores summed over a word's tokens")
+    show_template = right.checkbox("Show the chat template", value=False, key=f"{KEY}_show_template",
+                                   help="the system prompt and role markers the model reads around your prompt")
+    attention, saliency = st.tabs(["Attention", "Saliency"])
+    with attention:
+        attention_tab(analysis, selected, granularity, show_template)
+    with saliency:
+        saliency_tab(analysis, selected, granularity, show_template)
+
+
+run_page()

@@ -1,0 +1,257 @@
+"""Image page: classify a photo, see how sure the model is (temperature, MC dropout vs. test-time augmentation)
+and which pixels drive the answer or the doubt (saliency overlays, several methods side by side)."""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import pandas as pd
+import streamlit as st
+import torch
+from pydantic import ValidationError
+
+from app.image_services import analyze_image, image_methods, image_saliency, image_uncertainty
+from app.services import list_models
+from backend.analyses.classifier_stats import distribution_stats
+from backend.errors import ModelLoadError, UserInputError
+from backend.models.registry import UnknownModelError
+from backend.schemas.common import DEFAULT_IMAGE_MODEL
+from backend.schemas.image import (SAMPLE_NAMES, ClassScore, ImageAnalysis, ImageInput, ImageMethodInfo,
+                                   ImageMethodParameter, ImageMethods, ImageRequest, ImageUncertainty,
+                                   SaliencyRequest, UncertaintyRequest)
+from components.class_probabilities import render_class_probabilities
+from components.pass_spread import render_entropy_split, render_pass_spread
+from components.saliency_overlay import render_saliency_grid
+from components.text_safety import markdown_literal
+
+KEY = "image"
+TOP_K = 5
+SAMPLE_LABELS = {"cat": "Cat (Chelsea)", "coffee": "Coffee cup", "astronaut": "Astronaut (Eileen Collins)",
+                 "rocket": "Rocket launch"}
+DEFAULT_SALIENCY = ("grad_cam", "attention_rollout", "integrated_gradients", "occlusion")
+TARGETS = {"top": "Top class", "class": "Another class", "entropy": "Entropy (what makes it unsure)"}
+
+
+def sentence(message: str) -> str:
+    """The message with a capital first letter."""
+    return message[:1].upper() + message[1:]
+
+
+def show_errors(exc: Exception) -> None:
+    """A clear message for bad input or a model that cannot load."""
+    if isinstance(exc, ValidationError):
+        for error in exc.errors():
+            st.error(sentence(str(error["msg"]).removeprefix("Value error, ")))
+    elif isinstance(exc, ModelLoadError):
+        st.error(f"The model could not be loaded. {exc}")
+    else:
+        st.error(sentence(str(exc)))
+
+
+def read_image_form() -> Optional[tuple[str, str]]:
+    """The image and model form; returns (model id, ImageInput JSON) when submitted with a usable image."""
+    image_models = [m.id for m in list_models() if m.kind == "image"]
+    with st.form(f"{KEY}_form"):
+        source = st.radio("Image", ["Sample photo", "Upload"], horizontal=True, key=f"{KEY}_source")
+        left, right = st.columns(2)
+        sample = left.selectbox("Sample photo", SAMPLE_NAMES, format_func=SAMPLE_LABELS.get, key=f"{KEY}_sample",
+                                help="real photos bundled with scikit-image")
+        upload = right.file_uploader("Your image (PNG, JPEG or WebP)", type=["png", "jpg", "jpeg", "webp"],
+                                     key=f"{KEY}_upload", help="checked by content; at most 40 megapixels")
+        model = st.selectbox("Model", image_models, key=f"{KEY}_model",
+                             index=image_models.index(DEFAULT_IMAGE_MODEL) if DEFAULT_IMAGE_MODEL in image_models
+                             else 0)
+        submitted = st.form_submit_button("Classify", type="primary")
+    if not submitted:
+        return None
+    if source == "Upload" and upload is None:
+        st.error("Choose a file to upload, or switch to a sample photo.")
+        return None
+    try:
+        image = (ImageInput(data=upload.getvalue(), filename=upload.name) if source == "Upload"
+                 else ImageInput(sample=sample))
+    except ValidationError as exc:
+        show_errors(exc)
+        return None
+    return model, image.model_dump_json()
+
+
+def render_prediction(result: ImageAnalysis) -> None:
+    """The crop the model saw, its top classes at the chosen temperature, entropy and margin."""
+    picture, numbers = st.columns([2, 3])
+    with picture:
+        st.image(result.model_input_png, caption="What the model saw", width="stretch")
+        st.caption(f"{markdown_literal(result.image.name)}: {result.image.width} x {result.image.height} "
+                   f"{result.image.format}. {result.preprocessing}.")
+        for note in result.image.notes:
+            st.caption(f"Converted: {note}.")
+    with numbers:
+        temperature = st.slider("Temperature", 0.1, 5.0, 1.0, 0.05, key=f"{KEY}_temperature",
+                                help="divides the logits before the softmax: below 1 sharpens, above 1 flattens")
+        stats = distribution_stats(torch.tensor(result.logits), temperature=temperature, top_k=TOP_K)
+        scores = [ClassScore(label=c.label, index=c.index, prob=float(stats.probs[c.index])) for c in result.top_k]
+        render_class_probabilities(scores, key=f"{KEY}_prediction")
+        first, second, third = st.columns(3)
+        first.metric("Top probability", f"{stats.top_probs[0]:.3f}", help="higher = more confident; range [0, 1]")
+        first.caption("higher = more confident")
+        second.metric("Entropy (nats)", f"{stats.entropy:.3f}",
+                      help=f"spread over all {len(result.logits)} classes; 0 = certain, ln {len(result.logits)} = "
+                           f"{result.max_entropy:.2f} = uniform")
+        second.caption(f"higher = more uncertain · {stats.entropy / result.max_entropy:.0%} of ln C")
+        third.metric("Top-2 margin", f"{stats.margin:.3f}", help="p(top-1) - p(top-2); near 0 = a coin toss")
+        third.caption("higher = more confident · [0, 1]")
+
+
+def parameter_input(method: ImageMethodInfo, parameter: ImageMethodParameter, container) -> float:
+    """A number input built from a parameter's metadata, keyed by method and parameter."""
+    cast = int if parameter.kind == "int" else float
+    return float(container.number_input(
+        f"{method.label}: {parameter.label}", cast(parameter.minimum), cast(parameter.maximum),
+        cast(parameter.default), cast(parameter.step), key=f"{KEY}_param_{method.name}_{parameter.name}",
+        help=parameter.help))
+
+
+def uncertainty_table(results: list[ImageUncertainty]) -> pd.DataFrame:
+    """The comparison table: one row per quantity, one column per method."""
+    quantities = ["Predictive entropy (total)", "Expected entropy (each pass's own doubt)",
+                  "Mutual information (disagreement between passes)", "Passes agreeing on the top class"]
+    columns = {r.label: [f"{r.predictive_entropy:.3f}", f"{r.expected_entropy:.3f}", f"{r.mutual_information:.4f}",
+                         f"{r.agreement:.0%}"] for r in results}
+    return pd.DataFrame(columns, index=quantities)
+
+
+def render_uncertainty(model: str, image_json: str, methods: ImageMethods) -> None:
+    """MC dropout and test-time augmentation side by side, with the entropy split of both."""
+    st.subheader("Epistemic vs. aleatoric")
+    st.markdown("Both methods run the model K times and average. **MC dropout** varies the *model* (dropout on): "
+                "disagreement between passes (mutual information) is the model's own, epistemic, doubt. "
+                "**Test-time augmentation** varies the *image* (crop, flip, light): a large spread means the answer "
+                "hangs on nuisance details of the data. Expected entropy is the doubt every single pass already has.")
+    passes_spec = next(p for p in methods.uncertainty[0].parameters if p.name == "passes")
+    with st.form(f"{KEY}_uncertainty_form"):
+        left, right = st.columns(2)
+        passes = left.slider(passes_spec.label, int(passes_spec.minimum), int(passes_spec.maximum),
+                             int(passes_spec.default), key=f"{KEY}_passes", help=passes_spec.help)
+        seed = right.number_input("Seed", 0, 2**31 - 1, 0, key=f"{KEY}_uncertainty_seed")
+        run = st.form_submit_button("Run MC dropout and test-time augmentation")
+    if run:
+        st.session_state[f"{KEY}_uncertainty_requests"] = [
+            UncertaintyRequest(model=model, image=ImageInput.model_validate_json(image_json), method=m.name,
+                               passes=int(passes), seed=int(seed)).model_dump_json() for m in methods.uncertainty]
+    requests = st.session_state.get(f"{KEY}_uncertainty_requests")
+    if not requests:
+        return
+    try:
+        with st.spinner("Running MC dropout and test-time augmentation…"):
+            results = [image_uncertainty(r) for r in requests]
+    except (UserInputError, UnknownModelError, ModelLoadError) as exc:
+        show_errors(exc)
+        return
+    st.table(uncertainty_table(results))
+    st.caption(f"Entropies in nats, from 0 (certain) to ln {len(methods.class_names)} = "
+               f"{math.log(len(methods.class_names)):.2f} (uniform); higher = more uncertain. Predictive = expected "
+               f"+ mutual information.")
+    render_entropy_split(results, key=f"{KEY}_uncertainty")
+    for column, result in zip(st.columns(len(results)), results):
+        with column:
+            st.markdown(f"**{result.label}** · {result.passes} passes · {result.seconds:.1f} s")
+            st.caption(f"Varies: {result.stochastic_part}.")
+            render_pass_spread(result, key=f"{KEY}_{result.method}")
+
+
+def read_saliency_form(model: str, image_json: str, methods: ImageMethods,
+                       top_class: ClassScore) -> Optional[list[str]]:
+    """The saliency form; returns one request JSON per chosen method when submitted."""
+    names = [m.name for m in methods.saliency]
+    by_name = {m.name: m for m in methods.saliency}
+    class_names = methods.class_names
+    with st.form(f"{KEY}_saliency_form"):
+        chosen = st.multiselect("Methods", names, default=[n for n in DEFAULT_SALIENCY if n in names][:3],
+                                format_func=lambda n: by_name[n].label, key=f"{KEY}_saliency_methods")
+        left, right = st.columns(2)
+        target = left.radio("Explain", list(TARGETS), format_func=TARGETS.get, key=f"{KEY}_target")
+        class_index = right.selectbox("Class (for 'Another class')", range(len(class_names)),
+                                      key=f"{KEY}_class_index", index=top_class.index,
+                                      format_func=lambda i: f"{i}: {class_names[i]}")
+        with st.expander("Method settings"):
+            columns = st.columns(2)
+            params = {m.name: {p.name: parameter_input(m, p, columns[i % 2]) for i, p in enumerate(m.parameters)}
+                      for m in methods.saliency if m.parameters}
+        submitted = st.form_submit_button("Explain", type="primary")
+    if not submitted:
+        return None
+    if not chosen:
+        st.error("Pick at least one saliency method.")
+        return None
+    image = ImageInput.model_validate_json(image_json)
+    return [SaliencyRequest(model=model, image=image, methods=[name], target=target,
+                            class_index=int(class_index) if target == "class" else None,
+                            params={name: params[name]} if name in params else {}).model_dump_json()
+            for name in chosen]
+
+
+def render_saliency(model: str, image_json: str, methods: ImageMethods, top_class: ClassScore) -> None:
+    """The saliency form and the overlays, one method at a time with a progress bar."""
+    st.subheader("Saliency: which pixels drive the answer, or the doubt")
+    with st.expander("How to read these maps"):
+        for method in methods.saliency:
+            st.markdown(f"- **{method.label}** ({method.paper}; cost: {method.cost}): {method.description}")
+    requests = read_saliency_form(model, image_json, methods, top_class)
+    if requests is not None:
+        st.session_state[f"{KEY}_saliency_requests"] = requests
+    requests = st.session_state.get(f"{KEY}_saliency_requests")
+    if not requests:
+        return
+    results = []
+    progress = st.progress(0.0, text="Computing saliency maps…")
+    try:
+        for done, request in enumerate(requests):
+            results.append(image_saliency(request))
+            progress.progress((done + 1) / len(requests), text=f"{done + 1} of {len(requests)} maps")
+    except (UserInputError, UnknownModelError, ModelLoadError) as exc:
+        progress.empty()
+        show_errors(exc)
+        return
+    progress.empty()
+    first = results[0]
+    value = (f"{first.target_value:.3f} nats" if first.target == "entropy" else f"p = {first.target_value:.3f}")
+    st.markdown(f"Explaining **{markdown_literal(first.target_label)}** ({value}). Maps cover the "
+                f"{first.maps[0].shape[0]} x {first.maps[0].shape[1]} crop the model saw.")
+    opacity = st.slider("Overlay opacity", 0.0, 1.0, 0.65, 0.05, key=f"{KEY}_opacity",
+                        help="0 shows only the photo, 1 the map at full strength")
+    render_saliency_grid(first.model_input_png, [r.maps[0] for r in results], key=f"{KEY}_saliency",
+                         opacity=opacity)
+
+
+def run_prediction(model: str, image_json: str) -> Optional[tuple[ImageAnalysis, ImageMethods]]:
+    """The cached prediction and the model's methods, or None after a clear message."""
+    request = ImageRequest(model=model, image=ImageInput.model_validate_json(image_json), top_k=TOP_K)
+    try:
+        with st.spinner("Loading the model (first use only) and classifying…"):
+            result = analyze_image(request.model_dump_json())
+            methods = image_methods(model)
+    except (UserInputError, UnknownModelError, ModelLoadError) as exc:
+        show_errors(exc)
+        return None
+    return result, methods
+
+
+st.title("Image: how sure, and why")
+st.caption("Classify a photo with an ImageNet model, see how confident it is, where that confidence comes from, "
+           "and which pixels make it unsure.")
+submitted_form = read_image_form()
+if submitted_form is not None:
+    st.session_state[f"{KEY}_current"] = submitted_form
+    for stale in ("uncertainty_requests", "saliency_requests"):
+        st.session_state.pop(f"{KEY}_{stale}", None)
+current = st.session_state.get(f"{KEY}_current")
+if current:
+    model_id, image_json = current
+    outcome = run_prediction(model_id, image_json)
+    if outcome is None:
+        st.session_state.pop(f"{KEY}_current")
+    else:
+        prediction, model_methods = outcome
+        render_prediction(prediction)
+        render_uncertainty(model_id, image_json, model_methods)
+        render_saliency(model_id, image_json, model_methods, prediction.top_k[0])

@@ -1,0 +1,246 @@
+"""Sequence uncertainty page: scores from the literature on one answer, each shown with the evidence it came from
+(the K samples and their meanings, the similarity graph, SAR's token weights), and their cost before they run."""
+from __future__ import annotations
+
+from typing import Optional
+
+import streamlit as st
+from pydantic import ValidationError
+
+from app.sequence_services import analyze_sequence, estimate_cost, sequence_methods
+from app.services import list_models
+from backend.errors import ModelLoadError, UserInputError
+from backend.models.registry import UnknownModelError
+from backend.schemas import (DEFAULT_SAMPLES, DEFAULT_SIMILARITY_THRESHOLD, DEFAULT_TEXT_MODEL, MAX_SAMPLES,
+                             MIN_SAMPLES, MethodInfo, SequenceAnalysis, SequenceRequest, TextRequest)
+from backend.schemas.sequence import DEFAULT_SAMPLE_TEMPERATURE
+from components.meaning_clusters import render_meaning_clusters, short_label
+from components.sar_weights import render_sar_weights
+from components.sequence_costs import render_costs, total_seconds
+from components.sequence_scores import render_sequence_scores
+from components.similarity_graph import render_similarity_graph
+from components.text_safety import markdown_literal
+from components.token_heatmap import render_token_heatmap
+
+KEY = "seq"
+GROUPS = {"generation": "From the answer itself", "samples": "From K sampled answers", "ask": "Asking the model"}
+AUTO_MEANING = "auto"
+MAX_ANSWER_TOKENS = 256
+PARAMETERS_PER_ROW = 4
+EXPECTED_ERRORS = (UserInputError, UnknownModelError, ModelLoadError)
+
+
+def error_messages(exc: Exception) -> list[str]:
+    """What to tell the user about a bad request or a model that cannot load."""
+    if isinstance(exc, ValidationError):
+        return [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
+    if isinstance(exc, ModelLoadError):
+        return [f"The model could not be loaded. {exc}"]
+    return [str(exc)]
+
+
+def use_text_page_request() -> None:
+    """Copy the Text page's last prompt, answer and model into this page's form."""
+    text = TextRequest.model_validate_json(st.session_state["text_request"])
+    st.session_state[f"{KEY}_prompt"] = text.prompt
+    st.session_state[f"{KEY}_answer"] = text.answer or ""
+    st.session_state[f"{KEY}_model"] = text.model
+
+
+def choose_methods(infos: list[MethodInfo]) -> list[str]:
+    """One row of toggles per group, all methods on at first; returns the chosen names in registry order."""
+    labels = {i.name: i.label for i in infos}
+    chosen: list[str] = []
+    for group, title in GROUPS.items():
+        names = [i.name for i in infos if i.group == group]
+        chosen += st.pills(title, names, selection_mode="multi", default=names, format_func=labels.get,
+                           key=f"{KEY}_methods_{group}") or []
+    with st.expander("What each method measures, its paper, range and cost"):
+        st.dataframe([{"Method": i.label, "Higher is": f"more {i.higher_is}", "Range": i.value_range,
+                       "What it measures": i.description, "Paper": i.paper, "Cost": i.cost} for i in infos],
+                     hide_index=True, width="stretch", key=f"{KEY}_method_table")
+    return chosen
+
+
+def read_settings(infos: list[MethodInfo], chosen: list[str]) -> dict:
+    """Model, sampling, meaning and method-parameter settings (request fields other than the prompt)."""
+    models = list_models()
+    text_models = [m.id for m in models if m.kind == "text"]
+    meaning_models = [AUTO_MEANING] + [m.id for m in models if m.kind in ("nli", "embedding")]
+    with st.expander("Model, sampling and meaning settings"):
+        left, middle, right, last = st.columns(4)
+        model = left.selectbox("Model", text_models, key=f"{KEY}_model",
+                               index=text_models.index(DEFAULT_TEXT_MODEL) if DEFAULT_TEXT_MODEL in text_models else 0)
+        max_new_tokens = middle.number_input("Max new tokens", 1, MAX_ANSWER_TOKENS, 32, key=f"{KEY}_max_new_tokens",
+                                             help="for the analysed answer and for each sample")
+        seed = right.number_input("Seed", 0, 2**31 - 1, 0, key=f"{KEY}_seed", help="makes the samples reproducible")
+        chat_template = last.checkbox("Chat template", value=True, key=f"{KEY}_chat_template")
+        left, middle, right, last = st.columns(4)
+        samples = left.slider("Samples K", MIN_SAMPLES, MAX_SAMPLES, DEFAULT_SAMPLES, key=f"{KEY}_samples",
+                              help="answers drawn in one batched generate call")
+        temperature = middle.number_input("Sample temperature", 0.05, 10.0, DEFAULT_SAMPLE_TEMPERATURE, 0.05,
+                                          key=f"{KEY}_sample_temperature",
+                                          help="for drawing the K samples and for their probabilities")
+        meaning = right.selectbox("Meaning decided by", meaning_models, key=f"{KEY}_meaning",
+                                  help="which model decides that two sampled answers mean the same; auto = the "
+                                       "first registered NLI model, else the embedding model and the threshold")
+        threshold = last.slider("Same meaning at cosine ≥", 0.0, 1.0, DEFAULT_SIMILARITY_THRESHOLD, 0.01,
+                                key=f"{KEY}_threshold", help="used when meaning comes from the embedding model")
+        parameters = read_method_parameters([i for i in infos if i.name in chosen and i.parameters])
+    return dict(model=model, max_new_tokens=int(max_new_tokens), seed=int(seed), chat_template=chat_template,
+                samples=int(samples), sample_temperature=float(temperature),
+                meaning_model=None if meaning == AUTO_MEANING else meaning, similarity_threshold=float(threshold),
+                method_parameters=parameters)
+
+
+def read_method_parameters(infos: list[MethodInfo]) -> dict[str, dict[str, float]]:
+    """A number input per parameter of the chosen methods, with the registry's range and default."""
+    values: dict[str, dict[str, float]] = {}
+    fields = [(info, p) for info in infos for p in info.parameters]
+    for start in range(0, len(fields), PARAMETERS_PER_ROW):
+        for column, (info, p) in zip(st.columns(PARAMETERS_PER_ROW), fields[start:start + PARAMETERS_PER_ROW]):
+            value = column.number_input(f"{info.label}: {p.label}", p.minimum, p.maximum, p.default, format="%g",
+                                        help=p.description, key=f"{KEY}_param_{info.name}_{p.name}")
+            if value != p.default:
+                values.setdefault(info.name, {})[p.name] = float(value)
+    return values
+
+
+def build_request(settings: dict, chosen: list[str], prompt: str, answer: str) -> SequenceRequest:
+    """The request for the current settings (raises ValidationError with what to change)."""
+    text = TextRequest(model=settings["model"], prompt=prompt, answer=answer if answer.strip() else None,
+                       chat_template=settings["chat_template"], max_new_tokens=settings["max_new_tokens"],
+                       seed=settings["seed"])
+    fields = {k: v for k, v in settings.items() if k not in {"model", "max_new_tokens", "seed", "chat_template"}}
+    return SequenceRequest(text=text, methods=chosen, **fields)
+
+
+def show_costs(settings: dict, chosen: list[str], labels: dict[str, str]) -> Optional[float]:
+    """The cost table of the current selection (models are timed once); returns the estimated seconds."""
+    prompt = st.session_state.get(f"{KEY}_prompt", "").strip() or "?"
+    try:
+        request = build_request(settings, chosen, prompt, st.session_state.get(f"{KEY}_answer", ""))
+        with st.spinner("Timing one pass of each model on this machine (first time only)…"):
+            costs = estimate_cost(request.model_dump_json())
+    except (ValidationError, *EXPECTED_ERRORS) as exc:
+        for message in error_messages(exc):
+            st.error(message)
+        return None
+    render_costs(costs, labels, key=KEY)
+    return total_seconds(costs)
+
+
+def ask_form(settings: dict, chosen: list[str]) -> None:
+    """Prompt and optional answer; a valid submission becomes the page's current request."""
+    if st.session_state.get("text_request"):
+        st.button("Use the Text page's last prompt", key=f"{KEY}_from_text", on_click=use_text_page_request)
+    with st.form(f"{KEY}_form"):
+        prompt = st.text_area("Prompt", key=f"{KEY}_prompt", height=90,
+                              placeholder="Ask a question; the methods measure how sure the model is of its answer")
+        answer = st.text_area("Answer to score (optional)", key=f"{KEY}_answer", height=68,
+                              help="Score this answer instead of the model's greedy one; samples are still drawn.")
+        submitted = st.form_submit_button("Run the selected methods", type="primary")
+    if not submitted:
+        return
+    if not chosen:
+        st.error("No method is selected: pick at least one method above.")
+        return
+    try:
+        st.session_state[f"{KEY}_request"] = build_request(settings, chosen, prompt, answer).model_dump_json()
+    except ValidationError as exc:
+        for message in error_messages(exc):
+            st.error(message)
+
+
+def render_samples_tab(result: SequenceAnalysis) -> None:
+    """The K samples with their probabilities, grouped into meanings when meaning was computed."""
+    if not result.samples:
+        st.info("No sample-based method is selected, so no answers were sampled.")
+        return
+    st.caption(f"{len(result.samples)} answers sampled in one batched call at temperature "
+               f"{result.sample_temperature:g}; weight = exp(mean token log-prob), normalised over the samples.")
+    if result.meaning is None:
+        st.markdown("\n".join(f"- log p = {s.logprob:.2f} · {markdown_literal(s.text) or '*(empty)*'}"
+                              for s in result.samples))
+        return
+    st.info(f"Meaning decided by the {result.meaning.kind} model **{result.meaning.model}**: {result.meaning.rule}.")
+    render_meaning_clusters(result.clusters, result.samples, key=f"{KEY}_meaning")
+
+
+def render_ask_tab(result: SequenceAnalysis) -> None:
+    """What the model was asked about its answer, what it replied and how that was read."""
+    asked = [s for s in result.scores if s.name in ("verbalized_confidence", "p_true")]
+    if not asked:
+        st.info("Neither verbalized confidence nor P(True) is selected.")
+    for score in asked:
+        st.markdown(f"**{score.label}**: {'not computed' if score.value is None else f'{score.value:.3f}'}")
+        if score.details.get("prompt"):
+            st.code(score.details["prompt"], language=None, wrap_lines=True)
+        if "reply" in score.details:
+            st.text(f"Reply: {score.details['reply']}")
+            st.caption(score.details["reading"])
+        if "p_true_raw" in score.details:
+            st.caption(f"p(True) = {score.details['p_true_raw']:.4f}, p(False) = {score.details['p_false_raw']:.4f} "
+                       f"as the next token; the score is p(True) / (p(True) + p(False)).")
+        if "error" in score.details:
+            st.warning(score.details["error"])
+
+
+def render_result(result: SequenceAnalysis) -> None:
+    """The analysed answer's heatmap, then the scores and each kind of evidence in its own tab."""
+    text = result.text
+    st.subheader("The analysed answer")
+    st.caption(f"{text.model} · {len(text.tokens)} tokens "
+               f"{'scored' if text.mode == 'score' else 'generated greedily'} · colour = entropy (nats) · "
+               f"{result.seconds['total']:.1f} s in all")
+    render_token_heatmap(text.tokens, key=f"{KEY}_answer", measure="entropy")
+    tabs = st.tabs(["Scores", "Samples and meanings", "Similarity graph", "SAR relevance", "Asking the model"])
+    with tabs[0]:
+        render_sequence_scores(result.scores, key=f"{KEY}_scores")
+    with tabs[1]:
+        render_samples_tab(result)
+    with tabs[2]:
+        if result.similarity:
+            render_similarity_graph(result.similarity, result.laplacian_eigenvalues,
+                                    [short_label(s.text) for s in result.samples], key=f"{KEY}_graph")
+        else:
+            st.info("The graph is built for semantic entropy and the graph scores (EigV, Degree, Eccentricity).")
+    with tabs[3]:
+        if result.token_relevance:
+            render_sar_weights(result.token_relevance, key=f"{KEY}_sar")
+        else:
+            st.info("Select TokenSAR to see the relevance weight of every token.")
+    with tabs[4]:
+        render_ask_tab(result)
+    st.caption("Seconds per step: " + ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in result.seconds.items()))
+    st.download_button("Download this analysis (JSON)", result.model_dump_json(indent=2),
+                       file_name="uqlens-sequence-analysis.json", mime="application/json", key=f"{KEY}_download")
+
+
+st.title("Sequence uncertainty")
+st.caption("Scores from the literature that condense how sure the model is of a whole answer, each computed on "
+           "the same answer as the Text page's token heatmap and shown with the evidence it came from.")
+infos = sequence_methods()
+st.subheader("1. Methods")
+st.caption("Click a method to turn it off or on; those from K samples share one batched sampling call.")
+chosen = choose_methods(infos)
+settings = read_settings(infos, chosen)
+st.subheader("2. What they will cost")
+estimate = show_costs(settings, chosen, {i.name: i.label for i in infos}) if chosen else None
+if not chosen:
+    st.info("Select at least one method to see its cost.")
+st.subheader("3. Ask")
+ask_form(settings, chosen)
+current = st.session_state.get(f"{KEY}_request")
+if current:
+    request = SequenceRequest.model_validate_json(current)
+    about = f" (about {estimate:.0f} s)" if estimate else ""
+    try:
+        with st.spinner(f"Running {len(request.methods)} methods{about}…"):
+            analysis = analyze_sequence(current)
+    except EXPECTED_ERRORS as exc:
+        st.session_state.pop(f"{KEY}_request")
+        for message in error_messages(exc):
+            st.error(message)
+    else:
+        render_result(analysis)

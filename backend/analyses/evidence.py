@@ -1,0 +1,118 @@
+"""What sequence methods are computed from, and what each piece costs in forward passes.
+
+Several methods share one piece of evidence (all sample-based methods share the K samples), so costs are counted
+per piece of evidence, once, whatever the number of methods that use it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+VERBALIZED_MAX_NEW_TOKENS = 8
+
+
+@dataclass
+class Evidence:
+    """Inputs of the methods; a field is filled only when a selected method needs it.
+
+    Per-token lists describe the analysed answer (T tokens, end token included); per-sample lists the K sampled
+    answers. Log-probabilities in nats. prompts: evidence name -> the exact text the model was asked;
+    failures: evidence name -> why it could not be gathered.
+    """
+
+    logprobs: list[float]
+    entropies: list[float]
+    special: list[bool]
+    vocab_size: int
+    kurtosis: Optional[list[float]] = None
+    token_similarity: Optional[list[float]] = None
+    sample_token_logprobs: Optional[list[list[float]]] = None
+    sample_texts: Optional[list[str]] = None
+    sample_special: Optional[list[list[bool]]] = None
+    clusters: Optional[list[list[int]]] = None
+    affinity: Optional[np.ndarray] = None
+    sample_embeddings: Optional[np.ndarray] = None
+    sample_token_similarity: Optional[list[list[float]]] = None
+    verbalized_reply: Optional[str] = None
+    p_true_probs: Optional[tuple[float, float]] = None
+    prompts: dict[str, str] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sample_logprobs(self) -> list[float]:
+        """Total log-probability of each sample (K,)."""
+        return [sum(lps) for lps in self.sample_token_logprobs or []]
+
+    @property
+    def sample_mean_logprobs(self) -> list[float]:
+        """Mean token log-probability of each sample (K,); an empty sample counts as certain (0)."""
+        return [sum(lps) / len(lps) if lps else 0.0 for lps in self.sample_token_logprobs or []]
+
+
+@dataclass(frozen=True)
+class PassCount:
+    """Forward passes of each model kind: LM passes (each over lm_batch sequences), embedded texts, NLI pairs."""
+
+    lm_passes: int = 0
+    lm_batch: int = 1
+    embedding_texts: int = 0
+    nli_pairs: int = 0
+
+
+@dataclass(frozen=True)
+class EvidenceSpec:
+    """A piece of evidence: its label and its cost for K samples of at most T new tokens each."""
+
+    name: str
+    label: str
+    passes: Callable[[int, int, str], PassCount]
+
+
+def _meaning_passes(k: int, t: int, kind: str) -> PassCount:
+    """NLI scores both directions of every pair of answers (at most K(K-1): repeated answers are asked once);
+    embeddings reuse the sample embeddings."""
+    return PassCount(nli_pairs=k * (k - 1)) if kind == "nli" else PassCount()
+
+
+EVIDENCE: dict[str, EvidenceSpec] = {
+    spec.name: spec for spec in (
+        EvidenceSpec("generation", "The analysed answer (its generate call and one scoring pass)",
+                     lambda k, t, kind: PassCount(lm_passes=t + 1)),
+        EvidenceSpec("kurtosis", "Full next-token distributions again (one scoring pass)",
+                     lambda k, t, kind: PassCount(lm_passes=1)),
+        EvidenceSpec("token_relevance", "SAR token relevance of the answer (answer with each token removed)",
+                     lambda k, t, kind: PassCount(embedding_texts=t + 1)),
+        EvidenceSpec("samples", "K sampled answers (one batched generate call)",
+                     lambda k, t, kind: PassCount(lm_passes=t, lm_batch=k)),
+        EvidenceSpec("sample_embeddings", "Embeddings of the K answers",
+                     lambda k, t, kind: PassCount(embedding_texts=k)),
+        EvidenceSpec("meaning", "Which answers mean the same (pairwise)", _meaning_passes),
+        EvidenceSpec("sample_token_relevance", "SAR token relevance of every sampled answer",
+                     lambda k, t, kind: PassCount(embedding_texts=k * (t + 1))),
+        EvidenceSpec("verbalized", "Asking the model for a confidence number (a short generate call)",
+                     lambda k, t, kind: PassCount(lm_passes=VERBALIZED_MAX_NEW_TOKENS)),
+        EvidenceSpec("p_true", "Asking the model True or False (one pass)",
+                     lambda k, t, kind: PassCount(lm_passes=1)),
+    )
+}
+
+NEEDS_CLOSURE: dict[str, tuple[str, ...]] = {
+    "meaning": ("samples", "sample_embeddings"),
+    "sample_embeddings": ("samples",),
+    "sample_token_relevance": ("samples",),
+}
+
+
+def required_evidence(needs: set[str], meaning_kind: str) -> list[str]:
+    """needs plus what they depend on, in the order of EVIDENCE (generation always included).
+
+    Meaning by NLI does not need the sample embeddings; meaning by embeddings does.
+    """
+    wanted = {"generation", *needs}
+    for name in list(wanted):
+        for dependency in NEEDS_CLOSURE.get(name, ()):
+            if not (name == "meaning" and dependency == "sample_embeddings" and meaning_kind == "nli"):
+                wanted.add(dependency)
+    return [name for name in EVIDENCE if name in wanted]

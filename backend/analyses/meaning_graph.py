@@ -1,0 +1,83 @@
+"""Meaning clusters and the graph scores of Lin, Trivedi & Sun, "Generating with Confidence: Uncertainty
+Quantification for Black-box Large Language Models" (TMLR 2024).
+
+The K sampled answers are nodes; W (K x K, symmetric, entries in [0, 1], ones on the diagonal) holds how much two
+answers agree. With D = diag(W 1), the normalised Laplacian is L = I - D^-1/2 W D^-1/2, whose eigenvalues lie in
+[0, 2]; the number of zero eigenvalues equals the number of connected groups of answers.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+ECCENTRICITY_EIGENVALUE_THRESHOLD = 0.9
+
+
+def greedy_meaning_clusters(same_meaning: np.ndarray) -> list[list[int]]:
+    """Kuhn, Gal & Farquhar's clustering ("Semantic Uncertainty", ICLR 2023): answers in order, each joins the first
+    cluster whose first member it shares a meaning with, else starts a new cluster.
+
+    same_meaning: (K, K) bool; [i, j] True when i and j mean the same (for NLI: each entails the other).
+    Returns clusters as lists of answer indices, in order of first appearance.
+    """
+    clusters: list[list[int]] = []
+    for index in range(same_meaning.shape[0]):
+        for cluster in clusters:
+            if same_meaning[cluster[0], index] and same_meaning[index, cluster[0]]:
+                cluster.append(index)
+                break
+        else:
+            clusters.append([index])
+    return clusters
+
+
+def check_affinity(affinity: np.ndarray) -> np.ndarray:
+    """affinity as float64 after checking it is a symmetric K x K matrix in [0, 1] with a positive diagonal."""
+    w = np.asarray(affinity, dtype=np.float64)
+    if w.ndim != 2 or w.shape[0] != w.shape[1] or w.shape[0] < 1:
+        raise ValueError(f"the affinity must be a square K x K matrix, got shape {w.shape}")
+    if not np.allclose(w, w.T) or w.min() < 0 or w.max() > 1 + 1e-9 or np.any(np.diag(w) <= 0):
+        raise ValueError("the affinity must be symmetric, in [0, 1], with a positive diagonal")
+    return w
+
+
+def normalized_laplacian(affinity: np.ndarray) -> np.ndarray:
+    """L = I - D^-1/2 W D^-1/2 (K x K)."""
+    w = check_affinity(affinity)
+    inv_sqrt_degree = 1.0 / np.sqrt(w.sum(axis=1))
+    return np.eye(w.shape[0]) - inv_sqrt_degree[:, None] * w * inv_sqrt_degree[None, :]
+
+
+def laplacian_spectrum(affinity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (K,) ascending, clipped to [0, 2], and eigenvectors (K, K) as columns, of the normalised
+    Laplacian."""
+    values, vectors = np.linalg.eigh(normalized_laplacian(affinity))
+    return np.clip(values, 0.0, 2.0), vectors
+
+
+def eigenvalue_uncertainty(eigenvalues: Sequence[float]) -> float:
+    """U_EigV = sum_k max(0, 1 - lambda_k): a continuous count of meaning clusters, in [1, K]."""
+    return float(sum(max(0.0, 1.0 - value) for value in eigenvalues))
+
+
+def degree_uncertainty(affinity: np.ndarray) -> float:
+    """U_Deg = trace(K I - D) / K^2 = 1 - mean degree / K: how little the answers agree, in [0, (K-1)/K]."""
+    w = check_affinity(affinity)
+    k = w.shape[0]
+    return float((k - w.sum(axis=1)).sum() / k ** 2)
+
+
+def eccentricity(affinity: np.ndarray, *, threshold: float = ECCENTRICITY_EIGENVALUE_THRESHOLD
+                 ) -> tuple[float, list[float], int]:
+    """U_Ecc: spread of the answers' spectral embeddings.
+
+    Each answer j is embedded as row j of the eigenvectors of L whose eigenvalues are below threshold; rows are
+    centred on their mean. Returns (U_Ecc = Frobenius norm of the centred embeddings, in [0, sqrt(K - 1)];
+    each answer's distance from the centre; the number of eigenvectors kept).
+    """
+    values, vectors = laplacian_spectrum(affinity)
+    kept = vectors[:, values < threshold]
+    centred = kept - kept.mean(axis=0, keepdims=True)
+    distances = np.linalg.norm(centred, axis=1)
+    return float(np.linalg.norm(centred)), [float(d) for d in distances], int(kept.shape[1])

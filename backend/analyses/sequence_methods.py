@@ -1,0 +1,376 @@
+"""The registry of sequence-level uncertainty methods: one entry per method, with the metadata the UI shows.
+
+Adding a method is one compute function, one registry entry and one test. Each entry names the paper, the
+direction (higher = more uncertain, or more confident), the range, how its normalised value in [0, 1] is made,
+its cost and the evidence it needs (see backend.analyses.evidence).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Mapping, Optional
+
+import numpy as np
+
+from backend.analyses import generation_scores as gen
+from backend.analyses import meaning_graph as graph
+from backend.analyses import sample_scores as samp
+from backend.analyses import sar as sar_scores
+from backend.analyses.evidence import Evidence
+from backend.analyses.rouge import mean_pairwise_rouge_l
+from backend.analyses.self_report import p_true_normalized, parse_confidence
+from backend.schemas import ALL_METHODS, MethodInfo, ParameterInfo
+
+Group = Literal["generation", "samples", "ask"]
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """A method parameter with its default and inclusive range."""
+
+    name: str
+    label: str
+    description: str
+    default: float
+    minimum: float
+    maximum: float
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """A method's raw value, its normalised value (same direction, in [0, 1]) and the numbers behind them."""
+
+    value: Optional[float]
+    normalized: Optional[float]
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One registry entry."""
+
+    name: str
+    label: str
+    group: Group
+    description: str
+    paper: str
+    higher_is: Literal["uncertain", "confident"]
+    value_range: str
+    normalization: str
+    cost: str
+    needs: tuple[str, ...]
+    compute: Callable[[Evidence, Mapping[str, float]], MethodResult]
+    parameters: tuple[ParameterSpec, ...] = ()
+
+    def info(self) -> MethodInfo:
+        """The public view of this entry."""
+        return MethodInfo(name=self.name, label=self.label, group=self.group, description=self.description,
+                          paper=self.paper, higher_is=self.higher_is, value_range=self.value_range,
+                          normalization=self.normalization, cost=self.cost, needs=list(self.needs),
+                          parameters=[ParameterInfo(**vars(p)) for p in self.parameters])
+
+
+class MethodRegistry:
+    """Plain dict of MethodSpec by name with register / get / available and an overwrite guard."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, MethodSpec] = {}
+
+    def register(self, spec: MethodSpec, *, overwrite: bool = False) -> None:
+        """Add an entry; refuses to replace an existing name unless overwrite=True."""
+        if spec.name == ALL_METHODS:
+            raise ValueError(f"{ALL_METHODS!r} is reserved for selecting every method")
+        if spec.name in self._specs and not overwrite:
+            raise ValueError(f"method {spec.name!r} is already registered; pass overwrite=True to replace it")
+        self._specs[spec.name] = spec
+
+    def get(self, name: str) -> MethodSpec:
+        """The entry for name, or KeyError naming the methods there are."""
+        try:
+            return self._specs[name]
+        except KeyError:
+            raise KeyError(f"unknown method {name!r}; use 'all' or some of: {', '.join(self._specs)}") from None
+
+    def available(self, group: Optional[Group] = None) -> list[str]:
+        """Registered names, optionally of one group, in registration order."""
+        return [s.name for s in self._specs.values() if group is None or s.group == group]
+
+
+def run_method(spec: MethodSpec, evidence: Evidence, parameters: Mapping[str, float]) -> MethodResult:
+    """spec.compute with defaults filled in; a value that cannot be computed (evidence that failed, a ValueError,
+    or a value that is not finite) becomes None with the reason in details["error"]."""
+    values = {p.name: float(parameters.get(p.name, p.default)) for p in spec.parameters}
+    failed = [evidence.failures[name] for name in spec.needs if name in evidence.failures]
+    if failed:
+        return MethodResult(None, None, {"error": "; ".join(failed)})
+    try:
+        result = spec.compute(evidence, values)
+    except ValueError as exc:
+        return MethodResult(None, None, {"error": str(exc)})
+    if result.value is not None and not math.isfinite(result.value):
+        return MethodResult(None, None, {**result.details, "error": f"the value is not finite ({result.value})"})
+    return result
+
+
+def _logistic(x: float) -> float:
+    """1 / (1 + e^-x), computed without overflow."""
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def _k(evidence: Evidence) -> int:
+    return len(evidence.sample_token_logprobs or [])
+
+
+def _sequence_probability(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    value = gen.sequence_probability(ev.logprobs)
+    return MethodResult(value, value, {"sequence_logprob": sum(ev.logprobs), "tokens": len(ev.logprobs)})
+
+
+def _mean_token_probability(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    probs = [math.exp(lp) for lp in ev.logprobs]
+    value = sum(probs) / len(probs)
+    return MethodResult(value, value, {"token_probs": probs})
+
+
+def _geometric_mean_probability(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    mean_logprob = gen.length_normalized_log_likelihood(ev.logprobs)
+    return MethodResult(math.exp(mean_logprob), math.exp(mean_logprob), {"mean_logprob": mean_logprob})
+
+
+def _mean_kurtosis(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    per_token = list(ev.kurtosis or [])
+    if not per_token:
+        raise ValueError("no token distributions to measure")
+    value = float(np.mean(per_token))
+    top = gen.max_excess_kurtosis(ev.vocab_size)
+    return MethodResult(value, value / top, {"per_token": per_token, "max_possible": top,
+                                             "vocab_size": ev.vocab_size})
+
+
+def _mean_token_entropy(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    value = sum(ev.entropies) / len(ev.entropies)
+    return MethodResult(value, value / math.log(ev.vocab_size), {"per_token": ev.entropies,
+                                                                 "log_vocab_size": math.log(ev.vocab_size)})
+
+
+def _max_token_entropy(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    step = int(np.argmax(ev.entropies))
+    value = ev.entropies[step]
+    return MethodResult(value, value / math.log(ev.vocab_size), {"step": step,
+                                                                 "log_vocab_size": math.log(ev.vocab_size)})
+
+
+def _perplexity(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    value = math.exp(-gen.length_normalized_log_likelihood(ev.logprobs))
+    return MethodResult(value, 1.0 - 1.0 / value, {"mean_logprob": -math.log(value)})
+
+
+def _length_normalized_ll(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    value = gen.length_normalized_log_likelihood(ev.logprobs)
+    return MethodResult(value, math.exp(value), {"tokens": len(ev.logprobs)})
+
+
+def _token_sar(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    relevance, weights = sar_scores.token_relevance(ev.token_similarity or [], ev.special)
+    value = sar_scores.token_sar(ev.logprobs, weights)
+    return MethodResult(value, 1.0 - math.exp(-value), {"relevance": relevance, "weights": weights})
+
+
+def _predictive_entropy(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    value = samp.predictive_entropy(ev.sample_logprobs)
+    mean_length = max(1.0, float(np.mean([len(t) for t in ev.sample_token_logprobs or []])))
+    return MethodResult(value, 1.0 - math.exp(-value / mean_length), {
+        "sample_logprobs": ev.sample_logprobs, "mean_length": mean_length,
+        "length_normalized": samp.predictive_entropy(ev.sample_mean_logprobs)})
+
+
+def _semantic_entropy(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    clusters = ev.clusters or []
+    masses = samp.cluster_masses(samp.sample_weights(ev.sample_mean_logprobs), clusters)
+    value = samp.semantic_entropy(masses)
+    return MethodResult(value, value / math.log(_k(ev)), {
+        "clusters": clusters, "cluster_masses": masses,
+        "discrete": samp.discrete_semantic_entropy(clusters),
+        "monte_carlo_lm_polygraph": samp.monte_carlo_semantic_entropy(ev.sample_logprobs, clusters)})
+
+
+def _lexical_similarity(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    value = mean_pairwise_rouge_l(ev.sample_texts or [])
+    return MethodResult(value, value, {"pairs": _k(ev) * (_k(ev) - 1) // 2})
+
+
+def _num_semantic_sets(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    value = len(ev.clusters or [])
+    return MethodResult(float(value), (value - 1) / (_k(ev) - 1), {"clusters": ev.clusters})
+
+
+def _eigv(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    eigenvalues, _vectors = graph.laplacian_spectrum(ev.affinity)
+    value = graph.eigenvalue_uncertainty(eigenvalues)
+    return MethodResult(value, (value - 1) / (_k(ev) - 1), {"eigenvalues": eigenvalues.tolist()})
+
+
+def _degree(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    value = graph.degree_uncertainty(ev.affinity)
+    k = _k(ev)
+    return MethodResult(value, value * k / (k - 1), {"degrees": np.asarray(ev.affinity).sum(axis=1).tolist()})
+
+
+def _eccentricity(ev: Evidence, params: Mapping[str, float]) -> MethodResult:
+    value, distances, kept = graph.eccentricity(ev.affinity, threshold=params["eigenvalue_threshold"])
+    return MethodResult(value, value / math.sqrt(_k(ev) - 1), {"distances": distances, "eigenvectors_kept": kept})
+
+
+def _semantic_volume(ev: Evidence, params: Mapping[str, float]) -> MethodResult:
+    epsilon = params["epsilon"]
+    value = samp.semantic_volume(ev.sample_embeddings, epsilon=epsilon)
+    unit = samp.unit_rows(ev.sample_embeddings)
+    return MethodResult(value, samp.semantic_volume_normalized(value, _k(ev), epsilon=epsilon),
+                        {"gram_eigenvalues": np.linalg.eigvalsh(unit @ unit.T).tolist()})
+
+
+def _sentence_sar(ev: Evidence, params: Mapping[str, float]) -> MethodResult:
+    probs = [math.exp(lp) for lp in ev.sample_logprobs]
+    value, per_answer = sar_scores.sentence_sar(probs, samp.cosine_affinity(ev.sample_embeddings),
+                                                temperature=params["t"])
+    return MethodResult(value, _logistic(value), {"per_answer": per_answer})
+
+
+def _sar(ev: Evidence, params: Mapping[str, float]) -> MethodResult:
+    token_values = []
+    for logprobs, similarity, special in zip(ev.sample_token_logprobs or [], ev.sample_token_similarity or [],
+                                             ev.sample_special or []):
+        token_values.append(sar_scores.token_sar(logprobs, sar_scores.token_relevance(similarity, special)[1]))
+    value, per_answer = sar_scores.sar(token_values, samp.cosine_affinity(ev.sample_embeddings),
+                                       temperature=params["t"])
+    return MethodResult(value, _logistic(value), {"per_answer": per_answer, "token_sar_per_answer": token_values})
+
+
+def _verbalized(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    parsed = parse_confidence(ev.verbalized_reply or "")
+    details = {"prompt": ev.prompts.get("verbalized"), "reply": ev.verbalized_reply, "reading": parsed.reading}
+    if parsed.value is None:
+        details["error"] = f"no confidence could be read: {parsed.reading}"
+    return MethodResult(parsed.value, parsed.value, details)
+
+
+def _p_true(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    p_true, p_false = ev.p_true_probs or (0.0, 0.0)
+    value = p_true_normalized(p_true, p_false)
+    details = {"prompt": ev.prompts.get("p_true"), "p_true_raw": p_true, "p_false_raw": p_false}
+    if value is None:
+        details["error"] = "the model gives neither True nor False any probability"
+    return MethodResult(value, value, details)
+
+
+SAR_T = ParameterSpec("t", "SAR temperature t", "divides the other answers' relevance; smaller t lets agreement "
+                      "count for more", 0.001, 1e-6, 1.0)
+PARK = "Park et al., Visualizing Uncertainty in Translation Tasks (2025)"
+MALININ = "Malinin & Gales, Uncertainty Estimation in Autoregressive Structured Prediction (ICLR 2021)"
+FOMICHEVA = "Fomicheva et al., Unsupervised Quality Estimation for Neural Machine Translation (TACL 2020)"
+DUAN = "Duan et al., Shifting Attention to Relevance (ACL 2024)"
+LIN = "Lin, Trivedi & Sun, Generating with Confidence (TMLR 2024)"
+ONE_PASS = "none beyond the answer's own generate call and scoring pass"
+SAMPLES_COST = "one batched generate call for K samples"
+MEANING_COST = SAMPLES_COST + "; meaning: K(K-1) NLI pairs, or K embeddings"
+
+
+def default_registry() -> MethodRegistry:
+    """Every method UQ Lens ships, in the order the UI lists them."""
+    registry = MethodRegistry()
+    for spec in (
+        MethodSpec("sequence_probability", "Sequence probability", "generation",
+                   "Probability of the whole answer, the product of its token probabilities; falls with length.",
+                   MALININ, "confident", "[0, 1]", "already in [0, 1]", ONE_PASS, ("generation",),
+                   _sequence_probability),
+        MethodSpec("mean_token_probability", "Mean token probability", "generation",
+                   "Arithmetic mean of the answer's token probabilities.", PARK, "confident", "[0, 1]",
+                   "already in [0, 1]", ONE_PASS, ("generation",), _mean_token_probability),
+        MethodSpec("geometric_mean_probability", "Geometric-mean token probability", "generation",
+                   "exp of the mean token log-probability: the per-token probability of the whole answer.", PARK,
+                   "confident", "[0, 1]", "already in [0, 1]", ONE_PASS, ("generation",),
+                   _geometric_mean_probability),
+        MethodSpec("mean_kurtosis", "Mean kurtosis", "generation",
+                   "Mean excess kurtosis of the next-token distributions: high when one token stands out of a flat "
+                   "tail.", PARK, "confident", "[-2, (V^2-3V+3)/(V-1) - 3]",
+                   "divided by the largest possible value for the vocabulary (a one-hot distribution)",
+                   "one more scoring pass over prompt + answer", ("generation", "kurtosis"), _mean_kurtosis),
+        MethodSpec("mean_token_entropy", "Mean token entropy", "generation",
+                   "Mean entropy (nats) of the next-token distributions over the answer.", FOMICHEVA, "uncertain",
+                   "[0, ln V]", "divided by ln V (a uniform distribution)", ONE_PASS, ("generation",),
+                   _mean_token_entropy),
+        MethodSpec("max_token_entropy", "Max token entropy", "generation",
+                   "The largest token entropy (nats): the answer's most hesitant step.", FOMICHEVA, "uncertain",
+                   "[0, ln V]", "divided by ln V", ONE_PASS, ("generation",), _max_token_entropy),
+        MethodSpec("perplexity", "Perplexity", "generation",
+                   "exp of the mean surprisal: the number of equally likely tokens the model chose among, on "
+                   "average.", MALININ, "uncertain", "[1, inf)", "1 - 1/perplexity", ONE_PASS, ("generation",),
+                   _perplexity),
+        MethodSpec("length_normalized_log_likelihood", "Length-normalised log-likelihood", "generation",
+                   "Mean token log-probability (nats); unlike the sequence probability it does not fall with "
+                   "length.", MALININ, "confident", "(-inf, 0]", "exp(value), the geometric-mean probability",
+                   ONE_PASS, ("generation",), _length_normalized_ll),
+        MethodSpec("token_sar", "TokenSAR", "generation",
+                   "Surprisal with each token weighted by how much removing it changes the answer's meaning.",
+                   DUAN, "uncertain", "[0, inf) nats", "1 - exp(-value)",
+                   "T+1 embeddings (the answer with each token removed)", ("generation", "token_relevance"),
+                   _token_sar),
+        MethodSpec("predictive_entropy", "Predictive entropy", "samples",
+                   "Mean surprisal (nats) of K sampled answers: a Monte-Carlo estimate of the entropy over answers.",
+                   MALININ, "uncertain", "[0, inf) nats", "1 - exp(-value / mean sample length in tokens)",
+                   SAMPLES_COST, ("samples",), _predictive_entropy),
+        MethodSpec("semantic_entropy", "Semantic entropy", "samples",
+                   "Entropy over meanings: the K answers are grouped by meaning and each group weighted by its "
+                   "probability.", "Kuhn, Gal & Farquhar, Semantic Uncertainty (ICLR 2023); Farquhar et al. "
+                   "(Nature 2024)", "uncertain", "[0, ln K] nats", "divided by ln K", MEANING_COST,
+                   ("samples", "meaning"), _semantic_entropy),
+        MethodSpec("lexical_similarity", "Lexical similarity", "samples",
+                   "Mean ROUGE-L F1 between pairs of sampled answers: how much they share their words.",
+                   FOMICHEVA, "confident", "[0, 1]", "already in [0, 1]", SAMPLES_COST, ("samples",),
+                   _lexical_similarity),
+        MethodSpec("num_semantic_sets", "Number of semantic sets", "samples",
+                   "How many different meanings the K answers have.", LIN, "uncertain", "[1, K]",
+                   "(value - 1) / (K - 1)", MEANING_COST, ("samples", "meaning"), _num_semantic_sets),
+        MethodSpec("eigv", "EigV", "samples",
+                   "Sum of max(0, 1 - eigenvalue) of the answers' graph Laplacian: a soft count of meanings.", LIN,
+                   "uncertain", "[1, K]", "(value - 1) / (K - 1)", MEANING_COST, ("samples", "meaning"), _eigv),
+        MethodSpec("degree", "Degree", "samples",
+                   "1 - mean agreement of each answer with all answers: how little the answers agree.", LIN,
+                   "uncertain", "[0, (K-1)/K]", "multiplied by K / (K - 1)", MEANING_COST,
+                   ("samples", "meaning"), _degree),
+        MethodSpec("eccentricity", "Eccentricity", "samples",
+                   "Spread of the answers' spectral embeddings around their centre.", LIN, "uncertain",
+                   "[0, sqrt(K-1)]", "divided by sqrt(K - 1)", MEANING_COST, ("samples", "meaning"), _eccentricity,
+                   (ParameterSpec("eigenvalue_threshold", "Eigenvalue threshold",
+                                  "Laplacian eigenvectors with eigenvalues below this embed the answers", 0.9, 0.01,
+                                  2.0),)),
+        MethodSpec("semantic_volume", "Semantic Volume", "samples",
+                   "log det of the Gram matrix of the answers' unit embeddings: the volume they span.",
+                   "Li et al., Semantic Volume (AAAI 2026)", "uncertain", "(K ln eps, K ln(1+eps)]",
+                   "exp(value / K) / (1 + eps): geometric-mean Gram eigenvalue", SAMPLES_COST + "; K embeddings",
+                   ("samples", "sample_embeddings"), _semantic_volume,
+                   (ParameterSpec("epsilon", "Ridge eps", "added to the Gram matrix's diagonal so that coinciding "
+                                  "answers give a finite value", 1e-3, 1e-8, 1.0),)),
+        MethodSpec("sentence_sar", "SentenceSAR", "samples",
+                   "Mean -log of each answer's probability plus the probability of the answers that agree with it.",
+                   DUAN, "uncertain", "(-inf, inf) nats", "logistic 1/(1+e^-x): order only, no natural scale",
+                   SAMPLES_COST + "; K embeddings", ("samples", "sample_embeddings"), _sentence_sar, (SAR_T,)),
+        MethodSpec("sar", "SAR", "samples",
+                   "SentenceSAR with each answer's probability replaced by its TokenSAR probability.", DUAN,
+                   "uncertain", "(-inf, inf) nats", "logistic 1/(1+e^-x): order only, no natural scale",
+                   SAMPLES_COST + "; K embeddings and K(T+1) token-removal embeddings",
+                   ("samples", "sample_embeddings", "sample_token_relevance"), _sar, (SAR_T,)),
+        MethodSpec("verbalized_confidence", "Verbalized confidence", "ask",
+                   "The confidence the model states when asked for a number from 0 to 100.",
+                   "Tian et al., Just Ask for Calibration (EMNLP 2023)", "confident", "[0, 1]",
+                   "already in [0, 1]", "one short generate call (at most 8 tokens)", ("verbalized",), _verbalized),
+        MethodSpec("p_true", "P(True)", "ask",
+                   "Probability the model gives to 'True' when asked whether its answer is true, against 'False'.",
+                   "Kadavath et al., Language Models (Mostly) Know What They Know (2022)", "confident", "[0, 1]",
+                   "already in [0, 1]", "one forward pass", ("p_true",), _p_true),
+    ):
+        registry.register(spec)
+    return registry
+
+
+METHODS = default_registry()

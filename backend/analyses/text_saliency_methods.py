@@ -1,0 +1,222 @@
+"""Registry of token saliency methods for causal LMs: what each is, its paper, cost and parameters.
+
+Adding a method is one compute function, one `METHODS.register(...)` line and one test. The UI builds its controls
+and explanations from this metadata. Every method returns scores (N, T) for N explained answer tokens over all T
+input positions; the caller keeps, for the token at position p, the scores of positions 0..p-1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Union
+
+import torch
+
+from backend.analyses import text_attention
+from backend.analyses.text_saliency import (ScoreFn, feature_ablation, gradient_norm, input_x_gradient,
+                                            integrated_gradients)
+
+ParameterValue = Union[int, str]
+BASELINES: dict[str, str] = {
+    "content_space": "keep the chat template and special tokens; replace the user's words and the answer by a "
+                     "space token",
+    "content_zero": "keep the chat template and special tokens; set the embeddings of the user's words and the "
+                    "answer to zero",
+    "all_pad": "every token replaced by the padding token (integrated gradients often fail to converge from it)",
+}
+ATTENTION_SOURCES: dict[str, str] = {
+    "rollout": "attention rollout over all layers",
+    "last_layer": "mean over the heads of the last layer",
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A setting of a method: an integer in [minimum, maximum], or one of `choices` ({value: explanation})."""
+
+    name: str
+    label: str
+    kind: str  # "int" or "choice"
+    default: ParameterValue
+    help: str
+    minimum: int = 0
+    maximum: int = 0
+    choices: dict[str, str] = field(default_factory=dict)
+
+    def check(self, value: object) -> ParameterValue:
+        """value if it is allowed, else ValueError saying what is."""
+        if self.kind == "int":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value \
+                    or not self.minimum <= value <= self.maximum:
+                raise ValueError(f"{self.name} must be a whole number from {self.minimum} to {self.maximum}, "
+                                 f"got {value!r}")
+            return int(value)
+        if value not in self.choices:
+            raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}")
+        return str(value)
+
+
+@dataclass(frozen=True)
+class SaliencyInputs:
+    """What a method may use. embeddings: (T, D) input embeddings; score_fn: (B, T, D) -> (B, N) target values;
+    positions: (N,) answer positions explained; baseline(name) -> (T, D) reference embeddings; attentions() ->
+    (L, H, T, T); chunk: (target, sequence) pairs per batched backward pass; batch: sequences per forward pass
+    without gradients."""
+
+    embeddings: torch.Tensor
+    score_fn: ScoreFn
+    positions: torch.Tensor
+    baseline: Callable[[str], torch.Tensor]
+    attentions: Callable[[], torch.Tensor]
+    chunk: int
+    batch: int
+
+
+@dataclass(frozen=True)
+class SaliencyOutput:
+    """scores (N, T); delta (N,) completeness gap (integrated gradients only); at_input / at_baseline (N,) the
+    target at the input and at the baseline (methods with a baseline); passes actually run."""
+
+    scores: torch.Tensor
+    forward_sequences: int
+    backward_passes: int
+    delta: Optional[torch.Tensor] = None
+    at_input: Optional[torch.Tensor] = None
+    at_baseline: Optional[torch.Tensor] = None
+
+
+@dataclass(frozen=True)
+class SaliencyMethod:
+    """A registry entry. signed: scores can be negative (evidence against the target); uses_target: whether the
+    scores depend on the target at all; cost: forward/backward passes in words."""
+
+    name: str
+    label: str
+    description: str
+    paper: str
+    signed: bool
+    uses_target: bool
+    cost: str
+    parameters: tuple[Parameter, ...]
+    compute: Callable[[SaliencyInputs, dict[str, ParameterValue]], SaliencyOutput]
+
+    def resolve(self, given: dict[str, object]) -> dict[str, ParameterValue]:
+        """Every parameter's value: given ones checked against their ranges, the rest at their defaults."""
+        known = {p.name: p for p in self.parameters}
+        unknown = set(given) - set(known)
+        if unknown:
+            raise ValueError(f"{self.label} has no parameter {', '.join(sorted(unknown))}; its parameters: "
+                             f"{', '.join(known) or 'none'}")
+        return {name: p.check(given[name]) if name in given else p.default for name, p in known.items()}
+
+
+class SaliencyRegistry:
+    """Plain dict of SaliencyMethod by name with register / get / available and an overwrite guard."""
+
+    def __init__(self) -> None:
+        self._methods: dict[str, SaliencyMethod] = {}
+
+    def register(self, method: SaliencyMethod, *, overwrite: bool = False) -> None:
+        """Add a method; refuses to replace an existing name unless overwrite=True."""
+        if method.name in self._methods and not overwrite:
+            raise ValueError(f"saliency method {method.name!r} is already registered; pass overwrite=True")
+        self._methods[method.name] = method
+
+    def get(self, name: str) -> SaliencyMethod:
+        """The method called name, or ValueError naming the ones there are."""
+        if name not in self._methods:
+            raise ValueError(f"unknown saliency method {name!r}; available: {', '.join(self._methods)}")
+        return self._methods[name]
+
+    def available(self) -> list[str]:
+        """Registered names in registration order."""
+        return list(self._methods)
+
+
+def _gradient_norm(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> SaliencyOutput:
+    scores = gradient_norm(inputs.score_fn, inputs.embeddings, chunk=inputs.chunk)
+    return SaliencyOutput(scores=scores, forward_sequences=1, backward_passes=len(inputs.positions))
+
+
+def _input_x_gradient(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> SaliencyOutput:
+    scores = input_x_gradient(inputs.score_fn, inputs.embeddings, chunk=inputs.chunk)
+    return SaliencyOutput(scores=scores, forward_sequences=1, backward_passes=len(inputs.positions))
+
+
+def _integrated_gradients(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> SaliencyOutput:
+    steps = int(params["steps"])
+    result = integrated_gradients(inputs.score_fn, inputs.embeddings, inputs.baseline(str(params["baseline"])),
+                                  steps=steps, alpha_batch=inputs.batch, chunk=inputs.chunk)
+    return SaliencyOutput(scores=result.scores, forward_sequences=steps + 2,
+                          backward_passes=steps * len(inputs.positions), delta=result.delta,
+                          at_input=result.at_input, at_baseline=result.at_baseline)
+
+
+def _occlusion(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> SaliencyOutput:
+    baseline = inputs.baseline(str(params["baseline"]))
+    stop = int(inputs.positions.max())
+    scores = feature_ablation(inputs.score_fn, inputs.embeddings, baseline, stop=stop, batch=inputs.batch)
+    with torch.no_grad():
+        ends = inputs.score_fn(torch.stack([inputs.embeddings, baseline])).double().cpu()
+    return SaliencyOutput(scores=scores, forward_sequences=stop + 3, backward_passes=0, at_input=ends[0],
+                          at_baseline=ends[1])
+
+
+def _attention(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> SaliencyOutput:
+    attentions = inputs.attentions()
+    matrix = text_attention.rollout(attentions) if params["source"] == "rollout" \
+        else text_attention.head_mean(attentions)[-1]
+    rows = matrix[inputs.positions - 1].to(torch.float64).cpu()
+    return SaliencyOutput(scores=rows, forward_sequences=1, backward_passes=0)
+
+
+BASELINE_PARAMETER = Parameter("baseline", "Baseline", "choice", "content_space",
+                               "the reference input the scores are measured against", choices=BASELINES)
+METHODS = SaliencyRegistry()
+for _method in (
+    SaliencyMethod(
+        "gradient_norm", "Gradient L2 norm",
+        "How sensitive the target is to each input token: the L2 norm of the target's gradient with respect to "
+        "the token's embedding. Unsigned (>= 0); cheap; says nothing about direction.",
+        "Simonyan et al., Deep Inside Convolutional Networks (2014); Li et al., Visualizing and Understanding "
+        "Neural Models in NLP (NAACL 2016)",
+        signed=False, uses_target=True, cost="1 forward + 1 backward pass per explained token (batched)",
+        parameters=(), compute=_gradient_norm),
+    SaliencyMethod(
+        "input_x_gradient", "Input x gradient",
+        "Embedding times gradient, summed over the embedding: a first-order estimate of each token's "
+        "contribution. Signed: positive pushes the target up.",
+        "Shrikumar et al., Not Just a Black Box: Learning Important Features Through Propagating Activation "
+        "Differences (2016)",
+        signed=True, uses_target=True, cost="1 forward + 1 backward pass per explained token (batched)",
+        parameters=(), compute=_input_x_gradient),
+    SaliencyMethod(
+        "integrated_gradients", "Integrated gradients",
+        "Gradients averaged along the straight path from a baseline input to the real one, times the difference. "
+        "Signed; the scores add up to target(input) - target(baseline), and the convergence delta says how far "
+        "they miss (raise the steps when it is large).",
+        "Sundararajan et al., Axiomatic Attribution for Deep Networks (ICML 2017)",
+        signed=True, uses_target=True,
+        cost="steps + 2 forward passes and steps backward passes per explained token (batched)",
+        parameters=(Parameter("steps", "Steps", "int", 32, "points on the path (Gauss-Legendre quadrature); more "
+                              "steps, smaller convergence delta, proportionally slower", minimum=4, maximum=256),
+                    BASELINE_PARAMETER),
+        compute=_integrated_gradients),
+    SaliencyMethod(
+        "occlusion", "Occlusion (feature ablation)",
+        "Replace one input token at a time by the baseline and measure how much the target drops. Signed: "
+        "positive = the target falls without this token. Exact effect of each token alone, no gradients.",
+        "Zeiler & Fergus, Visualizing and Understanding Convolutional Networks (ECCV 2014)",
+        signed=True, uses_target=True,
+        cost="1 forward pass per input token, shared by all explained tokens (batched)",
+        parameters=(BASELINE_PARAMETER,), compute=_occlusion),
+    SaliencyMethod(
+        "attention", "Attention weight",
+        "The attention of the step that produced the token over the earlier tokens. Unsigned, rows sum to 1. "
+        "It does not depend on the target: it shows where the model looked, not what changed its output.",
+        "Abnar & Zuidema, Quantifying Attention Flow in Transformers (ACL 2020)",
+        signed=False, uses_target=False, cost="1 forward pass, shared by all explained tokens",
+        parameters=(Parameter("source", "Attention", "choice", "rollout", "which attention map to read",
+                              choices=ATTENTION_SOURCES),),
+        compute=_attention),
+):
+    METHODS.register(_method)

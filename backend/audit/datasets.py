@@ -1,0 +1,181 @@
+"""Audit datasets: the bundled QA set, uploaded questions with reference answers, or precomputed confidences.
+
+Formats (UTF-8):
+- QA JSONL: one object per line with "question" (or "prompt") and "answers" (a list of accepted aliases) or
+  "answer" / "reference" (one string; several aliases separated by "|"); optional "id" and "difficulty".
+- QA CSV: the same names as columns.
+- Confidence CSV (no model run): a "correct" (or "label") column of 0/1 and one numeric column per method. A
+  column is a confidence (higher = more confident) unless its name ends in "_uncertainty" or "_entropy".
+  Optional "id" and "question" columns.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Optional
+
+from backend.errors import UserInputError
+from backend.schemas.audit import BUILTIN_DIGITS, BUILTIN_QA, MAX_AUDIT_ITEMS
+
+BUILTIN_QA_PATH = Path(__file__).resolve().parent.parent / "datasets" / "builtin_qa.jsonl"
+MAX_DATASET_BYTES = 20 * 1024 * 1024
+MAX_QUESTION_CHARS = 2000
+UNCERTAIN_SUFFIXES = ("_uncertainty", "_entropy")
+LABEL_COLUMNS = ("correct", "label")
+
+
+@dataclass(frozen=True)
+class QAItem:
+    """A question with its accepted answers."""
+
+    id: str
+    question: str
+    answers: list[str]
+    difficulty: str = ""
+
+
+@dataclass(frozen=True)
+class GivenItem:
+    """A precomputed row: scores by method and whether the answer was right."""
+
+    id: str
+    question: str
+    correct: bool
+    scores: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A loaded dataset: its id (name or file name), the SHA-256 of its bytes, and its items."""
+
+    kind: Literal["qa", "given", "digits"]
+    dataset_id: str
+    sha256: str
+    qa: list[QAItem] = field(default_factory=list)
+    given: list[GivenItem] = field(default_factory=list)
+    given_directions: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.qa) if self.kind == "qa" else len(self.given)
+
+
+def _aliases(row: dict) -> list[str]:
+    raw = row.get("answers", row.get("answer", row.get("reference")))
+    if isinstance(raw, str):
+        raw = raw.split("|")
+    if not isinstance(raw, list) or not all(isinstance(a, str) for a in raw):
+        raise UserInputError("each item needs 'answers' (a list of strings) or 'answer' / 'reference' (a string)")
+    aliases = [a.strip() for a in raw if a.strip()]
+    if not aliases:
+        raise UserInputError("an item has no accepted answer: give at least one in 'answers'")
+    return aliases
+
+
+def _qa_item(row: dict, number: int) -> QAItem:
+    question = row.get("question", row.get("prompt"))
+    if not isinstance(question, str) or not question.strip():
+        raise UserInputError(f"item {number}: 'question' (or 'prompt') is missing or empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise UserInputError(f"item {number}: the question is longer than {MAX_QUESTION_CHARS} characters")
+    try:
+        aliases = _aliases(row)
+    except UserInputError as exc:
+        raise UserInputError(f"item {number}: {exc}") from None
+    return QAItem(id=str(row.get("id") or f"item-{number}"), question=question.strip(), answers=aliases,
+                  difficulty=str(row.get("difficulty") or ""))
+
+
+def _check_count(n: int) -> None:
+    if n == 0:
+        raise UserInputError("the dataset has no items")
+    if n > MAX_AUDIT_ITEMS:
+        raise UserInputError(f"the dataset has {n} items; at most {MAX_AUDIT_ITEMS} can be audited, split the file")
+
+
+def parse_jsonl(text: str) -> list[QAItem]:
+    """QA items from JSONL text; UserInputError names the first bad line."""
+    items = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserInputError(f"line {number} is not valid JSON ({exc.msg}); each line must be one object") from None
+        if not isinstance(row, dict):
+            raise UserInputError(f"line {number} is not a JSON object")
+        items.append(_qa_item(row, number))
+    _check_count(len(items))
+    return items
+
+
+def _given_rows(rows: list[dict], columns: list[str]) -> tuple[list[GivenItem], dict[str, str]]:
+    label = next(c for c in columns if c in LABEL_COLUMNS)
+    methods = [c for c in columns if c not in (label, "id", "question")]
+    if not methods:
+        raise UserInputError("the CSV has a correctness column but no score column: add one column per method")
+    items = []
+    for number, row in enumerate(rows, start=2):
+        if row[label] not in ("0", "1", "true", "false", "True", "False"):
+            raise UserInputError(f"CSV line {number}: '{label}' must be 0 or 1, not {row[label]!r}")
+        try:
+            scores = {m: float(row[m]) for m in methods}
+        except (TypeError, ValueError):
+            raise UserInputError(f"CSV line {number}: every score column must hold a number") from None
+        if any(v != v or v in (float("inf"), float("-inf")) for v in scores.values()):
+            raise UserInputError(f"CSV line {number}: scores must be finite numbers")
+        items.append(GivenItem(id=row.get("id") or f"row-{number}", question=row.get("question") or "",
+                               correct=row[label] in ("1", "true", "True"), scores=scores))
+    directions = {m: "uncertain" if m.endswith(UNCERTAIN_SUFFIXES) else "confident" for m in methods}
+    return items, directions
+
+
+def parse_csv(text: str) -> tuple[list[QAItem], list[GivenItem], dict[str, str]]:
+    """QA items, or precomputed rows with their directions, from CSV text (header row required)."""
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip() for c in reader.fieldnames or []]
+    if not columns:
+        raise UserInputError("the CSV is empty: it needs a header row")
+    rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+    _check_count(len(rows))
+    if any(c in LABEL_COLUMNS for c in columns):
+        items, directions = _given_rows(rows, columns)
+        return [], items, directions
+    if not ({"question", "prompt"} & set(columns)) or not ({"answers", "answer", "reference"} & set(columns)):
+        raise UserInputError("the CSV needs 'question' and 'answer' columns (QA), or a 'correct' column and score "
+                             f"columns (precomputed); it has: {', '.join(columns)}")
+    return [_qa_item(row, number) for number, row in enumerate(rows, start=2)], [], {}
+
+
+def load_dataset(name: str, content: Optional[bytes] = None) -> Dataset:
+    """builtin-qa, builtin-digits, or a JSONL / CSV file by path (or its bytes in `content`, named by `name`)."""
+    if name == BUILTIN_DIGITS:
+        return Dataset(kind="digits", dataset_id=BUILTIN_DIGITS, sha256="sklearn.datasets.load_digits")
+    path = BUILTIN_QA_PATH if name == BUILTIN_QA else Path(name)
+    if content is None:
+        if not path.is_file():
+            raise UserInputError(f"no dataset {name!r}: use {BUILTIN_QA}, {BUILTIN_DIGITS}, or a path to a .jsonl "
+                                 f"or .csv file")
+        if path.stat().st_size > MAX_DATASET_BYTES:
+            raise UserInputError(f"{path.name} is larger than {MAX_DATASET_BYTES // 2**20} MB")
+        content = path.read_bytes()
+    if len(content) > MAX_DATASET_BYTES:
+        raise UserInputError(f"the file is larger than {MAX_DATASET_BYTES // 2**20} MB")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UserInputError("the file is not UTF-8 text; save it as UTF-8 JSONL or CSV") from None
+    digest = hashlib.sha256(content).hexdigest()
+    dataset_id = BUILTIN_QA if name == BUILTIN_QA else path.name
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        return Dataset(kind="qa", dataset_id=dataset_id, sha256=digest, qa=parse_jsonl(text))
+    if suffix == ".csv":
+        qa, given, directions = parse_csv(text)
+        return Dataset(kind="qa" if qa else "given", dataset_id=dataset_id, sha256=digest, qa=qa, given=given,
+                       given_directions=directions)
+    raise UserInputError(f"{path.name}: use a .jsonl or .csv file")

@@ -1,0 +1,134 @@
+"""Metrics of an audit from its finished items: calibration, error detection, recalibration, method agreement.
+
+Confidences for ECE / MCE / ACE / Brier / NLL: a probability method's own score; any other score is mapped to a
+probability by Platt scaling fitted out-of-fold (2 folds from the audit's seed: each half is mapped by the fit on
+the other half), so no item is scored by a map fitted on itself. Temperature scaling of probability methods is
+fitted on a seeded half and judged on the other half (ece_eval_before / ece_eval_after).
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from backend.analyses import calibration as cal
+from backend.analyses import error_detection as ed
+from backend.analyses import recalibration as rc
+from backend.audit.methods import AuditMethod
+from backend.schemas.audit import AuditItem, AuditMethodInfo, MethodMetrics
+
+N_BINS = 10
+FIT_FRACTION = 0.5
+PLATT_SOURCE = "Platt scaling of the raw score, fitted out-of-fold (2 seeded folds)"
+RAW_SOURCE = "the score itself (a probability)"
+
+
+def _finite(value: float) -> Optional[float]:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def method_arrays(items: Sequence[AuditItem], name: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """(scores (M,), correctness (M,), item positions) over the items where the method has a value."""
+    kept = [i for i, item in enumerate(items) if item.scores.get(name) is not None]
+    scores = np.array([items[i].scores[name] for i in kept], dtype=np.float64)
+    return scores, np.array([float(items[i].is_correct) for i in kept]), kept
+
+
+def out_of_fold_platt(score: np.ndarray, correct: np.ndarray, higher_is: str, seed: int) -> Optional[np.ndarray]:
+    """P(correct) for every item from a Platt map fitted on the other fold; None when a fold lacks both classes."""
+    signed = score if higher_is == "confident" else -score
+    first, second = rc.split_indices(len(score), FIT_FRACTION, seed)
+    confidence = np.empty_like(signed)
+    for fit, apply in ((first, second), (second, first)):
+        if correct[fit].min() == correct[fit].max():
+            return None
+        confidence[apply] = rc.fit_platt(signed[fit], correct[fit])(signed[apply])
+    return confidence
+
+
+def calibration_confidence(method: AuditMethod | AuditMethodInfo, score: np.ndarray, correct: np.ndarray,
+                           seed: int) -> tuple[Optional[np.ndarray], str]:
+    """The confidences the calibration numbers use, and how they were made."""
+    if method.is_probability:
+        return np.clip(score, 0.0, 1.0), RAW_SOURCE
+    if len(score) < 4:
+        return None, "too few items for out-of-fold Platt scaling (need 4)"
+    mapped = out_of_fold_platt(score, correct, method.higher_is, seed)
+    return (mapped, PLATT_SOURCE) if mapped is not None else (None, "Platt scaling needs right and wrong items in "
+                                                                    "each fold")
+
+
+def temperature_check(confidence: np.ndarray, correct: np.ndarray, seed: int,
+                      n_bins: int) -> tuple[Optional[float], Optional[float], Optional[float]]:
+    """(T fitted on the fit half, ECE of the other half before, after) for a probability score."""
+    if len(confidence) < 4:
+        return None, None, None
+    fit, evaluate = rc.split_indices(len(confidence), FIT_FRACTION, seed)
+    temperature = rc.fit_binary_temperature(confidence[fit], correct[fit])
+    before = cal.expected_calibration_error(confidence[evaluate], correct[evaluate], n_bins)
+    after = cal.expected_calibration_error(rc.apply_binary_temperature(confidence[evaluate], temperature),
+                                           correct[evaluate], n_bins)
+    return temperature, before, after
+
+
+def method_metrics(method: AuditMethod, items: Sequence[AuditItem], seed: int, n_bins: int = N_BINS) -> MethodMetrics:
+    """Every number of one method over the items that have its score."""
+    score, correct, kept = method_arrays(items, method.name)
+    empty = dict(ece=None, mce=None, ace=None, brier=None, nll=None, auroc=None, auprc=None, aurc=None, prr=None)
+    if len(score) == 0:
+        return MethodMetrics(n=0, higher_is=method.higher_is, confidence_source="no item has this score", **empty)
+    confidence, source = calibration_confidence(method, score, correct, seed)
+    values = dict(empty)
+    values.update(auroc=_finite(ed.error_auroc(score, correct, method.higher_is)),
+                  auprc=_finite(ed.error_auprc(score, correct, method.higher_is)),
+                  aurc=ed.risk_coverage(score, correct, method.higher_is).aurc,
+                  prr=_finite(ed.prediction_rejection_ratio(score, correct, method.higher_is)))
+    if confidence is not None:
+        values.update(ece=cal.expected_calibration_error(confidence, correct, n_bins),
+                      mce=cal.maximum_calibration_error(confidence, correct, n_bins),
+                      ace=cal.adaptive_calibration_error(confidence, correct, n_bins),
+                      brier=cal.brier_score(confidence, correct),
+                      nll=cal.negative_log_likelihood(confidence, correct))
+    extra = {}
+    if method.is_probability and confidence is not None:
+        extra = dict(zip(("temperature", "ece_eval_before", "ece_eval_after"),
+                         temperature_check(confidence, correct, seed, n_bins)))
+    probs = [items[i].probs for i in kept]
+    if method.name == "softmax" and all(p is not None for p in probs):
+        labels = np.array([items[i].label for i in kept])
+        extra.update(classwise_ece=cal.classwise_ece(np.array(probs), labels, n_bins),
+                     multiclass_brier=cal.multiclass_brier_score(np.array(probs), labels),
+                     multiclass_nll=cal.multiclass_nll(np.array(probs), labels))
+    return MethodMetrics(n=len(score), higher_is=method.higher_is, confidence_source=source, **values, **extra)
+
+
+def rank_correlations(items: Sequence[AuditItem], names: Sequence[str]) -> dict[str, dict[str, Optional[float]]]:
+    """Spearman rho between every pair of methods' scores over the items where both have one (None if < 3)."""
+    table: dict[str, dict[str, Optional[float]]] = {}
+    for a in names:
+        table[a] = {}
+        for b in names:
+            both = [i for i in items if i.scores.get(a) is not None and i.scores.get(b) is not None]
+            if len(both) < 3:
+                table[a][b] = None
+                continue
+            rho = spearmanr([i.scores[a] for i in both], [i.scores[b] for i in both]).statistic
+            table[a][b] = _finite(float(rho))
+    return table
+
+
+def confidences_of(method: AuditMethod | AuditMethodInfo, items: Sequence[AuditItem],
+                   seed: int) -> tuple[Optional[np.ndarray], np.ndarray, list[int], str]:
+    """(confidences or None, correctness, item positions, how the confidences were made) as the metrics use them."""
+    score, correct, kept = method_arrays(items, method.name)
+    if len(score) == 0:
+        return None, correct, kept, "no item has this score"
+    confidence, source = calibration_confidence(method, score, correct, seed)
+    return confidence, correct, kept, source
+
+
+def accuracy(items: Sequence[AuditItem]) -> float:
+    """Share of items judged right (a person's override wins); NaN-free: 0 for no items."""
+    return float(np.mean([i.is_correct for i in items])) if items else 0.0

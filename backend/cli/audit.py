@@ -1,0 +1,90 @@
+"""`python -m backend audit`: a calibration audit over a dataset, resumable, with a progress bar on stderr.
+
+  audit --dataset builtin-qa --methods mean_logprob,semantic_entropy --limit 50 --json OUT.json --html REPORT.html
+
+Running the same command again after a kill or Ctrl-C resumes: finished items are kept in the database.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from backend.schemas import DEFAULT_TEXT_MODEL
+from backend.schemas.audit import BUILTIN_QA, AuditRequest, AuditResult
+
+NAME = "audit"
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register the command and its options."""
+    audit = commands.add_parser(NAME, help="calibration and error-detection audit over a dataset")
+    audit.add_argument("--dataset", default=BUILTIN_QA,
+                       help="builtin-qa, builtin-digits, or a .jsonl/.csv path (questions with answers, or "
+                            "precomputed scores with a 'correct' column)")
+    audit.add_argument("--methods", default="mean_logprob", help="comma-separated method names")
+    audit.add_argument("--model", default=DEFAULT_TEXT_MODEL, help="registered text model id")
+    audit.add_argument("--limit", type=int, help="audit the first N items only")
+    audit.add_argument("--batch-size", type=int, default=8)
+    audit.add_argument("--max-new-tokens", type=int, default=24)
+    audit.add_argument("--samples", type=int, default=5, help="K samples for sampling-based methods")
+    audit.add_argument("--seed", type=int, default=0)
+    audit.add_argument("--grading-threshold", type=float, default=0.8,
+                       help="cosine similarity for the embedding fallback of the grading")
+    audit.add_argument("--fresh", action="store_true", help="forget finished items of this audit and start again")
+    audit.add_argument("--json", dest="json_path", help="write the result as JSON to this file ('-' = stdout)")
+    audit.add_argument("--html", dest="html_path", help="write a self-contained HTML report to this file")
+
+
+def result_json(result: AuditResult) -> dict:
+    """The JSON written by --json: n, accuracy, metrics by method, items, and the settings and ids."""
+    data = result.model_dump(mode="json")
+    return {"n": data["n"], "accuracy": data["accuracy"], "metrics": data["metrics"], "items": data["items"],
+            **{k: v for k, v in data.items() if k not in ("n", "accuracy", "metrics", "items")}}
+
+
+def format_summary(result: AuditResult) -> str:
+    """A short table for the terminal."""
+    lines = [f"audit {result.audit_id}: {result.n} items of {result.dataset_id}, accuracy {result.accuracy:.3f}",
+             f"{'method':<24}{'ECE':>8}{'Brier':>8}{'AUROC':>8}{'AURC':>8}{'PRR':>8}"]
+
+    def cell(value) -> str:
+        return f"{value:>8.3f}" if value is not None else f"{'-':>8}"
+
+    for name, m in result.metrics.items():
+        lines.append(f"{name:<24}{cell(m.ece)}{cell(m.brier)}{cell(m.auroc)}{cell(m.aurc)}{cell(m.prr)}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the `audit` command; returns the exit status."""
+    from tqdm import tqdm
+    from transformers.utils import logging as hf_logging
+
+    from backend.audit.report import render_report
+    from backend.audit.runner import plan_audit, run_audit
+    from backend.audit.store import AuditStore
+    from backend.engine import Engine
+
+    hf_logging.disable_progress_bar()
+    request = AuditRequest(dataset=args.dataset, methods=args.methods.split(","), model=args.model, limit=args.limit,
+                           batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, samples=args.samples,
+                           seed=args.seed, grading_threshold=args.grading_threshold)
+    store = AuditStore()
+    plan = plan_audit(request)
+    if args.fresh:
+        store.forget(plan.audit_id)
+    with tqdm(total=plan.total, desc=f"audit {plan.audit_id}", unit="item", file=sys.stderr) as bar:
+        def progress(done: int, total: int, _seconds_left) -> None:
+            bar.update(done - bar.n)
+
+        result = run_audit(request, Engine(), store, progress=progress)
+    if args.json_path == "-":
+        print(json.dumps(result_json(result)))
+    elif args.json_path:
+        Path(args.json_path).write_text(json.dumps(result_json(result), indent=1))
+    if args.html_path:
+        Path(args.html_path).write_text(render_report(result), encoding="utf-8")
+    print(format_summary(result), file=sys.stderr if args.json_path == "-" else sys.stdout)
+    return 0

@@ -1,0 +1,124 @@
+"""Calibration audits over a dataset: the request, each graded item, and the metrics of each method.
+
+Confidences are probabilities in [0, 1]; scores keep their own units (log-probabilities and entropies in nats).
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from backend.schemas.common import DEFAULT_EMBEDDING_MODEL, DEFAULT_TEXT_MODEL
+
+BUILTIN_QA = "builtin-qa"
+BUILTIN_DIGITS = "builtin-digits"
+MAX_AUDIT_ITEMS = 5000
+DEFAULT_GRADING_THRESHOLD = 0.8
+Grading = Literal["alias", "embedding", "no_match", "label", "given"]
+
+
+class AuditRequest(BaseModel):
+    """What to audit: a dataset, a model and the confidence methods, with every setting that changes the result."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    dataset: str = Field(BUILTIN_QA, min_length=1, max_length=500,
+                         description="builtin-qa, builtin-digits, or a path to a JSONL/CSV file")
+    model: str = Field(DEFAULT_TEXT_MODEL, min_length=1, max_length=200, description="registered model id")
+    methods: list[str] = Field(["mean_logprob"], min_length=1, max_length=40)
+    limit: Optional[int] = Field(None, ge=1, le=MAX_AUDIT_ITEMS, description="audit the first N items only")
+    batch_size: int = Field(8, ge=1, le=64, description="items generated and scored together")
+    max_new_tokens: int = Field(24, ge=1, le=128)
+    samples: int = Field(5, ge=2, le=20, description="K sampled answers for sampling-based methods")
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, min_length=1, max_length=200)
+    grading_threshold: float = Field(DEFAULT_GRADING_THRESHOLD, ge=0.0, le=1.0,
+                                     description="cosine similarity at or above which an answer with no alias "
+                                                 "match still counts as right")
+
+    @field_validator("methods")
+    @classmethod
+    def _methods_named(cls, value: list[str]) -> list[str]:
+        names = [name.strip() for name in value]
+        if any(not name for name in names):
+            raise ValueError("a method name is empty: give names such as mean_logprob,semantic_entropy")
+        return list(dict.fromkeys(names))
+
+
+class AuditMethodInfo(BaseModel):
+    """A confidence method an audit can use, with how its score becomes a probability."""
+
+    name: str
+    label: str
+    description: str
+    paper: str
+    higher_is: Literal["uncertain", "confident"]
+    is_probability: bool = Field(description="the score itself is a probability of being right")
+    source: Literal["token", "sequence", "classifier", "given"]
+    cost: str
+
+
+class AuditItem(BaseModel):
+    """One finished item: the question, the model's answer, its grading and every method's score."""
+
+    index: int
+    id: str
+    question: str
+    answers: list[str] = Field(description="accepted answers (aliases), or the true class name")
+    answer: str = Field(description="what the model answered")
+    correct: bool
+    grading: Grading
+    similarity: Optional[float] = Field(None, description="best cosine similarity to an alias (embedding fallback)")
+    override: Optional[bool] = Field(None, description="a person's verdict replacing the automatic one")
+    scores: dict[str, Optional[float]]
+    probs: Optional[list[float]] = Field(None, description="class probabilities (image audits)")
+    label: Optional[int] = Field(None, description="true class index (image audits)")
+    difficulty: str = ""
+
+    @property
+    def is_correct(self) -> bool:
+        return self.correct if self.override is None else self.override
+
+
+class MethodMetrics(BaseModel):
+    """Calibration and error-detection numbers of one method over the audited items."""
+
+    n: int
+    higher_is: Literal["uncertain", "confident"]
+    confidence_source: str = Field(description="how confidences for ECE / Brier / NLL were made")
+    ece: Optional[float]
+    mce: Optional[float]
+    ace: Optional[float]
+    brier: Optional[float]
+    nll: Optional[float]
+    classwise_ece: Optional[float] = Field(None, description="image audits: mean over classes of ECE(p_k)")
+    multiclass_brier: Optional[float] = Field(None, description="image audits: mean sum_k (p_k - 1[y = k])^2")
+    multiclass_nll: Optional[float] = Field(None, description="image audits: mean -ln p_y, nats")
+    auroc: Optional[float]
+    auprc: Optional[float]
+    aurc: Optional[float]
+    prr: Optional[float]
+    temperature: Optional[float] = Field(None, description="fitted on the fit split (probability methods)")
+    ece_eval_before: Optional[float] = None
+    ece_eval_after: Optional[float] = None
+
+
+class AuditResult(BaseModel):
+    """A whole audit: settings, ids, accuracy, metrics per method and every item."""
+
+    audit_id: str
+    request: AuditRequest
+    model_id: str = Field(description="the model that answered: the request's text model, the digits classifier, "
+                                      "or '(precomputed)' for a file of given scores")
+    dataset_id: str
+    dataset_sha256: str
+    n: int
+    accuracy: float
+    n_bins: int
+    binning: str
+    metrics: dict[str, MethodMetrics]
+    rank_correlation: dict[str, dict[str, Optional[float]]] = Field(description="Spearman rho between methods")
+    methods: list[AuditMethodInfo]
+    items: list[AuditItem]
+    created_at: str
+    extra: dict[str, Any] = Field(default_factory=dict)

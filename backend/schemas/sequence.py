@@ -1,0 +1,167 @@
+"""Sequence-level uncertainty: requests, the K sampled answers, meaning clusters and scores.
+
+Log-probabilities and entropies in nats; probabilities in [0, 1]. Every score names its direction, its range and
+how its normalised value was made, so a reader can interpret it without the paper at hand.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from backend.schemas.common import DEFAULT_EMBEDDING_MODEL
+from backend.schemas.text import TextAnalysis, TextRequest
+
+MIN_SAMPLES = 2
+MAX_SAMPLES = 20
+DEFAULT_SAMPLES = 8
+DEFAULT_SAMPLE_TEMPERATURE = 0.7
+DEFAULT_SIMILARITY_THRESHOLD = 0.85
+ALL_METHODS = "all"
+
+
+class SequenceRequest(BaseModel):
+    """One answer (generated or given, as on the Text page) plus the sequence methods to run on it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: TextRequest = Field(description="the answer to analyse: the same request the Text page sends")
+    methods: list[str] = Field([ALL_METHODS], min_length=1, max_length=100,
+                               description="method names (see the registry), or ['all']")
+    samples: int = Field(DEFAULT_SAMPLES, ge=MIN_SAMPLES, le=MAX_SAMPLES,
+                         description="K answers sampled in one batched generate call")
+    sample_temperature: float = Field(DEFAULT_SAMPLE_TEMPERATURE, gt=0.0, le=10.0,
+                                      description="softmax temperature for sampling the K answers and for their "
+                                                  "log-probabilities")
+    embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, min_length=1, max_length=200,
+                                 description="sentence-embedding model for SAR and Semantic Volume")
+    meaning_model: Optional[str] = Field(None, max_length=200,
+                                         description="NLI or embedding model deciding which answers mean the same; "
+                                                     "None = the first registered NLI model, else embedding_model")
+    similarity_threshold: float = Field(DEFAULT_SIMILARITY_THRESHOLD, ge=0.0, le=1.0,
+                                        description="cosine similarity at or above which an embedding model "
+                                                    "counts two answers as the same meaning")
+    method_parameters: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="{method name: {parameter: value}} overriding registry defaults")
+
+    @field_validator("methods")
+    @classmethod
+    def _methods_named(cls, value: list[str]) -> list[str]:
+        names = [name.strip() for name in value]
+        if any(not name for name in names):
+            raise ValueError("a method name is empty: give names such as semantic_entropy, or 'all'")
+        return list(dict.fromkeys(names))
+
+
+class ParameterInfo(BaseModel):
+    """A method parameter the user may set: its default and allowed range (inclusive)."""
+
+    name: str
+    label: str
+    description: str
+    default: float
+    minimum: float
+    maximum: float
+
+
+class MethodInfo(BaseModel):
+    """A registry entry as the UI sees it: enough to build a control and explain the method."""
+
+    name: str
+    label: str
+    group: Literal["generation", "samples", "ask"]
+    description: str
+    paper: str
+    higher_is: Literal["uncertain", "confident"]
+    value_range: str
+    normalization: str
+    cost: str = Field(description="forward passes, in words")
+    needs: list[str] = Field(description="evidence the method is computed from (shared between methods)")
+    parameters: list[ParameterInfo]
+
+
+class MethodCost(BaseModel):
+    """What one piece of evidence costs, in passes and in seconds estimated from a pass timed on this model."""
+
+    evidence: str
+    label: str
+    lm_passes: int = Field(description="language-model forward passes (a batched decoding step counts once)")
+    lm_batch: int = Field(description="sequences per language-model pass")
+    embedding_texts: int
+    nli_pairs: int
+    seconds: float = Field(description="estimate: passes x the seconds measured for one pass of each model")
+    methods: list[str] = Field(description="the selected methods that need this evidence")
+
+
+class SampledAnswer(BaseModel):
+    """One of the K sampled answers, with its probability under the model at the sampling temperature."""
+
+    index: int
+    text: str
+    ids: list[int]
+    token_logprobs: list[float] = Field(description="log p of each sampled token (nats), end token included")
+    logprob: float = Field(description="sum of token_logprobs: log p(answer | prompt)")
+    stop_reason: Literal["eos", "max_new_tokens"]
+    cluster: int = Field(-1, description="index of its meaning cluster; -1 when meaning was not needed")
+    weight: float = Field(description="exp(mean token log-prob), normalised over the K samples")
+
+
+class MeaningCluster(BaseModel):
+    """Sampled answers that share one meaning."""
+
+    id: int
+    members: list[int] = Field(description="indices into samples")
+    mass: float = Field(description="sum of the members' weights: p(meaning) as semantic entropy uses it")
+    share: float = Field(description="members / K")
+
+
+class MeaningSource(BaseModel):
+    """Which model decided that two answers mean the same, and by which rule."""
+
+    kind: Literal["nli", "embedding"]
+    model: str
+    threshold: Optional[float] = None
+    rule: str
+
+
+class TokenRelevance(BaseModel):
+    """Shifting Attention to Relevance for one answer token (Duan et al. 2024)."""
+
+    text: str
+    logprob: float
+    entropy: float = Field(description="entropy of the next-token distribution, nats")
+    similarity_without: float = Field(description="cosine of (prompt + answer) and (prompt + answer without "
+                                                  "this token) under the embedding model")
+    relevance: float = Field(description="1 - similarity_without, clipped to [0, 1]; 0 for special tokens")
+    weight: float = Field(description="relevance normalised to sum to 1 over the answer")
+
+
+class SequenceScore(BaseModel):
+    """One method's number with what a reader needs to interpret it and the intermediate values it came from."""
+
+    name: str
+    label: str
+    value: Optional[float] = Field(description="raw value; None when the method could not give one (details say "
+                                               "why)")
+    normalized: Optional[float] = Field(description="value mapped to [0, 1], same direction; see normalization")
+    higher_is: Literal["uncertain", "confident"]
+    value_range: str
+    normalization: str
+    description: str = Field(description="one sentence on what the score measures")
+    details: dict[str, Any]
+
+
+class SequenceAnalysis(BaseModel):
+    """Every selected sequence method on one answer, with the evidence it was computed from."""
+
+    text: TextAnalysis = Field(description="the analysed answer, token by token, as on the Text page")
+    methods: list[str]
+    sample_temperature: float
+    samples: list[SampledAnswer]
+    meaning: Optional[MeaningSource]
+    clusters: list[MeaningCluster]
+    similarity: list[list[float]] = Field(description="K x K affinity between samples used by the graph scores")
+    laplacian_eigenvalues: list[float] = Field(description="eigenvalues of I - D^-1/2 W D^-1/2, ascending")
+    token_relevance: list[TokenRelevance] = Field(description="SAR weights on the analysed answer's tokens")
+    scores: list[SequenceScore]
+    seconds: dict[str, float] = Field(description="wall time of each stage, and 'total'")

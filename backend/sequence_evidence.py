@@ -1,0 +1,69 @@
+"""Gathering what the sequence methods need from the embedding and NLI models.
+
+- Token relevance (SAR): the prompt followed by the answer is embedded once whole and once with each token removed
+  (as lm-polygraph does, with an embedding model's cosine in place of a cross-encoder's score).
+- Meaning: with an NLI model, two answers share a meaning when each is classified as entailing the other
+  (Kuhn et al.), and their affinity is the mean of the two entailment probabilities (Lin et al.); with an embedding
+  model, when their cosine similarity reaches the threshold, and their affinity is the cosine (negatives as 0).
+  Identical answers always share a meaning with affinity 1, without asking a model.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from transformers import PreTrainedTokenizerBase
+
+from backend.analyses.sample_scores import cosine_affinity, unit_rows
+from backend.models.embedding_loader import LoadedEmbeddingModel
+from backend.models.nli_loader import LoadedNliModel
+
+
+def removal_texts(tokenizer: PreTrainedTokenizerBase, prompt: str, answer_ids: Sequence[int]) -> list[str]:
+    """[prompt + answer] followed by prompt + answer with token i removed, for each of the T answer tokens."""
+    def joined(ids: Sequence[int]) -> str:
+        return f"{prompt} {tokenizer.decode(list(ids), skip_special_tokens=True)}"
+    return [joined(answer_ids)] + [joined(list(answer_ids[:i]) + list(answer_ids[i + 1:]))
+                                   for i in range(len(answer_ids))]
+
+
+def removal_similarities(embedder: LoadedEmbeddingModel, tokenizer: PreTrainedTokenizerBase, prompt: str,
+                         answers: Sequence[Sequence[int]]) -> list[list[float]]:
+    """For each answer, the cosine similarity (T,) between prompt + answer and prompt + answer without each token.
+
+    All texts of all answers are embedded in one batched call.
+    """
+    groups = [removal_texts(tokenizer, prompt, ids) for ids in answers]
+    embeddings = unit_rows(embedder.embed([text for group in groups for text in group]))
+    similarities, start = [], 0
+    for group in groups:
+        block = embeddings[start:start + len(group)]
+        similarities.append([float(v) for v in block[1:] @ block[0]])
+        start += len(group)
+    return similarities
+
+
+def meaning_by_embedding(embeddings: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """(same meaning (K, K) bool, affinity (K, K) in [0, 1]) from the cosine of the answers' embeddings."""
+    affinity = cosine_affinity(embeddings)
+    return affinity >= threshold, affinity
+
+
+def meaning_by_nli(nli: LoadedNliModel, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(same meaning (K, K) bool, affinity (K, K) in [0, 1]) from NLI over both directions of each pair of distinct
+    answer texts (each distinct pair asked once, all in one batched call)."""
+    distinct = list(dict.fromkeys(texts))
+    pairs = [(a, b) for a in range(len(distinct)) for b in range(len(distinct)) if a != b]
+    same_distinct = np.eye(len(distinct), dtype=bool)
+    entail_distinct = np.eye(len(distinct))
+    if pairs:
+        probs = nli.probabilities([distinct[a] for a, _ in pairs], [distinct[b] for _, b in pairs])
+        for (a, b), row in zip(pairs, probs):
+            entail_distinct[a, b] = row[nli.entailment]
+            same_distinct[a, b] = row.argmax() == nli.entailment
+    index = [distinct.index(text) for text in texts]
+    same = same_distinct[np.ix_(index, index)]
+    same = same & same.T
+    affinity = (entail_distinct + entail_distinct.T)[np.ix_(index, index)] / 2
+    np.fill_diagonal(affinity, 1.0)
+    return same, affinity

@@ -1,0 +1,196 @@
+"""Streamlit views of an audit result: metrics, reliability (click a bin for its items), error detection,
+recalibration, method agreement, items with overridable grading. Thin renderers over components.calibration_figures;
+every widget key starts with the caller's key."""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from backend.analyses import calibration as cal
+from backend.analyses import recalibration as rc
+from backend.analyses.error_detection import risk_coverage
+from backend.audit.summary import FIT_FRACTION, confidences_of, method_arrays
+from backend.schemas.audit import AuditMethodInfo, AuditResult
+from components.calibration_figures import (agreement_figure, confidence_histogram_figure, reliability_figure,
+                                            risk_coverage_figure)
+
+SCHEMES = ("equal_width", "equal_mass")
+TRACES_PER_PANEL = 3
+METRIC_HELP = ("ECE / MCE: expected / maximum |accuracy − confidence| over equal-width bins; ACE: the unweighted "
+               "mean over equal-mass bins; Brier: mean (confidence − correct)²; NLL in nats. Lower is better for "
+               "all "
+               "of these. AUROC / AUPRC: how well the score flags wrong answers (higher is better); AURC: area under "
+               "risk-coverage (lower is better); PRR: 1 = as good as an oracle, 0 = random.")
+
+
+def metrics_frame(result: AuditResult) -> pd.DataFrame:
+    """One row per method with every number and the confidence definition."""
+    rows = []
+    for info in result.methods:
+        m = result.metrics.get(info.name)
+        if m is None:
+            continue
+        rows.append({"method": info.name, "higher is": m.higher_is, "n": m.n, "ECE": m.ece, "MCE": m.mce,
+                     "ACE": m.ace, "class-wise ECE": m.classwise_ece, "Brier": m.brier, "NLL": m.nll,
+                     "all-class Brier": m.multiclass_brier, "all-class NLL": m.multiclass_nll,
+                     "AUROC": m.auroc, "AUPRC": m.auprc, "AURC": m.aurc, "PRR": m.prr,
+                     "confidence for ECE/Brier": m.confidence_source})
+    frame = pd.DataFrame(rows)
+    return frame.dropna(axis=1, how="all")
+
+
+def render_metrics(result: AuditResult, *, key: str) -> None:
+    """The metrics table with what each number means."""
+    st.dataframe(metrics_frame(result), hide_index=True, key=f"{key}_metrics", width="stretch")
+    st.caption(f"{METRIC_HELP} Binning: {result.binning}. Confidence is top-label (the probability of the model's "
+               f"own answer).")
+
+
+def _method_picker(result: AuditResult, label: str, *, key: str) -> AuditMethodInfo:
+    names = [m.name for m in result.methods]
+    chosen = st.selectbox(label, names, key=key)
+    return next(m for m in result.methods if m.name == chosen)
+
+
+def _selected_bin(event, panels: list[cal.ReliabilityBins]) -> Optional[tuple[int, int]]:
+    """(panel, bin index) of the first clicked bar of a reliability chart, if any. Each panel draws its bars
+    (one point per bin) then its gaps (one point per non-empty bin), so a click on either maps to a bin."""
+    selection = event.get("selection", {}) if isinstance(event, dict) else getattr(event, "selection", {})
+    for point in (selection or {}).get("points", []):
+        panel, trace = divmod(int(point.get("curve_number", 0)), TRACES_PER_PANEL)
+        index = int(point.get("point_index", -1))
+        if panel >= len(panels) or index < 0:
+            continue
+        if trace == 0:
+            return panel, index
+        if trace == 1:
+            return panel, int(np.flatnonzero(panels[panel].nonempty)[index])
+    return None
+
+
+def render_reliability(result: AuditResult, *, key: str) -> None:
+    """Equal-width and equal-mass diagrams side by side; a click on a bar lists that bin's items."""
+    method = _method_picker(result, "Method", key=f"{key}_rel_method")
+    confidence, correct, kept, source = confidences_of(method, result.items, result.request.seed)
+    st.caption(f"Higher {method.name} = more {method.higher_is}. Confidence used here: {source}.")
+    if confidence is None:
+        st.info(f"No reliability diagram for {method.name}: {source}. Its ranking metrics are on the Error "
+                f"detection tab.")
+        return
+    panels = [cal.reliability_bins(confidence, correct, result.n_bins, s) for s in SCHEMES]
+    event = st.plotly_chart(reliability_figure(panels), on_select="rerun", selection_mode="points",
+                            key=f"{key}_reliability_{method.name}")
+    st.caption("Bars: accuracy of the items in each confidence bin (n = items); red: the gap to the bin's mean "
+               "confidence; dashed: perfect calibration. Click a bar to list its items.")
+    selected = _selected_bin(event, panels)
+    if selected is not None:
+        panel, index = selected
+        scheme, bins = SCHEMES[panel], panels[panel]
+        members = [kept[i] for i in np.flatnonzero(cal.assign_bins(confidence, bins.edges) == index)]
+        st.markdown(f"**{scheme.replace('_', '-')} bin {index}** "
+                    f"[{bins.edges[index]:.3f}, {bins.edges[index + 1]:.3f}]: {len(members)} items")
+        st.dataframe(items_frame(result, members, {method.name: confidence[np.searchsorted(kept, members)]}),
+                     hide_index=True, key=f"{key}_bin_items")
+    histograms = {}
+    for other in result.methods:
+        values = confidences_of(other, result.items, result.request.seed)[0]
+        if values is not None:
+            histograms[other.name] = values
+    st.plotly_chart(confidence_histogram_figure(histograms, n_bins=result.n_bins), key=f"{key}_histogram")
+
+
+def render_error_detection(result: AuditResult, *, key: str) -> None:
+    """Risk-coverage curves of every method on one chart, with AURC, AUROC, AUPRC and PRR."""
+    curves = {}
+    for method in result.methods:
+        score, correct, _ = method_arrays(result.items, method.name)
+        if len(score):
+            curves[method.name] = risk_coverage(score, correct, method.higher_is)
+    st.plotly_chart(risk_coverage_figure(curves), key=f"{key}_risk_coverage")
+    st.caption("Keep only the most confident answers: risk is the error rate of what is kept. Ranking metrics use "
+               "the raw scores, so scores that are not probabilities (entropies, log-likelihoods) are judged fairly.")
+    frame = metrics_frame(result)
+    st.dataframe(frame[[c for c in ("method", "higher is", "AUROC", "AUPRC", "AURC", "PRR") if c in frame]],
+                 hide_index=True, key=f"{key}_ranking")
+
+
+def render_recalibration(result: AuditResult, *, key: str) -> None:
+    """Temperature scaling fitted on a seeded split (before / after on the rest), a live temperature, Platt and
+    isotonic maps for scores that are not probabilities."""
+    method = _method_picker(result, "Method", key=f"{key}_recal_method")
+    score, correct, _ = method_arrays(result.items, method.name)
+    if len(score) < 4 or correct.min() == correct.max():
+        st.info("Recalibration needs at least 4 items with both right and wrong answers.")
+        return
+    fit, evaluate = rc.split_indices(len(score), FIT_FRACTION, result.request.seed)
+    st.caption(f"Fitted on {len(fit)} items, judged on the other {len(evaluate)} (seed {result.request.seed}).")
+    signed = score if method.higher_is == "confident" else -score
+    maps: dict[str, np.ndarray] = {}
+    if method.is_probability:
+        temperature = rc.fit_binary_temperature(score[fit], correct[fit])
+        maps[f"raw (a probability)"] = np.clip(score[evaluate], 0, 1)
+        maps[f"temperature scaling, T = {temperature:.3f}"] = rc.apply_binary_temperature(score[evaluate],
+                                                                                          temperature)
+    else:
+        st.caption(f"{method.name} is not a probability: it is mapped to one by Platt scaling or isotonic regression.")
+    maps["Platt scaling"] = rc.fit_platt(signed[fit], correct[fit])(signed[evaluate])
+    maps["isotonic regression"] = rc.fit_isotonic(signed[fit], correct[fit]).predict(signed[evaluate])
+    names = list(maps)
+    pick = st.multiselect("Compare", names, default=names[:2], key=f"{key}_recal_pick", max_selections=3)
+    if pick:
+        panels = [cal.reliability_bins(maps[n], correct[evaluate], result.n_bins) for n in pick]
+        titles = [f"{n}: ECE {cal.expected_calibration_error(maps[n], correct[evaluate], result.n_bins):.3f}"
+                  for n in pick]
+        st.plotly_chart(reliability_figure(panels, titles), key=f"{key}_recal_figure")
+    if method.is_probability:
+        live = st.slider("Try a temperature", 0.1, 5.0, 1.0, 0.05, key=f"{key}_temperature",
+                         help="confidence becomes sigmoid(logit(c) / T): T > 1 softens, T < 1 sharpens")
+        scaled = rc.apply_binary_temperature(score, live)
+        st.metric("ECE of all items at this temperature",
+                  f"{cal.expected_calibration_error(scaled, correct, result.n_bins):.4f}",
+                  help="equal-width bins, all items (the fit above used only the fit split)")
+        st.plotly_chart(reliability_figure([cal.reliability_bins(scaled, correct, result.n_bins)],
+                                           [f"T = {live:.2f}"]), key=f"{key}_live_figure")
+
+
+def render_agreement(result: AuditResult, *, key: str) -> None:
+    """Spearman rank correlation between methods across the dataset."""
+    if len(result.methods) < 2:
+        st.info("Pick two or more methods to compare how they rank the items.")
+        return
+    st.plotly_chart(agreement_figure(result.rank_correlation), key=f"{key}_agreement")
+    st.caption("Spearman ρ of the raw scores over items where both methods have one; methods with opposite "
+               "directions (confidence vs. uncertainty) agree when ρ is near −1.")
+
+
+def items_frame(result: AuditResult, positions, extra: Optional[dict] = None) -> pd.DataFrame:
+    """Items at these positions as a table (question and answer shown as plain text)."""
+    rows = []
+    for position in positions:
+        item = result.items[position]
+        row = {"#": item.index, "correct": item.is_correct, "question": item.question, "answer": item.answer,
+               "accepted": " | ".join(item.answers), "graded by": item.grading,
+               "similarity": item.similarity, **{n: item.scores.get(n) for n in result.metrics}}
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for name, values in (extra or {}).items():
+        frame[f"{name} confidence"] = values
+    return frame
+
+
+def render_items(result: AuditResult, *, key: str, set_override: Callable[[int, Optional[bool]], None]) -> None:
+    """Every item with its grading; untick or tick 'correct' to override the automatic verdict."""
+    st.caption(f"Grading: normalised alias match, else embedding similarity ≥ {result.request.grading_threshold} "
+               "with an accepted answer (all-MiniLM-L6-v2). Tick or untick 'correct' to override; the metrics "
+               "follow.")
+    frame = items_frame(result, range(len(result.items)))
+    edited = st.data_editor(frame, hide_index=True, disabled=[c for c in frame.columns if c != "correct"],
+                            key=f"{key}_items_editor")
+    for row, (before, after) in enumerate(zip(frame["correct"], edited["correct"])):
+        if bool(before) != bool(after):
+            item = result.items[row]
+            set_override(item.index, None if bool(after) == item.correct else bool(after))
+            st.rerun()

@@ -1,0 +1,48 @@
+"""What the attention and saliency views draw one box or column for: a token, or a word of tokens, optionally
+without the chat template. Per-position rows (over positions 0..p-1) become one value per unit by summing the
+unit's tokens (sums keep totals: attention still adds up, integrated gradients still sum to the target's change).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+from backend.analyses.words import word_spans
+from backend.schemas.text_attention import InputToken
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A drawn unit: its text, its first token's position, and the positions of all its tokens."""
+
+    label: str
+    position: int
+    members: tuple[int, ...]
+
+
+def token_units(tokens: Sequence[InputToken], *, granularity: str = "token", show_template: bool = True
+                ) -> list[Unit]:
+    """Units in reading order. granularity "token" or "word"; without the template, units made only of chat
+    template tokens are left out."""
+    if granularity == "token":
+        groups = [(t.position,) for t in tokens]
+    elif granularity == "word":
+        groups = [tuple(range(lo, hi)) for lo, hi in word_spans([t.word for t in tokens])]
+    else:
+        raise ValueError(f"granularity must be 'token' or 'word', got {granularity!r}")
+    return [Unit(label="".join(tokens[p].text for p in group), position=group[0], members=group)
+            for group in groups if show_template or any(tokens[p].kind != "template" for p in group)]
+
+
+def unit_values(row: Sequence[float], units: Sequence[Unit]) -> list[Optional[float]]:
+    """One value per unit from a row over positions 0..len(row)-1: the sum over the unit's tokens inside the row;
+    None for units that start at or after len(row) (not an input of that row)."""
+    return [sum(row[p] for p in unit.members if p < len(row)) if unit.position < len(row) else None
+            for unit in units]
+
+
+def hidden_share(row: Sequence[float], units: Sequence[Unit]) -> float:
+    """Share of the row's total |value| that falls on positions no unit shows (0 when nothing is hidden)."""
+    shown = {p for unit in units for p in unit.members}
+    total = sum(abs(v) for v in row)
+    return sum(abs(v) for p, v in enumerate(row) if p not in shown) / total if total > 0 else 0.0

@@ -1,0 +1,63 @@
+"""The Attention & saliency page under Streamlit's AppTest, on the real default model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from backend.schemas import TextRequest
+
+pytestmark = pytest.mark.slow
+MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
+TIMEOUT_S = 240
+
+
+def open_page(**state) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page("attention_page.py").run()
+    return at
+
+
+def analyze(at: AppTest, prompt: str, answer: str = "") -> AppTest:
+    at.text_area(key="attn_prompt").set_value(prompt)
+    at.text_area(key="attn_answer").set_value(answer)
+    next(b for b in at.button if b.label == "Analyze").click().run()
+    return at
+
+
+def test_attention_views_and_saliency_of_a_scored_answer():
+    at = analyze(open_page(), "What is the capital of France?", "Paris is the capital.")
+    assert not at.exception and not at.error
+    assert any("Explaining" in m.value for m in at.markdown)
+    assert at.radio(key="attn_aggregation").value == "head_mean"
+    assert any("Where" in m.value and "looked" in m.value for m in at.markdown)
+    at.radio(key="attn_aggregation").set_value("rollout").run()
+    assert not at.exception and not at.error
+    at.selectbox(key="attn_method").set_value("input_x_gradient").run()
+    at.radio(key="attn_target").set_value("entropy").run()
+    at.radio(key="attn_scope").set_value("all")
+    next(b for b in at.button if b.label == "Explain").click().run()
+    assert not at.exception and not at.error
+    assert any("token(s) explained" in c.value for c in at.caption)
+    assert any("What drives" in m.value for m in at.markdown)
+    assert any("The whole answer" in m.value for m in at.markdown)
+
+
+def test_the_text_pages_request_can_be_reused():
+    request = TextRequest(prompt="Name a fruit.", answer="An apple.").model_dump_json()
+    at = open_page(text_request=request)
+    button = next(b for b in at.button if b.label == "Use the Text page's last prompt")
+    button.click().run()
+    assert not at.exception and not at.error
+    assert at.text_area(key="attn_prompt").value == "Name a fruit."
+    assert any("Explaining" in m.value for m in at.markdown)
+
+
+def test_an_empty_prompt_says_what_to_do():
+    at = analyze(open_page(), "  ")
+    assert not at.exception
+    assert "the prompt is empty" in at.error[0].value

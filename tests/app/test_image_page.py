@@ -1,0 +1,80 @@
+"""The Image page under Streamlit's AppTest, on the real default image model (uploads are tested in tests/e2e)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.slow
+MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
+TIMEOUT_S = 240
+
+
+def classified(sample: str = "coffee") -> AppTest:
+    """The app on its Image page with a sample photo classified."""
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S)
+    at.run()
+    at.switch_page("image_page.py").run()
+    at.selectbox(key="image_sample").set_value(sample)
+    at.button(key="FormSubmitter:image_form-Classify").click().run()
+    return at
+
+
+def test_prediction_with_temperature_and_directions():
+    at = classified("coffee")
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Image: how sure, and why"
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["Top probability"]) > 0.5
+    entropy_at_1 = float(metrics["Entropy (nats)"])
+    at.slider(key="image_temperature").set_value(3.0).run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["Entropy (nats)"]) > entropy_at_1  # a hotter softmax is flatter
+    assert any("higher = more uncertain" in c.value for c in at.caption)
+
+
+def test_uncertainty_and_saliency_sections_run():
+    at = classified("cat")
+    at.slider(key="image_passes").set_value(2)
+    at.button(key="FormSubmitter:image_uncertainty_form-Run MC dropout and test-time augmentation").click().run()
+    assert not at.exception and not at.error
+    table = at.table[0].value
+    assert list(table.columns) == ["MC dropout", "Test-time augmentation"]
+    assert "Mutual information (disagreement between passes)" in table.index
+    predictive, expected, mutual = (table.loc[row].astype(float) for row in table.index[:3])
+    assert ((predictive - expected - mutual).abs() < 2e-3).all()
+    at.multiselect(key="image_saliency_methods").set_value(["grad_cam", "layer_cam"])
+    at.radio(key="image_target").set_value("entropy")
+    at.button(key="FormSubmitter:image_saliency_form-Explain").click().run()
+    assert not at.exception and not at.error
+    assert any("predictive entropy" in m.value for m in at.markdown)
+    assert at.slider(key="image_opacity").value == 0.65
+
+
+def test_explaining_another_class():
+    at = classified("cat")
+    at.multiselect(key="image_saliency_methods").set_value(["grad_cam"])
+    at.radio(key="image_target").set_value("class")
+    at.selectbox(key="image_class_index").set_value(967)
+    at.button(key="FormSubmitter:image_saliency_form-Explain").click().run()
+    assert not at.exception and not at.error
+    assert any("Explaining **espresso**" in m.value for m in at.markdown)
+
+
+def test_no_method_chosen_says_what_to_do():
+    at = classified("cat")
+    at.multiselect(key="image_saliency_methods").set_value([])
+    at.button(key="FormSubmitter:image_saliency_form-Explain").click().run()
+    assert not at.exception
+    assert at.error[0].value == "Pick at least one saliency method."
+
+
+def test_upload_chosen_without_a_file_says_what_to_do():
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S)
+    at.run()
+    at.switch_page("image_page.py").run()
+    at.radio(key="image_source").set_value("Upload")
+    at.button(key="FormSubmitter:image_form-Classify").click().run()
+    assert not at.exception
+    assert "Choose a file to upload" in at.error[0].value

@@ -1,0 +1,64 @@
+"""The Sequence uncertainty page under Streamlit's AppTest, on the real default models (small requests)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.slow
+MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
+TIMEOUT_S = 300
+
+
+def open_page() -> AppTest:
+    """The app switched to the Sequence uncertainty page, run once."""
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S)
+    at.run()
+    at.switch_page("sequence_page.py").run()
+    return at
+
+
+def choose(at: AppTest, generation: list[str], samples: list[str], ask: list[str]) -> AppTest:
+    at.pills(key="seq_methods_generation").set_value(generation)
+    at.pills(key="seq_methods_samples").set_value(samples)
+    at.pills(key="seq_methods_ask").set_value(ask)
+    at.slider(key="seq_samples").set_value(2)
+    at.number_input(key="seq_max_new_tokens").set_value(6)
+    return at.run()
+
+
+def submit(at: AppTest, prompt: str) -> AppTest:
+    at.text_area(key="seq_prompt").set_value(prompt)
+    next(b for b in at.button if b.label == "Run the selected methods").click()
+    return at.run()
+
+
+def test_page_offers_every_method_and_shows_the_cost_before_running():
+    at = open_page()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Sequence uncertainty"
+    assert sum(len(at.pills(key=f"seq_methods_{g}").value) for g in ("generation", "samples", "ask")) == 21
+    assert any(c.value.startswith("Estimated total") for c in at.caption)
+    steps = list(at.dataframe[1].value["Step"])
+    assert steps[0].startswith("The analysed answer") and any(s.startswith("K sampled answers") for s in steps)
+
+
+def test_running_selected_methods_shows_scores_samples_and_graph():
+    at = submit(choose(open_page(), ["perplexity"], ["semantic_entropy", "eigv"], []),
+                "What is the capital of France?")
+    assert not at.exception and not at.error
+    table = [df.value for df in at.dataframe if "Score" in df.value.columns][0]
+    assert list(table["Score"]) == ["Perplexity", "Semantic entropy", "EigV"]
+    assert any("2 answers sampled in one batched call" in c.value for c in at.caption)
+    assert any("Meaning decided by the embedding model" in i.value for i in at.info)
+    assert at.subheader[-1].value == "The analysed answer"
+
+
+def test_empty_prompt_and_no_method_say_what_to_do():
+    at = submit(choose(open_page(), ["perplexity"], [], []), "   ")
+    assert not at.exception
+    assert "the prompt is empty" in at.error[0].value
+    at = submit(choose(open_page(), [], [], []), "Hello")
+    assert not at.exception
+    assert "No method is selected" in at.error[0].value

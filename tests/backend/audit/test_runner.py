@@ -1,0 +1,123 @@
+"""The audit runner: precomputed and digits audits, cancel and resume, a SIGKILLed audit resumed, overrides."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backend.analyses import calibration as cal
+from backend.audit import runner
+from backend.audit.store import AuditStore
+from backend.engine import Engine
+from backend.errors import UserInputError
+from backend.schemas.audit import AuditRequest
+
+ROOT = Path(__file__).resolve().parents[3]
+DIGITS = dict(dataset="builtin-digits", methods=["softmax", "predictive_entropy", "margin"])
+
+
+@pytest.fixture
+def store(tmp_path) -> AuditStore:
+    return AuditStore(f"sqlite:///{tmp_path}/audit.sqlite")
+
+
+@pytest.fixture(scope="module")
+def cpu_engine() -> Engine:
+    return Engine(device="cpu")
+
+
+def test_precomputed_csv_audit_runs_no_model(tmp_path, store):
+    rng = np.random.default_rng(0)
+    conf = rng.uniform(0, 1, 60)
+    hit = (rng.uniform(0, 1, 60) < conf).astype(int)
+    lines = ["id,correct,p,entropy_uncertainty"] + [f"r{i},{h},{c:.6f},{1 - c:.6f}" for i, (h, c) in
+                                                    enumerate(zip(hit, conf))]
+    path = tmp_path / "scores.csv"
+    path.write_text("\n".join(lines) + "\n")
+    request = AuditRequest(dataset=str(path), methods=["p", "entropy_uncertainty"], batch_size=16)
+    result = runner.run_audit(request, engine=None, store=store)
+    assert result.n == 60 and result.model_id == "(precomputed)"
+    rounded = np.array([float(f"{c:.6f}") for c in conf])
+    assert result.metrics["p"].ece == pytest.approx(cal.expected_calibration_error(rounded, hit, 10), abs=1e-12)
+    assert result.metrics["p"].auroc == pytest.approx(result.metrics["entropy_uncertainty"].auroc)
+    assert result.metrics["entropy_uncertainty"].confidence_source.startswith("Platt")
+    assert result.rank_correlation["p"]["entropy_uncertainty"] == pytest.approx(-1.0)
+    with pytest.raises(UserInputError, match="no such column"):
+        runner.plan_audit(AuditRequest(dataset=str(path), methods=["semantic_entropy"]))
+
+
+def test_digits_audit_classwise_ece_and_cancel_resume(store, cpu_engine):
+    request = AuditRequest(**DIGITS, limit=40, batch_size=10)
+    calls = []
+    original = runner.run_batch
+
+    def counting(engine, req, plan, indices):
+        calls.append(list(indices))
+        return original(engine, req, plan, indices)
+
+    runner.run_batch = counting
+    try:
+        partial = runner.run_audit(request, cpu_engine, store, should_stop=lambda: len(calls) >= 2)
+        assert partial.n == 20 and partial.extra["complete"] is False
+        seen = []
+        full = runner.run_audit(request, cpu_engine, store, progress=lambda d, n, eta: seen.append((d, n, eta)))
+    finally:
+        runner.run_batch = original
+    assert [i for batch in calls for i in batch] == list(range(40))  # nothing computed twice
+    assert seen[0] == (20, 40, None) and seen[-1][:2] == (40, 40) and seen[-1][2] == 0.0
+    assert full.n == 40 and full.extra["complete"] and full.accuracy > 0.8
+    softmax = full.metrics["softmax"]
+    probs = np.array([i.probs for i in full.items])
+    labels = np.array([i.label for i in full.items])
+    assert softmax.classwise_ece == pytest.approx(cal.classwise_ece(probs, labels, 10))
+    assert softmax.ece == pytest.approx(cal.expected_calibration_error(*cal.top_label(probs, labels), 10))
+    assert softmax.multiclass_nll == pytest.approx(cal.multiclass_nll(probs, labels))
+    assert full.metrics["margin"].classwise_ece is None
+
+
+def test_sigkilled_audit_resumes_without_redoing_or_losing_items(tmp_path, cpu_engine):
+    url = f"sqlite:///{tmp_path}/killed.sqlite"
+    process = subprocess.Popen([sys.executable, "-m", "tests.backend.audit.kill_audit", url, "30"], cwd=ROOT,
+                               stdout=subprocess.PIPE, text=True, env={**os.environ, "UQLENS_DEVICE": "cpu"})
+    try:
+        for line in process.stdout:
+            if int(line) >= 5:
+                break
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=60)
+    request = AuditRequest(dataset="builtin-digits", methods=["softmax", "margin"], limit=30, batch_size=1)
+    store = AuditStore(url)
+    plan = runner.plan_audit(request)
+    kept_before = {i.index: i for i in store.items(plan.audit_id)}
+    assert 5 <= len(kept_before) < 30
+    computed = []
+    original = runner.run_batch
+    runner.run_batch = lambda e, r, p, idx: computed.extend(idx) or original(e, r, p, idx)
+    try:
+        result = runner.run_audit(request, cpu_engine, store)
+    finally:
+        runner.run_batch = original
+    assert sorted(computed) == sorted(set(range(30)) - set(kept_before))
+    assert [i.index for i in result.items] == list(range(30))
+    assert all(result.items[i] == item for i, item in kept_before.items())
+    clean = runner.run_audit(request, cpu_engine, AuditStore(f"sqlite:///{tmp_path}/clean.sqlite"))
+    assert [i.scores for i in clean.items] == [i.scores for i in result.items]
+    assert [i.answer for i in clean.items] == [i.answer for i in result.items]
+
+
+def test_override_changes_accuracy_and_is_kept(store, cpu_engine):
+    request = AuditRequest(**DIGITS, limit=10)
+    result = runner.run_audit(request, cpu_engine, store)
+    first = result.items[0]
+    store.set_override(result.audit_id, 0, not first.correct)
+    again = runner.run_audit(request, cpu_engine, store)
+    assert again.items[0].override is (not first.correct)
+    assert again.accuracy == pytest.approx(result.accuracy + (0.1 if not first.correct else -0.1))
+    with pytest.raises(KeyError):
+        store.set_override(result.audit_id, 99, True)

@@ -1,0 +1,53 @@
+"""`python -m backend text ... --methods ... --json` adds "scores" (and "sequence") to the printed object."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import backend.client
+from backend import cli
+
+pytestmark = pytest.mark.slow
+SCORE_KEYS = {"name", "value", "normalized", "higher_is", "details"}
+
+
+@pytest.fixture
+def local_engine(monkeypatch, engine):
+    """Make the CLI's LocalClient use the session engine instead of loading the models again."""
+    real = backend.client.LocalClient
+    monkeypatch.setattr(backend.client, "LocalClient", lambda: real(engine))
+    return engine
+
+
+def test_methods_all_adds_one_score_per_method(local_engine, capsys):
+    args = ["text", "What is 2+2?", "--methods", "all", "--samples", "2", "--seed", "0", "--max-new-tokens", "4",
+            "--json"]
+    assert cli.main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"model", "tokens", "summaries", "scores", "sequence"} <= result.keys()
+    assert len(result["scores"]) == 21
+    for score in result["scores"]:
+        assert SCORE_KEYS <= score.keys()
+        assert score["higher_is"] in {"uncertain", "confident"}
+    assert len(result["sequence"]["samples"]) == 2
+
+
+def test_a_method_list_and_the_table_output(local_engine, capsys):
+    args = ["text", "What is 2+2?", "--methods", "perplexity,semantic_entropy", "--samples", "2",
+            "--max-new-tokens", "2"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "2 samples at temperature 0.7; meaning by embedding model minilm-l6" in out
+    assert "Semantic entropy" in out and "Perplexity" in out and "more uncertain" in out
+
+
+def test_unknown_method_exits_2_naming_the_methods(local_engine, capsys):
+    assert cli.main(["text", "Hi", "--methods", "entropyy"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown method 'entropyy'" in err and "semantic_entropy" in err
+
+
+def test_too_few_samples_exit_2(local_engine, capsys):
+    assert cli.main(["text", "Hi", "--methods", "eigv", "--samples", "1"]) == 2
+    assert "samples" in capsys.readouterr().err

@@ -1,0 +1,34 @@
+"""The Calibration & audits page in a real browser: a digits audit runs, the diagrams render, a bin click lists
+its items, and the report downloads."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+RELIABILITY_TRACES = "[class*='st-key-calib_reliability_softmax'] .js-plotly-plot g.trace.bars"
+
+
+def test_digits_audit_renders_and_a_bin_click_lists_its_items(page, app_url):
+    page.goto(f"{app_url}/calibration", wait_until="domcontentloaded")
+    page.get_by_text("Digits classifier (held-out scikit-learn digits)").click()
+    items = page.get_by_label("Items (first N)")
+    items.fill("120")
+    items.press("Enter")
+    page.get_by_role("button", name="Run audit").click()
+    page.get_by_text("120 items, accuracy").wait_for(timeout=180_000)
+    page.locator("[class*='st-key-calib_histogram'] .js-plotly-plot").wait_for(timeout=60_000)  # page finished
+    last_bin = page.locator(RELIABILITY_TRACES).first.locator("g.point").last  # equal-width bin [0.9, 1]
+    last_bin.scroll_into_view_if_needed()
+    box = last_bin.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    try:
+        page.get_by_text("equal-width bin 9").wait_for(timeout=30_000)
+    finally:
+        page.screenshot(path=str(ARTIFACTS / "calibration-page-digits.png"), full_page=True)
+    page.get_by_role("tab", name="Export").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="HTML report").click()
+    assert download.value.suggested_filename.startswith("audit-")
+    assert not page.locator("[data-testid='stException']").count()

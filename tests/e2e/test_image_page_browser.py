@@ -1,0 +1,71 @@
+"""The Image page in a real browser: a sample photo is classified, both uncertainty methods run, saliency
+overlays render with the photo under them; bad uploads get a clear message."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from tests.e2e.conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+RESULT_TIMEOUT_MS = 300_000
+PREDICTION = "[class*='st-key-image_prediction_class_probabilities'] .js-plotly-plot"
+ENTROPY_SPLIT = "[class*='st-key-image_uncertainty_entropy_split'] .js-plotly-plot"
+OVERLAYS = "[class*='st-key-image_saliency_overlay'] .js-plotly-plot"
+
+
+def classify(page, url: str) -> None:
+    """Open the Image page and classify the default sample photo (the cat)."""
+    page.goto(f"{url}/image", wait_until="domcontentloaded")
+    page.get_by_role("button", name="Classify").click()
+    page.locator(PREDICTION).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+
+
+def test_sample_photo_prediction_uncertainty_and_overlays(page, app_url):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    classify(page, app_url)
+    assert "tiger cat" in page.locator(PREDICTION).first.inner_text()
+    page.locator("[class*='st-key-image_passes'] input[type='range']").press("Home")  # K = 2: a quick test
+    page.get_by_role("button", name="Run MC dropout and test-time augmentation").click()
+    page.locator(ENTROPY_SPLIT).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    for slow in ("Integrated gradients", "Occlusion"):
+        page.get_by_role("button", name=f"Remove {slow}").first.click()
+    page.get_by_role("combobox", name="Methods").fill("Layer")
+    page.get_by_role("option", name="Layer-CAM").click()
+    page.keyboard.press("Escape")  # close the list, which hides the rest of the page from assistive tech
+    page.get_by_role("button", name="Explain").click()
+    page.locator(OVERLAYS).nth(1).wait_for(timeout=RESULT_TIMEOUT_MS)
+    overlay = page.locator(OVERLAYS).first
+    overlay.locator("g.imagelayer image").first.wait_for(timeout=30_000)  # the photo under the map
+    assert overlay.locator("g.heatmaplayer image").count() == 1  # the map, drawn as a raster above it
+    assert page.locator(OVERLAYS).count() == 2  # Grad-CAM and Layer-CAM
+    assert page.get_by_text("Explaining").count() and page.get_by_text("Overlay opacity").count()
+    page.set_viewport_size({"width": 1280, "height": 3600})
+    page.screenshot(path=str(ARTIFACTS / "image-page.png"), full_page=True)
+    assert not page.locator("[data-testid='stException']").count()
+    assert not dialogs
+
+
+def upload_and_classify(page, url: str, name: str, data: bytes) -> None:
+    page.goto(f"{url}/image", wait_until="domcontentloaded")
+    page.get_by_text("Upload", exact=True).first.click()
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+        files=[{"name": name, "mimeType": "image/png", "buffer": data}])
+    page.get_by_text(name).first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Classify").click()
+
+
+def test_bad_uploads_get_clear_messages(page, app_url):
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), (40, 90, 160)).save(buffer, "PNG")
+    upload_and_classify(page, app_url, "cut.png", buffer.getvalue()[:400])
+    page.get_by_text("truncated or corrupt").first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    gif = io.BytesIO()
+    Image.new("RGB", (30, 20)).save(gif, "GIF")
+    upload_and_classify(page, app_url, "not-really.png", gif.getvalue())
+    page.get_by_text("This file is a GIF image").first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    page.screenshot(path=str(ARTIFACTS / "image-page-bad-upload.png"), full_page=True)
+    assert not page.locator("[data-testid='stException']").count()
