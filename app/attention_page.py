@@ -179,9 +179,10 @@ def attention_tab(analysis: TextAnalysis, selected: int, granularity: str, show_
         st.rerun()
 
 
-def describe_method(method: SaliencyMethodInfo) -> None:
-    """What the method is, how to read it, its paper and cost."""
-    st.caption(f"{method.description} Reading: {method.higher_is}. Cost: {method.cost}. Paper: {method.paper}.")
+def describe_method(method: SaliencyMethodInfo, analysis: TextAnalysis) -> None:
+    """What the method is, how to read it, its paper and its cost on this sequence."""
+    st.caption(f"{method.description} Reading: {method.higher_is}. Cost: {method.cost}; here "
+               f"{len(analysis.tokens)} answer tokens and {len(analysis.ids)} tokens in all. Paper: {method.paper}.")
 
 
 def read_saliency_form(analysis: TextAnalysis, selected: int) -> Optional[TextSaliencyRequest]:
@@ -195,7 +196,7 @@ def read_saliency_form(analysis: TextAnalysis, selected: int) -> Optional[TextSa
     target = right.radio("Target", list(targets), format_func=lambda n: targets[n].label, key=f"{KEY}_target",
                          horizontal=True, disabled=not method.uses_target,
                          help="; ".join(f"{t.label}: {t.description}" for t in targets.values()))
-    describe_method(method)
+    describe_method(method, analysis)
     token = analysis.tokens[selected]
     alternatives = {a.id: a for a in token.top_k if a.id != token.id}
     with st.form(f"{KEY}_saliency_form"):

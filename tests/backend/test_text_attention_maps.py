@@ -82,6 +82,13 @@ def test_token_kinds_mark_the_users_words(tiny_lm, analysis):
     assert result.tokens[0].kind == "template" and result.tokens[0].special
 
 
+def test_without_the_chat_template_every_ordinary_input_token_is_prompt(tiny_lm):
+    raw = analyze_text(tiny_lm, TextRequest(model="tiny-random", prompt=PROMPT, chat_template=False, answer=" Paris"))
+    tokens = attention_maps(tiny_lm, request(raw)).tokens
+    assert {t.kind for t in tokens[:raw.answer_start] if not t.special} == {"prompt"}
+    assert tokens[raw.answer_start].word != tokens[raw.answer_start - 1].word
+
+
 def test_bad_requests_say_what_to_change(tiny_lm, analysis):
     with pytest.raises(UserInputError, match="layers 0..1 and heads 0..3"):
         attention_maps(tiny_lm, request(analysis, aggregation="head", layer=5))
