@@ -2,12 +2,13 @@
 its choice over an alternative, or the model's uncertainty at that step."""
 from __future__ import annotations
 
+import time
 from typing import Optional
 
 import streamlit as st
 from pydantic import ValidationError
 
-from app.attribution_services import saliency_catalog, text_attention, text_saliency
+from app.attribution_services import merge_saliency, position_chunks, saliency_catalog, text_attention, text_saliency
 from app.services import analyze_text, list_models
 from backend.errors import ModelLoadError, UserInputError
 from backend.models.registry import UnknownModelError
@@ -15,7 +16,7 @@ from backend.schemas import DEFAULT_TEXT_MODEL, MAX_NEW_TOKENS, TextAnalysis, Te
 from backend.schemas.text_attention import AttentionViewRequest, TextAttention, TextAttentionRequest
 from backend.schemas.text_saliency import SaliencyMethodInfo, TextSaliency, TextSaliencyRequest
 from components.attention_matrix import render_attention_matrix, render_head_grid
-from components.saliency_controls import render_parameter_controls
+from components.saliency_controls import choice_label, render_parameter_controls
 from components.saliency_matrix import render_saliency_matrix
 from components.text_safety import markdown_literal
 from components.token_heatmap import render_token_heatmap
@@ -27,6 +28,7 @@ AGGREGATION_LABELS = {"head_mean": "Heads averaged (one layer)", "head": "One he
                       "rollout": "Rollout (all layers)"}
 WINDOW_SIZES = [32, 64, 128, 256]
 DEFAULT_WINDOW = 128
+CHUNK_TOKENS = 16
 EXPECTED_ERRORS = (UserInputError, UnknownModelError, ModelLoadError, ValidationError)
 
 
@@ -211,7 +213,8 @@ def read_saliency_form(analysis: TextAnalysis, selected: int) -> Optional[TextSa
         scope = left.radio("Tokens", ["selected", "all"], key=f"{KEY}_scope", horizontal=True,
                            format_func={"selected": "Selected token", "all": "Whole answer (matrix)"}.get)
         normalisation = right.selectbox("Normalisation", list(catalog.normalisations), key=f"{KEY}_normalisation",
-                                        help="; ".join(f"{k}: {v}" for k, v in catalog.normalisations.items()))
+                                        format_func=lambda n: choice_label(catalog.normalisations[n]),
+                                        help="how each row of scores is scaled for display")
         submitted = st.form_submit_button("Explain", type="primary")
     if not submitted:
         return None
@@ -251,6 +254,26 @@ def render_saliency_row(result: TextSaliency, position: int, granularity: str, s
     st.caption(f"Normalisation: {result.normalisation_description} (raw = score x {row.scale:.4g}).")
 
 
+def compute_saliency(request: TextSaliencyRequest, answer_tokens: int) -> TextSaliency:
+    """The request's result. A whole-answer request of a method whose cost grows with the explained tokens runs
+    CHUNK_TOKENS answer tokens per call, with a progress bar and an estimate of the time left."""
+    method = next(m for m in saliency_catalog().methods if m.name == request.method)
+    if request.positions is not None or not method.cost_grows_with_tokens or answer_tokens <= CHUNK_TOKENS:
+        with st.spinner("Computing saliency…"):
+            return text_saliency(request.model_dump_json())
+    chunks = position_chunks(list(range(request.answer_start, request.answer_start + answer_tokens)), CHUNK_TOKENS)
+    progress = st.progress(0.0, text=f"Explaining {answer_tokens} answer tokens ({method.cost})…")
+    parts, done, started = [], 0, time.perf_counter()
+    for chunk in chunks:
+        parts.append(text_saliency(request.model_copy(update={"positions": chunk}).model_dump_json()))
+        done += len(chunk)
+        left = (time.perf_counter() - started) / done * (answer_tokens - done)
+        progress.progress(done / answer_tokens, text=f"Explained {done} of {answer_tokens} answer tokens · about "
+                                                     f"{left:.0f} s left")
+    progress.empty()
+    return merge_saliency(parts)
+
+
 def saliency_tab(analysis: TextAnalysis, selected: int, granularity: str, show_template: bool) -> None:
     """Saliency controls, then the selected token's scores on the text and the answer's matrix."""
     request = read_saliency_form(analysis, selected)
@@ -261,8 +284,7 @@ def saliency_tab(analysis: TextAnalysis, selected: int, granularity: str, show_t
         st.info("Pick a method and a target, then press Explain.")
         return
     try:
-        with st.spinner("Computing saliency (gradient methods run one backward pass per explained token)…"):
-            result = text_saliency(request_json)
+        result = compute_saliency(TextSaliencyRequest.model_validate_json(request_json), len(analysis.tokens))
     except EXPECTED_ERRORS as exc:
         show_error(exc)
         return

@@ -43,7 +43,8 @@ def catalog() -> SaliencyCatalog:
                      else "higher = more influence (>= 0, no direction)")
         methods.append(SaliencyMethodInfo(name=m.name, label=m.label, description=m.description, paper=m.paper,
                                           signed=m.signed, uses_target=m.uses_target, higher_is=higher_is,
-                                          cost=m.cost, parameters=parameters))
+                                          cost=m.cost, cost_grows_with_tokens=m.cost_grows_with_tokens,
+                                          parameters=parameters))
     targets = [SaliencyTargetInfo(name=t.name, label=t.label, description=t.description, unit=t.unit,
                                   higher_is=t.higher_is, needs_alternative=t.needs_alternative)
                for t in TARGETS.values()]

@@ -11,6 +11,12 @@ from backend.schemas.text_saliency import SaliencyParameterInfo
 PER_ROW = 3
 
 
+def choice_label(description: str) -> str:
+    """A choice shown by what it means ("attention rollout over all layers" -> "Attention rollout over all
+    layers") rather than by its id."""
+    return description[:1].upper() + description[1:]
+
+
 def render_parameter_controls(parameters: Sequence[SaliencyParameterInfo], *, key: str) -> dict[str, Union[int, str]]:
     """One control per parameter, PER_ROW to a row; returns {name: value}. Keys are `{key}_{parameter name}`."""
     values: dict[str, Union[int, str]] = {}
@@ -25,6 +31,6 @@ def render_parameter_controls(parameters: Sequence[SaliencyParameterInfo], *, ke
                 choices = list(parameter.choices)
                 values[parameter.name] = column.selectbox(
                     parameter.label, choices, index=choices.index(str(parameter.default)),
-                    help=f"{parameter.help}. " + "; ".join(f"{k}: {v}" for k, v in parameter.choices.items()),
-                    key=f"{key}_{parameter.name}")
+                    format_func=lambda choice, meanings=parameter.choices: choice_label(meanings[choice]),
+                    help=f"{parameter.help}.", key=f"{key}_{parameter.name}")
     return values

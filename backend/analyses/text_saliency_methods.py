@@ -87,7 +87,8 @@ class SaliencyOutput:
 @dataclass(frozen=True)
 class SaliencyMethod:
     """A registry entry. signed: scores can be negative (evidence against the target); uses_target: whether the
-    scores depend on the target at all; cost: forward/backward passes in words."""
+    scores depend on the target at all; cost: forward/backward passes in words; cost_grows_with_tokens: whether
+    every explained token adds passes (gradient methods) rather than all of them sharing the same ones."""
 
     name: str
     label: str
@@ -96,6 +97,7 @@ class SaliencyMethod:
     signed: bool
     uses_target: bool
     cost: str
+    cost_grows_with_tokens: bool
     parameters: tuple[Parameter, ...]
     compute: Callable[[SaliencyInputs, dict[str, ParameterValue]], SaliencyOutput]
 
@@ -180,6 +182,7 @@ for _method in (
         "Simonyan et al., Deep Inside Convolutional Networks (2014); Li et al., Visualizing and Understanding "
         "Neural Models in NLP (NAACL 2016)",
         signed=False, uses_target=True, cost="1 forward + 1 backward pass per explained token (batched)",
+        cost_grows_with_tokens=True,
         parameters=(), compute=_gradient_norm),
     SaliencyMethod(
         "input_x_gradient", "Input x gradient",
@@ -188,6 +191,7 @@ for _method in (
         "Shrikumar et al., Not Just a Black Box: Learning Important Features Through Propagating Activation "
         "Differences (2016)",
         signed=True, uses_target=True, cost="1 forward + 1 backward pass per explained token (batched)",
+        cost_grows_with_tokens=True,
         parameters=(), compute=_input_x_gradient),
     SaliencyMethod(
         "integrated_gradients", "Integrated gradients",
@@ -197,6 +201,7 @@ for _method in (
         "Sundararajan et al., Axiomatic Attribution for Deep Networks (ICML 2017)",
         signed=True, uses_target=True,
         cost="steps + 2 forward passes and steps backward passes per explained token (batched)",
+        cost_grows_with_tokens=True,
         parameters=(Parameter("steps", "Steps", "int", 32, "points on the path (Gauss-Legendre quadrature); more "
                               "steps, smaller convergence delta, proportionally slower", minimum=4, maximum=256),
                     BASELINE_PARAMETER),
@@ -208,6 +213,7 @@ for _method in (
         "Zeiler & Fergus, Visualizing and Understanding Convolutional Networks (ECCV 2014)",
         signed=True, uses_target=True,
         cost="1 forward pass per input token, shared by all explained tokens (batched)",
+        cost_grows_with_tokens=False,
         parameters=(BASELINE_PARAMETER,), compute=_occlusion),
     SaliencyMethod(
         "attention", "Attention weight",
@@ -215,6 +221,7 @@ for _method in (
         "It does not depend on the target: it shows where the model looked, not what changed its output.",
         "Abnar & Zuidema, Quantifying Attention Flow in Transformers (ACL 2020)",
         signed=False, uses_target=False, cost="1 forward pass, shared by all explained tokens",
+        cost_grows_with_tokens=False,
         parameters=(Parameter("source", "Attention", "choice", "rollout", "which attention map to read",
                               choices=ATTENTION_SOURCES),),
         compute=_attention),

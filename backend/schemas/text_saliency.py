@@ -102,6 +102,8 @@ class SaliencyMethodInfo(BaseModel):
     uses_target: bool
     higher_is: str = Field(description="how to read a larger score")
     cost: str
+    cost_grows_with_tokens: bool = Field(description="every explained token adds passes (split long requests to "
+                                                     "show progress); otherwise all tokens share the same passes")
     parameters: list[SaliencyParameterInfo]
 
 

@@ -122,3 +122,13 @@ def analyze(page, url: str, prompt: str, answer: str = "") -> None:
         page.get_by_role("textbox", name="Answer to score (optional)").fill(answer)
     page.get_by_role("button", name="Analyze").click()
     page.locator(HEATMAP_BARS).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+
+
+def click_centre(page, locator) -> None:
+    """Click a plotly point as a user would: scroll it into view, hover it (plotly picks points on hover, through
+    its drag layer) and click its centre."""
+    locator.scroll_into_view_if_needed()
+    box = locator.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, HEATMAP_BARS, analyze
+from tests.e2e.conftest import ARTIFACTS, HEATMAP_BARS, analyze, click_centre
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def test_heatmap_renders_and_a_click_selects_a_token(page, app_url):
@@ -13,8 +13,7 @@ def test_heatmap_renders_and_a_click_selects_a_token(page, app_url):
     bars = page.locator(HEATMAP_BARS)
     assert bars.count() >= 3
     assert "Paris" in page.locator("[class*='st-key-text_answer_heatmap']").inner_text()
-    box = bars.nth(0).bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # as a user: plotly's drag layer
+    click_centre(page, bars.nth(0))
     page.get_by_text("Selected token").wait_for(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "text-page-selected.png"), full_page=True)
     assert not page.locator("[data-testid='stException']").count()

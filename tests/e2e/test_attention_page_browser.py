@@ -1,0 +1,55 @@
+"""The Attention & saliency page in a real browser on a 300-token answer: every view renders, a head picked in
+the grid and a token clicked in the answer update the page, and the whole-answer saliency matrix draws."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS, click_centre
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+RESULT_TIMEOUT_MS = 240_000
+ANSWER = " ".join(["The lighthouse keeper climbed the stairs, lit the lamp, and watched the ships pass."] * 18)
+PLOT = "[class*='st-key-{}'] .js-plotly-plot"
+
+
+def wait_idle(page, timeout_ms: int = RESULT_TIMEOUT_MS) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
+
+
+def test_long_answer_renders_and_stays_responsive(page, app_url):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{app_url}/attention", wait_until="domcontentloaded")
+    page.get_by_role("textbox", name="Prompt").wait_for(timeout=RESULT_TIMEOUT_MS)
+    page.get_by_role("textbox", name="Prompt").fill("Tell me about a lighthouse keeper.")
+    page.get_by_role("textbox", name="Answer to score (optional)").fill(ANSWER)
+    page.get_by_role("button", name="Analyze").click()
+    for key in ("attn_looked_token_weights", "attn_attention_matrix", "attn_head_grid"):
+        page.locator(PLOT.format(key)).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    wait_idle(page)
+    answer_bars = page.locator("[class*='st-key-attn_answer_heatmap'] g.trace.bars g.point")
+    assert answer_bars.count() >= 300
+
+    grid = page.locator(PLOT.format("attn_head_grid")).first.locator("g.trace.scatter .point")
+    click_centre(page, grid.nth(1))                                   # layer 1, head 2
+    page.get_by_text("looked (layer 1, head 2)", exact=False).wait_for(timeout=RESULT_TIMEOUT_MS)
+    assert page.get_by_role("radio", name="One head").is_checked()
+
+    wait_idle(page)
+    click_centre(page, answer_bars.nth(5))
+    page.get_by_text("at position", exact=False).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    wait_idle(page)
+
+    page.get_by_role("tab", name="Saliency").click()
+    page.get_by_label("Method").first.click()
+    page.get_by_role("option", name="Attention weight").click()
+    page.get_by_text("Whole answer (matrix)").click()
+    page.get_by_role("button", name="Explain").click()
+    page.locator(PLOT.format("attn_saliency_matrix")).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    wait_idle(page)
+    page.screenshot(path=str(ARTIFACTS / "attention-page-long-answer.png"), full_page=True)
+    assert page.get_by_text("token(s) explained", exact=False).count()
+    assert not page.locator("[data-testid='stException']").count()
+    assert not page.locator("[data-testid='stAlertContentError']").count()
+    assert not dialogs
