@@ -1,51 +1,49 @@
 """Calibration & audits page: run a resumable audit over a dataset and see whether the model's confidence can be
-trusted (reliability, error detection, recalibration, method agreement), then export or save it."""
+trusted (reliability, error detection, recalibration, method agreement), then export or save it. Works in-process
+and against a separate backend (UQLENS_BACKEND_URL) alike: every step goes through the client."""
 from __future__ import annotations
 
-import hashlib
-import json
-from pathlib import Path
 from typing import Optional
 
 import streamlit as st
 from pydantic import ValidationError
 
+from app.audit_services import run_batches, upload_dataset, when_free
 from app.services import get_client, list_models
-from backend.audit.methods import CLASSIFIER_METHODS, text_method_names
+from backend.audit.methods import CLASSIFIER_METHODS, IMAGE_PASS_METHODS, text_method_names
 from backend.audit.report import render_report
-from backend.audit.runner import plan_audit, run_audit
-from backend.audit.store import AuditStore
-from backend.client import LocalClient
-from backend.errors import ModelLoadError, UserInputError
+from backend.errors import BackendBusyError, BackendUnavailableError, ModelLoadError, UserInputError
 from backend.models.registry import UnknownModelError
-from backend.schemas import DEFAULT_TEXT_MODEL
-from backend.schemas.audit import BUILTIN_DIGITS, BUILTIN_QA, AuditRequest, AuditResult
+from backend.schemas import DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL
+from backend.schemas.audit import BUILTIN_DIGITS, BUILTIN_QA, AuditOverride, AuditProgress, AuditRequest, AuditResult
 from components.audit_views import (items_frame, render_agreement, render_error_detection, render_items,
                                     render_metrics, render_recalibration, render_reliability)
 from components.save_form import render_save_form
 
 KEY = "calib"
-UPLOADS = Path(__file__).resolve().parent.parent / "data" / "uploads"
+IMAGES, UPLOAD = "images", "upload"
 SOURCES = {"Bundled QA set (224 short factual questions)": BUILTIN_QA,
            "Digits classifier (held-out scikit-learn digits)": BUILTIN_DIGITS,
-           "Upload a file (JSONL/CSV of questions and answers, or CSV of scores and labels)": "upload"}
+           "Labelled images (a .zip of class folders) with an image model": IMAGES,
+           "Upload a file (JSONL/CSV of questions and answers, or CSV of scores and labels)": UPLOAD}
+IMAGE_METHODS = CLASSIFIER_METHODS + IMAGE_PASS_METHODS
+METHOD_LABELS = {m.name: m.label for m in IMAGE_METHODS}
+ZIP_LAYOUT = """**How to lay out the zip**: one folder per class, named after the label, the images inside.
 
-
-@st.cache_resource(show_spinner=False)
-def audit_store() -> AuditStore:
-    """The audit store in the project's database (UQLENS_DATABASE_URL or data/uqlens.sqlite)."""
-    return AuditStore()
-
-
-def keep_upload(name: str, content: bytes) -> str:
-    """Write an uploaded file under data/uploads/, named by its hash (so a resumed audit finds the same file)."""
-    suffix = Path(name).suffix.lower()
-    if suffix not in (".jsonl", ".csv"):
-        raise UserInputError(f"{name}: upload a .jsonl or .csv file")
-    UPLOADS.mkdir(parents=True, exist_ok=True)
-    path = UPLOADS / f"{hashlib.sha256(content).hexdigest()[:16]}{suffix}"
-    path.write_bytes(content)
-    return str(path)
+```
+my-photos.zip
+├── tabby/        ← a class name of the model
+│   ├── 001.jpg
+│   └── 002.png
+├── 967/          ← or its index (espresso)
+│   └── cup.webp
+└── n03773504/    ← or its WordNet id
+    └── launch.jpg
+```
+Case, `_` and `-` do not matter (`Tiger_Cat` = "tiger cat"); synonyms count ("tabby cat"); one top folder
+around the class folders is fine. PNG, JPEG or WebP only (read from the content); hidden files and `__MACOSX/`
+are skipped. At most 20 MB compressed, 5,000 images, 512 MiB unpacked. An unknown or ambiguous label is named,
+with what to rename it to."""
 
 
 def method_choices(source: str) -> tuple[list[str], list[str]]:
@@ -53,42 +51,62 @@ def method_choices(source: str) -> tuple[list[str], list[str]]:
     if source == BUILTIN_DIGITS:
         names = [m.name for m in CLASSIFIER_METHODS]
         return names, names
+    if source == IMAGES:
+        return [m.name for m in IMAGE_METHODS], [m.name for m in CLASSIFIER_METHODS]
     if source == BUILTIN_QA:
         return text_method_names(), ["mean_logprob", "geo_mean_prob", "max_entropy"]
     return [], []
 
 
+def model_choices(source: str) -> tuple[str, list[str]]:
+    """(label, registered ids) of the model box: image models for images, text models otherwise."""
+    kind, default = ("image", DEFAULT_IMAGE_MODEL) if source == IMAGES else ("text", DEFAULT_TEXT_MODEL)
+    try:
+        ids = [m.id for m in list_models() if m.kind == kind]
+    except (BackendBusyError, BackendUnavailableError) as exc:
+        st.warning(f"The backend could not list its models ({exc}); showing the default model only.")
+        ids = []
+    return f"{kind.capitalize()} model", ids or [default]
+
+
 def read_form() -> Optional[dict]:
-    """The audit settings; returns the request fields when submitted."""
-    label = st.radio("Data", list(SOURCES), key=f"{KEY}_source")
-    source = SOURCES[label]
+    """The audit settings; returns the request fields when submitted (an upload is kept by the backend first)."""
+    source = SOURCES[st.radio("Data", list(SOURCES), key=f"{KEY}_source")]
     options, defaults = method_choices(source)
     with st.form(f"{KEY}_form"):
         upload = None
-        if source == "upload":
+        if source == IMAGES:
+            left, right = st.columns([2, 3])
+            upload = left.file_uploader("Labelled images (.zip)", type=["zip"], key=f"{KEY}_zip")
+            right.markdown(ZIP_LAYOUT)
+        if source == UPLOAD:
             upload = st.file_uploader("File", type=["jsonl", "csv"], key=f"{KEY}_upload")
             methods_text = st.text_input("Methods (comma-separated: score columns of a scores CSV, or text methods)",
                                          "mean_logprob", key=f"{KEY}_methods_text")
         else:
-            methods = st.multiselect("Confidence methods", options, default=defaults, key=f"{KEY}_methods_{source}")
+            methods = st.multiselect("Confidence methods", options, default=defaults, key=f"{KEY}_methods_{source}",
+                                     format_func=lambda n: f"{n} ({METHOD_LABELS[n]})" if n in METHOD_LABELS else n)
         left, middle, right = st.columns(3)
-        text_models = [m.id for m in list_models() if m.kind == "text"] or [DEFAULT_TEXT_MODEL]
-        model = left.selectbox("Text model", text_models, key=f"{KEY}_model", disabled=source == BUILTIN_DIGITS)
+        model_label, models = model_choices(source)
+        model = left.selectbox(model_label, models, key=f"{KEY}_model_{source}", disabled=source == BUILTIN_DIGITS)
         limit = middle.number_input("Items (first N)", 1, 5000, 20, key=f"{KEY}_limit")
         batch_size = right.number_input("Batch size", 1, 64, 8, key=f"{KEY}_batch")
         left, middle, right = st.columns(3)
-        max_new_tokens = left.number_input("Max new tokens", 1, 128, 24, key=f"{KEY}_max_new_tokens")
-        samples = middle.number_input("Samples K (sampling methods)", 2, 20, 5, key=f"{KEY}_samples")
+        max_new_tokens = left.number_input("Max new tokens", 1, 128, 24, key=f"{KEY}_max_new_tokens",
+                                           disabled=source in (IMAGES, BUILTIN_DIGITS))
+        samples = middle.number_input("Passes K (MC dropout / TTA)" if source == IMAGES else
+                                      "Samples K (sampling methods)", 2, 20, 5, key=f"{KEY}_samples")
         seed = right.number_input("Seed", 0, 2**31 - 1, 0, key=f"{KEY}_seed")
         submitted = st.form_submit_button("Run audit", type="primary")
     if not submitted:
         return None
-    if source == "upload":
+    if source in (IMAGES, UPLOAD):
         if upload is None:
             st.error("Choose a file to upload first.")
             return None
-        dataset = keep_upload(upload.name, upload.getvalue())
-        methods = [m.strip() for m in methods_text.split(",") if m.strip()]
+        dataset = upload_dataset(upload.name, upload.getvalue())
+        if source == UPLOAD:
+            methods = [m.strip() for m in methods_text.split(",") if m.strip()]
     else:
         dataset = source
     if not methods:
@@ -98,47 +116,49 @@ def read_form() -> Optional[dict]:
                 max_new_tokens=int(max_new_tokens), samples=int(samples), seed=int(seed))
 
 
-def validated(fields: dict) -> Optional[str]:
-    """The request as JSON after checking it and its dataset, or None after saying what to change."""
+def say(exc: Exception) -> None:
+    """Tell the person what went wrong, and for a backend that is down or busy, that nothing was lost."""
+    if isinstance(exc, (BackendBusyError, BackendUnavailableError)):
+        st.warning(f"{exc}. Finished items are kept: press Run audit again to go on.")
+    elif isinstance(exc, ModelLoadError):
+        st.error(f"The model could not be loaded. {exc}")
+    else:
+        st.error(str(exc))
+
+
+def checked_request(fields: dict) -> Optional[str]:
+    """The request as JSON after the backend checked it, its data, model and labels; None after saying what to
+    change."""
     try:
         request = AuditRequest(**fields)
-        plan_audit(request)
+        with st.spinner("Checking the data and the methods, loading the model…"):
+            when_free(lambda: get_client().start_audit(request))
         return request.model_dump_json()
     except ValidationError as exc:
         for error in exc.errors():
             st.error(f"{'.'.join(map(str, error['loc']))}: {str(error['msg']).removeprefix('Value error, ')}")
-    except UserInputError as exc:
-        st.error(str(exc))
+    except (UserInputError, UnknownModelError, ModelLoadError, BackendBusyError, BackendUnavailableError) as exc:
+        say(exc)
     return None
 
 
-def run(request_json: str) -> Optional[AuditResult]:
-    """Run (or resume) the audit with a progress bar and a Stop button; finished items are always kept."""
-    client = get_client()
-    if not isinstance(client, LocalClient):
-        st.error("Audits run in-process: unset UQLENS_BACKEND_URL to run one from this app, or use "
-                 "`python -m backend audit` on the backend machine.")
-        return None
+def run(request_json: str) -> None:
+    """Run (or resume) the audit batch by batch with a progress bar and a Stop button; finished items are kept."""
     holder = st.empty()
     with holder.container():
         st.button("Stop (finished items are kept; Run audit again resumes)", key=f"{KEY}_stop",
                   on_click=lambda: st.session_state.update({f"{KEY}_running": False}))
         bar = st.progress(0.0, text="Starting (loading models on first use)…")
 
-    def progress(done: int, total: int, seconds_left: Optional[float]) -> None:
+    def progress(state: AuditProgress, seconds_left: Optional[float]) -> None:
         left = f", about {seconds_left:.0f} s left" if seconds_left is not None else ""
-        bar.progress(done / total, text=f"{done} of {total} items done{left}")
+        bar.progress(state.done / max(state.total, 1), text=f"{state.done} of {state.total} items done{left}")
 
     try:
-        result = run_audit(AuditRequest.model_validate_json(request_json), client.engine, audit_store(),
-                           progress=progress)
+        run_batches(AuditRequest.model_validate_json(request_json), progress)
         holder.empty()
-        return result
-    except (UserInputError, UnknownModelError) as exc:
-        st.error(str(exc))
-    except ModelLoadError as exc:
-        st.error(f"The model could not be loaded. {exc}")
-    return None
+    except (UserInputError, UnknownModelError, ModelLoadError, BackendBusyError, BackendUnavailableError) as exc:
+        say(exc)
 
 
 def render_export(result: AuditResult) -> None:
@@ -159,6 +179,11 @@ def render_export(result: AuditResult) -> None:
                      content_key=f"audit-{result.audit_id}-{result.n}", save=get_client().save)
 
 
+def override(audit_id: str, index: int, verdict: Optional[bool]) -> None:
+    """Keep a person's verdict on one item (through the client, so it works over HTTP too)."""
+    get_client().set_audit_override(AuditOverride(audit_id=audit_id, index=index, verdict=verdict))
+
+
 def render_result(result: AuditResult) -> None:
     """Headline numbers and the tabs."""
     done = "" if result.extra.get("complete") else f" (stopped: {result.n} of {result.extra.get('total')} done; " \
@@ -177,29 +202,39 @@ def render_result(result: AuditResult) -> None:
     with tabs[3]:
         render_agreement(result, key=KEY)
     with tabs[4]:
-        render_items(result, key=KEY, set_override=lambda index, verdict: audit_store().set_override(
-            result.audit_id, index, verdict))
+        render_items(result, key=KEY, set_override=lambda index, verdict: override(result.audit_id, index, verdict))
     with tabs[5]:
         render_export(result)
+
+
+def current_result(request_json: str) -> Optional[AuditResult]:
+    """What the audit has finished so far, or None after saying why it cannot be read now."""
+    try:
+        return when_free(lambda: get_client().audit_result(AuditRequest.model_validate_json(request_json)))
+    except (UserInputError, BackendBusyError, BackendUnavailableError) as exc:
+        say(exc)
+        return None
 
 
 st.title("Calibration & audits")
 st.caption("One example shows a feeling; an audit over a dataset shows whether the model's confidence can be "
            "trusted. Finished items are kept, so a stopped or crashed audit resumes where it left off.")
-fields = read_form()
+try:
+    fields = read_form()
+except (UserInputError, BackendBusyError, BackendUnavailableError) as exc:
+    say(exc)
+    fields = None
 if fields is not None:
-    request_json = validated(fields)
+    request_json = checked_request(fields)
     if request_json is not None:
         st.session_state[f"{KEY}_request"] = request_json
         st.session_state[f"{KEY}_running"] = True
 current = st.session_state.get(f"{KEY}_request")
 if current:
     if st.session_state.get(f"{KEY}_running"):
-        audit = run(current)
+        run(current)
         st.session_state[f"{KEY}_running"] = False
-    else:
-        audit = run_audit(AuditRequest.model_validate_json(current), None, audit_store(),
-                          should_stop=lambda: True)
+    audit = current_result(current)
     if audit is not None and audit.n:
         render_result(audit)
     elif audit is not None:

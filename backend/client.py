@@ -1,9 +1,12 @@
 """The one interface the front end talks to. LocalClient runs the engine in-process (the default)."""
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Optional, Protocol
 
 from backend.schemas import ModelInfo, TextAnalysis, TextRequest
+from backend.schemas.audit import (AuditDatasetUpload, AuditItem, AuditOverride, AuditProgress, AuditRequest,
+                                   AuditResult, UploadedAuditDataset)
 from backend.schemas.image import (ImageAnalysis, ImageMethods, ImageRequest, ImageUncertainty, SaliencyAnalysis,
                                    SaliencyRequest, UncertaintyRequest)
 from backend.schemas.sequence import MethodCost, MethodInfo, SequenceAnalysis, SequenceRequest
@@ -12,6 +15,7 @@ from backend.schemas.text_attention import TextAttention, TextAttentionRequest
 from backend.schemas.text_saliency import SaliencyCatalog, TextSaliency, TextSaliencyRequest
 
 if TYPE_CHECKING:
+    from backend.audit.store import AuditStore
     from backend.engine import Engine
     from backend.store.repository import Store
 
@@ -67,6 +71,27 @@ class Client(Protocol):
         """Saliency maps of one target by several methods."""
         ...
 
+    def upload_audit_dataset(self, upload: AuditDatasetUpload) -> UploadedAuditDataset:
+        """Keep a dataset file for audits (JSONL / CSV, or a zip of labelled images) after checking it; audit it
+        by the returned name (upload:...)."""
+        ...
+
+    def start_audit(self, request: AuditRequest) -> AuditProgress:
+        """Check an audit (data, methods, model, labels) and record it; a started audit keeps its finished items."""
+        ...
+
+    def run_audit_batch(self, request: AuditRequest) -> AuditProgress:
+        """Compute and keep the audit's next batch of request.batch_size pending items; call until complete."""
+        ...
+
+    def audit_result(self, request: AuditRequest) -> AuditResult:
+        """Metrics and items of everything the audit has finished so far (nothing is computed)."""
+        ...
+
+    def set_audit_override(self, override: AuditOverride) -> AuditItem:
+        """Replace (or clear) a person's verdict on one finished item; the metrics follow."""
+        ...
+
     def save(self, request: SaveRequest) -> SavedItem:
         """Keep an analysis (idempotent by the request's id)."""
         ...
@@ -86,29 +111,45 @@ class Client(Protocol):
 
 
 class LocalClient:
-    """Runs the engine in this process; the engine (and its models) is created on first use."""
+    """Runs the engine in this process; the engine (and its models) and the stores are created on first use, once
+    even when several threads (the app's sessions, the service's workers) ask at the same moment."""
 
-    def __init__(self, engine: Optional[Engine] = None, store: Optional[Store] = None) -> None:
+    def __init__(self, engine: Optional[Engine] = None, store: Optional[Store] = None,
+                 audit_store: Optional[AuditStore] = None) -> None:
         self._engine = engine
         self._store = store
+        self._audit_store = audit_store
+        self._creating = threading.Lock()
 
     @property
     def engine(self) -> Engine:
         """The engine, imported and built on first use so that importing the client stays light."""
-        if self._engine is None:
-            from backend.engine import Engine
+        with self._creating:
+            if self._engine is None:
+                from backend.engine import Engine
 
-            self._engine = Engine()
+                self._engine = Engine()
         return self._engine
 
     @property
     def store(self) -> Store:
         """The saved-analysis store (UQLENS_DATABASE_URL or data/uqlens.sqlite), opened on first use."""
-        if self._store is None:
-            from backend.store.repository import Store
+        with self._creating:
+            if self._store is None:
+                from backend.store.repository import Store
 
-            self._store = Store()
+                self._store = Store()
         return self._store
+
+    @property
+    def audit_store(self) -> AuditStore:
+        """Audit runs and their finished items, in the same database as the saved analyses, opened on first use."""
+        with self._creating:
+            if self._audit_store is None:
+                from backend.audit.store import AuditStore
+
+                self._audit_store = AuditStore()
+        return self._audit_store
 
     def models(self) -> list[ModelInfo]:
         return self.engine.models()
@@ -145,6 +186,29 @@ class LocalClient:
 
     def image_saliency(self, request: SaliencyRequest) -> SaliencyAnalysis:
         return self.engine.image_saliency(request)
+
+    def upload_audit_dataset(self, upload: AuditDatasetUpload) -> UploadedAuditDataset:
+        from backend.audit.datasets import keep_upload
+
+        return keep_upload(upload.filename, upload.data)
+
+    def start_audit(self, request: AuditRequest) -> AuditProgress:
+        from backend.audit.runner import start_audit
+
+        return start_audit(request, self.engine, self.audit_store)
+
+    def run_audit_batch(self, request: AuditRequest) -> AuditProgress:
+        from backend.audit.runner import next_batch
+
+        return next_batch(request, self.engine, self.audit_store)
+
+    def audit_result(self, request: AuditRequest) -> AuditResult:
+        from backend.audit.runner import summarize_audit
+
+        return summarize_audit(request, self.audit_store)
+
+    def set_audit_override(self, override: AuditOverride) -> AuditItem:
+        return self.audit_store.set_override(override.audit_id, override.index, override.verdict)
 
     def save(self, request: SaveRequest) -> SavedItem:
         return self.store.save(request)

@@ -16,6 +16,8 @@ from backend.errors import (BackendBusyError, BackendUnavailableError, ItemNotFo
 from backend.models.registry import UnknownModelError
 from backend.schemas import ImageAnalysis, ImageMethods, ImageRequest, ImageUncertainty, ModelInfo, TextAnalysis, \
     TextRequest
+from backend.schemas.audit import (AuditDatasetUpload, AuditItem, AuditOverride, AuditProgress, AuditRequest,
+                                   AuditResult, UploadedAuditDataset)
 from backend.schemas.image import SaliencyAnalysis, SaliencyRequest, UncertaintyRequest
 from backend.schemas.sequence import MethodCost, MethodInfo, SequenceAnalysis, SequenceRequest
 from backend.schemas.text_attention import TextAttention, TextAttentionRequest
@@ -124,6 +126,21 @@ class HttpClient:
 
     def image_saliency(self, request: SaliencyRequest) -> SaliencyAnalysis:
         return self._operation("image_saliency", request)
+
+    def upload_audit_dataset(self, upload: AuditDatasetUpload) -> UploadedAuditDataset:
+        return self._operation("upload_audit_dataset", upload)
+
+    def start_audit(self, request: AuditRequest) -> AuditProgress:
+        return self._operation("start_audit", request)
+
+    def run_audit_batch(self, request: AuditRequest) -> AuditProgress:
+        return self._operation("run_audit_batch", request)
+
+    def audit_result(self, request: AuditRequest) -> AuditResult:
+        return self._operation("audit_result", request)
+
+    def set_audit_override(self, override: AuditOverride) -> AuditItem:
+        return self._operation("set_audit_override", override)
 
     def save(self, request: SaveRequest) -> SavedItem:
         return self._call("POST", "/v1/saved", SavedItem, body=request)

@@ -1,6 +1,6 @@
 """Streamlit views of an audit result: metrics, reliability (click a bin for its items), error detection,
-recalibration, method agreement, items with overridable grading. Thin renderers over components.calibration_figures;
-every widget key starts with the caller's key."""
+recalibration, method agreement, items with overridable grading. Thin renderers over the figure builders of
+backend.audit.report_figures (which the HTML report uses too); every widget key starts with the caller's key."""
 from __future__ import annotations
 
 from typing import Callable, Optional
@@ -12,12 +12,13 @@ import streamlit as st
 from backend.analyses import calibration as cal
 from backend.analyses import recalibration as rc
 from backend.analyses.error_detection import risk_coverage
+from backend.audit.report_figures import (agreement_figure, confidence_histogram_figure, reliability_figure,
+                                         risk_coverage_figure)
 from backend.audit.summary import FIT_FRACTION, confidences_of, method_arrays
 from backend.schemas.audit import AuditMethodInfo, AuditResult
-from components.calibration_figures import (agreement_figure, confidence_histogram_figure, reliability_figure,
-                                            risk_coverage_figure)
 
 SCHEMES = ("equal_width", "equal_mass")
+CLASSIFIER_COLUMNS = {"question": "image", "answer": "predicted", "accepted": "true class"}
 TRACES_PER_PANEL = 3
 METRIC_HELP = ("ECE / MCE: expected / maximum |accuracy − confidence| over equal-width bins; ACE: the unweighted "
                "mean over equal-mass bins; Brier: mean (confidence − correct)²; NLL in nats. Lower is better for "
@@ -45,8 +46,10 @@ def metrics_frame(result: AuditResult) -> pd.DataFrame:
 def render_metrics(result: AuditResult, *, key: str) -> None:
     """The metrics table with what each number means."""
     st.dataframe(metrics_frame(result), hide_index=True, key=f"{key}_metrics", width="stretch")
+    classes = f" All-class Brier / NLL and class-wise ECE: {result.extra['class_probabilities']}." \
+        if "class_probabilities" in result.extra else ""
     st.caption(f"{METRIC_HELP} Binning: {result.binning}. Confidence is top-label (the probability of the model's "
-               f"own answer).")
+               f"own answer).{classes}")
 
 
 def _method_picker(result: AuditResult, label: str, *, key: str) -> AuditMethodInfo:
@@ -166,8 +169,14 @@ def render_agreement(result: AuditResult, *, key: str) -> None:
                "directions (confidence vs. uncertainty) agree when ρ is near −1.")
 
 
+def is_classifier_audit(result: AuditResult) -> bool:
+    """Whether every item was graded by its label (digits, labelled images) rather than by an answer's text."""
+    return bool(result.items) and all(item.grading == "label" for item in result.items)
+
+
 def items_frame(result: AuditResult, positions, extra: Optional[dict] = None) -> pd.DataFrame:
-    """Items at these positions as a table (question and answer shown as plain text)."""
+    """Items at these positions as a table (question and answer shown as plain text). Classifier audits (graded
+    by their label) name the columns image, predicted and true class, without the similarity column."""
     rows = []
     for position in positions:
         item = result.items[position]
@@ -178,14 +187,17 @@ def items_frame(result: AuditResult, positions, extra: Optional[dict] = None) ->
     frame = pd.DataFrame(rows)
     for name, values in (extra or {}).items():
         frame[f"{name} confidence"] = values
+    if is_classifier_audit(result):
+        frame = frame.drop(columns="similarity", errors="ignore").rename(columns=CLASSIFIER_COLUMNS)
     return frame
 
 
 def render_items(result: AuditResult, *, key: str, set_override: Callable[[int, Optional[bool]], None]) -> None:
     """Every item with its grading; untick or tick 'correct' to override the automatic verdict."""
-    st.caption(f"Grading: normalised alias match, else embedding similarity ≥ {result.request.grading_threshold} "
-               "with an accepted answer (all-MiniLM-L6-v2). Tick or untick 'correct' to override; the metrics "
-               "follow.")
+    grading = "right when the predicted class is the item's label" if is_classifier_audit(result) else \
+        (f"normalised alias match, else embedding similarity ≥ {result.request.grading_threshold} with an accepted "
+         f"answer (all-MiniLM-L6-v2)")
+    st.caption(f"Grading: {grading}. Tick or untick 'correct' to override; the metrics follow.")
     frame = items_frame(result, range(len(result.items)))
     edited = st.data_editor(frame, hide_index=True, disabled=[c for c in frame.columns if c != "correct"],
                             key=f"{key}_items_editor")

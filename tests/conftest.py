@@ -15,10 +15,11 @@ from backend.schemas import DEFAULT_TEXT_MODEL
 
 
 def pytest_configure(config) -> None:
-    """Saved analyses of a test run go to a throw-away SQLite file, never to the user's data/ folder."""
-    if "UQLENS_DATABASE_URL" not in os.environ:
-        folder = tempfile.mkdtemp(prefix="uqlens-tests-")
-        os.environ["UQLENS_DATABASE_URL"] = f"sqlite:///{folder}/saved.sqlite"
+    """Saved analyses and uploaded audit datasets of a test run go to a throw-away folder, never to the user's
+    data/ folder."""
+    folder = tempfile.mkdtemp(prefix="uqlens-tests-")
+    os.environ.setdefault("UQLENS_DATABASE_URL", f"sqlite:///{folder}/saved.sqlite")
+    os.environ.setdefault("UQLENS_UPLOAD_DIR", f"{folder}/uploads")
 
 
 @pytest.fixture(scope="session")

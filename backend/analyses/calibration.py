@@ -20,7 +20,7 @@ scaling" (NeurIPS 2019); Brier score, Brier (Monthly Weather Review 1950).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Optional, Sequence
 
 import numpy as np
 
@@ -148,11 +148,15 @@ def top_label(probs, labels) -> tuple[np.ndarray, np.ndarray]:
     return p.max(axis=1), (p.argmax(axis=1) == y).astype(np.float64)
 
 
-def classwise_ece(probs, labels, n_bins: int = 15, scheme: Binning = "equal_width") -> float:
-    """Class-wise ECE (Kull et al. 2019): the mean over the K classes of the ECE of p_ik against 1[y_i = k]."""
+def classwise_ece(probs, labels, n_bins: int = 15, scheme: Binning = "equal_width",
+                  classes: Optional[Sequence[int]] = None) -> float:
+    """Class-wise ECE (Kull et al. 2019): the mean over the classes of the ECE of p_ik against 1[y_i = k].
+
+    classes: the column indices averaged over (default all K columns of probs (N, K))."""
     p, y = check_probabilities(probs, labels)
+    columns = range(p.shape[1]) if classes is None else classes
     return float(np.mean([expected_calibration_error(p[:, k], (y == k).astype(np.float64), n_bins, scheme)
-                          for k in range(p.shape[1])]))
+                          for k in columns]))
 
 
 def multiclass_brier_score(probs, labels) -> float:

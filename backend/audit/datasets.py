@@ -7,6 +7,10 @@ Formats (UTF-8):
 - Confidence CSV (no model run): a "correct" (or "label") column of 0/1 and one numeric column per method. A
   column is a confidence (higher = more confident) unless its name ends in "_uncertainty" or "_entropy".
   Optional "id" and "question" columns.
+- Labelled images: a .zip (or a folder, named images:FOLDER) of class folders, see backend.audit.image_folders.
+
+Names: builtin-qa, builtin-digits, a path to a .jsonl / .csv / .zip file, images:PATH (a folder or a zip), or
+upload:NAME for a file uploaded through a client (backend.audit.uploads).
 """
 from __future__ import annotations
 
@@ -18,13 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Optional
 
+from backend.audit.image_folders import ImageFolder, open_image_folder
+from backend.audit.uploads import UPLOAD_PREFIX, upload_path, write_upload
 from backend.errors import UserInputError
-from backend.schemas.audit import BUILTIN_DIGITS, BUILTIN_QA, MAX_AUDIT_ITEMS
+from backend.schemas.audit import BUILTIN_DIGITS, BUILTIN_QA, MAX_AUDIT_ITEMS, UploadedAuditDataset
 
 BUILTIN_QA_PATH = Path(__file__).resolve().parent.parent / "datasets" / "builtin_qa.jsonl"
 MAX_DATASET_BYTES = 20 * 1024 * 1024
 MAX_QUESTION_CHARS = 2000
 UNCERTAIN_SUFFIXES = ("_uncertainty", "_entropy")
+IMAGES_PREFIX = "images:"
 LABEL_COLUMNS = ("correct", "label")
 
 
@@ -52,14 +59,17 @@ class GivenItem:
 class Dataset:
     """A loaded dataset: its id (name or file name), the SHA-256 of its bytes, and its items."""
 
-    kind: Literal["qa", "given", "digits"]
+    kind: Literal["qa", "given", "digits", "images"]
     dataset_id: str
     sha256: str
     qa: list[QAItem] = field(default_factory=list)
     given: list[GivenItem] = field(default_factory=list)
     given_directions: dict[str, str] = field(default_factory=dict)
+    images: Optional[ImageFolder] = None
 
     def __len__(self) -> int:
+        if self.kind == "images":
+            return len(self.images.images)
         return len(self.qa) if self.kind == "qa" else len(self.given)
 
 
@@ -151,15 +161,37 @@ def parse_csv(text: str) -> tuple[list[QAItem], list[GivenItem], dict[str, str]]
     return [_qa_item(row, number) for number, row in enumerate(rows, start=2)], [], {}
 
 
+def is_image_dataset(name: str) -> bool:
+    """Whether a dataset name refers to labelled images (images:PATH, or a .zip path or upload)."""
+    return name.startswith(IMAGES_PREFIX) or name.lower().endswith(".zip")
+
+
+def image_dataset(path: Path, dataset_id: str) -> Dataset:
+    """A labelled image dataset from a zip or a folder, checked (see backend.audit.image_folders)."""
+    folder = open_image_folder(path)
+    return Dataset(kind="images", dataset_id=dataset_id, sha256=folder.sha256, images=folder)
+
+
+def dataset_path(name: str) -> Path:
+    """The file or folder a dataset name refers to."""
+    if name == BUILTIN_QA:
+        return BUILTIN_QA_PATH
+    if name.startswith(UPLOAD_PREFIX):
+        return upload_path(name)
+    return Path(name.removeprefix(IMAGES_PREFIX))
+
+
 def load_dataset(name: str, content: Optional[bytes] = None) -> Dataset:
-    """builtin-qa, builtin-digits, or a JSONL / CSV file by path (or its bytes in `content`, named by `name`)."""
+    """A dataset by name (see the module's docstring), or a JSONL / CSV file's bytes in `content`, named by `name`."""
     if name == BUILTIN_DIGITS:
         return Dataset(kind="digits", dataset_id=BUILTIN_DIGITS, sha256="sklearn.datasets.load_digits")
-    path = BUILTIN_QA_PATH if name == BUILTIN_QA else Path(name)
+    path = dataset_path(name)
+    if content is None and is_image_dataset(name):
+        return image_dataset(path, path.name)
     if content is None:
         if not path.is_file():
-            raise UserInputError(f"no dataset {name!r}: use {BUILTIN_QA}, {BUILTIN_DIGITS}, or a path to a .jsonl "
-                                 f"or .csv file")
+            raise UserInputError(f"no dataset {name!r}: use {BUILTIN_QA}, {BUILTIN_DIGITS}, images:FOLDER_OR_ZIP, or "
+                                 f"a path to a .jsonl, .csv or .zip file")
         if path.stat().st_size > MAX_DATASET_BYTES:
             raise UserInputError(f"{path.name} is larger than {MAX_DATASET_BYTES // 2**20} MB")
         content = path.read_bytes()
@@ -178,4 +210,19 @@ def load_dataset(name: str, content: Optional[bytes] = None) -> Dataset:
         qa, given, directions = parse_csv(text)
         return Dataset(kind="qa" if qa else "given", dataset_id=dataset_id, sha256=digest, qa=qa, given=given,
                        given_directions=directions)
-    raise UserInputError(f"{path.name}: use a .jsonl or .csv file")
+    raise UserInputError(f"{path.name}: use a .jsonl or .csv file, or a .zip of labelled image folders")
+
+
+def keep_upload(filename: str, data: bytes) -> UploadedAuditDataset:
+    """Keep an uploaded dataset file and check it as an audit would; a file that fails the check is removed."""
+    if len(data) > MAX_DATASET_BYTES:
+        raise UserInputError(f"the file is {len(data) / 2**20:.1f} MiB; upload at most {MAX_DATASET_BYTES // 2**20} "
+                             f"MiB (split it)")
+    name, path = write_upload(filename, data)
+    try:
+        dataset = load_dataset(name)
+    except UserInputError:
+        path.unlink(missing_ok=True)
+        raise
+    return UploadedAuditDataset(dataset=name, filename=filename, kind=dataset.kind, items=len(dataset),
+                                sha256=dataset.sha256)

@@ -20,6 +20,11 @@ from backend.schemas.audit import AuditMethodInfo
 MALININ = "Malinin & Gales, Uncertainty Estimation in Autoregressive Structured Prediction (ICLR 2021)"
 FOMICHEVA = "Fomicheva et al., Unsupervised Quality Estimation for Neural Machine Translation (TACL 2020)"
 HENDRYCKS = "Hendrycks & Gimpel, A Baseline for Detecting Misclassified and Out-of-Distribution Examples (ICLR 2017)"
+GAL = "Gal & Ghahramani, Dropout as a Bayesian Approximation (ICML 2016)"
+AYHAN = ("Ayhan & Berens, Test-time Data Augmentation for Estimation of Heteroscedastic Aleatoric Uncertainty "
+         "(MIDL 2018)")
+HOULSBY = "Houlsby et al., Bayesian Active Learning for Classification and Preference Learning (2011)"
+K_PASSES = "K forward passes per image (K = the audit's samples), batched"
 ONE_PASS = "one batched generate call and one batched scoring pass, shared by all token-level methods"
 PROBABILITY_SEQUENCE_METHODS = {"p_true", "verbalized_confidence"}
 Source = Literal["token", "sequence", "classifier", "given"]
@@ -39,6 +44,8 @@ class AuditMethod:
     cost: str
     token_score: Optional[Callable[[Sequence[float], Sequence[float]], float]] = None
     class_score: Optional[Callable[[np.ndarray], float]] = None
+    passes: Optional[str] = None
+    pass_score: Optional[Callable[[np.ndarray, int], float]] = None
 
     def info(self) -> AuditMethodInfo:
         return AuditMethodInfo(name=self.name, label=self.label, description=self.description, paper=self.paper,
@@ -58,6 +65,16 @@ def _entropy(probs: np.ndarray) -> float:
 def _margin(probs: np.ndarray) -> float:
     top = np.sort(probs)[::-1]
     return float(top[0] - (top[1] if len(top) > 1 else 0.0))
+
+
+def mean_prob_of(passes: np.ndarray, predicted: int) -> float:
+    """Mean over K passes (K, C) of the probability of the single eval-mode pass's predicted class."""
+    return float(passes[:, predicted].mean())
+
+
+def mutual_information(passes: np.ndarray, _predicted: int) -> float:
+    """H[mean_k p_k] - mean_k H[p_k] over K passes (K, C), in nats, >= 0 (the epistemic part of the entropy)."""
+    return max(_entropy(passes.mean(axis=0)) - float(np.mean([_entropy(p) for p in passes])), 0.0)
 
 
 TOKEN_METHODS = [
@@ -84,6 +101,22 @@ CLASSIFIER_METHODS = [
                 "uncertain", False, "classifier", "one forward pass", class_score=_entropy),
     AuditMethod("margin", "Top-2 margin", "p(top-1) - p(top-2).", HENDRYCKS, "confident", False, "classifier",
                 "one forward pass", class_score=_margin),
+]
+
+
+IMAGE_PASS_METHODS = [
+    AuditMethod("mc_dropout_prob", "MC dropout probability", "Mean over K dropout passes of the probability of the "
+                "predicted class (dropout on the pooled features, as on the Image page).", GAL, "confident", True,
+                "classifier", K_PASSES, passes="mc_dropout", pass_score=mean_prob_of),
+    AuditMethod("mc_dropout_mi", "MC dropout mutual information", "Disagreement of K dropout passes: predictive "
+                "entropy minus expected entropy (nats), the model's epistemic uncertainty.", HOULSBY, "uncertain",
+                False, "classifier", K_PASSES, passes="mc_dropout", pass_score=mutual_information),
+    AuditMethod("tta_prob", "Test-time augmentation probability", "Mean over K augmented copies (crop position, "
+                "flip, brightness, contrast) of the probability of the predicted class.", AYHAN, "confident", True,
+                "classifier", K_PASSES, passes="tta", pass_score=mean_prob_of),
+    AuditMethod("tta_mi", "Test-time augmentation mutual information", "Disagreement of K augmented copies: "
+                "predictive entropy minus expected entropy (nats).", AYHAN, "uncertain", False, "classifier",
+                K_PASSES, passes="tta", pass_score=mutual_information),
 ]
 
 
@@ -121,9 +154,10 @@ def resolve_text_methods(names: Sequence[str]) -> list[AuditMethod]:
     return chosen
 
 
-def resolve_classifier_methods(names: Sequence[str]) -> list[AuditMethod]:
-    """Classifier entries for the names; token-method names are refused with the list of image methods."""
-    by_name = {m.name: m for m in CLASSIFIER_METHODS}
+def resolve_classifier_methods(names: Sequence[str], *, with_passes: bool = False) -> list[AuditMethod]:
+    """Classifier entries for the names (with_passes: also MC dropout and test-time augmentation, for registered
+    image models); other names are refused with the list of image methods."""
+    by_name = {m.name: m for m in CLASSIFIER_METHODS + (IMAGE_PASS_METHODS if with_passes else [])}
     unknown = [n for n in names if n not in by_name]
     if unknown:
         raise UserInputError(f"{', '.join(unknown)}: not an image method; use some of: {', '.join(by_name)}")

@@ -12,9 +12,9 @@ import plotly.graph_objects as go
 
 from backend.analyses.calibration import reliability_bins
 from backend.analyses.error_detection import risk_coverage
+from backend.audit.report_figures import agreement_figure, reliability_figure, risk_coverage_figure
 from backend.audit.summary import confidences_of, method_arrays
 from backend.schemas.audit import AuditResult
-from components.calibration_figures import agreement_figure, reliability_figure, risk_coverage_figure
 
 METRIC_COLUMNS = ["n", "ece", "mce", "ace", "brier", "nll", "classwise_ece", "multiclass_brier", "multiclass_nll",
                   "auroc", "auprc", "aurc", "prr", "temperature", "ece_eval_before", "ece_eval_after",
@@ -92,6 +92,8 @@ def render_report(result: AuditResult) -> str:
             curves[method.name] = risk_coverage(score, correct, method.higher_is)
     settings = json.dumps(result.request.model_dump(mode="json"), indent=1)
     generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    note = result.extra.get("class_probabilities")
+    classes = f" Multiclass Brier / NLL and class-wise ECE: {html.escape(note)}." if note else ""
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>UQ Lens audit {html.escape(result.audit_id)}</title><style>{STYLE}</style></head><body>
 <h1>Calibration audit</h1>
@@ -101,7 +103,7 @@ dataset <code>{html.escape(result.dataset_id)}</code> (SHA-256 <code>{html.escap
 {generated} UTC. Seed {seed}.</p>
 <p>Binning: {html.escape(result.binning)}. Confidence is top-label (the probability the model gives its own
 answer); scores that are not probabilities are mapped by Platt scaling out-of-fold before ECE / Brier / NLL, and
-judged by ranking (AUROC, AUPRC of predicting a wrong answer, AURC, PRR as lm-polygraph defines it).</p>
+judged by ranking (AUROC, AUPRC of predicting a wrong answer, AURC, PRR as lm-polygraph defines it).{classes}</p>
 <h2>Metrics</h2>{_metrics_table(result)}
 <h2>Reliability diagrams</h2>{''.join(sections)}
 <h2>Risk-coverage</h2>{figures.div(risk_coverage_figure(curves)) if curves else '<p>No scores.</p>'}

@@ -2,6 +2,10 @@
 
 The audit id is a hash of the request and the dataset's bytes, so running the same audit again (after a crash, a
 kill or a cancel) finds the finished items in the store and computes only the rest.
+
+Two ways to drive it: run_audit loops over every pending batch in one call (the command line); start_audit,
+next_batch and summarize_audit do one step each (the clients: over HTTP every batch is its own short request, so
+progress, Stop and resume work the same in-process and remote).
 """
 from __future__ import annotations
 
@@ -15,15 +19,18 @@ from backend.audit import summary
 from backend.audit.batch_text import answer_batch
 from backend.audit.datasets import Dataset, load_dataset
 from backend.audit.grading import grade
-from backend.audit.methods import (AuditMethod, given_method, resolve_classifier_methods, resolve_text_methods)
+from backend.audit.image_audit import audit_classes, image_items
+from backend.audit.methods import AuditMethod, given_method, resolve_classifier_methods, resolve_text_methods
 from backend.audit.store import AuditStore
 from backend.engine import Engine
 from backend.errors import UserInputError
 from backend.schemas import SequenceRequest, TextRequest
-from backend.schemas.audit import AuditItem, AuditRequest, AuditResult
+from backend.schemas.audit import AuditItem, AuditProgress, AuditRequest, AuditResult
 
 Progress = Callable[[int, int, Optional[float]], None]
 StopCheck = Callable[[], bool]
+IMAGE_CLASS_NOTE = ("class probabilities: the dataset's classes plus one column holding the mass of every other "
+                    "class of the model; class-wise ECE averages the classes that occur as true labels")
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,8 @@ def plan_audit(request: AuditRequest, content: Optional[bytes] = None) -> Plan:
         methods, size = resolve_text_methods(request.methods), len(dataset.qa)
     elif dataset.kind == "digits":
         methods, size = resolve_classifier_methods(request.methods), digits_data.test_size()
+    elif dataset.kind == "images":
+        methods, size = resolve_classifier_methods(request.methods, with_passes=True), len(dataset)
     else:
         columns = dataset.given_directions
         missing = [m for m in request.methods if m not in columns]
@@ -118,13 +127,64 @@ def _digits_batch(engine: Engine, plan: Plan, indices: list[int]) -> list[AuditI
     return items
 
 
+def _image_batch(engine: Engine, request: AuditRequest, plan: Plan, indices: list[int]) -> list[AuditItem]:
+    """Classify labelled images with the request's registered image model and score them."""
+    lm = engine.image_model(request.model)
+    classes = audit_classes(lm, plan.dataset.images)
+    with engine.model_lock(request.model):
+        return image_items(lm, plan.dataset.images, classes, plan.methods, indices, passes=request.samples,
+                           seed=request.seed)
+
+
 def run_batch(engine: Engine, request: AuditRequest, plan: Plan, indices: list[int]) -> list[AuditItem]:
     """One batch of finished items, whatever the dataset kind."""
     if plan.dataset.kind == "qa":
         return _qa_batch(engine, request, plan, indices)
     if plan.dataset.kind == "digits":
         return _digits_batch(engine, plan, indices)
+    if plan.dataset.kind == "images":
+        return _image_batch(engine, request, plan, indices)
     return _given_batch(plan, indices)
+
+
+def check_models(engine: Engine, request: AuditRequest, plan: Plan) -> None:
+    """Load the model an audit needs and check that it fits the data (an image model knows every class folder),
+    so that a wrong model id or label fails before anything is computed."""
+    if plan.dataset.kind == "qa":
+        engine.text_model(request.model)
+    elif plan.dataset.kind == "images":
+        audit_classes(engine.image_model(request.model), plan.dataset.images)
+
+
+def progress_of(plan: Plan, store: AuditStore, computed: int = 0, seconds: float = 0.0) -> AuditProgress:
+    """Where the planned audit stands in the store."""
+    return AuditProgress(audit_id=plan.audit_id, dataset_id=plan.dataset.dataset_id, total=plan.total,
+                         done=len(store.finished_indices(plan.audit_id)), computed=computed, seconds=seconds)
+
+
+def start_audit(request: AuditRequest, engine: Engine, store: AuditStore) -> AuditProgress:
+    """Check the request, its data and its model, and record the run (a started run keeps its items)."""
+    plan = plan_audit(request)
+    check_models(engine, request, plan)
+    store.start(plan.audit_id, request, plan.dataset.dataset_id, plan.total)
+    return progress_of(plan, store)
+
+
+def next_batch(request: AuditRequest, engine: Optional[Engine], store: AuditStore) -> AuditProgress:
+    """Compute and keep the next request.batch_size pending items (none when the audit is complete)."""
+    plan = plan_audit(request)
+    store.start(plan.audit_id, request, plan.dataset.dataset_id, plan.total)
+    batch = sorted(set(range(plan.total)) - store.finished_indices(plan.audit_id))[:request.batch_size]
+    started = time.perf_counter()
+    if batch:
+        store.save_items(plan.audit_id, run_batch(engine, request, plan, batch))
+    return progress_of(plan, store, len(batch), time.perf_counter() - started)
+
+
+def summarize_audit(request: AuditRequest, store: AuditStore) -> AuditResult:
+    """The result of the items kept so far (nothing is computed; an audit never started has no items)."""
+    plan = plan_audit(request)
+    return build_result(plan, request, store.items(plan.audit_id), store.created_at(plan.audit_id) or "")
 
 
 def run_audit(request: AuditRequest, engine: Optional[Engine], store: AuditStore, *, content: Optional[bytes] = None,
@@ -158,11 +218,14 @@ def run_audit(request: AuditRequest, engine: Optional[Engine], store: AuditStore
 def build_result(plan: Plan, request: AuditRequest, items: Sequence[AuditItem], created_at: str) -> AuditResult:
     """The AuditResult of the items finished so far."""
     names = [m.name for m in plan.methods]
-    model_id = {"qa": request.model, "digits": digits_data.MODEL_ID, "given": "(precomputed)"}[plan.dataset.kind]
+    kind = plan.dataset.kind
+    model_id = {"digits": digits_data.MODEL_ID, "given": "(precomputed)"}.get(kind, request.model)
+    notes = {"class_probabilities": IMAGE_CLASS_NOTE} if kind == "images" else {}
     return AuditResult(
         audit_id=plan.audit_id, request=request, model_id=model_id, dataset_id=plan.dataset.dataset_id,
         dataset_sha256=plan.dataset.sha256, n=len(items), accuracy=summary.accuracy(items), n_bins=summary.N_BINS,
         binning=f"{summary.N_BINS} equal-width bins [k/M, (k+1)/M), the last closed at 1; ACE: equal-mass bins",
         metrics={m.name: summary.method_metrics(m, items, request.seed) for m in plan.methods} if items else {},
         rank_correlation=summary.rank_correlations(items, names), methods=[m.info() for m in plan.methods],
-        items=list(items), created_at=created_at, extra={"complete": len(items) == plan.total, "total": plan.total})
+        items=list(items), created_at=created_at,
+        extra={"complete": len(items) == plan.total, "total": plan.total, **notes})

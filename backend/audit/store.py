@@ -5,14 +5,15 @@ as backend.store.repository sets up), so an item is either fully kept or not at 
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Iterable, Optional
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
+from backend.errors import ItemNotFoundError
 from backend.schemas.audit import AuditItem, AuditRequest
 from backend.store.repository import default_database_url, open_database
 
@@ -41,15 +42,25 @@ class AuditStore:
         self.engine: Engine = open_database(self.url, metadata)
 
     def start(self, audit_id: str, request: AuditRequest, dataset_id: str, total: int) -> str:
-        """Record the run once (a repeated start keeps the first record); returns its creation time (UTC ISO)."""
+        """Record the run once (a repeated start, also a concurrent one, keeps the first record); returns its
+        creation time (UTC ISO)."""
+        existing = self.created_at(audit_id)
+        if existing is not None:
+            return existing
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        with self.engine.begin() as connection:
-            row = connection.execute(select(audit_runs.c.created_at).where(audit_runs.c.audit_id == audit_id)).first()
-            if row is not None:
-                return row.created_at
-            connection.execute(audit_runs.insert().values(audit_id=audit_id, request=request.model_dump_json(),
-                                                          dataset_id=dataset_id, total=total, created_at=now))
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(audit_runs.insert().values(audit_id=audit_id, request=request.model_dump_json(),
+                                                              dataset_id=dataset_id, total=total, created_at=now))
+        except IntegrityError:
+            return self.created_at(audit_id) or now
         return now
+
+    def created_at(self, audit_id: str) -> Optional[str]:
+        """When the run was first started (UTC ISO), or None for a run never started."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(audit_runs.c.created_at).where(audit_runs.c.audit_id == audit_id)).first()
+        return row.created_at if row is not None else None
 
     def save_items(self, audit_id: str, items: Iterable[AuditItem]) -> None:
         """Keep finished items in one transaction; an index already kept is left as it was."""
@@ -84,7 +95,7 @@ class AuditStore:
             row = connection.execute(select(audit_items.c.payload).where(
                 (audit_items.c.audit_id == audit_id) & (audit_items.c.item_index == index))).first()
             if row is None:
-                raise KeyError(f"audit {audit_id} has no finished item {index}")
+                raise ItemNotFoundError(f"audit {audit_id} has no finished item {index}")
             item = AuditItem.model_validate_json(row.payload).model_copy(update={"override": verdict})
             connection.execute(update(audit_items).where((audit_items.c.audit_id == audit_id) &
                                                          (audit_items.c.item_index == index))

@@ -4,6 +4,11 @@ Confidences for ECE / MCE / ACE / Brier / NLL: a probability method's own score;
 probability by Platt scaling fitted out-of-fold (2 folds from the audit's seed: each half is mapped by the fit on
 the other half), so no item is scored by a map fitted on itself. Temperature scaling of probability methods is
 fitted on a seeded half and judged on the other half (ece_eval_before / ece_eval_after).
+
+Classifier audits (digits, labelled images) also get, for softmax, the class-wise ECE averaged over the classes
+that occur as true labels among the audited items (an image audit of 3 ImageNet classes averages those 3, not all
+1000), and the all-class Brier score and NLL of the stored class probabilities (for images: the dataset's classes
+plus one column for the model's other classes, see backend.audit.image_audit).
 """
 from __future__ import annotations
 
@@ -98,7 +103,7 @@ def method_metrics(method: AuditMethod, items: Sequence[AuditItem], seed: int, n
     probs = [items[i].probs for i in kept]
     if method.name == "softmax" and all(p is not None for p in probs):
         labels = np.array([items[i].label for i in kept])
-        extra.update(classwise_ece=cal.classwise_ece(np.array(probs), labels, n_bins),
+        extra.update(classwise_ece=cal.classwise_ece(np.array(probs), labels, n_bins, classes=np.unique(labels)),
                      multiclass_brier=cal.multiclass_brier_score(np.array(probs), labels),
                      multiclass_nll=cal.multiclass_nll(np.array(probs), labels))
     return MethodMetrics(n=len(score), higher_is=method.higher_is, confidence_source=source, **values, **extra)

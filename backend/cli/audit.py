@@ -1,6 +1,7 @@
 """`python -m backend audit`: a calibration audit over a dataset, resumable, with a progress bar on stderr.
 
   audit --dataset builtin-qa --methods mean_logprob,semantic_entropy --limit 50 --json OUT.json --html REPORT.html
+  audit --dataset images:photos.zip --model efficientnet-lite0 --methods softmax,mc_dropout_mi --json OUT.json
 
 Running the same command again after a kill or Ctrl-C resumes: finished items are kept in the database.
 """
@@ -11,30 +12,48 @@ import json
 import sys
 from pathlib import Path
 
-from backend.schemas import DEFAULT_TEXT_MODEL
-from backend.schemas.audit import BUILTIN_QA, AuditRequest, AuditResult
+from backend.schemas import DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL
+from backend.schemas.audit import BUILTIN_DIGITS, BUILTIN_QA, AuditRequest, AuditResult
 
 NAME = "audit"
+DEFAULT_METHODS = {"text": "mean_logprob", "classifier": "softmax,predictive_entropy,margin"}
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register the command and its options."""
     audit = commands.add_parser(NAME, help="calibration and error-detection audit over a dataset")
     audit.add_argument("--dataset", default=BUILTIN_QA,
-                       help="builtin-qa, builtin-digits, or a .jsonl/.csv path (questions with answers, or "
-                            "precomputed scores with a 'correct' column)")
-    audit.add_argument("--methods", default="mean_logprob", help="comma-separated method names")
-    audit.add_argument("--model", default=DEFAULT_TEXT_MODEL, help="registered text model id")
+                       help="builtin-qa, builtin-digits, a .jsonl/.csv path (questions with answers, or "
+                            "precomputed scores with a 'correct' column), or images:PATH (a .zip or folder whose "
+                            "sub-folders are class labels, e.g. tabby/001.jpg)")
+    audit.add_argument("--methods", help=f"comma-separated method names (default: {DEFAULT_METHODS['text']} for "
+                                         f"questions, {DEFAULT_METHODS['classifier']} for images)")
+    audit.add_argument("--model", help=f"registered model id (default: {DEFAULT_TEXT_MODEL} for questions, "
+                                       f"{DEFAULT_IMAGE_MODEL} for images)")
     audit.add_argument("--limit", type=int, help="audit the first N items only")
     audit.add_argument("--batch-size", type=int, default=8)
     audit.add_argument("--max-new-tokens", type=int, default=24)
-    audit.add_argument("--samples", type=int, default=5, help="K samples for sampling-based methods")
+    audit.add_argument("--samples", type=int, default=5,
+                       help="K samples for sampling-based methods, or K passes for MC dropout / TTA on images")
     audit.add_argument("--seed", type=int, default=0)
     audit.add_argument("--grading-threshold", type=float, default=0.8,
                        help="cosine similarity for the embedding fallback of the grading")
     audit.add_argument("--fresh", action="store_true", help="forget finished items of this audit and start again")
     audit.add_argument("--json", dest="json_path", help="write the result as JSON to this file ('-' = stdout)")
     audit.add_argument("--html", dest="html_path", help="write a self-contained HTML report to this file")
+
+
+def build_request(args: argparse.Namespace) -> AuditRequest:
+    """The AuditRequest of the options, with the model and methods defaulting by the kind of dataset."""
+    from backend.audit.datasets import is_image_dataset
+
+    images = is_image_dataset(args.dataset)
+    classifier = images or args.dataset == BUILTIN_DIGITS
+    methods = args.methods or DEFAULT_METHODS["classifier" if classifier else "text"]
+    return AuditRequest(dataset=args.dataset, methods=methods.split(","),
+                        model=args.model or (DEFAULT_IMAGE_MODEL if images else DEFAULT_TEXT_MODEL), limit=args.limit,
+                        batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, samples=args.samples,
+                        seed=args.seed, grading_threshold=args.grading_threshold)
 
 
 def result_json(result: AuditResult) -> dict:
@@ -63,23 +82,22 @@ def run(args: argparse.Namespace) -> int:
     from transformers.utils import logging as hf_logging
 
     from backend.audit.report import render_report
-    from backend.audit.runner import plan_audit, run_audit
+    from backend.audit.runner import check_models, plan_audit, run_audit
     from backend.audit.store import AuditStore
     from backend.engine import Engine
 
     hf_logging.disable_progress_bar()
-    request = AuditRequest(dataset=args.dataset, methods=args.methods.split(","), model=args.model, limit=args.limit,
-                           batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, samples=args.samples,
-                           seed=args.seed, grading_threshold=args.grading_threshold)
-    store = AuditStore()
+    request = build_request(args)
+    store, engine = AuditStore(), Engine()
     plan = plan_audit(request)
+    check_models(engine, request, plan)
     if args.fresh:
         store.forget(plan.audit_id)
     with tqdm(total=plan.total, desc=f"audit {plan.audit_id}", unit="item", file=sys.stderr) as bar:
         def progress(done: int, total: int, _seconds_left) -> None:
             bar.update(done - bar.n)
 
-        result = run_audit(request, Engine(), store, progress=progress)
+        result = run_audit(request, engine, store, progress=progress)
     if args.json_path == "-":
         print(json.dumps(result_json(result)))
     elif args.json_path:

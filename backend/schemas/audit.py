@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from backend.schemas.common import DEFAULT_EMBEDDING_MODEL, DEFAULT_TEXT_MODEL
 
 BUILTIN_QA = "builtin-qa"
 BUILTIN_DIGITS = "builtin-digits"
 MAX_AUDIT_ITEMS = 5000
+MAX_AUDIT_UPLOAD_BYTES = 20 * 1024 * 1024
 DEFAULT_GRADING_THRESHOLD = 0.8
+AUDIT_ID_PATTERN = r"^[0-9a-f]{16}$"
 Grading = Literal["alias", "embedding", "no_match", "label", "given"]
 
 
@@ -23,13 +25,17 @@ class AuditRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     dataset: str = Field(BUILTIN_QA, min_length=1, max_length=500,
-                         description="builtin-qa, builtin-digits, or a path to a JSONL/CSV file")
-    model: str = Field(DEFAULT_TEXT_MODEL, min_length=1, max_length=200, description="registered model id")
+                         description="builtin-qa, builtin-digits, upload:NAME (a file uploaded with "
+                                     "upload_audit_dataset), or, in-process only, a path to a JSONL/CSV/zip file or "
+                                     "images:PATH (a folder or zip of class folders)")
+    model: str = Field(DEFAULT_TEXT_MODEL, min_length=1, max_length=200,
+                       description="registered model id: a text model for questions, an image model for images")
     methods: list[str] = Field(["mean_logprob"], min_length=1, max_length=40)
     limit: Optional[int] = Field(None, ge=1, le=MAX_AUDIT_ITEMS, description="audit the first N items only")
     batch_size: int = Field(8, ge=1, le=64, description="items generated and scored together")
     max_new_tokens: int = Field(24, ge=1, le=128)
-    samples: int = Field(5, ge=2, le=20, description="K sampled answers for sampling-based methods")
+    samples: int = Field(5, ge=2, le=20, description="K sampled answers for sampling-based methods, or K passes "
+                                                     "for MC dropout / test-time augmentation of images")
     seed: int = Field(0, ge=0, le=2**32 - 1)
     embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, min_length=1, max_length=200)
     grading_threshold: float = Field(DEFAULT_GRADING_THRESHOLD, ge=0.0, le=1.0,
@@ -122,3 +128,59 @@ class AuditResult(BaseModel):
     items: list[AuditItem]
     created_at: str
     extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditDatasetUpload(BaseModel):
+    """A dataset file for audits: JSONL / CSV (questions and answers, or scores), or a zip of labelled images."""
+
+    model_config = ConfigDict(extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
+
+    filename: str = Field(min_length=1, max_length=255, description="its suffix (.jsonl, .csv, .zip) says the format")
+    data: bytes = Field(description="the file's bytes (base64 in JSON)")
+
+    @field_validator("data")
+    @classmethod
+    def _data_size(cls, value: bytes) -> bytes:
+        if not value:
+            raise ValueError("the uploaded file is empty")
+        if len(value) > MAX_AUDIT_UPLOAD_BYTES:
+            raise ValueError(f"the file is {len(value) / 2**20:.1f} MiB; upload at most "
+                             f"{MAX_AUDIT_UPLOAD_BYTES // 2**20} MiB (split it)")
+        return value
+
+
+class UploadedAuditDataset(BaseModel):
+    """A checked upload: the dataset name to audit it by (upload:...), what it holds and its content hash."""
+
+    dataset: str
+    filename: str
+    kind: Literal["qa", "given", "images"]
+    items: int
+    sha256: str
+
+
+class AuditProgress(BaseModel):
+    """Where an audit stands: finished items of the total, and the seconds the last call computed for."""
+
+    audit_id: str
+    dataset_id: str
+    total: int
+    done: int
+    computed: int = Field(0, description="items this call computed")
+    seconds: float = Field(0.0, description="wall time of this call's computing, seconds")
+
+    @computed_field
+    @property
+    def complete(self) -> bool:
+        """Every item is done: stop calling the batch operation."""
+        return self.done >= self.total
+
+
+class AuditOverride(BaseModel):
+    """A person's verdict on one finished item (None clears it, so the automatic grading counts again)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    audit_id: str = Field(pattern=AUDIT_ID_PATTERN)
+    index: int = Field(ge=0, lt=MAX_AUDIT_ITEMS)
+    verdict: Optional[bool]

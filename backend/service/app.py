@@ -1,6 +1,8 @@
 """FastAPI service: the in-process client's operations over HTTP, with admission control, limits and a token.
 
 Start it with `python -m backend serve` (the Procfile's `api` process); OpenAPI docs at /docs.
+Audits run one batch per request (POST /v1/audit/batch until done == total), so no request holds the model for
+long and a stopped audit resumes; datasets are built in or uploaded first (POST /v1/audit/datasets).
 Status codes: 401 missing/wrong token, 404 unknown model or saved item, 409 save id reused, 413 body too large,
 422 invalid input (the detail says what to change), 429 busy (with Retry-After), 503 not ready / model failed to
 load / out of GPU memory.
@@ -19,15 +21,18 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from backend.audit.datasets import is_image_dataset
+from backend.audit.uploads import check_served_dataset
 from backend.client import LocalClient
 from backend.errors import (BackendBusyError, BackendUnavailableError, ItemNotFoundError, ModelLoadError,
                             SaveConflictError, UserInputError)
 from backend.models.registry import UnknownModelError
 from backend.schemas import ModelInfo
+from backend.schemas.audit import BUILTIN_DIGITS
 from backend.schemas.store import SavedItem, SavedSummary, SaveRequest
 from backend.service.admission import Admission
 from backend.service.body_limit import BodyLimitMiddleware
-from backend.service.operations import OPERATIONS, Operation, text_requests_in
+from backend.service.operations import OPERATIONS, UPLOAD_PATHS, Operation, audit_requests_in, text_requests_in
 from backend.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -99,11 +104,22 @@ def install_error_handlers(app: FastAPI, settings: ServiceSettings) -> None:
 
 
 def check_work_caps(request, settings: ServiceSettings) -> None:
-    """Refuse generation longer than the service allows (422), wherever a TextRequest sits in the request."""
+    """Refuse work larger than the service allows (422): generation longer than max_new_tokens wherever a
+    TextRequest sits in the request or an audit answers questions; audit batches over max_audit_batch, and audit
+    datasets that name a path on this machine instead of a built-in or uploaded one."""
     for text_request in text_requests_in(request):
         if text_request.max_new_tokens > settings.max_new_tokens:
             raise UserInputError(f"max_new_tokens is {text_request.max_new_tokens}; this service allows at most "
                                  f"{settings.max_new_tokens}")
+    for audit in audit_requests_in(request):
+        check_served_dataset(audit.dataset)
+        answers_questions = audit.dataset != BUILTIN_DIGITS and not is_image_dataset(audit.dataset)
+        if answers_questions and audit.max_new_tokens > settings.max_new_tokens:
+            raise UserInputError(f"max_new_tokens is {audit.max_new_tokens}; this service allows at most "
+                                 f"{settings.max_new_tokens}")
+        if audit.batch_size > settings.max_audit_batch:
+            raise UserInputError(f"batch_size is {audit.batch_size}; this service computes at most "
+                                 f"{settings.max_audit_batch} audit items per request")
 
 
 def add_operation_route(app: FastAPI, operation: Operation, client: LocalClient, admission: Admission,
@@ -166,7 +182,7 @@ def create_app(client: Optional[LocalClient] = None, settings: Optional[ServiceS
 
     app = FastAPI(title="UQ Lens backend", version="1", description=__doc__)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
-                       image_max_bytes=settings.max_image_body_bytes)
+                       image_max_bytes=settings.max_image_body_bytes, upload_paths=UPLOAD_PATHS)
     install_error_handlers(app, settings)
     guarded = [Depends(authorized)]
 

@@ -9,19 +9,21 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    """413 for a Content-Length over the limit, or for a chunked body that grows past it. Routes under /v1/image
-    (uploads as base64 JSON) get `image_max_bytes`, every other route `max_bytes`."""
+    """413 for a Content-Length over the limit, or for a chunked body that grows past it. Routes under one of
+    `upload_paths` (files as base64 JSON: images, audit datasets) get `image_max_bytes`, every other route
+    `max_bytes`."""
 
-    def __init__(self, app, max_bytes: int, image_max_bytes: int) -> None:
+    def __init__(self, app, max_bytes: int, image_max_bytes: int, upload_paths: tuple[str, ...]) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.image_max_bytes = image_max_bytes
+        self.upload_paths = upload_paths
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.image_max_bytes if scope.get("path", "").startswith("/v1/image") else self.max_bytes
+        limit = self.image_max_bytes if scope.get("path", "").startswith(self.upload_paths) else self.max_bytes
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(send, limit)

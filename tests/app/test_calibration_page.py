@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.backend.audit.photo_zips import labelled_entries, photo, zip_bytes
+
 MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
 DIGITS = "Digits classifier (held-out scikit-learn digits)"
 
@@ -37,3 +39,89 @@ def test_no_method_says_what_to_change():
     at.multiselect(key="calib_methods_builtin-digits").set_value([])
     at.button[0].click().run()
     assert not at.exception and "Pick at least one confidence method" in at.error[0].value
+
+
+IMAGES = "Labelled images (a .zip of class folders) with an image model"
+
+
+def upload_photos(at: AppTest, data: bytes) -> AppTest:
+    """Choose the labelled-images source, put the zip in the uploader and press Run audit."""
+    at.radio(key="calib_source").set_value(IMAGES).run()
+    at.file_uploader(key="calib_zip").upload("photos.zip", data, "application/zip")
+    at.number_input(key="calib_limit").set_value(4)
+    at.number_input(key="calib_batch").set_value(2)
+    at.button(key="FormSubmitter:calib_form-Run audit").click().run()
+    return at
+
+
+@pytest.mark.slow
+def test_image_zip_audit_shows_classes_and_items():
+    at = upload_photos(open_page(), zip_bytes(labelled_entries("photos/")))
+    assert not at.exception and not at.error
+    assert at.subheader[0].value.startswith("4 items, accuracy")
+    assert "model efficientnet-lite0 · data " in at.caption[1].value
+    assert any("plus one column holding the mass of every other class" in c.value for c in at.caption)
+    columns = [list(frame.value.columns) for frame in at.dataframe]
+    assert any({"image", "predicted", "true class", "softmax"} <= set(c) for c in columns)
+
+
+@pytest.mark.slow
+def test_unknown_labels_say_which_folder_to_rename():
+    at = upload_photos(open_page(), zip_bytes({"kitty/cat.png": photo("cat")}))
+    assert not at.exception
+    assert "'kitty'" in at.error[0].value and "Rename each folder" in at.error[0].value
+
+
+@pytest.mark.slow
+def test_the_page_audits_through_a_separate_backend(monkeypatch, engine, tmp_path):
+    import streamlit as st
+
+    from backend.audit.store import AuditStore
+    from backend.client import LocalClient
+    from tests.backend.service.conftest import running_server
+
+    served = LocalClient(engine=engine, audit_store=AuditStore(f"sqlite:///{tmp_path}/served.sqlite"))
+    with running_server(served) as url:
+        monkeypatch.setenv("UQLENS_BACKEND_URL", url)
+        st.cache_resource.clear()
+        st.cache_data.clear()
+        try:
+            at = upload_photos(open_page(), zip_bytes(labelled_entries()))
+            assert not at.exception and not at.error
+            assert at.subheader[0].value.startswith("4 items, accuracy")
+        finally:
+            st.cache_resource.clear()
+            st.cache_data.clear()
+    audit_id = at.caption[1].value.split()[1]
+    assert len(served.audit_store.items(audit_id)) == 4  # computed and kept by the service, batch by batch
+
+
+def test_a_scores_csv_uploads_and_audits_without_a_model():
+    rows = "\n".join(f"r{i},{int(i % 3 != 0)},{0.5 + i / 40:.3f}" for i in range(12))
+    at = open_page()
+    at.radio(key="calib_source").set_value(
+        "Upload a file (JSONL/CSV of questions and answers, or CSV of scores and labels)").run()
+    at.file_uploader(key="calib_upload").upload("my scores.csv", f"id,correct,p\n{rows}\n".encode(), "text/csv")
+    at.text_input(key="calib_methods_text").set_value("p")
+    at.button(key="FormSubmitter:calib_form-Run audit").click().run()
+    assert not at.exception and not at.error
+    assert at.subheader[0].value.startswith("12 items, accuracy")
+    assert "model (precomputed) · data my_scores.csv" in at.caption[1].value
+
+
+def test_backend_down_says_so_and_that_finished_items_are_kept(monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("UQLENS_BACKEND_URL", "http://127.0.0.1:9")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        at = open_page()
+        at.radio(key="calib_source").set_value(DIGITS).run()
+        at.button(key="FormSubmitter:calib_form-Run audit").click().run()
+        assert not at.exception
+        assert any("cannot reach the backend" in w.value and "Finished items are kept" in w.value
+                   for w in at.warning)
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()

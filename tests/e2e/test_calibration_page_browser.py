@@ -1,9 +1,10 @@
 """The Calibration & audits page in a real browser: a digits audit runs, the diagrams render, a bin click lists
-its items, and the report downloads."""
+its items, and the report downloads; a labelled image zip uploads and is audited."""
 from __future__ import annotations
 
 import pytest
 
+from tests.backend.audit.photo_zips import write_labelled_zip
 from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -31,4 +32,22 @@ def test_digits_audit_renders_and_a_bin_click_lists_its_items(page, app_url):
     with page.expect_download() as download:
         page.get_by_role("button", name="HTML report").click()
     assert download.value.suggested_filename.startswith("audit-")
+    assert not page.locator("[data-testid='stException']").count()
+
+
+def test_labelled_image_zip_uploads_and_audits(page, app_url, tmp_path):
+    photos = write_labelled_zip(tmp_path / "photos.zip", prefix="photos/")
+    page.goto(f"{app_url}/calibration", wait_until="domcontentloaded")
+    page.get_by_text("Labelled images (a .zip of class folders)").click()
+    page.get_by_text("How to lay out the zip").wait_for(timeout=30_000)
+    page.locator("input[type='file']").first.set_input_files(str(photos))
+    page.get_by_test_id("stFileChipName").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Run audit").click()
+    try:
+        page.get_by_text("4 items, accuracy").wait_for(timeout=180_000)
+        page.get_by_text("model efficientnet-lite0 · data photos.zip").wait_for(timeout=30_000)
+        page.get_by_role("tab", name="Items").click()
+        page.get_by_text("right when the predicted class is the item's label").wait_for(timeout=30_000)
+    finally:
+        page.screenshot(path=str(ARTIFACTS / "calibration-page-images.png"), full_page=True)
     assert not page.locator("[data-testid='stException']").count()

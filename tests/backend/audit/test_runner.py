@@ -14,7 +14,7 @@ from backend.analyses import calibration as cal
 from backend.audit import runner
 from backend.audit.store import AuditStore
 from backend.engine import Engine
-from backend.errors import UserInputError
+from backend.errors import ItemNotFoundError, UserInputError
 from backend.schemas.audit import AuditRequest
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -119,5 +119,5 @@ def test_override_changes_accuracy_and_is_kept(store, cpu_engine):
     again = runner.run_audit(request, cpu_engine, store)
     assert again.items[0].override is (not first.correct)
     assert again.accuracy == pytest.approx(result.accuracy + (0.1 if not first.correct else -0.1))
-    with pytest.raises(KeyError):
+    with pytest.raises(ItemNotFoundError):
         store.set_override(result.audit_id, 99, True)

@@ -1,10 +1,12 @@
 """Pure plotly builders for audits: reliability diagrams, confidence histogram, risk-coverage, method agreement.
 
-No Streamlit here: the app's page and the HTML report both use these builders. Method names and labels that come
-from uploaded files are escaped for plotly (components.text_safety.escape_plotly).
+No Streamlit here: the HTML report (backend.audit.report, written by `python -m backend audit --html`) and the
+app's Calibration & audits page (components.audit_views) both draw with these builders. Method names and labels
+that come from uploaded files are escaped, since plotly reads a subset of HTML in labels (<b>, <br>, <a ...>).
 """
 from __future__ import annotations
 
+import html
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
@@ -13,11 +15,15 @@ from plotly.subplots import make_subplots
 
 from backend.analyses.calibration import ReliabilityBins
 from backend.analyses.error_detection import RiskCoverage
-from components.text_safety import escape_plotly
 
 SCHEME_TITLES = {"equal_width": "Equal-width bins", "equal_mass": "Equal-mass bins"}
 BAR_COLOR = "#4c78a8"
 GAP_COLOR = "rgba(228, 87, 86, 0.35)"
+
+
+def _literal(text: str) -> str:
+    """text as plotly shows it literally: &, < and > escaped, so no tag in a label is interpreted."""
+    return html.escape(text, quote=False)
 
 
 def _bin_trace(bins: ReliabilityBins, name: str) -> go.Bar:
@@ -50,7 +56,7 @@ def reliability_figure(panels: Sequence[ReliabilityBins], titles: Optional[Seque
     gap to the bin's mean confidence, and the diagonal of perfect calibration. Traces come three per panel (bars with
     one point per bin, gaps with one point per non-empty bin, diagonal) so a click can be mapped to its bin."""
     titles = list(titles or [SCHEME_TITLES[p.scheme] for p in panels])
-    figure = make_subplots(rows=1, cols=len(panels), subplot_titles=[escape_plotly(t) for t in titles],
+    figure = make_subplots(rows=1, cols=len(panels), subplot_titles=[_literal(t) for t in titles],
                            horizontal_spacing=0.08)
     for col, bins in enumerate(panels, start=1):
         figure.add_trace(_bin_trace(bins, titles[col - 1]), row=1, col=col)
@@ -69,7 +75,7 @@ def confidence_histogram_figure(confidences: Mapping[str, Sequence[float]], *, n
     """Overlaid histograms of each method's confidence in [0, 1] (equal-width bins)."""
     figure = go.Figure()
     for name, values in confidences.items():
-        figure.add_trace(go.Histogram(x=list(values), name=escape_plotly(name), opacity=0.6,
+        figure.add_trace(go.Histogram(x=list(values), name=_literal(name), opacity=0.6,
                                       xbins=dict(start=0, end=1 + 1e-9, size=1 / n_bins)))
     figure.update_layout(barmode="overlay", height=300, xaxis_title="confidence", yaxis_title="items",
                          margin=dict(t=30, b=40, l=50, r=20), xaxis_range=[0, 1])
@@ -81,7 +87,7 @@ def risk_coverage_figure(curves: Mapping[str, RiskCoverage]) -> go.Figure:
     figure = go.Figure()
     for name, curve in curves.items():
         figure.add_trace(go.Scatter(x=curve.coverage, y=curve.risk, mode="lines",
-                                    name=f"{escape_plotly(name)} (AURC {curve.aurc:.3f})",
+                                    name=f"{_literal(name)} (AURC {curve.aurc:.3f})",
                                     hovertemplate="coverage %{x:.2f}<br>risk %{y:.3f}<extra></extra>"))
     figure.update_layout(height=340, xaxis_title="coverage (share of items kept, most confident first)",
                          yaxis_title="risk (error rate of kept items)", xaxis_range=[0, 1],
@@ -93,7 +99,7 @@ def agreement_figure(table: Mapping[str, Mapping[str, Optional[float]]]) -> go.F
     """Heatmap of Spearman rank correlations between methods (blank where too few items had both)."""
     names = list(table)
     values = [[table[a][b] if table[a][b] is not None else np.nan for b in names] for a in names]
-    labels = [escape_plotly(n) for n in names]
+    labels = [_literal(n) for n in names]
     text = [[f"{v:.2f}" if v == v else "" for v in row] for row in values]
     figure = go.Figure(go.Heatmap(z=values, x=labels, y=labels, zmin=-1, zmax=1, colorscale="RdBu",
                                   text=text, texttemplate="%{text}", colorbar=dict(title="Spearman ρ"),

@@ -1,12 +1,12 @@
-"""Audit figure builders, tested on the figure objects."""
+"""Audit figure builders (shared by the HTML report and the page), tested on the figure objects."""
 from __future__ import annotations
 
 import numpy as np
 
 from backend.analyses.calibration import reliability_bins
 from backend.analyses.error_detection import risk_coverage
-from components.calibration_figures import (agreement_figure, confidence_histogram_figure, reliability_figure,
-                                            risk_coverage_figure)
+from backend.audit.report_figures import (agreement_figure, confidence_histogram_figure, reliability_figure,
+                                         risk_coverage_figure)
 
 CONF = [0.1, 0.2, 0.85, 0.9, 1.0]
 HIT = [0, 1, 1, 0, 1]
