@@ -34,22 +34,24 @@ def metrics_frame(result: AuditResult) -> pd.DataFrame:
         m = result.metrics.get(info.name)
         if m is None:
             continue
-        rows.append({"method": info.name, "higher is": m.higher_is, "n": m.n, "ECE": m.ece, "MCE": m.mce,
-                     "ACE": m.ace, "class-wise ECE": m.classwise_ece, "Brier": m.brier, "NLL": m.nll,
-                     "all-class Brier": m.multiclass_brier, "all-class NLL": m.multiclass_nll,
-                     "AUROC": m.auroc, "AUPRC": m.auprc, "AURC": m.aurc, "PRR": m.prr,
-                     "confidence for ECE/Brier": m.confidence_source})
+        rows.append({"method": info.name, "higher is": m.higher_is, "confidence for ECE/Brier": m.confidence_source,
+                     "n": m.n, "ECE": m.ece, "MCE": m.mce, "ACE": m.ace, "class-wise ECE": m.classwise_ece,
+                     "Brier": m.brier, "NLL": m.nll, "all-class Brier": m.multiclass_brier,
+                     "all-class NLL": m.multiclass_nll, "AUROC": m.auroc, "AUPRC": m.auprc, "AURC": m.aurc,
+                     "PRR": m.prr})
     frame = pd.DataFrame(rows)
     return frame.dropna(axis=1, how="all")
 
 
 def render_metrics(result: AuditResult, *, key: str) -> None:
     """The metrics table with what each number means."""
-    st.dataframe(metrics_frame(result), hide_index=True, key=f"{key}_metrics", width="stretch")
+    frame = metrics_frame(result)
+    st.dataframe(frame.style.format(precision=4, na_rep="—"), hide_index=True, key=f"{key}_metrics", width="stretch")
     classes = f" All-class Brier / NLL and class-wise ECE: {result.extra['class_probabilities']}." \
         if "class_probabilities" in result.extra else ""
     st.caption(f"{METRIC_HELP} Binning: {result.binning}. Confidence is top-label (the probability of the model's "
-               f"own answer).{classes}")
+               f"own answer).{classes} —: does not apply (calibration metrics need a score that is a probability; see "
+               f"Recalibration for Platt / isotonic maps of the others).")
 
 
 def _method_picker(result: AuditResult, label: str, *, key: str) -> AuditMethodInfo:
