@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.streamlit_caches import fresh_streamlit_caches
 from tests.backend.audit.photo_zips import labelled_entries, photo, zip_bytes
 
 MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
@@ -74,8 +75,6 @@ def test_unknown_labels_say_which_folder_to_rename():
 
 @pytest.mark.slow
 def test_the_page_audits_through_a_separate_backend(monkeypatch, engine, tmp_path):
-    import streamlit as st
-
     from backend.audit.store import AuditStore
     from backend.client import LocalClient
     from tests.backend.service.conftest import running_server
@@ -83,15 +82,10 @@ def test_the_page_audits_through_a_separate_backend(monkeypatch, engine, tmp_pat
     served = LocalClient(engine=engine, audit_store=AuditStore(f"sqlite:///{tmp_path}/served.sqlite"))
     with running_server(served) as url:
         monkeypatch.setenv("UQLENS_BACKEND_URL", url)
-        st.cache_resource.clear()
-        st.cache_data.clear()
-        try:
+        with fresh_streamlit_caches():
             at = upload_photos(open_page(), zip_bytes(labelled_entries()))
             assert not at.exception and not at.error
             assert at.subheader[0].value.startswith("4 items, accuracy")
-        finally:
-            st.cache_resource.clear()
-            st.cache_data.clear()
     audit_id = at.caption[1].value.split()[1]
     assert len(served.audit_store.items(audit_id)) == 4  # computed and kept by the service, batch by batch
 
@@ -110,18 +104,11 @@ def test_a_scores_csv_uploads_and_audits_without_a_model():
 
 
 def test_backend_down_says_so_and_that_finished_items_are_kept(monkeypatch):
-    import streamlit as st
-
     monkeypatch.setenv("UQLENS_BACKEND_URL", "http://127.0.0.1:9")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    try:
+    with fresh_streamlit_caches():
         at = open_page()
         at.radio(key="calib_source").set_value(DIGITS).run()
         at.button(key="FormSubmitter:calib_form-Run audit").click().run()
         assert not at.exception
         assert any("cannot reach the backend" in w.value and "Finished items are kept" in w.value
                    for w in at.warning)
-    finally:
-        st.cache_resource.clear()
-        st.cache_data.clear()

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.streamlit_caches import fresh_streamlit_caches
+
 pytestmark = pytest.mark.slow
 MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
 TIMEOUT_S = 180
@@ -72,20 +74,13 @@ def test_example_button_opens_the_text_page_and_runs_it():
 
 
 def test_a_model_that_cannot_load_gets_a_clear_message(monkeypatch):
-    import streamlit as st
-
     monkeypatch.setenv("UQLENS_TEXT_MODELS", "broken-model=/nonexistent/model-folder")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    try:
+    with fresh_streamlit_caches():
         at = open_text_page()
         at.selectbox(key="text_model").set_value("broken-model")
         at = submit(at, "Hello")
         assert not at.exception
         assert "could not be loaded" in at.error[0].value and "broken-model" in at.error[0].value
-    finally:
-        st.cache_resource.clear()
-        st.cache_data.clear()
 
 
 def test_saving_then_finding_it_on_the_saved_page():
@@ -101,17 +96,10 @@ def test_saving_then_finding_it_on_the_saved_page():
 
 
 def test_backend_down_says_so_offers_retry_and_keeps_the_prompt(monkeypatch):
-    import streamlit as st
-
     monkeypatch.setenv("UQLENS_BACKEND_URL", "http://127.0.0.1:9")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    try:
+    with fresh_streamlit_caches():
         at = submit(open_text_page(), "Is anyone there?")
         assert not at.exception
         assert any("cannot reach the backend" in w.value for w in at.warning)
         assert any(b.label == "Retry" for b in at.button)
         assert at.text_area(key="text_prompt").value == "Is anyone there?"
-    finally:
-        st.cache_resource.clear()
-        st.cache_data.clear()
