@@ -146,9 +146,9 @@ def manager_run(lmp: dict[str, Any], lm: LoadedTextModel, estimators: Callable[[
 
     def run() -> Any:
         calculators = lmp["register"]("Whitebox", output_attentions=not light, output_hidden_states=not light)
-        manager = lmp["UEManager"](lmp["Dataset"](prompts, [""] * len(prompts), batch_size=batch_size), model, estimators(),
-                                   lmp["Environment"](model), calculators, [], [], [], ignore_exceptions=False,
-                                   verbose=False, max_new_tokens=new_tokens)
+        data = lmp["Dataset"](prompts, [""] * len(prompts), batch_size=batch_size)
+        manager = lmp["UEManager"](data, model, estimators(), lmp["Environment"](model), calculators, [], [], [],
+                                   ignore_exceptions=False, verbose=False, max_new_tokens=new_tokens)
         for calculator in manager.stat_calculators:
             if samples and hasattr(calculator, "samples_n"):
                 calculator.samples_n = samples

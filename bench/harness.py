@@ -42,16 +42,17 @@ PEER_PACKAGES = ("torch", "transformers", "captum", "inseq", "lm-polygraph", "be
 # memory process uses it).
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
 TIME_DEFINITION = ("wall-clock seconds of the whole operation: the median of --repeats rounds after one warm-up "
-                   "round, each round running UQ Lens and then the peer back to back (CUDA synchronised before "
-                   "the clock is read); ratio = peer / UQ Lens, above 1 means UQ Lens is faster")
+                   "round (a sweep warms up on its smallest size only), each round running UQ Lens and then the "
+                   "peer back to back (CUDA synchronised before the clock is read); ratio = peer / UQ Lens, above 1 "
+                   "means UQ Lens is faster")
 MEMORY_DEFINITION = {
     "cpu": "peak resident set size during the operation minus the resident set size just before it, MiB (Linux "
-           "VmHWM, reset through /proc/self/clear_refs), measured in a second process after one warm-up run of "
-           "the same operation, with glibc's mmap threshold fixed at 64 KiB so that freed buffers go back to the "
-           "OS; ratio = peer / UQ Lens",
+           "VmHWM, reset through /proc/self/clear_refs), measured in a second process after one warm-up run (a "
+           "sweep: of its smallest size), with glibc's mmap threshold fixed at 64 KiB so that freed buffers go "
+           "back to the OS; ratio = peer / UQ Lens",
     "cuda": "torch.cuda.max_memory_allocated during the operation minus torch.cuda.memory_allocated just before "
-            "it, MiB (PyTorch's allocator on the GPU), measured in a second process after one warm-up run; "
-            "ratio = peer / UQ Lens",
+            "it, MiB (PyTorch's allocator on the GPU), measured in a second process after one warm-up run (a "
+            "sweep: of its smallest size); ratio = peer / UQ Lens",
 }
 Output = Any
 
@@ -61,9 +62,9 @@ class Comparison:
     """One operation done by UQ Lens and by a peer.
 
     uqlens / peer: zero-argument callables doing the whole operation and returning its output (peer None when the
-    peer cannot run here, with the reason in `unavailable`). difference(uqlens output, peer output): the largest
-    absolute difference between comparable values and their scale (None: nothing comparable). note: what is compared, and where
-    the definitions differ. warm_up: run each side once before measuring (a sweep warms up on its first point
+    peer cannot run here, with the reason in `unavailable`). difference(uqlens output, peer output): the Agreement
+    of the comparable values (None: nothing comparable). note: what is compared, and where the definitions
+    differ. warm_up: run each side once before measuring (a sweep warms up on its first point
     only). memory: measure peak memory (off for operations too small to register). repeats: rounds, when not
     --repeats.
     """
