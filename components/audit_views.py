@@ -45,13 +45,12 @@ def metrics_frame(result: AuditResult) -> pd.DataFrame:
 
 def render_metrics(result: AuditResult, *, key: str) -> None:
     """The metrics table with what each number means."""
-    frame = metrics_frame(result)
-    st.dataframe(frame.style.format(precision=4, na_rep="—"), hide_index=True, key=f"{key}_metrics", width="stretch")
+    st.dataframe(metrics_frame(result), hide_index=True, key=f"{key}_metrics", width="stretch")
     classes = f" All-class Brier / NLL and class-wise ECE: {result.extra['class_probabilities']}." \
         if "class_probabilities" in result.extra else ""
     st.caption(f"{METRIC_HELP} Binning: {result.binning}. Confidence is top-label (the probability of the model's "
-               f"own answer).{classes} —: does not apply (calibration metrics need a score that is a probability; see "
-               f"Recalibration for Platt / isotonic maps of the others).")
+               f"own answer).{classes} None: does not apply (calibration metrics need a score that is a "
+               f"probability; see Recalibration for Platt / isotonic maps of the others).")
 
 
 def _method_picker(result: AuditResult, label: str, *, key: str) -> AuditMethodInfo:
