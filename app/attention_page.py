@@ -9,10 +9,10 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app.attribution_services import merge_saliency, position_chunks, saliency_catalog, text_attention, text_saliency
-from app.services import analyze_text, list_models
+from app.services import analyze_text, default_model_index, model_ids
 from backend.errors import ModelLoadError, UserInputError
 from backend.models.registry import UnknownModelError
-from backend.schemas import DEFAULT_TEXT_MODEL, MAX_NEW_TOKENS, TextAnalysis, TextRequest
+from backend.schemas import MAX_NEW_TOKENS, TextAnalysis, TextRequest
 from backend.schemas.text_attention import AttentionViewRequest, TextAttention, TextAttentionRequest
 from backend.schemas.text_saliency import SaliencyMethodInfo, TextSaliency, TextSaliencyRequest
 from components.attention_matrix import render_attention_matrix, render_head_grid
@@ -58,7 +58,7 @@ def read_form() -> Optional[dict]:
     if text_request and text_request != st.session_state.get(f"{KEY}_request"):
         st.button("Use the Text page's last prompt", key=f"{KEY}_use_text", on_click=use_text_page_request,
                   help="analyse exactly what the Text page analysed (same answer, same decoding settings)")
-    text_models = [m.id for m in list_models() if m.kind == "text"]
+    text_models = model_ids("text")
     with st.form(f"{KEY}_form"):
         prompt = st.text_area("Prompt", key=f"{KEY}_prompt", height=90,
                               placeholder="Ask a question, or type the start of a text to continue")
@@ -67,7 +67,7 @@ def read_form() -> Optional[dict]:
         settings = st.expander("Model settings")
         left, middle, right = settings.columns(3)
         model = left.selectbox("Model", text_models, key=f"{KEY}_model",
-                               index=text_models.index(DEFAULT_TEXT_MODEL) if DEFAULT_TEXT_MODEL in text_models else 0)
+                               index=default_model_index(text_models, "text"))
         max_new_tokens = middle.number_input("Max new tokens", 1, MAX_NEW_TOKENS, 32, key=f"{KEY}_max_new_tokens",
                                              help="greedy decoding")
         chat_template = right.checkbox("Chat template", value=True, key=f"{KEY}_chat_template")

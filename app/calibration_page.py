@@ -9,12 +9,11 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app.audit_services import run_batches, upload_dataset, when_free
-from app.services import get_client, list_models
+from app.services import default_model_index, get_client, model_ids
 from backend.audit.methods import CLASSIFIER_METHODS, IMAGE_PASS_METHODS, text_method_names
 from backend.audit.report import render_report
 from backend.errors import BackendBusyError, BackendUnavailableError, ModelLoadError, UserInputError
 from backend.models.registry import UnknownModelError
-from backend.schemas import DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL
 from backend.schemas.audit import BUILTIN_DIGITS, BUILTIN_QA, AuditOverride, AuditProgress, AuditRequest, AuditResult
 from components.audit_views import (items_frame, render_agreement, render_error_detection, render_items,
                                     render_metrics, render_recalibration, render_reliability)
@@ -58,17 +57,6 @@ def method_choices(source: str) -> tuple[list[str], list[str]]:
     return [], []
 
 
-def model_choices(source: str) -> tuple[str, list[str]]:
-    """(label, registered ids) of the model box: image models for images, text models otherwise."""
-    kind, default = ("image", DEFAULT_IMAGE_MODEL) if source == IMAGES else ("text", DEFAULT_TEXT_MODEL)
-    try:
-        ids = [m.id for m in list_models() if m.kind == kind]
-    except (BackendBusyError, BackendUnavailableError) as exc:
-        st.warning(f"The backend could not list its models ({exc}); showing the default model only.")
-        ids = []
-    return f"{kind.capitalize()} model", ids or [default]
-
-
 def read_form() -> Optional[dict]:
     """The audit settings; returns the request fields when submitted (an upload is kept by the backend first)."""
     source = SOURCES[st.radio("Data", list(SOURCES), key=f"{KEY}_source")]
@@ -87,8 +75,10 @@ def read_form() -> Optional[dict]:
             methods = st.multiselect("Confidence methods", options, default=defaults, key=f"{KEY}_methods_{source}",
                                      format_func=lambda n: f"{n} ({METHOD_LABELS[n]})" if n in METHOD_LABELS else n)
         left, middle, right = st.columns(3)
-        model_label, models = model_choices(source)
-        model = left.selectbox(model_label, models, key=f"{KEY}_model_{source}", disabled=source == BUILTIN_DIGITS)
+        kind = "image" if source == IMAGES else "text"
+        models = model_ids(kind)
+        model = left.selectbox(f"{kind.capitalize()} model", models, index=default_model_index(models, kind),
+                               key=f"{KEY}_model_{source}", disabled=source == BUILTIN_DIGITS)
         limit = middle.number_input("Items (first N)", 1, 5000, 20, key=f"{KEY}_limit")
         batch_size = right.number_input("Batch size", 1, 64, 8, key=f"{KEY}_batch")
         left, middle, right = st.columns(3)

@@ -11,11 +11,10 @@ import torch
 from pydantic import ValidationError
 
 from app.image_services import analyze_image, image_methods, image_saliency, image_uncertainty
-from app.services import list_models
+from app.services import default_model_index, model_ids
 from backend.analyses.classifier_stats import distribution_stats
 from backend.errors import ModelLoadError, UserInputError
 from backend.models.registry import UnknownModelError
-from backend.schemas.common import DEFAULT_IMAGE_MODEL
 from backend.schemas.image import (SAMPLE_NAMES, ClassScore, ImageAnalysis, ImageInput, ImageMethodInfo,
                                    ImageMethodParameter, ImageMethods, ImageRequest, ImageUncertainty,
                                    SaliencyRequest, UncertaintyRequest)
@@ -50,7 +49,7 @@ def show_errors(exc: Exception) -> None:
 
 def read_image_form() -> Optional[tuple[str, str]]:
     """The image and model form; returns (model id, ImageInput JSON) when submitted with a usable image."""
-    image_models = [m.id for m in list_models() if m.kind == "image"]
+    image_models = model_ids("image")
     with st.form(f"{KEY}_form"):
         source = st.radio("Image", ["Sample photo", "Upload"], horizontal=True, key=f"{KEY}_source")
         left, right = st.columns(2)
@@ -59,8 +58,7 @@ def read_image_form() -> Optional[tuple[str, str]]:
         upload = right.file_uploader("Your image (PNG, JPEG or WebP)", type=["png", "jpg", "jpeg", "webp"],
                                      key=f"{KEY}_upload", help="checked by content; at most 40 megapixels")
         model = st.selectbox("Model", image_models, key=f"{KEY}_model",
-                             index=image_models.index(DEFAULT_IMAGE_MODEL) if DEFAULT_IMAGE_MODEL in image_models
-                             else 0)
+                             index=default_model_index(image_models, "image"))
         submitted = st.form_submit_button("Classify", type="primary")
     if not submitted:
         return None

@@ -8,10 +8,10 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app.sequence_services import analyze_sequence, estimate_cost, sequence_methods
-from app.services import list_models
+from app.services import default_model_index, list_models, model_ids
 from backend.errors import ModelLoadError, UserInputError
 from backend.models.registry import UnknownModelError
-from backend.schemas import (DEFAULT_SAMPLES, DEFAULT_SIMILARITY_THRESHOLD, DEFAULT_TEXT_MODEL, MAX_SAMPLES,
+from backend.schemas import (DEFAULT_SAMPLES, DEFAULT_SIMILARITY_THRESHOLD, MAX_SAMPLES,
                              MIN_SAMPLES, MethodInfo, SequenceAnalysis, SequenceRequest, TextRequest)
 from backend.schemas.sequence import DEFAULT_SAMPLE_TEMPERATURE
 from components.meaning_clusters import render_meaning_clusters, short_label
@@ -64,13 +64,12 @@ def choose_methods(infos: list[MethodInfo]) -> list[str]:
 
 def read_settings(infos: list[MethodInfo], chosen: list[str]) -> dict:
     """Model, sampling, meaning and method-parameter settings (request fields other than the prompt)."""
-    models = list_models()
-    text_models = [m.id for m in models if m.kind == "text"]
-    meaning_models = [AUTO_MEANING] + [m.id for m in models if m.kind in ("nli", "embedding")]
+    text_models = model_ids("text")
+    meaning_models = [AUTO_MEANING] + [m.id for m in list_models() if m.kind in ("nli", "embedding")]
     with st.expander("Model, sampling and meaning settings"):
         left, middle, right, last = st.columns(4)
         model = left.selectbox("Model", text_models, key=f"{KEY}_model",
-                               index=text_models.index(DEFAULT_TEXT_MODEL) if DEFAULT_TEXT_MODEL in text_models else 0)
+                               index=default_model_index(text_models, "text"))
         max_new_tokens = middle.number_input("Max new tokens", 1, MAX_ANSWER_TOKENS, 32, key=f"{KEY}_max_new_tokens",
                                              help="for the analysed answer and for each sample")
         seed = right.number_input("Seed", 0, 2**31 - 1, 0, key=f"{KEY}_seed", help="makes the samples reproducible")

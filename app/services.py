@@ -7,7 +7,10 @@ import streamlit as st
 
 from backend.client import Client, LocalClient
 from backend.http_client import HttpClient
-from backend.schemas import ModelInfo, TextAnalysis, TextRequest
+from backend.errors import BackendBusyError, BackendUnavailableError
+from backend.schemas import DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, ModelInfo, TextAnalysis, TextRequest
+
+DEFAULT_MODEL_OF_KIND = {"text": DEFAULT_TEXT_MODEL, "image": DEFAULT_IMAGE_MODEL}
 
 
 @st.cache_resource(show_spinner=False)
@@ -24,6 +27,23 @@ def get_client() -> Client:
 def list_models() -> list[ModelInfo]:
     """Registered models, as the client reports them."""
     return get_client().models()
+
+
+def model_ids(kind: str) -> list[str]:
+    """Registered model ids of one kind ("text" or "image"), for a model box; the kind's default alone, with a
+    warning, when the backend cannot be asked."""
+    try:
+        ids = [m.id for m in list_models() if m.kind == kind]
+    except (BackendBusyError, BackendUnavailableError) as exc:
+        st.warning(f"The backend could not list its models ({exc}); showing the default model only.")
+        ids = []
+    return ids or [DEFAULT_MODEL_OF_KIND[kind]]
+
+
+def default_model_index(ids: list[str], kind: str) -> int:
+    """Where the kind's default model stands in ids (0 when it is not among them)."""
+    default = DEFAULT_MODEL_OF_KIND[kind]
+    return ids.index(default) if default in ids else 0
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

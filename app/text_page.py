@@ -7,29 +7,19 @@ from typing import Optional
 import streamlit as st
 from pydantic import ValidationError
 
-from app.services import analyze_text, get_client, list_models
+from app.services import analyze_text, default_model_index, get_client, model_ids
 from backend.errors import BackendBusyError, BackendUnavailableError, ModelLoadError, UserInputError
 from backend.models.registry import UnknownModelError
-from backend.schemas import DEFAULT_TEXT_MODEL, MAX_NEW_TOKENS, TextAnalysis, TextRequest
+from backend.schemas import MAX_NEW_TOKENS, TextAnalysis, TextRequest
 from components.save_form import render_save_form
 from components.text_analysis_view import render_text_analysis
 
 KEY = "text"
 
 
-def text_model_ids() -> list[str]:
-    """Registered text models; the default alone (with a warning) when the backend cannot be asked."""
-    try:
-        return [m.id for m in list_models() if m.kind == "text"]
-    except (BackendBusyError, BackendUnavailableError) as exc:
-        st.warning(f"The backend could not list its models ({exc}); showing the default model only.")
-        return [DEFAULT_TEXT_MODEL]
-
-
 def read_form() -> Optional[dict]:
     """The prompt and settings form; returns the request fields when submitted (or auto-run from an example)."""
-    text_models = text_model_ids()
-    default_index = text_models.index(DEFAULT_TEXT_MODEL) if DEFAULT_TEXT_MODEL in text_models else 0
+    text_models = model_ids("text")
     with st.form(f"{KEY}_form"):
         prompt = st.text_area("Prompt", key=f"{KEY}_prompt", height=100,
                               placeholder="Ask a question, or type the start of a text to continue")
@@ -37,7 +27,8 @@ def read_form() -> Optional[dict]:
                               help="Give an answer here to score it token by token instead of generating one.")
         settings = st.expander("Model and generation settings")
         left, middle, right = settings.columns(3)
-        model = left.selectbox("Model", text_models, index=default_index, key=f"{KEY}_model")
+        model = left.selectbox("Model", text_models, index=default_model_index(text_models, "text"),
+                               key=f"{KEY}_model")
         max_new_tokens = middle.number_input("Max new tokens", 1, MAX_NEW_TOKENS, 48, key=f"{KEY}_max_new_tokens")
         decoding = right.radio("Decoding", ["greedy", "sample"], horizontal=True, key=f"{KEY}_decoding",
                                help="greedy: always the most likely token; sample: draw from the distribution")

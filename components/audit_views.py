@@ -135,7 +135,7 @@ def render_recalibration(result: AuditResult, *, key: str) -> None:
     maps: dict[str, np.ndarray] = {}
     if method.is_probability:
         temperature = rc.fit_binary_temperature(score[fit], correct[fit])
-        maps[f"raw (a probability)"] = np.clip(score[evaluate], 0, 1)
+        maps["raw (a probability)"] = np.clip(score[evaluate], 0, 1)
         maps[f"temperature scaling, T = {temperature:.3f}"] = rc.apply_binary_temperature(score[evaluate],
                                                                                           temperature)
     else:

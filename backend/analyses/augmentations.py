@@ -50,11 +50,6 @@ def normalize(image: torch.Tensor, mean: Sequence[float], std: Sequence[float]) 
     return (image - mean_t) / std_t
 
 
-def identity_augmentation(height: int, width: int, size: int) -> Augmentation:
-    """The centre crop with nothing changed: what the plain prediction sees."""
-    return Augmentation(top=(height - size) // 2, left=(width - size) // 2, flip=False, brightness=1.0, contrast=1.0)
-
-
 def draw_augmentations(count: int, height: int, width: int, size: int,
                        generator: torch.Generator) -> list[Augmentation]:
     """count random augmentations of a (3, height, width) image cropped to size: crop corner uniform over all

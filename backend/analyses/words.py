@@ -1,4 +1,4 @@
-"""Sub-word tokens grouped into words, and per-token values summed or averaged per word.
+"""Sub-word tokens grouped into words: which word each token belongs to, each word's text and token span.
 
 Pure Python (no torch), so figure builders may use it too. A word is a run of tokens that a reader sees as one
 unit: a new word starts at a token whose text begins with whitespace, at a special token, after a special token,
@@ -34,19 +34,6 @@ def word_texts(texts: Sequence[str], word_of: Sequence[int]) -> list[str]:
     for text, word in zip(texts, word_of):
         words[word] += text
     return words
-
-
-def sum_by_word(values: Sequence[float], word_of: Sequence[int]) -> list[float]:
-    """Per-word sums of per-token values (T,) -> (W,), W = max(word_of) + 1.
-
-    Sums keep totals: attention over keys still sums to 1, and integrated-gradients scores still add up to the
-    target's change. values may be shorter than word_of (a prefix); words it does not reach get 0.
-    """
-    n_words = max(word_of) + 1 if word_of else 0
-    sums = [0.0] * n_words
-    for value, word in zip(values, word_of):
-        sums[word] += value
-    return sums
 
 
 def word_spans(word_of: Sequence[int]) -> list[tuple[int, int]]:

@@ -6,6 +6,7 @@ seconds on CPU), its weights cached as safetensors in the cache folder and reuse
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -24,11 +25,17 @@ WEIGHTS_NAME = "digits-mlp-v1.safetensors"
 MODEL_ID = "digits-mlp (64-32-10, sklearn digits, seed 0)"
 
 
+@lru_cache(maxsize=1)
 def split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(train images (N, 64), held-out images (M, 64), train labels (N,), held-out labels (M,)), pixels in [0, 1]."""
+    """(train images (N, 64), held-out images (M, 64), train labels (N,), held-out labels (M,)), pixels in [0, 1].
+
+    Read and split once per process (every audit batch and plan asks again); the arrays are read-only."""
     data = load_digits()
     images = (data.data / 16.0).astype(np.float32)
-    return train_test_split(images, data.target, test_size=TEST_FRACTION, random_state=SEED, stratify=data.target)
+    parts = train_test_split(images, data.target, test_size=TEST_FRACTION, random_state=SEED, stratify=data.target)
+    for part in parts:
+        part.setflags(write=False)
+    return tuple(parts)
 
 
 def test_size() -> int:

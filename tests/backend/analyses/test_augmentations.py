@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from backend.analyses.augmentations import (BRIGHTNESS_RANGE, CONTRAST_RANGE, Augmentation, apply_augmentation,
-                                            center_crop, draw_augmentations, identity_augmentation, normalize)
+                                            center_crop, draw_augmentations, normalize)
 
 
 def ramp(height: int, width: int) -> torch.Tensor:
@@ -34,7 +34,8 @@ def test_normalize_per_channel():
 
 def test_identity_augmentation_is_the_centre_crop():
     image = ramp(6, 8)
-    augmented = apply_augmentation(image, identity_augmentation(6, 8, 4), 4)
+    identity = Augmentation(top=(6 - 4) // 2, left=(8 - 4) // 2, flip=False, brightness=1.0, contrast=1.0)
+    augmented = apply_augmentation(image, identity, 4)
     assert torch.allclose(augmented, center_crop(image, 4), atol=1e-6)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.analyses.words import sum_by_word, word_ids, word_spans, word_texts
+from backend.analyses.words import word_ids, word_spans, word_texts
 
 TEXTS = ["<s>", "What", " is", " Sm", "ol", "LM", "?", "\n", "Hi", "", "é"]
 SPECIAL = [True] + [False] * 10
@@ -22,12 +22,6 @@ def test_word_texts_and_spans():
     word_of = word_ids(TEXTS, SPECIAL)
     assert word_texts(TEXTS, word_of) == ["<s>", "What", " is", " SmolLM?", "\n", "Hié"]
     assert word_spans(word_of) == [(0, 1), (1, 2), (2, 3), (3, 7), (7, 8), (8, 11)]
-
-
-def test_sum_by_word_keeps_totals_and_accepts_a_prefix():
-    word_of = [0, 1, 1, 2, 2, 2]
-    assert sum_by_word([0.5, 0.25, 0.125, 0.0625, 0.03125, 0.03125], word_of) == pytest.approx([0.5, 0.375, 0.125])
-    assert sum_by_word([1.0, 2.0, -3.0], word_of) == [1.0, -1.0, 0.0]
 
 
 def test_mismatched_lengths_are_refused():
