@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 from backend.errors import UserInputError
@@ -38,14 +39,19 @@ def normalize_label(text: str) -> str:
     return SPACES.sub(" ", text).strip().lower()
 
 
-def wordnet_ids(num_classes: int) -> list[str]:
-    """ImageNet-1k's WordNet ids (n01440764, ...) by class index, from timm; [] for any other class count."""
-    if num_classes != IMAGENET_CLASSES:
-        return []
+@lru_cache(maxsize=1)
+def _imagenet_wordnet_ids() -> tuple[str, ...]:
+    """timm's ImageNet-1k WordNet ids, read once per process (ImageNetInfo takes about 1.4 s to load, and every
+    audit batch asks)."""
     from timm.data import ImageNetInfo
 
     info = ImageNetInfo()
-    return [info.index_to_label_name(i) for i in range(num_classes)]
+    return tuple(info.index_to_label_name(i) for i in range(IMAGENET_CLASSES))
+
+
+def wordnet_ids(num_classes: int) -> list[str]:
+    """ImageNet-1k's WordNet ids (n01440764, ...) by class index, from timm; [] for any other class count."""
+    return list(_imagenet_wordnet_ids()) if num_classes == IMAGENET_CLASSES else []
 
 
 def label_table(class_names: Sequence[str], synsets: Sequence[str] = ()) -> dict[str, set[int]]:
