@@ -2,10 +2,12 @@
 
 The answer rows (rollout and the last layer's head mean) are always returned; a view adds one chosen map's rows,
 a square window of it (tokens or words) and every head's thumbnail over that window. The caller holds the model's
-lock.
+lock. The last sequence's attentions and rollout are kept (up to CACHE_BYTES), so that changing the view (layer,
+head, window) does not run the model again.
 """
 from __future__ import annotations
 
+import threading
 import time
 from typing import Sequence
 
@@ -20,6 +22,7 @@ from backend.schemas.text_attention import (AttentionMatrix, AttentionView, Atte
 from backend.text_positions import check_ids, input_tokens
 
 THUMBNAIL_DECIMALS = 4
+CACHE_BYTES = 512 << 20
 ROWS_NOTE = ("for the answer token at position p: the attention row of query p - 1, the step that produced it, "
              "over positions 0..p-1 (sums to 1)")
 
@@ -32,6 +35,37 @@ def attention_weights(lm: LoadedTextModel, ids: Sequence[int]) -> torch.Tensor:
     if not out.attentions or out.attentions[0] is None:
         raise UserInputError(f"{lm.spec.id} does not return attention weights; load it with eager attention")
     return torch.stack([layer[0] for layer in out.attentions]).float()
+
+
+class LastAttention:
+    """The attentions (L, H, T, T) and rollout (T, T) of the last sequence one model ran, when they fit in
+    CACHE_BYTES; the model object itself is part of the key."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entry: tuple[object, tuple[int, ...], torch.Tensor, torch.Tensor] | None = None
+
+    def get(self, lm: LoadedTextModel, ids: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(attentions, rollout) of ids: kept ones when the same model ran the same ids last, else computed."""
+        key = tuple(ids)
+        with self._lock:
+            entry = self._entry
+        if entry is not None and entry[0] is lm.model and entry[1] == key:
+            return entry[2], entry[3]
+        attentions = attention_weights(lm, ids)
+        rolled = text_attention.rollout(attentions)
+        fits = attentions.numel() * attentions.element_size() <= CACHE_BYTES
+        with self._lock:
+            self._entry = (lm.model, key, attentions, rolled) if fits else None
+        return attentions, rolled
+
+    def clear(self) -> None:
+        """Let the kept tensors go (before emptying the GPU's cache after running out of memory)."""
+        with self._lock:
+            self._entry = None
+
+
+LAST_ATTENTION = LastAttention()
 
 
 def rows_as_lists(rows: list[torch.Tensor]) -> list[list[float]]:
@@ -104,8 +138,7 @@ def attention_maps(lm: LoadedTextModel, request: TextAttentionRequest) -> TextAt
     requested view."""
     started = time.perf_counter()
     check_ids(lm, request.ids)
-    attentions = attention_weights(lm, request.ids)
-    rolled = text_attention.rollout(attentions)
+    attentions, rolled = LAST_ATTENTION.get(lm, request.ids)
     answer = range(request.answer_start, len(request.ids))
     tokens = input_tokens(lm, request.ids, request.answer_start)
     return TextAttention(

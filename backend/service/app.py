@@ -95,6 +95,9 @@ def install_error_handlers(app: FastAPI, settings: ServiceSettings) -> None:
     async def out_of_memory(_request: Request, _exc: Exception) -> JSONResponse:
         import torch
 
+        from backend.text_attention_maps import LAST_ATTENTION
+
+        LAST_ATTENTION.clear()
         torch.cuda.empty_cache()
         return JSONResponse({"detail": "the GPU ran out of memory; retry with a shorter input or fewer samples"},
                             status_code=503, headers={"Retry-After": str(settings.retry_after_s)})

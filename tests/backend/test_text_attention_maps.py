@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from backend.errors import UserInputError
 from backend.schemas import TextRequest
 from backend.schemas.text_attention import AttentionViewRequest, TextAttentionRequest
-from backend.text_attention_maps import attention_maps
+from backend.text_attention_maps import LAST_ATTENTION, attention_maps
 from backend.text_generation import analyze_text
 
 PROMPT = "What is the capital of France?"
@@ -110,3 +110,24 @@ def test_default_model_rows_sum_to_one_and_match_a_direct_forward(default_lm):
     for row, p in zip(result.view.answer_rows, range(analysis.answer_start, len(analysis.ids))):
         assert sum(row) == pytest.approx(1.0, abs=1e-5)
         assert row == pytest.approx(direct[29, 8, p - 1, :p].tolist(), abs=1e-5)
+
+
+def test_changing_the_view_of_the_same_sequence_does_not_run_the_model_again(tiny_lm, analysis):
+    LAST_ATTENTION.clear()
+    runs = []
+    hook = tiny_lm.model.register_forward_hook(lambda *_: runs.append(1))
+    try:
+        first = attention_maps(tiny_lm, request(analysis, aggregation="head", layer=0, head=1))
+        second = attention_maps(tiny_lm, request(analysis, aggregation="rollout"))
+        assert len(runs) == 1
+        attention_maps(tiny_lm, request(analysis, aggregation="head", layer=0, head=1))
+        assert len(runs) == 1
+        attention_maps(tiny_lm, TextAttentionRequest(model=analysis.model, ids=analysis.ids[:-1],
+                                                     answer_start=analysis.answer_start))
+        assert len(runs) == 2
+    finally:
+        hook.remove()
+    assert first.rollout == second.rollout
+    direct = direct_attentions(tiny_lm, analysis.ids)
+    assert first.view.answer_rows[0] == pytest.approx(direct[0, 1, analysis.answer_start - 1,
+                                                             :analysis.answer_start].tolist(), abs=1e-5)
