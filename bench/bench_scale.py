@@ -13,7 +13,8 @@
            grades the answers and computes the calibration metrics) against lm-polygraph's UEManager over a
            Dataset with the same batch size.
 Each side warms up once on the first (smallest) size; every size is then timed --repeats times (default 1, to
-keep the largest sizes within minutes on two CPU cores). Writes artifacts/bench/bench_scale_<sweep>.json and .png.
+keep the largest sizes within minutes on two CPU cores; a size timed once has its peak memory read in that same
+run). Writes artifacts/bench/bench_scale_<sweep>.json and .png.
 """
 from __future__ import annotations
 
@@ -136,11 +137,10 @@ def main() -> int:
                 builders[args.sweep](engine, lm, sizes))
 
     done = harness.run(parser, build)
-    if done is not None:
-        report, png = done.report, done.path.with_suffix(".png")
-        plot(done.results, report["sizes"], report["sweep"], f"{report['benchmark']}: {report['model']} on "
-             f"{report['machine']} ({report['device']}), {report['date']}", png)
-        print(f"plot written to {png}")
+    report, png = done.report, done.path.with_suffix(".png")
+    plot(done.results, report["sizes"], report["sweep"], f"{report['benchmark']}: {report['model']} on "
+         f"{report['machine']} ({report['device']}), {report['date']}", png)
+    print(f"plot written to {png}")
     return 0
 
 

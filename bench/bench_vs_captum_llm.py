@@ -132,7 +132,7 @@ def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Compar
                            on_prompt, note=occlusion_note + "; captum's default forward (the answer re-run token "
                            "by token with a KV cache): on transformers 5 its cached steps give other log-"
                            "probabilities, hence the large difference (forward_in_tokens=False agrees)",
-                           unavailable=missing, memory=False, repeats=1),
+                           unavailable=missing, memory=False, repeats=1, warm_up=False),
         harness.Comparison("input_x_gradient matrix", PEER, uqlens("input_x_gradient"),
                            captum("LLMGradientAttribution", "LayerGradientXActivation"), on_prompt,
                            note="embedding x gradient of log p(token), summed over the embedding; prompt columns",

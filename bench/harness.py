@@ -4,23 +4,24 @@ A benchmark script builds a list of Comparisons (one operation done by UQ Lens a
 inputs) and hands it to `run`, which
   - times both sides in interleaved rounds: one warm-up round, then --repeats rounds, each running UQ Lens then the
     peer back to back so that a change of load on a shared machine hits both; the medians are reported;
-  - measures peak memory in a second process of the same script (see MEMORY_DEFINITION), so that the timings are
-    taken with the allocator as users have it;
+  - measures peak memory in one more run of each side after the timed rounds (an operation timed once: in that
+    run), from a heap whose free pages went back to the OS (see MEMORY_DEFINITION);
   - computes the agreement of the two outputs of the last timed round (largest absolute difference);
   - prints a table with numbered notes and writes everything as JSON (artifacts/bench/<name>.json by default).
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
+import gc
 import importlib
 import importlib.metadata
 import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -37,22 +38,19 @@ if str(ROOT) not in sys.path:
 from backend.schemas import DEFAULT_TEXT_MODEL  # noqa: E402  (the project root must be importable first)
 
 PEER_PACKAGES = ("torch", "transformers", "captum", "inseq", "lm-polygraph", "bertviz")
-# glibc reads these at start-up: blocks of 64 KiB and more are mapped and unmapped one by one, so the memory a run
-# frees goes back to the OS and the next run's resident-set peak counts its own buffers (slower, so only the
-# memory process uses it).
-MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
 TIME_DEFINITION = ("wall-clock seconds of the whole operation: the median of --repeats rounds after one warm-up "
                    "round (a sweep warms up on its smallest size only), each round running UQ Lens and then the "
                    "peer back to back (CUDA synchronised before the clock is read); ratio = peer / UQ Lens, above 1 "
                    "means UQ Lens is faster")
+MEASURED_RUN = ("measured in one more run of each side after the timed rounds (an operation timed once, as in the "
+                "sweeps: in that timed run, which then starts from the trimmed heap); ratio = peer / UQ Lens")
 MEMORY_DEFINITION = {
     "cpu": "peak resident set size during the operation minus the resident set size just before it, MiB (Linux "
-           "VmHWM, reset through /proc/self/clear_refs), measured in a second process after one warm-up run (a "
-           "sweep: of its smallest size), with glibc's mmap threshold fixed at 64 KiB so that freed buffers go "
-           "back to the OS; ratio = peer / UQ Lens",
+           "VmHWM, reset through /proc/self/clear_refs after Python's garbage collector ran and glibc's "
+           "malloc_trim gave the heap's free pages back to the OS, so that the peak counts the pages this run "
+           "touches and not those an earlier run left), " + MEASURED_RUN,
     "cuda": "torch.cuda.max_memory_allocated during the operation minus torch.cuda.memory_allocated just before "
-            "it, MiB (PyTorch's allocator on the GPU), measured in a second process after one warm-up run (a "
-            "sweep: of its smallest size); ratio = peer / UQ Lens",
+            "it, MiB (PyTorch's allocator on the GPU), " + MEASURED_RUN,
 }
 Output = Any
 
@@ -107,9 +105,8 @@ def parser(doc: str) -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: CUDA when present, else CPU)")
     p.add_argument("--repeats", type=int, default=3, help="timed rounds after the warm-up")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory process")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     p.add_argument("--out", type=Path, help="JSON report (default: artifacts/bench/<script>.json)")
-    p.add_argument("--memory-out", type=Path, help=argparse.SUPPRESS)
     return p
 
 
@@ -127,28 +124,74 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed(run: Callable[[], Output], device: str) -> tuple[float, Output]:
-    """(wall seconds, output) of one call."""
+def release_free_heap() -> None:
+    """Collect Python garbage and give the C heap's free pages back to the OS (glibc's malloc_trim; a no-op
+    elsewhere), so that a resident-set peak measured next counts the pages its run touches."""
+    gc.collect()
+    libc_name = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(libc_name), "malloc_trim", None) if libc_name else None
+    if trim is not None:
+        trim(0)
+
+
+def start_peak(device: str) -> float:
+    """Reset the peak-memory counter and return the memory in use now, MiB (see MEMORY_DEFINITION)."""
+    if device.startswith("cuda"):
+        synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        return torch.cuda.memory_allocated(device) / 2 ** 20
+    release_free_heap()
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # resets VmHWM to the current resident set size
+    return read_status_mib("VmRSS")
+
+
+def peak_since(device: str, start: float) -> float:
+    """The peak memory since start_peak beyond what was in use then, MiB."""
+    if device.startswith("cuda"):
+        return torch.cuda.max_memory_allocated(device) / 2 ** 20 - start
+    return read_status_mib("VmHWM") - start
+
+
+def call(run: Callable[[], Output], device: str, memory: bool = False) -> tuple[float, Output, Optional[float]]:
+    """(wall seconds, output, peak MiB beyond the start or None) of one call; with memory the peak counter is
+    reset (and on CPU the heap trimmed) before the clock starts."""
+    start = start_peak(device) if memory else 0.0
     started = time.perf_counter()
     output = run()
     synchronize(device)
-    return time.perf_counter() - started, output
+    seconds = time.perf_counter() - started
+    return seconds, output, peak_since(device, start) if memory else None
 
 
-def interleaved_medians(runs: list[Callable[[], Output]], device: str, repeats: int, warm_up: bool
-                        ) -> tuple[list[float], list[Output]]:
-    """(median seconds of each run, the output of each run's last call) over `repeats` rounds; each round calls
-    every run once, in order, after one untimed warm-up round when warm_up."""
+@dataclass
+class Measured:
+    """Median seconds of each run, the output of each run's last timed call, and each run's peak MiB (None
+    where memory was not measured)."""
+
+    seconds: list[float]
+    outputs: list[Output]
+    peaks: list[Optional[float]]
+
+
+def measure_runs(runs: list[Callable[[], Output]], device: str, repeats: int, warm_up: bool, memory: bool
+                 ) -> Measured:
+    """Time `repeats` rounds, each calling every run once in order, after one untimed warm-up round when warm_up;
+    with memory, measure each run's peak in one more call (or, when repeats is 1, in its timed call)."""
     if warm_up:
         for run in runs:
-            timed(run, device)
+            call(run, device)
+    in_rounds = memory and repeats == 1
     times: list[list[float]] = [[] for _ in runs]
     outputs: list[Output] = [None] * len(runs)
+    peaks: list[Optional[float]] = [None] * len(runs)
     for _ in range(repeats):
         for i, run in enumerate(runs):
-            seconds, outputs[i] = timed(run, device)
+            seconds, outputs[i], peaks[i] = call(run, device, in_rounds)
             times[i].append(seconds)
-    return [statistics.median(t) for t in times], outputs
+    if memory and not in_rounds:
+        peaks = [call(run, device, memory=True)[2] for run in runs]
+    return Measured([statistics.median(t) for t in times], outputs, peaks)
 
 
 def ratio(numerator: Optional[float], denominator: Optional[float], floor: float = 1e-9) -> Optional[float]:
@@ -190,15 +233,16 @@ def worst(agreements: Iterable[Agreement]) -> Agreement:
     return Agreement(max(a.max_abs_difference for a in found), max(a.max_abs_value for a in found))
 
 
-def time_comparison(c: Comparison, device: str, repeats: int) -> Result:
-    """Time one Comparison and compute the agreement of its outputs."""
+def measure_comparison(c: Comparison, device: str, repeats: int, memory: bool) -> Result:
+    """Time one Comparison, measure its peak memory (when memory and c.memory) and the agreement of its outputs."""
     runs = [c.uqlens] if c.peer is None else [c.uqlens, c.peer]
-    (uq_s, *peer_s), outputs = interleaved_medians(runs, device, c.repeats or repeats, c.warm_up)
-    found = c.difference(*outputs) if c.difference is not None and c.peer is not None else None
-    peer_seconds = peer_s[0] if peer_s else None
-    return Result(operation=c.operation, peer=c.peer_name, uqlens_s=uq_s, peer_s=peer_seconds,
-                  time_ratio=ratio(peer_seconds, uq_s), note=c.note, unavailable=c.unavailable,
-                  max_abs_difference=found.max_abs_difference if found else None,
+    measured = measure_runs(runs, device, c.repeats or repeats, c.warm_up, memory and c.memory)
+    found = c.difference(*measured.outputs) if c.difference is not None and c.peer is not None else None
+    peer_seconds, peer_mib = (measured.seconds[1], measured.peaks[1]) if c.peer is not None else (None, None)
+    return Result(operation=c.operation, peer=c.peer_name, uqlens_s=measured.seconds[0], peer_s=peer_seconds,
+                  time_ratio=ratio(peer_seconds, measured.seconds[0]), uqlens_mib=measured.peaks[0],
+                  peer_mib=peer_mib, memory_ratio=ratio(peer_mib, measured.peaks[0], floor=1.0), note=c.note,
+                  unavailable=c.unavailable, max_abs_difference=found.max_abs_difference if found else None,
                   max_abs_value=found.max_abs_value if found else None)
 
 
@@ -209,45 +253,6 @@ def read_status_mib(field_name: str) -> float:
             if line.startswith(field_name + ":"):
                 return int(line.split()[1]) / 1024
     raise RuntimeError(f"/proc/self/status has no {field_name}: peak memory needs Linux (use --no-memory)")
-
-
-def peak_memory_mib(run: Callable[[], Output], device: str, warm_up: bool) -> float:
-    """Peak memory of one call of run beyond what was in use just before it (see MEMORY_DEFINITION), MiB."""
-    if warm_up:
-        timed(run, device)
-    if device.startswith("cuda"):
-        synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        before = torch.cuda.memory_allocated(device)
-        timed(run, device)
-        return (torch.cuda.max_memory_allocated(device) - before) / 2 ** 20
-    with open("/proc/self/clear_refs", "w") as clear:
-        clear.write("5")  # resets VmHWM to the current resident set size
-    before = read_status_mib("VmRSS")
-    timed(run, device)
-    return read_status_mib("VmHWM") - before
-
-
-def measure_memory(comparisons: list[Comparison], device: str) -> list[list[Optional[float]]]:
-    """[UQ Lens MiB, peer MiB] for each comparison, in order ([None, None] where memory is not measured)."""
-    peaks: list[list[Optional[float]]] = []
-    for c in comparisons:
-        measured = c.memory
-        uq = peak_memory_mib(c.uqlens, device, c.warm_up) if measured else None
-        peaks.append([uq, peak_memory_mib(c.peer, device, c.warm_up) if measured and c.peer is not None else None])
-    return peaks
-
-
-def memory_in_child() -> list[list[Optional[float]]]:
-    """Run this script again with --memory-out in a process whose allocator returns freed memory (MALLOC_ENV)."""
-    with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / "memory.json"
-        command = [sys.executable, sys.argv[0], *sys.argv[1:], "--memory-out", str(out)]
-        print("measuring peak memory in a second process ...", flush=True)
-        done = subprocess.run(command, env={**os.environ, **MALLOC_ENV}, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"the memory process failed ({done.returncode}):\n{done.stderr[-4000:]}")
-        return json.loads(out.read_text())
 
 
 def device_name(device: str) -> str:
@@ -309,29 +314,21 @@ class Finished:
 
 
 def run(p: argparse.ArgumentParser, build: Callable[[argparse.Namespace], tuple[dict[str, Any], list[Comparison]]]
-        ) -> Optional[Finished]:
+        ) -> Finished:
     """Parse the options, build the comparisons, measure them, print the table and write the JSON report.
 
     build(args) -> (context for the report: device, model, sizes, ... and optionally "benchmark", the report's
-    name, default the script's; comparisons). Returns None in the memory process (which only writes its
-    measurements).
+    name, default the script's; comparisons).
     """
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     context, comparisons = build(args)
     device = context["device"]
-    if args.memory_out:
-        args.memory_out.write_text(json.dumps(measure_memory(comparisons, device)))
-        return None
     results = []
     for c in comparisons:
-        print(f"timing: {c.operation} (UQ Lens vs {c.peer_name}) ...", flush=True)
-        results.append(time_comparison(c, device, args.repeats))
-    peaks = [[None, None]] * len(results) if args.no_memory else memory_in_child()
-    for r, (uqlens_mib, peer_mib) in zip(results, peaks):
-        r.uqlens_mib, r.peer_mib = uqlens_mib, peer_mib
-        r.memory_ratio = ratio(peer_mib, uqlens_mib, floor=1.0)
+        print(f"measuring: {c.operation} (UQ Lens vs {c.peer_name}) ...", flush=True)
+        results.append(measure_comparison(c, device, args.repeats, not args.no_memory))
     kind = "cuda" if device.startswith("cuda") else "cpu"
     report = {"benchmark": Path(sys.argv[0]).stem, **environment(device), **context,
               "time_definition": TIME_DEFINITION, "repeats": args.repeats,

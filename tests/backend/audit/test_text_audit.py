@@ -13,10 +13,10 @@ from backend.text_generation import analyze_text
 QUESTIONS = ["What is the capital of France?", "Who painted Guernica?"]
 
 
-def test_left_pad_positions_count_real_tokens_only():
-    ids, mask, positions = left_pad([[5, 6, 7], [8]], pad_id=0, device="cpu")
+def test_left_pad_masks_the_padding():
+    ids, mask = left_pad([[5, 6, 7], [8]], pad=0, device="cpu")
     assert ids.tolist() == [[5, 6, 7], [0, 0, 8]]
-    assert mask.tolist() == [[1, 1, 1], [0, 0, 1]] and positions.tolist() == [[0, 1, 2], [0, 0, 0]]
+    assert mask.tolist() == [[1, 1, 1], [0, 0, 1]]
 
 
 @pytest.mark.parametrize("fixture", ["tiny_lm", pytest.param("default_lm", marks=pytest.mark.slow)])
