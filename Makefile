@@ -53,7 +53,10 @@ $(BENCH_INSTALLED): requirements.txt requirements-models.txt bench/requirements-
 bench: $(BENCH_INSTALLED)
 	$(BENCH_PY) -m backend prepare
 	status=0; \
-	for script in $(BENCH_SCRIPTS); do $(BENCH_PY) -W ignore bench/$$script.py $(BENCH_ARGS) || status=1; done; \
-	for sweep in length samples dataset; do \
-		$(BENCH_PY) -W ignore bench/bench_scale.py --sweep $$sweep $(BENCH_ARGS) || status=1; done; \
+	for script in $(BENCH_SCRIPTS); do start=$$(date +%s); \
+		$(BENCH_PY) -W ignore bench/$$script.py $(BENCH_ARGS) || status=1; \
+		echo "== $$script: $$(( $$(date +%s) - start )) s"; done; \
+	for sweep in length samples dataset; do start=$$(date +%s); \
+		$(BENCH_PY) -W ignore bench/bench_scale.py --sweep $$sweep $(BENCH_ARGS) || status=1; \
+		echo "== bench_scale --sweep $$sweep: $$(( $$(date +%s) - start )) s"; done; \
 	exit $$status

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import torch
 
-CHUNK_POSITIONS = 256
+CHUNK_POSITIONS = 32  # positions per float64 pass, bounding the peak memory (as in token_stats)
 
 
 def sequence_probability(logprobs: Sequence[float]) -> float:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-CHUNK_POSITIONS = 256
+CHUNK_POSITIONS = 32  # positions per float64 pass: (32, V) copies instead of (T, V) bound the peak memory
 
 
 @dataclass(frozen=True)
