@@ -107,7 +107,8 @@ def plot(results: list[harness.Result], sizes: list[int], sweep: str, title: str
                        marker="o", label=label)
         memory_axis.plot([n for n, _, m in points if m is not None], [m for _, _, m in points if m is not None],
                          marker="o", label=label)
-    time_axis.set(xscale="log", yscale="log", xlabel=UNITS[sweep], ylabel="seconds (median)", title="time")
+    time_axis.set(xscale="log", yscale="log", xlabel=UNITS[sweep], ylabel="seconds", title="time")
+    time_axis.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
     memory_axis.set(xscale="log", xlabel=UNITS[sweep], ylabel="peak memory beyond the start, MiB",
                     title="peak memory")
     time_axis.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))

@@ -25,7 +25,7 @@ AYHAN = ("Ayhan & Berens, Test-time Data Augmentation for Estimation of Heterosc
          "(MIDL 2018)")
 HOULSBY = "Houlsby et al., Bayesian Active Learning for Classification and Preference Learning (2011)"
 K_PASSES = "K forward passes per image (K = the audit's samples), batched"
-ONE_PASS = "one batched generate call and one batched scoring pass, shared by all token-level methods"
+ONE_PASS = "one batched generate call (its own logits; no scoring pass), shared by all token-level methods"
 PROBABILITY_SEQUENCE_METHODS = {"p_true", "verbalized_confidence"}
 Source = Literal["token", "sequence", "classifier", "given"]
 
