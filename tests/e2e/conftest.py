@@ -132,3 +132,29 @@ def click_centre(page, locator) -> None:
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
     page.mouse.click(x, y)
+
+
+def wait_until_idle(page, timeout_s: float = 60) -> None:
+    """Wait until Streamlit has finished running the page's script (after a widget change reran it)."""
+    page.wait_for_function(
+        "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
+        " return app && app.getAttribute('data-test-script-state') !== 'running'; }", timeout=timeout_s * 1000)
+
+
+def choose_option(page, combobox: str, typed: str, option: str, attempts: int = 3) -> None:
+    """Type into a multiselect and click one of its options, as a user would: when a rerun redrew the widget while
+    typing (its list closes), wait for the app and type again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        wait_until_idle(page)
+        box = page.get_by_role("combobox", name=combobox)
+        box.click()
+        box.fill(typed)
+        try:
+            page.get_by_role("option", name=option).click(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, choose_option, wait_until_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 RESULT_TIMEOUT_MS = 300_000
@@ -33,8 +33,8 @@ def test_sample_photo_prediction_uncertainty_and_overlays(page, app_url):
     page.locator(ENTROPY_SPLIT).first.wait_for(timeout=RESULT_TIMEOUT_MS)
     for slow in ("Integrated gradients", "Occlusion"):
         page.get_by_role("button", name=f"Remove {slow}").first.click()
-    page.get_by_role("combobox", name="Methods").fill("Layer")
-    page.get_by_role("option", name="Layer-CAM").click()
+        wait_until_idle(page)
+    choose_option(page, "Methods", "Layer", "Layer-CAM")
     page.keyboard.press("Escape")  # close the list, which hides the rest of the page from assistive tech
     page.get_by_role("button", name="Explain").click()
     page.locator(OVERLAYS).nth(1).wait_for(timeout=RESULT_TIMEOUT_MS)
