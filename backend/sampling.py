@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from backend.models.text_loader import LoadedTextModel
-from backend.text_generation import eos_ids
+from backend.text_generation import eos_ids, pad_id
 
 
 @dataclass(frozen=True)
@@ -23,13 +23,6 @@ class Sample:
     ids: list[int]
     token_logprobs: list[float]
     stop_reason: str
-
-
-def pad_id(lm: LoadedTextModel) -> int:
-    """The id generate pads finished sequences with."""
-    if lm.tokenizer.pad_token_id is not None:
-        return lm.tokenizer.pad_token_id
-    return min(eos_ids(lm), default=0)
 
 
 def sample_answers(lm: LoadedTextModel, input_ids: list[int], *, k: int, temperature: float, max_new_tokens: int,

@@ -12,8 +12,7 @@ import torch
 from backend.analyses.evidence import VERBALIZED_MAX_NEW_TOKENS
 from backend.analyses.self_report import FALSE_WORDS, TRUE_WORDS, p_true_prompt, verbalized_prompt
 from backend.models.text_loader import LoadedTextModel
-from backend.sampling import pad_id
-from backend.text_generation import build_model_input, eos_ids
+from backend.text_generation import build_model_input, eos_ids, pad_id
 
 
 def ask_confidence(lm: LoadedTextModel, question: str, answer: str, chat_template: Optional[bool]) -> tuple[str, str]:

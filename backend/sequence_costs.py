@@ -17,9 +17,8 @@ from backend.analyses.sequence_methods import MethodSpec
 from backend.models.embedding_loader import LoadedEmbeddingModel
 from backend.models.nli_loader import LoadedNliModel
 from backend.models.text_loader import LoadedTextModel
-from backend.sampling import pad_id
 from backend.schemas import MethodCost
-from backend.text_generation import build_model_input
+from backend.text_generation import build_model_input, pad_id
 
 TIMED_STEPS = 4
 TIMING_PROMPT = "Name a famous scientist and say in one sentence what they discovered."

@@ -56,6 +56,13 @@ def eos_ids(lm: LoadedTextModel) -> set[int]:
     return ids
 
 
+def pad_id(lm: LoadedTextModel) -> int:
+    """The id generate pads finished sequences with: the padding token, else the smallest end token."""
+    if lm.tokenizer.pad_token_id is not None:
+        return lm.tokenizer.pad_token_id
+    return min(eos_ids(lm), default=0)
+
+
 def generate_ids(lm: LoadedTextModel, input_ids: list[int], request: TextRequest) -> list[int]:
     """New token ids from one generate call: greedy, or sampled at the request's temperature / top-p / seed.
 
@@ -65,10 +72,9 @@ def generate_ids(lm: LoadedTextModel, input_ids: list[int], request: TextRequest
     ids = torch.tensor([input_ids], device=lm.device)
     sampling = dict(do_sample=True, temperature=request.temperature, top_p=request.top_p, top_k=0) \
         if request.do_sample else dict(do_sample=False, temperature=None, top_p=None, top_k=None)
-    pad = lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else next(iter(eos_ids(lm)), 0)
     with torch.inference_mode():
         out = lm.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=request.max_new_tokens,
-                                eos_token_id=sorted(eos_ids(lm)) or None, pad_token_id=pad, **sampling)
+                                eos_token_id=sorted(eos_ids(lm)) or None, pad_token_id=pad_id(lm), **sampling)
     return out[0, len(input_ids):].tolist()
 
 

@@ -85,12 +85,17 @@ def chunk_sizes(lm: LoadedTextModel, length: int) -> tuple[int, int]:
     return chunk, batch
 
 
+def all_pad_id(lm: LoadedTextModel) -> int:
+    """The token the all_pad baseline puts everywhere: the padding token, else the end-of-sequence token."""
+    tokenizer = lm.tokenizer
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+
 def baseline_builder(lm: LoadedTextModel, ids: torch.Tensor, keep: torch.Tensor,
                      embed: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[str], torch.Tensor]:
     """baseline(name) -> (T, D) reference embeddings. keep: (T,) bool, positions every content baseline keeps."""
-    tokenizer = lm.tokenizer
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    space = tokenizer(" ", add_special_tokens=False)["input_ids"]
+    pad = all_pad_id(lm)
+    space = lm.tokenizer(" ", add_special_tokens=False)["input_ids"]
     filler = space[-1] if space else pad
 
     def baseline(name: str) -> torch.Tensor:

@@ -31,7 +31,7 @@ from backend.analyses.text_saliency import integrated_gradients
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas import TextAnalysis
 from backend.schemas.text_saliency import TextSaliency, TextSaliencyRequest
-from backend.text_saliency_maps import chunk_sizes
+from backend.text_saliency_maps import all_pad_id, chunk_sizes
 
 PEER = "captum LLM attribution"
 
@@ -63,7 +63,7 @@ def uqlens_ig_on_captum_path(lm: LoadedTextModel, analysis: TextAnalysis, steps:
     prompt = torch.arange(len(analysis.ids), device=lm.device) < analysis.answer_start
     with torch.no_grad():
         embeddings = embed(ids)
-        baseline = embed(torch.where(prompt, torch.full_like(ids, workload.pad_id(lm)), ids))
+        baseline = embed(torch.where(prompt, torch.full_like(ids, all_pad_id(lm)), ids))
     positions = list(range(analysis.answer_start, len(analysis.ids)))
     chunk, _ = chunk_sizes(lm, len(analysis.ids))
     return integrated_gradients(logprob_scores(lm, analysis.ids, positions), embeddings, baseline, steps=steps,
@@ -112,7 +112,7 @@ def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Compar
         source = getattr(captum_attr, method)(lm.model) if kind == "LLMAttribution" \
             else getattr(captum_attr, method)(lm.model, lm.model.get_input_embeddings())
         attribution = getattr(captum_attr, kind)(source, tokenizer)
-        text = captum_attr.TextTokenInput(workload.PROMPT, tokenizer, baselines=workload.pad_id(lm))
+        text = captum_attr.TextTokenInput(workload.PROMPT, tokenizer, baselines=all_pad_id(lm))
         return lambda: attribution.attribute(text, target=answer, **kwargs)
 
     def on_prompt(uq: TextSaliency, result: Any) -> harness.Agreement:

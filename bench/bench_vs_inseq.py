@@ -26,6 +26,7 @@ import torch
 import harness
 import workload
 from backend.schemas.text_saliency import TextSaliency, TextSaliencyRequest
+from backend.text_saliency_maps import all_pad_id
 
 PEER = "inseq"
 UQ_TO_INSEQ = {"gradient_norm": "saliency", "input_x_gradient": "input_x_gradient",
@@ -78,7 +79,7 @@ def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Compar
         models = {"plain": inseq.load_model(lm.model, "dummy", tokenizer=workload.tokenizer_copy(lm),
                                             device=lm.device),
                   "pad_baseline": inseq.load_model(lm.model, "integrated_gradients", device=lm.device,
-                                                   tokenizer=workload.tokenizer_copy(lm, workload.pad_id(lm)))}
+                                                   tokenizer=workload.tokenizer_copy(lm, all_pad_id(lm)))}
 
     def attribute(model: str, method: str, **kwargs: Any) -> Callable[[], Any]:
         return lambda: models[model].attribute(prompt, full_text, method=method, attributed_fn="logprob",

@@ -25,6 +25,7 @@ import harness
 import workload
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas import TextAnalysis, TextRequest
+from backend.text_generation import pad_id
 
 PEER = "transformers loop"
 QUESTION = "Why does the sea look blue?"
@@ -48,7 +49,7 @@ def generate_then_score(lm: LoadedTextModel, ids: list[int], new_tokens: int
             tensor = torch.tensor([ids], device=lm.device)
             out = lm.model.generate(tensor, attention_mask=torch.ones_like(tensor), max_new_tokens=new_tokens,
                                     do_sample=False, temperature=None, top_p=None, top_k=None,
-                                    pad_token_id=workload.pad_id(lm))
+                                    pad_token_id=pad_id(lm))
         return score(lm, out[0].tolist(), len(ids))
     return run
 

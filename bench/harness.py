@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
+import functools
 import gc
 import importlib
 import importlib.metadata
@@ -124,12 +125,18 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize(device)
 
 
+@functools.lru_cache(maxsize=1)
+def malloc_trim() -> Optional[Callable[[int], int]]:
+    """glibc's malloc_trim, or None where the C library has none (found once: find_library runs ldconfig)."""
+    libc_name = ctypes.util.find_library("c")
+    return getattr(ctypes.CDLL(libc_name), "malloc_trim", None) if libc_name else None
+
+
 def release_free_heap() -> None:
     """Collect Python garbage and give the C heap's free pages back to the OS (glibc's malloc_trim; a no-op
     elsewhere), so that a resident-set peak measured next counts the pages its run touches."""
     gc.collect()
-    libc_name = ctypes.util.find_library("c")
-    trim = getattr(ctypes.CDLL(libc_name), "malloc_trim", None) if libc_name else None
+    trim = malloc_trim()
     if trim is not None:
         trim(0)
 

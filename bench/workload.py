@@ -71,9 +71,3 @@ def tokenizer_copy(lm: LoadedTextModel, unk_id: Optional[int] = None) -> Any:
         tokenizer.unk_token = tokenizer.convert_ids_to_tokens(unk_id)
     return tokenizer
 
-
-def pad_id(lm: LoadedTextModel) -> int:
-    """The id UQ Lens's all_pad baseline uses: the padding token, else the end-of-sequence token."""
-    tokenizer = lm.tokenizer
-    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-

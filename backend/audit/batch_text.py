@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import torch
 
+from backend.analyses.token_stats import token_stats
 from backend.models.text_loader import LoadedTextModel
-from backend.sampling import pad_id
-from backend.text_generation import build_model_input, check_length, eos_ids
+from backend.text_generation import build_model_input, check_length, eos_ids, pad_id
 
 
 @dataclass(frozen=True)
@@ -47,15 +47,13 @@ def cut_at_eos(new_ids: list[int], stop: set[int]) -> list[int]:
 
 def answer_statistics(step_logits: list[torch.Tensor], answer_ids: list[int], row: int) -> tuple[list[float],
                                                                                                 list[float]]:
-    """(log-probabilities, entropies) in nats of one row's answer tokens: softmax at temperature 1 over the full
-    vocabulary, in float64, of the raw logits generate returned at each step (step_logits[t]: (B, V))."""
+    """(log-probabilities, entropies) in nats of one row's answer tokens (token_stats at temperature 1: the full
+    vocabulary, in float64) from the raw logits generate returned at each step (step_logits[t]: (B, V))."""
     if not answer_ids:
         return [], []
-    logits = torch.stack([step_logits[t][row] for t in range(len(answer_ids))]).double()
-    logp = torch.log_softmax(logits, dim=-1)
-    chosen = logp.gather(1, torch.tensor(answer_ids, device=logp.device).unsqueeze(1)).squeeze(1)
-    entropy = -(logp.exp() * logp).sum(dim=-1)
-    return chosen.tolist(), entropy.tolist()
+    stats = token_stats(torch.stack([step_logits[t][row] for t in range(len(answer_ids))]),
+                        torch.tensor(answer_ids), top_k=1)
+    return stats.logprob.tolist(), stats.entropy.tolist()
 
 
 def generate_batch(lm: LoadedTextModel, inputs: list[list[int]], max_new_tokens: int
