@@ -45,7 +45,10 @@ def metrics_frame(result: AuditResult) -> pd.DataFrame:
 
 def render_metrics(result: AuditResult, *, key: str) -> None:
     """The metrics table with what each number means."""
-    st.dataframe(metrics_frame(result), hide_index=True, key=f"{key}_metrics", width="stretch")
+    frame = metrics_frame(result)
+    decimals = {column: st.column_config.NumberColumn(format="%.4f") for column in frame.columns
+                if pd.api.types.is_float_dtype(frame[column])}
+    st.dataframe(frame, hide_index=True, key=f"{key}_metrics", width="stretch", column_config=decimals)
     classes = f" All-class Brier / NLL and class-wise ECE: {result.extra['class_probabilities']}." \
         if "class_probabilities" in result.extra else ""
     st.caption(f"{METRIC_HELP} Binning: {result.binning}. Confidence is top-label (the probability of the model's "
