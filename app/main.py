@@ -8,6 +8,8 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402  (the project root must be importable first)
 
+from components.figure_config import render_format_choice  # noqa: E402
+
 st.set_page_config(page_title="UQ Lens", page_icon=":material/troubleshoot:", layout="wide")
 navigation = st.navigation([
     st.Page(str(ROOT / "app" / "home.py"), title="Home", icon=":material/home:", default=True),
@@ -21,4 +23,5 @@ navigation = st.navigation([
             url_path="calibration"),
     st.Page(str(ROOT / "app" / "saved_page.py"), title="Saved", icon=":material/bookmarks:", url_path="saved"),
 ])
+render_format_choice()
 navigation.run()

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from backend.schemas.text_attention import AttentionMatrix, HeadGrid
+from components.figure_config import figure_config
 from components.text_safety import escape_plotly
 from components.token_heatmap import display_text
 
@@ -110,7 +111,7 @@ def head_grid_figure(grid: HeadGrid, *, selected: Optional[tuple[int, int]] = No
 def render_attention_matrix(matrix: AttentionMatrix, *, key: str, title: str) -> None:
     """The window heatmap with a caption saying how the numbers were made."""
     st.plotly_chart(attention_matrix_figure(matrix, title=title), key=f"{key}_attention_matrix",
-                    config={"displayModeBar": False}, width="stretch")
+                    config=figure_config("attention-matrix"), width="stretch")
     clipped = " The first token's column is left out of the colour range (an attention sink) and clipped." \
         if matrix.start == 0 and len(matrix.labels) > 1 else ""
     st.caption(f"{matrix.normalisation[0].upper()}{matrix.normalisation[1:]}. Blank cells: later tokens, which a "
@@ -121,7 +122,7 @@ def render_head_grid(grid: HeadGrid, *, key: str, selected: Optional[tuple[int, 
                      ) -> Optional[tuple[int, int]]:
     """The small multiples; returns the (layer, head) the user clicked, 0-based, if any."""
     event = st.plotly_chart(head_grid_figure(grid, selected=selected), key=f"{key}_head_grid", on_select="rerun",
-                            selection_mode="points", config={"displayModeBar": False})
+                            selection_mode="points", config=figure_config("head-grid"))
     st.caption(f"Every head over the same window, {grid.pooling}; each tile scaled to its own maximum. "
                f"Click a tile to show that head.")
     points = (event or {}).get("selection", {}).get("points", []) if event else []

@@ -16,6 +16,7 @@ from backend.audit.report_figures import (agreement_figure, confidence_histogram
                                          risk_coverage_figure)
 from backend.audit.summary import FIT_FRACTION, confidences_of, method_arrays
 from backend.schemas.audit import AuditMethodInfo, AuditResult
+from components.figure_config import figure_config
 
 SCHEMES = ("equal_width", "equal_mass")
 CLASSIFIER_COLUMNS = {"question": "image", "answer": "predicted", "accepted": "true class"}
@@ -89,7 +90,8 @@ def render_reliability(result: AuditResult, *, key: str) -> None:
         return
     panels = [cal.reliability_bins(confidence, correct, result.n_bins, s) for s in SCHEMES]
     event = st.plotly_chart(reliability_figure(panels), on_select="rerun", selection_mode="points",
-                            key=f"{key}_reliability_{method.name}")
+                            key=f"{key}_reliability_{method.name}",
+                            config=figure_config("reliability"))
     st.caption("Bars: accuracy of the items in each confidence bin (n = items); red: the gap to the bin's mean "
                "confidence; dashed: perfect calibration. Click a bar to list its items.")
     selected = _selected_bin(event, panels)
@@ -106,7 +108,8 @@ def render_reliability(result: AuditResult, *, key: str) -> None:
         values = confidences_of(other, result.items, result.request.seed)[0]
         if values is not None:
             histograms[other.name] = values
-    st.plotly_chart(confidence_histogram_figure(histograms, n_bins=result.n_bins), key=f"{key}_histogram")
+    st.plotly_chart(confidence_histogram_figure(histograms, n_bins=result.n_bins), key=f"{key}_histogram",
+                    config=figure_config("confidence-histogram"))
 
 
 def render_error_detection(result: AuditResult, *, key: str) -> None:
@@ -116,7 +119,7 @@ def render_error_detection(result: AuditResult, *, key: str) -> None:
         score, correct, _ = method_arrays(result.items, method.name)
         if len(score):
             curves[method.name] = risk_coverage(score, correct, method.higher_is)
-    st.plotly_chart(risk_coverage_figure(curves), key=f"{key}_risk_coverage")
+    st.plotly_chart(risk_coverage_figure(curves), key=f"{key}_risk_coverage", config=figure_config("risk-coverage"))
     st.caption("Keep only the most confident answers: risk is the error rate of what is kept. Ranking metrics use "
                "the raw scores, so scores that are not probabilities (entropies, log-likelihoods) are judged fairly.")
     frame = metrics_frame(result)
@@ -151,7 +154,8 @@ def render_recalibration(result: AuditResult, *, key: str) -> None:
         panels = [cal.reliability_bins(maps[n], correct[evaluate], result.n_bins) for n in pick]
         titles = [f"{n}: ECE {cal.expected_calibration_error(maps[n], correct[evaluate], result.n_bins):.3f}"
                   for n in pick]
-        st.plotly_chart(reliability_figure(panels, titles), key=f"{key}_recal_figure")
+        st.plotly_chart(reliability_figure(panels, titles), key=f"{key}_recal_figure",
+                        config=figure_config("recalibration"))
     if method.is_probability:
         live = st.slider("Try a temperature", 0.1, 5.0, 1.0, 0.05, key=f"{key}_temperature",
                          help="confidence becomes sigmoid(logit(c) / T): T > 1 softens, T < 1 sharpens")
@@ -160,7 +164,8 @@ def render_recalibration(result: AuditResult, *, key: str) -> None:
                   f"{cal.expected_calibration_error(scaled, correct, result.n_bins):.4f}",
                   help="equal-width bins, all items (the fit above used only the fit split)")
         st.plotly_chart(reliability_figure([cal.reliability_bins(scaled, correct, result.n_bins)],
-                                           [f"T = {live:.2f}"]), key=f"{key}_live_figure")
+                                           [f"T = {live:.2f}"]), key=f"{key}_live_figure",
+                        config=figure_config("live-temperature"))
 
 
 def render_agreement(result: AuditResult, *, key: str) -> None:
@@ -168,7 +173,8 @@ def render_agreement(result: AuditResult, *, key: str) -> None:
     if len(result.methods) < 2:
         st.info("Pick two or more methods to compare how they rank the items.")
         return
-    st.plotly_chart(agreement_figure(result.rank_correlation), key=f"{key}_agreement")
+    st.plotly_chart(agreement_figure(result.rank_correlation), key=f"{key}_agreement",
+                    config=figure_config("agreement"))
     st.caption("Spearman ρ of the raw scores over items where both methods have one; methods with opposite "
                "directions (confidence vs. uncertainty) agree when ρ is near −1.")
 

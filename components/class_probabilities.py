@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from backend.schemas.image import ClassScore
+from components.figure_config import figure_config
 from components.text_safety import escape_plotly
 
 TOP_COLOUR = "#d7301f"
@@ -40,4 +41,4 @@ def class_probabilities_figure(scores: Sequence[ClassScore], *, title: str = "")
 def render_class_probabilities(scores: Sequence[ClassScore], *, key: str, title: str = "") -> None:
     """Draw the bars in the current Streamlit container."""
     st.plotly_chart(class_probabilities_figure(scores, title=title), key=f"{key}_class_probabilities",
-                    config={"displayModeBar": False}, width="stretch")
+                    config=figure_config("class-probabilities"), width="stretch")

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from backend.schemas import MeaningCluster, SampledAnswer
+from components.figure_config import figure_config
 from components.text_safety import escape_plotly, markdown_literal
 
 MASS_COLOUR = "#d7301f"
@@ -58,7 +59,7 @@ def sample_lines(cluster: MeaningCluster, samples: Sequence[SampledAnswer]) -> l
 def render_meaning_clusters(clusters: Sequence[MeaningCluster], samples: Sequence[SampledAnswer], *,
                             key: str) -> None:
     """The mass chart, then each cluster's answers with their probabilities."""
-    st.plotly_chart(cluster_mass_figure(clusters, samples), key=f"{key}_masses", config={"displayModeBar": False},
+    st.plotly_chart(cluster_mass_figure(clusters, samples), key=f"{key}_masses", config=figure_config("meaning-masses"),
                     width="stretch")
     for cluster in clusters:
         with st.container(border=True, key=f"{key}_cluster_{cluster.id}"):

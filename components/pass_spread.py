@@ -9,6 +9,7 @@ import streamlit as st
 
 from backend.schemas.image import ImageUncertainty
 from components.class_probabilities import short_label
+from components.figure_config import figure_config
 from components.text_safety import escape_plotly
 
 PASS_COLOUR = "rgba(43, 108, 176, 0.45)"
@@ -75,11 +76,11 @@ def entropy_split_figure(results: Sequence[ImageUncertainty]) -> go.Figure:
 
 def render_pass_spread(result: ImageUncertainty, *, key: str) -> None:
     """The per-pass dots of one method."""
-    st.plotly_chart(pass_spread_figure(result), key=f"{key}_pass_spread", config={"displayModeBar": False},
+    st.plotly_chart(pass_spread_figure(result), key=f"{key}_pass_spread", config=figure_config("pass-spread"),
                     width="stretch")
 
 
 def render_entropy_split(results: Sequence[ImageUncertainty], *, key: str) -> None:
     """The entropy split of several methods, one bar each."""
-    st.plotly_chart(entropy_split_figure(results), key=f"{key}_entropy_split", config={"displayModeBar": False},
+    st.plotly_chart(entropy_split_figure(results), key=f"{key}_entropy_split", config=figure_config("entropy-split"),
                     width="stretch")

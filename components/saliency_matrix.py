@@ -13,6 +13,7 @@ import streamlit as st
 
 from backend.schemas.text_saliency import TextSaliency
 from components.attention_matrix import axis_labels
+from components.figure_config import figure_config
 from components.token_units import token_units, unit_values
 from components.token_weights import SIGNED_SCALE, UNSIGNED_SCALE, colour_limit
 
@@ -58,7 +59,7 @@ def render_saliency_matrix(result: TextSaliency, *, key: str, granularity: str =
     """The matrix with a caption stating the normalisation and how to read the colours."""
     st.plotly_chart(saliency_matrix_figure(result, granularity=granularity, show_template=show_template,
                                            selected_position=selected_position),
-                    key=f"{key}_saliency_matrix", config={"displayModeBar": False}, width="stretch")
+                    key=f"{key}_saliency_matrix", config=figure_config("saliency-matrix"), width="stretch")
     reading = ("red = pushes that row's target up, blue = pulls it down" if result.signed
                else "darker = more influence")
     st.caption(f"Rows normalised: {result.normalisation_description}. "

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from backend.schemas.image import SaliencyMap
+from components.figure_config import figure_config
 from components.text_safety import escape_plotly
 
 CLIP_PERCENTILE = 99.5
@@ -82,6 +83,6 @@ def render_saliency_grid(image_png: bytes, maps: Sequence[SaliencyMap], *, key: 
         for cell, saliency in zip(cells, maps[start:start + columns]):
             with cell:
                 st.plotly_chart(saliency_overlay_figure(image_png, saliency, opacity=opacity, title=saliency.label),
-                                key=f"{key}_overlay_{saliency.method}", config={"displayModeBar": False},
+                                key=f"{key}_overlay_{saliency.method}", config=figure_config("saliency-overlay"),
                                 width="stretch")
                 st.caption(map_caption(saliency))

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from backend.schemas import TokenRelevance
+from components.figure_config import figure_config
 from components.text_safety import escape_plotly
 
 WEIGHT_COLOUR = "#6a51a3"
@@ -37,7 +38,7 @@ def sar_weights_figure(tokens: Sequence[TokenRelevance]) -> go.Figure:
 
 def render_sar_weights(tokens: Sequence[TokenRelevance], *, key: str) -> None:
     """The weights figure with how to read it."""
-    st.plotly_chart(sar_weights_figure(tokens), key=f"{key}_sar", config={"displayModeBar": False}, width="stretch")
+    st.plotly_chart(sar_weights_figure(tokens), key=f"{key}_sar", config=figure_config("sar-weights"), width="stretch")
     st.caption("Relevance = 1 − cosine similarity between prompt + answer and prompt + answer without the token "
                "(embedding model); weights are relevances normalised to sum to 1. TokenSAR weighs each token's "
                "surprisal by its weight, so hesitation on an irrelevant token counts for little.")

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from backend.schemas import SequenceScore
+from components.figure_config import figure_config
 
 UNCERTAIN_COLOUR = "#d7301f"
 CONFIDENT_COLOUR = "#2b6cb0"
@@ -63,7 +64,7 @@ def score_rows(scores: Sequence[SequenceScore]) -> list[dict[str, str]]:
 
 def render_sequence_scores(scores: Sequence[SequenceScore], *, key: str) -> None:
     """The overview chart and the table of all scores."""
-    st.plotly_chart(score_overview_figure(scores), key=f"{key}_overview", config={"displayModeBar": False},
+    st.plotly_chart(score_overview_figure(scores), key=f"{key}_overview", config=figure_config("sequence-scores"),
                     width="stretch")
     st.caption("Bars: each score's normalised value, turned so that a longer bar always means more uncertain "
                "(red: higher raw value = more uncertain; blue: higher = more confident, shown as 1 − normalised).")

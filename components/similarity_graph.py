@@ -6,6 +6,7 @@ from typing import Sequence
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.figure_config import figure_config
 from components.text_safety import escape_plotly
 
 ECCENTRICITY_THRESHOLD = 0.9
@@ -48,9 +49,9 @@ def render_similarity_graph(similarity: Sequence[Sequence[float]], eigenvalues: 
     left, right = st.columns(2)
     with left:
         st.plotly_chart(similarity_matrix_figure(similarity, labels), key=f"{key}_matrix",
-                        config={"displayModeBar": False}, width="stretch")
+                        config=figure_config("similarity-matrix"), width="stretch")
     with right:
-        st.plotly_chart(eigenvalue_figure(eigenvalues), key=f"{key}_eigenvalues", config={"displayModeBar": False},
+        st.plotly_chart(eigenvalue_figure(eigenvalues), key=f"{key}_eigenvalues", config=figure_config("eigenvalues"),
                         width="stretch")
         st.caption("Eigenvalues of the normalised Laplacian I − D^-1/2 W D^-1/2. As many zeros as separate groups "
                    "of answers; EigV adds up the orange bars.")

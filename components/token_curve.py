@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from backend.schemas import TokenScore
+from components.figure_config import figure_config
 from components.text_safety import escape_plotly
 
 ENTROPY_COLOUR = "#d7301f"
@@ -52,4 +53,4 @@ def token_curve_figure(tokens: Sequence[TokenScore], *, selected: Optional[int] 
 def render_token_curve(tokens: Sequence[TokenScore], *, key: str, selected: Optional[int] = None) -> None:
     """Draw the curve in the current Streamlit container."""
     st.plotly_chart(token_curve_figure(tokens, selected=selected), key=f"{key}_curve",
-                    config={"displayModeBar": False}, width="stretch")
+                    config=figure_config("token-curve"), width="stretch")

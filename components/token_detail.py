@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from backend.schemas import TokenScore
+from components.figure_config import figure_config
 from components.text_safety import escape_plotly, markdown_literal
 
 CHOSEN_COLOUR = "#d7301f"
@@ -45,5 +46,5 @@ def render_token_detail(token: TokenScore, *, key: str) -> None:
     if token.rank > 1:
         st.caption(f"The model's first choice had p = {token.top_k[0].prob:.3f}; this token (rank {token.rank}) "
                    f"was sampled from the distribution.")
-    st.plotly_chart(alternatives_figure(token), key=f"{key}_alternatives", config={"displayModeBar": False},
+    st.plotly_chart(alternatives_figure(token), key=f"{key}_alternatives", config=figure_config("alternatives"),
                     width="stretch")

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from backend.schemas import TokenScore
+from components.figure_config import figure_config
 from components.measures import MEASURES, Measure
 from components.text_safety import escape_plotly
 
@@ -114,7 +115,7 @@ def render_token_heatmap(tokens: Sequence[TokenScore], *, key: str, measure: str
     """Draw the heatmap with its legend; return the index of the token the user clicked, if any."""
     figure = token_heatmap_figure(tokens, measure=measure, chars_per_line=chars_per_line, selected=selected)
     event = st.plotly_chart(figure, key=f"{key}_heatmap", on_select="rerun", selection_mode="points",
-                            config={"displayModeBar": False}, width="stretch")
+                            config=figure_config("token-heatmap"), width="stretch")
     st.caption(MEASURES[measure].legend)
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     return int(points[0]["point_index"]) if points else None

@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.figure_config import figure_config
 from components.text_safety import escape_plotly
 from components.token_heatmap import FONT, LINE_HEIGHT_PX, TokenBox, layout_tokens
 
@@ -118,6 +119,6 @@ def scale_caption(data: WeightedText) -> str:
 def render_token_weights(data: WeightedText, *, key: str, chars_per_line: int = 80) -> None:
     """Draw the weighted text with a caption explaining its colour scale."""
     st.plotly_chart(token_weights_figure(data, chars_per_line=chars_per_line), key=f"{key}_token_weights",
-                    config={"displayModeBar": False}, width="stretch")
+                    config=figure_config("token-weights"), width="stretch")
     st.caption(scale_caption(data))
 
