@@ -9,16 +9,15 @@ load / out of GPU memory.
 """
 from __future__ import annotations
 
-import hmac
 import inspect
 import logging
 import threading
 from typing import Optional
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from backend.audit.datasets import is_image_dataset
@@ -31,12 +30,17 @@ from backend.schemas import ModelInfo
 from backend.schemas.audit import BUILTIN_DIGITS
 from backend.schemas.store import SavedItem, SavedSummary, SaveRequest
 from backend.service.admission import Admission
+from backend.service.auth import TokenMiddleware
 from backend.service.body_limit import BodyLimitMiddleware
+from backend.service.json_body import StrictJSONRoute
+from backend.service.methods import AllowedMethodsMiddleware
+from backend.service.openapi import install_openapi
 from backend.service.operations import OPERATIONS, UPLOAD_PATHS, Operation, audit_requests_in, text_requests_in
+from backend.service.refusals import invalid_request
 from backend.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-bearer = HTTPBearer(auto_error=False)
+bearer = HTTPBearer(auto_error=False, description="UQLENS_API_TOKEN; checked before the body is read")
 
 
 def unknown_saved_item(item_id: str) -> ItemNotFoundError:
@@ -77,11 +81,6 @@ def install_error_handlers(app: FastAPI, settings: ServiceSettings) -> None:
         async def respond(_request: Request, exc: Exception) -> JSONResponse:
             return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
         return respond
-
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
-                  for e in exc.errors()]  # without the offending input: it may be NaN, huge, or not JSON at all
-        return JSONResponse({"detail": errors}, status_code=422)
 
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(UserInputError, handler(422))
@@ -176,18 +175,16 @@ def create_app(client: Optional[LocalClient] = None, settings: Optional[ServiceS
     readiness = Readiness()
     threading.Thread(target=preload, args=(client, settings.preload_model, readiness), daemon=True).start()
 
-    def authorized(credentials: Optional[HTTPAuthorizationCredentials] = Depends(bearer)) -> None:
-        if settings.api_token is None:
-            return
-        given = credentials.credentials.encode() if credentials else b""
-        if not hmac.compare_digest(given, settings.api_token.encode()):
-            raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
-
     app = FastAPI(title="UQ Lens backend", version="1", description=__doc__)
+    app.router.route_class = StrictJSONRoute
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        image_max_bytes=settings.max_image_body_bytes, upload_paths=UPLOAD_PATHS)
+    app.add_middleware(AllowedMethodsMiddleware, routes=lambda: app.router.routes)
+    if settings.api_token is not None:  # outermost: the token is checked before the body is read
+        app.add_middleware(TokenMiddleware, token=settings.api_token)
     install_error_handlers(app, settings)
-    guarded = [Depends(authorized)]
+    install_openapi(app, settings)
+    guarded = [Depends(bearer)] if settings.api_token is not None else []  # declares the scheme the middleware checks
 
     @app.get("/livez", tags=["health"])
     def livez() -> dict:

@@ -1,11 +1,13 @@
-"""ASGI middleware that refuses request bodies over a size limit with 413, declared or streamed."""
+"""ASGI middleware that refuses request bodies over a size limit with 413, declared or streamed.
+
+The body is read here, up to the limit, before the application sees any of it: a chunked body that grows past the
+limit is answered 413 at once (raising inside the application's receive() would reach FastAPI's body parser, which
+turns any exception into 400 "There was an error parsing the body").
+"""
 from __future__ import annotations
 
 import json
-
-
-class BodyTooLarge(Exception):
-    """Raised inside receive() when a streamed body passes the limit."""
+from typing import Optional
 
 
 class BodyLimitMiddleware:
@@ -23,28 +25,50 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.image_max_bytes if scope.get("path", "").startswith(self.upload_paths) else self.max_bytes
+        upload = scope.get("path", "").startswith(self.upload_paths)
+        limit = self.image_max_bytes if upload else self.max_bytes
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, limit)
+            await self._refuse(send, limit, upload)
             return
-        seen = 0
+        first = await read_body(receive, limit)
+        if first is None:
+            await self._refuse(send, limit, upload)
+            return
+        replayed = False
 
-        async def limited_receive():
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise BodyTooLarge
-            return message
+        async def replay_receive():
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body: http.disconnect when the client goes away
+            replayed = True
+            return first
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except BodyTooLarge:
-            await self._refuse(send, limit)
+        await self.app(scope, replay_receive, send)
 
-    async def _refuse(self, send, limit: int) -> None:
-        body = json.dumps({"detail": f"request body larger than {limit} bytes; send less"}).encode()
+    async def _refuse(self, send, limit: int, upload: bool) -> None:
+        setting = "UQLENS_MAX_IMAGE_BODY_BYTES" if upload else "UQLENS_MAX_BODY_BYTES"
+        body = json.dumps({"detail": f"the request body is over {limit} bytes, this route's limit ({setting}); "
+                                     f"send a smaller body"}).encode()
         await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+async def read_body(receive, limit: int) -> Optional[dict]:
+    """The whole request body as one http.request message, or None once it grows past `limit` bytes (the rest is
+    left unread). A disconnect before the end is passed on as it came."""
+    parts: list[bytes] = []
+    seen = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return message
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > limit:
+            return None
+        parts.append(chunk)
+        if not message.get("more_body", False):
+            return {"type": "http.request", "body": b"".join(parts), "more_body": False}
