@@ -1,7 +1,7 @@
 """Saliency maps over the model's input crop: which pixels move the target, by several methods side by side.
 
-The target is a class's logit (the top class or one the user picks) or the predictive entropy in nats (which
-pixels make the model unsure). Every map has the input crop's size (S x S). Captum computes the attribution
+The target is a class's logit (the top class or one the user picks; the temperature does not change it) or the
+predictive entropy in nats at the request's temperature (which pixels make the model unsure). Every map has the input crop's size (S x S). Captum computes the attribution
 methods; the class-activation maps come from backend.analyses.saliency_maps on the last convolutional feature
 map (timm's forward_features); attention rollout from backend.analyses.attention_rollout. The caller holds the
 model's lock; eval() and the attention modules are restored in `finally`.
@@ -21,6 +21,7 @@ from backend.analyses.attention_rollout import attention_rollout, class_token_ma
 from backend.analyses.augmentations import normalize
 from backend.analyses.classifier_stats import distribution_stats
 from backend.analyses.saliency_maps import grad_cam, layer_cam, reduce_channels, summarize_map, upsample
+from backend.budget import checkpoint
 from backend.errors import UserInputError
 from backend.image_input import ReadImage
 from backend.image_methods import MethodRegistry, resolve_params
@@ -34,9 +35,11 @@ SIGNIFICANT_DIGITS = 5
 
 @dataclass(frozen=True)
 class Target:
-    """What is explained: class `index`'s logit, or the predictive entropy (nats) when index is None."""
+    """What is explained: class `index`'s logit, or, when index is None, the predictive entropy (nats) of the
+    softmax of logits / temperature."""
 
     index: Optional[int]
+    temperature: float = 1.0
 
 
 @dataclass
@@ -56,11 +59,12 @@ class SaliencyInput:
         """The target per image (B,) from logits (B, C)."""
         if self.target.index is not None:
             return logits[:, self.target.index]
-        logprobs = torch.log_softmax(logits, dim=-1)
+        logprobs = torch.log_softmax(logits / self.target.temperature, dim=-1)
         return -(logprobs.exp() * logprobs).sum(dim=-1)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Target scores (B,) of images (B, 3, S, S); counts the images."""
+        checkpoint()
         self.images_forwarded += images.shape[0]
         return self.scores(self.lm.model(images))
 
@@ -233,10 +237,10 @@ def compact(values: torch.Tensor) -> list[list[float]]:
 
 
 def resolve_target(lm: LoadedImageModel, request: SaliencyRequest, logits: torch.Tensor) -> tuple[Target, str, float]:
-    """The target, its label and its value (class probability, or entropy in nats) at temperature 1."""
-    stats = distribution_stats(logits, top_k=1)
+    """The target, its label and its value (class probability, or entropy in nats) at the request's temperature."""
+    stats = distribution_stats(logits, temperature=request.temperature, top_k=1)
     if request.target == "entropy":
-        return Target(None), "predictive entropy", stats.entropy
+        return Target(None, request.temperature), "predictive entropy", stats.entropy
     index = stats.top_indices[0] if request.target == "top" else int(request.class_index)
     if index >= lm.num_classes:
         raise UserInputError(f"class {index} does not exist; {lm.spec.id} has classes 0 to {lm.num_classes - 1}")
@@ -275,5 +279,6 @@ def analyze_saliency(lm: LoadedImageModel, request: SaliencyRequest, read: ReadI
     finally:
         lm.model.eval()
     return SaliencyAnalysis(model=lm.spec.id, device=lm.device, target=request.target, target_index=target.index,
-                            target_label=label, target_value=value, model_input_png=png_bytes(prepared.crop),
+                            target_label=label, target_value=value, temperature=request.temperature,
+                            model_input_png=png_bytes(prepared.crop),
                             maps=maps, seconds=time.perf_counter() - started)

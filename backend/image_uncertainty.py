@@ -8,6 +8,7 @@ off. Test-time augmentation (Ayhan & Berens, MIDL 2018) varies the input instead
 brightness/contrast change): its spread shows how much the answer hangs on nuisance changes of the data.
 
 Passes run as batches (up to MAX_BATCH images per forward pass); each image in a batch gets its own dropout mask.
+Each pass's probabilities are the softmax of its logits divided by the request's temperature.
 """
 from __future__ import annotations
 
@@ -35,12 +36,21 @@ PASSES_PARAMETER = ImageMethodParameter(name="passes", label="Passes (K)", kind=
 
 @dataclass(frozen=True)
 class PassResult:
-    """probs: (K, C) softmax of each pass's logits. labels: one description per pass. stochastic_part: what
-    varied between passes, in plain words."""
+    """logits: (K, C) float64 of each pass. labels: one description per pass. stochastic_part: what varied
+    between passes, in plain words."""
 
-    probs: torch.Tensor
+    logits: torch.Tensor
     labels: list[str]
     stochastic_part: str
+
+    @property
+    def probs(self) -> torch.Tensor:
+        """(K, C) softmax of each pass's logits at temperature 1."""
+        return self.at_temperature(1.0)
+
+    def at_temperature(self, temperature: float) -> torch.Tensor:
+        """(K, C) softmax of each pass's logits divided by temperature (> 0)."""
+        return torch.softmax(self.logits / temperature, dim=-1)
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,7 @@ def mc_dropout_passes(lm: LoadedImageModel, prepared: PreparedImage, passes: int
     with torch.random.fork_rng(devices=rng_devices(lm.device)), mc_dropout_mode(lm.model):
         torch.manual_seed(seed)
         logits = batched_logits(lm.model, batch, max_batch=max_batch)
-    return PassResult(probs=torch.softmax(logits, dim=-1), labels=[f"dropout mask {k + 1}" for k in range(passes)],
+    return PassResult(logits=logits, labels=[f"dropout mask {k + 1}" for k in range(passes)],
                       stochastic_part=f"dropout p = {lm.dropout_rate:g} on the pooled features before the "
                                       f"classifier (BatchNorm and drop-path fixed)")
 
@@ -93,7 +103,7 @@ def tta_passes(lm: LoadedImageModel, prepared: PreparedImage, passes: int, seed:
                                    lm.preprocessing.std) for a in augmentations]).to(lm.device)
     lm.model.eval()
     logits = batched_logits(lm.model, batch, max_batch=max_batch)
-    return PassResult(probs=torch.softmax(logits, dim=-1), labels=[a.describe() for a in augmentations],
+    return PassResult(logits=logits, labels=[a.describe() for a in augmentations],
                       stochastic_part="the input: a random crop position, a horizontal flip with probability "
                                       "1/2, brightness and contrast x0.9-1.1 (model fixed)")
 
@@ -115,18 +125,20 @@ UNCERTAINTY_METHODS.register(UncertaintyMethod(ImageMethodInfo(
 
 
 def analyze_uncertainty(lm: LoadedImageModel, request: UncertaintyRequest, read: ReadImage) -> ImageUncertainty:
-    """Run the request's method and summarise: mean prediction, entropy split, per-class spread over passes."""
+    """Run the request's method and summarise at the request's temperature: mean prediction, entropy split,
+    per-class spread over passes."""
     started = time.perf_counter()
     method = UNCERTAINTY_METHODS.get(request.method)
     result = method.run(lm, prepare(lm, read.image), request.passes, request.seed, MAX_BATCH)
-    stats = ensemble_stats(result.probs)
+    probs = result.at_temperature(request.temperature)
+    stats = ensemble_stats(probs)
     order = sorted(range(lm.num_classes), key=lambda i: (-float(stats.mean[i]), i))[:request.top_k]
     spreads = [ClassSpread(label=lm.class_names[i], index=i, mean=float(stats.mean[i]), std=float(stats.std[i]),
-                           per_pass=result.probs[:, i].tolist()) for i in order]
+                           per_pass=probs[:, i].tolist()) for i in order]
     return ImageUncertainty(
         model=lm.spec.id, device=lm.device, method=request.method, label=method.info.label, passes=request.passes,
         seed=request.seed, stochastic_part=result.stochastic_part, pass_labels=result.labels,
         predictive_entropy=stats.predictive_entropy, expected_entropy=stats.expected_entropy,
         mutual_information=stats.mutual_information, max_entropy=float(np.log(lm.num_classes)),
         agreement=stats.agreement, mean_top_k=class_scores(lm, order, [float(stats.mean[i]) for i in order]),
-        classes=spreads, seconds=time.perf_counter() - started)
+        classes=spreads, temperature=request.temperature, seconds=time.perf_counter() - started)

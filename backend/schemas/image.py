@@ -143,6 +143,7 @@ class UncertaintyRequest(BaseModel):
     passes: int = Field(16, ge=2, le=MAX_PASSES, description="K stochastic passes, run as batches")
     seed: int = Field(0, ge=0, le=2**32 - 1)
     top_k: int = Field(5, ge=1, le=10, description="classes whose spread is reported")
+    temperature: float = Field(1.0, gt=0.0, le=10.0, description="divides each pass's logits before the softmax")
 
 
 class ClassSpread(BaseModel):
@@ -173,6 +174,7 @@ class ImageUncertainty(BaseModel):
     agreement: float = Field(description="share of passes whose top class is the mean prediction's top class")
     mean_top_k: list[ClassScore]
     classes: list[ClassSpread] = Field(description="the mean prediction's top classes, spread per pass")
+    temperature: float = Field(1.0, description="the temperature every pass's softmax used")
     seconds: float
 
 
@@ -189,6 +191,9 @@ class SaliencyRequest(BaseModel):
     params: dict[str, dict[str, float]] = Field(default_factory=dict,
                                                 description="per-method parameter values; others use defaults")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="for methods that draw noise (SmoothGrad)")
+    temperature: float = Field(1.0, gt=0.0, le=10.0, description="softmax temperature of the entropy target and of "
+                                                                 "the reported probability; a class's logit does "
+                                                                 "not depend on it")
 
     @field_validator("methods")
     @classmethod
@@ -242,6 +247,7 @@ class SaliencyAnalysis(BaseModel):
     target_index: Optional[int] = Field(description="the explained class; None when the entropy is explained")
     target_label: str
     target_value: float = Field(description="the class probability, or the entropy in nats")
+    temperature: float = Field(1.0, description="the temperature of target_value and of the entropy target")
     model_input_png: bytes
     maps: list[SaliencyMap]
     seconds: float

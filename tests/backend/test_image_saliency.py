@@ -103,6 +103,21 @@ def test_entropy_target_is_the_predictive_entropy():
     assert 0 < result.target_value < math.log(3)
 
 
+def test_the_entropy_target_and_the_reported_probability_follow_the_temperature():
+    lm = tiny_cnn()
+    logits = torch.tensor([[1.0, 2.0, 3.0]])
+    source = SaliencyInput(lm=lm, batch=torch.zeros(1, 3, 16, 16), black=torch.zeros(1, 3, 16, 16),
+                           target=Target(None, temperature=2.0), seed=0)
+    probs = torch.softmax(logits / 2.0, dim=-1)[0]
+    assert float(source.scores(logits)[0]) == pytest.approx(float(-(probs * probs.log()).sum()))
+    cold, hot = (explain(lm, ["gradient"], target="entropy", temperature=t) for t in (1.0, 3.0))
+    assert hot.temperature == 3.0 and hot.target_value > cold.target_value  # a flatter softmax
+    assert hot.maps[0].values != cold.maps[0].values
+    top_cold, top_hot = (explain(lm, ["gradient"], temperature=t) for t in (1.0, 3.0))
+    assert top_hot.target_index == top_cold.target_index and top_hot.target_value < top_cold.target_value
+    assert top_hot.maps[0].values == top_cold.maps[0].values  # a class's logit does not depend on it
+
+
 def test_every_cnn_method_gives_a_finite_map_of_the_input_size_and_restores_eval():
     lm = tiny_cnn()
     methods = SALIENCY_METHODS.available("cnn")

@@ -71,6 +71,18 @@ def test_mc_dropout_statistics_by_hand():
     assert result.mean_top_k[0].index == 0 and result.passes == 40 and len(result.pass_labels) == 40
 
 
+def test_the_temperature_divides_every_passs_logits():
+    lm = wrap(CoinDropoutModel(), size=8, classes=2, family="other", dropout_rate=0.5)
+    hot = analyze_uncertainty(lm, request("mc_dropout", 40, seed=3).model_copy(update={"temperature": 2.0}),
+                              grey_image())
+    kept_at_2 = math.sqrt(3) / (math.sqrt(3) + 1)  # logit gap ln 3 halved: p = 1 / (1 + 3 ** -0.5)
+    class0 = next(c for c in hot.classes if c.index == 0)
+    assert set(round(p, 6) for p in class0.per_pass) <= {round(kept_at_2, 6), DROPPED[0]}
+    cold = analyze_uncertainty(lm, request("mc_dropout", 40, seed=3), grey_image())
+    assert hot.temperature == 2.0 and cold.temperature == 1.0
+    assert hot.predictive_entropy > cold.predictive_entropy  # same masks, flatter softmax
+
+
 def test_mc_dropout_is_seeded_and_restores_eval_mode():
     lm = wrap(CoinDropoutModel(), size=8, classes=2, family="other", dropout_rate=0.5)
     prepared = prepare(lm, grey_image().image)
