@@ -6,7 +6,8 @@ from the environment:
       id=location pairs for causal LMs: a local Hugging Face folder, a .gguf file, or a hub id (hub only where
       reachable);
   UQLENS_MODELS_FILE=/path/models.json
-      a JSON list of {"id", "kind", "loader", "location", "description", "chat"} objects.
+      a JSON list of objects with the keys of MODELS_FILE_KEYS (id, kind and location required).
+A malformed entry raises ModelsConfigError (a UserInputError: the CLI exits 2) naming the entry and the fix.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Optional
 
+from backend.errors import UserInputError
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, ModelInfo
 
 Kind = Literal["text", "image", "embedding", "nli"]
@@ -28,8 +30,23 @@ LOADERS_BY_KIND: dict[str, tuple[str, ...]] = {
     "embedding": ("sentence-transformers",),
     "nli": ("hf-sequence-classification",),
 }
+MODELS_FILE_KEYS: dict[str, tuple[type, ...]] = {  # key of a UQLENS_MODELS_FILE entry -> its JSON types
+    "id": (str,),
+    "kind": (str,),
+    "location": (str,),
+    "loader": (str,),
+    "description": (str,),
+    "chat": (bool,),
+    "arch": (str,),
+}
+MODELS_FILE_REQUIRED = ("id", "kind", "location")
+JSON_TYPE_NAMES = {str: "string", bool: "true/false", int: "integer", float: "number", list: "list", dict: "object"}
 MODEL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 PACKAGE_PREFIX = "pkg:"
+
+
+class ModelsConfigError(UserInputError):
+    """A models file or UQLENS_TEXT_MODELS entry that cannot be registered; the message names it and the fix."""
 
 
 class UnknownModelError(KeyError):
@@ -82,13 +99,7 @@ class ModelRegistry:
 
     def register(self, spec: ModelSpec, *, overwrite: bool = False) -> None:
         """Add an entry; refuses to replace an existing id unless overwrite=True."""
-        if not MODEL_ID_PATTERN.match(spec.id):
-            raise ValueError(f"model id {spec.id!r} must be 1-100 letters, digits, '.', '_' or '-'")
-        if spec.kind not in LOADERS_BY_KIND:
-            raise ValueError(f"model {spec.id!r}: kind {spec.kind!r} is not one of {sorted(LOADERS_BY_KIND)}")
-        if spec.loader not in LOADERS_BY_KIND[spec.kind]:
-            raise ValueError(f"loader {spec.loader!r} cannot load a {spec.kind} model; "
-                             f"use one of {LOADERS_BY_KIND[spec.kind]}")
+        check_spec(spec)
         if spec.id in self._specs and not overwrite:
             raise ValueError(f"model id {spec.id!r} is already registered; pass overwrite=True to replace it")
         self._specs[spec.id] = spec
@@ -103,6 +114,17 @@ class ModelRegistry:
     def available(self, kind: Optional[Kind] = None) -> list[str]:
         """Registered ids, optionally of one kind, in registration order."""
         return [s.id for s in self._specs.values() if kind is None or s.kind == kind]
+
+
+def check_spec(spec: ModelSpec) -> None:
+    """ValueError naming what to change when the id, kind or loader of an entry is not one the registry takes."""
+    if not MODEL_ID_PATTERN.match(spec.id):
+        raise ValueError(f"model id {spec.id!r} must be 1-100 letters, digits, '.', '_' or '-'")
+    if spec.kind not in LOADERS_BY_KIND:
+        raise ValueError(f"model {spec.id!r}: kind {spec.kind!r} is not one of {sorted(LOADERS_BY_KIND)}")
+    if spec.loader not in LOADERS_BY_KIND[spec.kind]:
+        raise ValueError(f"loader {spec.loader!r} cannot load a {spec.kind} model; "
+                         f"use one of {LOADERS_BY_KIND[spec.kind]}")
 
 
 DEFAULT_SPECS = (
@@ -130,7 +152,7 @@ def parse_text_models_env(value: str) -> list[ModelSpec]:
     for item in filter(None, (part.strip() for part in value.split(";"))):
         model_id, sep, location = item.partition("=")
         if not sep or not model_id.strip() or not location.strip():
-            raise ValueError(f"UQLENS_TEXT_MODELS entry {item!r} must look like id=/path/or/hub-id")
+            raise ModelsConfigError(f"UQLENS_TEXT_MODELS entry {item!r} must look like id=/path/or/hub-id")
         location = location.strip()
         specs.append(ModelSpec(model_id.strip(), "text", infer_text_loader(location), location,
                                f"causal LM from {location}", chat=True))
@@ -138,20 +160,58 @@ def parse_text_models_env(value: str) -> list[ModelSpec]:
 
 
 def parse_models_file(path: Path) -> list[ModelSpec]:
-    """Specs from a JSON list of entries (UQLENS_MODELS_FILE)."""
-    entries = json.loads(path.read_text())
+    """Specs from a JSON list of entries (UQLENS_MODELS_FILE); ModelsConfigError naming the file, the entry and
+    the fix for anything it cannot register."""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ModelsConfigError(f"UQLENS_MODELS_FILE={path}: cannot read it ({exc.strerror}); point it at a JSON "
+                                f"file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelsConfigError(f"UQLENS_MODELS_FILE={path} is not UTF-8 JSON ({exc}); it must hold a JSON list "
+                                f"of model entries") from None
     if not isinstance(entries, list):
-        raise ValueError(f"{path} must hold a JSON list of model entries")
-    specs = []
-    for entry in entries:
-        known = set(ModelSpec.__dataclass_fields__)
-        if not isinstance(entry, dict) or not {"id", "kind", "location"} <= entry.keys() or entry.keys() - known:
-            raise ValueError(f"{path}: each entry needs id, kind and location, and only {sorted(known)}: {entry!r}")
-        entry = {"loader": infer_text_loader(entry["location"]) if entry["kind"] == "text"
-                 else LOADERS_BY_KIND.get(entry["kind"], ("",))[0],
-                 "description": f"{entry['kind']} model from {entry['location']}", **entry}
-        specs.append(ModelSpec(**entry))
-    return specs
+        raise ModelsConfigError(f"UQLENS_MODELS_FILE={path} must hold a JSON list of model entries, "
+                                f"not a {type(entries).__name__}")
+    return [spec_from_entry(entry, f"UQLENS_MODELS_FILE={path}: entry {number}") for number, entry in
+            enumerate(entries, start=1)]
+
+
+def entry_problem(entry: object) -> Optional[str]:
+    """What is wrong with the keys or value types of one models-file entry (checked against MODELS_FILE_KEYS),
+    or None."""
+    allowed = f"the allowed keys are {', '.join(MODELS_FILE_KEYS)}"
+    if not isinstance(entry, dict):
+        return f"is a {type(entry).__name__}, not an object with {', '.join(MODELS_FILE_REQUIRED)}"
+    unknown = [key for key in entry if key not in MODELS_FILE_KEYS]
+    if unknown:
+        return f"has the unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; {allowed}"
+    missing = [key for key in MODELS_FILE_REQUIRED if key not in entry]
+    if missing:
+        return f"lacks {', '.join(map(repr, missing))}; every entry needs {', '.join(MODELS_FILE_REQUIRED)}"
+    for key, value in entry.items():
+        types = MODELS_FILE_KEYS[key]
+        if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+            return f"has {key!r} = {value!r}; it must be a JSON {' or '.join(JSON_TYPE_NAMES[t] for t in types)}"
+    return None
+
+
+def spec_from_entry(entry: object, where: str) -> ModelSpec:
+    """The spec of one models-file entry, defaults filled in (loader from kind and location, a description);
+    ModelsConfigError that starts with `where` and names the entry's id when it cannot be registered."""
+    problem = entry_problem(entry)
+    label = f"{where} ({entry.get('id')!r})" if isinstance(entry, dict) and "id" in entry else where
+    if problem:
+        raise ModelsConfigError(f"{label} {problem}")
+    defaults = {"loader": infer_text_loader(entry["location"]) if entry["kind"] == "text"
+                else LOADERS_BY_KIND.get(entry["kind"], ("",))[0],
+                "description": f"{entry['kind']} model from {entry['location']}"}
+    spec = ModelSpec(**{**defaults, **entry})
+    try:
+        check_spec(spec)
+    except ValueError as exc:
+        raise ModelsConfigError(f"{label}: {exc}") from None
+    return spec
 
 
 def build_registry(environ: Optional[dict[str, str]] = None) -> ModelRegistry:
@@ -163,7 +223,15 @@ def build_registry(environ: Optional[dict[str, str]] = None) -> ModelRegistry:
         extra += parse_models_file(Path(environ["UQLENS_MODELS_FILE"]))
     if environ.get("UQLENS_TEXT_MODELS"):
         extra += parse_text_models_env(environ["UQLENS_TEXT_MODELS"])
-    for spec in (*DEFAULT_SPECS, *extra):
+    for spec in DEFAULT_SPECS:
         registry.register(spec)
+    for spec in extra:
+        if spec.id in registry.available():
+            raise ModelsConfigError(f"model id {spec.id!r} from UQLENS_MODELS_FILE or UQLENS_TEXT_MODELS is already "
+                                    f"registered; give it another id")
+        try:
+            registry.register(spec)
+        except ValueError as exc:
+            raise ModelsConfigError(f"UQLENS_TEXT_MODELS: {exc}") from None
     return registry
 

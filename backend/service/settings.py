@@ -35,10 +35,10 @@ class ServiceSettings:
         UQLENS_MAX_IMAGE_BODY_BYTES, UQLENS_MAX_NEW_TOKENS, UQLENS_MAX_AUDIT_BATCH, UQLENS_PRELOAD_MODEL ("" = none)
         override the defaults."""
         def number(name: str, default: int) -> int:
-            value = int(environ.get(name, default))
-            if value < 0:
-                raise ValueError(f"{name} must be >= 0, got {value}")
-            return value
+            text = str(environ.get(name, default)).strip()
+            if not text.isdigit():
+                raise ValueError(f"{name} must be a whole number >= 0, got {text[:40]!r}")
+            return int(text)
 
         return cls(api_token=environ.get("UQLENS_API_TOKEN") or None,
                    max_running=max(1, number("UQLENS_MAX_RUNNING", cls.max_running)),
