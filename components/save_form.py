@@ -1,6 +1,11 @@
-"""A form to save the analysis on screen with a title, notes and tags (idempotent: one id per analysis)."""
+"""A form to save the analysis on screen with a title, notes and tags (idempotent: one id per analysis).
+
+The form and its fields are keyed by the analysis they belong to: a new analysis gets a new form showing its own
+defaults, so a title or notes typed for one analysis (saved or not) are never stored with another.
+"""
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Callable, Optional
 
@@ -8,12 +13,17 @@ import streamlit as st
 from pydantic import ValidationError
 
 from backend.errors import BackendBusyError, BackendUnavailableError, SaveConflictError
-from backend.schemas.store import SavedItem, SaveRequest
+from backend.schemas.store import MAX_TITLE_CHARS, SavedItem, SaveRequest
 
 
 def parse_tags(text: str) -> list[str]:
     """Comma- or newline-separated tags, trimmed, empty ones dropped."""
     return [tag.strip() for tag in text.replace("\n", ",").split(",") if tag.strip()]
+
+
+def analysis_digest(content_key: str) -> str:
+    """The identity of one analysis: 16 hex characters of the SHA-256 of its content key (e.g. its request)."""
+    return hashlib.sha256(content_key.encode()).hexdigest()[:16]
 
 
 def save_id_for(content_key: str) -> str:
@@ -22,15 +32,24 @@ def save_id_for(content_key: str) -> str:
     return ids.setdefault(content_key, str(uuid.uuid4()))
 
 
+def field_key(key: str, content_key: str, name: str) -> str:
+    """The widget key of one field (title, notes, tags) of the form of one analysis: a new analysis gets new
+    widgets, so nothing typed for another analysis (saved or not) is kept in them."""
+    return f"{key}_save_{analysis_digest(content_key)}_{name}"
+
+
 def render_save_form(*, key: str, kind: str, model: str, default_title: str, payload: dict,
                      request: Optional[dict], content_key: str, save: Callable[[SaveRequest], SavedItem]) -> None:
-    """An expander with the form; says where the item went, or what to change."""
+    """An expander with the form for the analysis identified by `content_key`; says where the item went, or what
+    to change."""
     with st.expander("Save this analysis"):
-        with st.form(f"{key}_save_form"):
-            title = st.text_input("Title", value=default_title[:200], max_chars=200, key=f"{key}_save_title")
-            notes = st.text_area("Notes", key=f"{key}_save_notes", height=80,
+        with st.form(f"{key}_save_form_{analysis_digest(content_key)}"):
+            title = st.text_input("Title", value=default_title.strip()[:MAX_TITLE_CHARS], max_chars=MAX_TITLE_CHARS,
+                                  key=field_key(key, content_key, "title"))
+            notes = st.text_area("Notes", key=field_key(key, content_key, "notes"), height=80,
                                  placeholder="What did you notice? (kept with the analysis)")
-            tags = st.text_input("Tags", key=f"{key}_save_tags", placeholder="comma-separated, e.g. geography, demo")
+            tags = st.text_input("Tags", key=field_key(key, content_key, "tags"),
+                                 placeholder="comma-separated, e.g. geography, demo")
             submitted = st.form_submit_button("Save")
         if not submitted:
             return

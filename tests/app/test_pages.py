@@ -85,9 +85,10 @@ def test_a_model_that_cannot_load_gets_a_clear_message(monkeypatch):
 
 def test_saving_then_finding_it_on_the_saved_page():
     at = submit(open_text_page(), "What is the capital of France?", text_max_new_tokens=6)
-    at.text_input(key="text_save_title").set_value("AppTest save")
-    at.text_input(key="text_save_tags").set_value("apptest")
-    at.button(key="FormSubmitter:text_save_form-Save").click().run()
+    fields = {w.label: w for w in at.text_input}
+    fields["Title"].set_value("AppTest save")
+    fields["Tags"].set_value("apptest")
+    next(b for b in at.button if b.label == "Save").click().run()
     assert not at.exception and any("Saved as" in s.value for s in at.success)
     at.switch_page("saved_page.py").run()
     at.text_input(key="saved_tag").set_value("apptest").run()

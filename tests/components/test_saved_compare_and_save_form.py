@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from backend.schemas import Score, TextAnalysis
-from components.save_form import parse_tags
+from components.save_form import analysis_digest, field_key, parse_tags
 from components.saved_compare import summaries_table
 
 
@@ -29,3 +29,11 @@ def test_duplicate_titles_keep_both_columns():
 def test_parse_tags_splits_on_commas_and_newlines():
     assert parse_tags(" geo, demo\nclass 7 ,, ") == ["geo", "demo", "class 7"]
     assert parse_tags("") == []
+
+
+def test_each_analysis_gets_its_own_form_fields():
+    first, second = '{"prompt": "Australia?"}', '{"prompt": "A haiku"}'
+    assert field_key("text", first, "title") == field_key("text", first, "title")
+    assert field_key("text", first, "title") != field_key("text", second, "title")
+    assert field_key("text", first, "title").startswith("text_save_")
+    assert analysis_digest(first) == analysis_digest(first) and len(analysis_digest(first)) == 16
