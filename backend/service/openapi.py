@@ -23,6 +23,9 @@ from backend.service.settings import ServiceSettings
 
 NOT_BLANK = r"\S"
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+SAVED_ID = {"type": "string", "format": "uuid",
+            "pattern": r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+            "description": "the saved item's id as saves answer it (a lower-case UUID); any other id is 404"}
 TEXT_IDS = ("TextAttentionRequest", "TextSaliencyRequest")
 
 
@@ -151,12 +154,13 @@ def refusal_descriptions(settings: ServiceSettings) -> dict[str, str]:
 
 def document_responses(paths: dict, settings: ServiceSettings) -> None:
     """Give each error response of each operation its description and the Refusal shape; add 401 where the
-    token is required and 422 wherever a body is read."""
+    token is required and 413 and 422 wherever a body is read."""
     descriptions = refusal_descriptions(settings)
     for path, operations in paths.items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
             if "requestBody" in operation:
+                responses.setdefault("413", {})
                 responses.setdefault("422", {})
             if settings.api_token is not None and path not in ("/livez", "/readyz"):
                 responses.setdefault("401", {})
@@ -164,6 +168,15 @@ def document_responses(paths: dict, settings: ServiceSettings) -> None:
                 if status in descriptions:
                     response["description"] = descriptions[status]
                     response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Refusal"}}}
+
+
+def document_saved_id(paths: dict) -> None:
+    """State what a saved item's id in a path looks like."""
+    for path, operations in paths.items():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"] == "item_id":
+                    parameter["schema"] = {**parameter["schema"], **SAVED_ID}
 
 
 def truthful_openapi(app: FastAPI, settings: ServiceSettings) -> dict[str, Any]:
@@ -174,6 +187,7 @@ def truthful_openapi(app: FastAPI, settings: ServiceSettings) -> dict[str, Any]:
     for rule in (*VALIDATOR_RULES, *service_rules(settings)):
         apply_rule(components, rule)
     document_responses(schema.get("paths", {}), settings)
+    document_saved_id(schema.get("paths", {}))
     return schema
 
 
