@@ -8,23 +8,31 @@ import streamlit as st
 
 from app.services import get_client
 from backend.errors import BackendBusyError, BackendUnavailableError
-from backend.schemas import TextAnalysis
 from backend.schemas.store import SavedItem, SavedSummary
-from components.saved_compare import summaries_table
-from components.text_analysis_view import render_text_analysis
+from components.saved_compare import render_comparison
+from components.saved_views import kinds_present, payload_of, render_saved
 from components.text_safety import markdown_literal
-from components.token_heatmap import render_token_heatmap
 
 KEY = "saved"
-KINDS = ["text", "image", "sequence", "attention", "audit"]
+KIND_LABELS = {"text": "Text", "sequence": "Sequence", "attention": "Attention & saliency", "image": "Image",
+               "audit": "Audit"}
+SCAN_LIMIT = 500
 
 
-def search_filters() -> dict:
-    """Search text, tag and kind from the filter row."""
+def saved_kinds() -> list[str]:
+    """The kinds of the items saved so far (from the newest SCAN_LIMIT items)."""
+    return kinds_present(item.kind for item in get_client().list_saved(limit=SCAN_LIMIT))
+
+
+def search_filters(kinds: list[str]) -> dict:
+    """Search text, tag and kind (only kinds that exist) from the filter row."""
     query_column, tag_column, kind_column = st.columns([3, 2, 1])
     query = query_column.text_input("Search", key=f"{KEY}_query", placeholder="words in the title, notes or model")
     tag = tag_column.text_input("Tag", key=f"{KEY}_tag", placeholder="one tag, exactly")
-    kind = kind_column.selectbox("Kind", ["all", *KINDS], key=f"{KEY}_kind")
+    if st.session_state.get(f"{KEY}_kind") not in ("all", *kinds):
+        st.session_state.pop(f"{KEY}_kind", None)
+    kind = kind_column.selectbox("Kind", ["all", *kinds], key=f"{KEY}_kind",
+                                 format_func=lambda k: "all kinds" if k == "all" else KIND_LABELS.get(k, k))
     return dict(query=query.strip(), tag=tag.strip(), kind="" if kind == "all" else kind)
 
 
@@ -37,18 +45,11 @@ def pick_items(items: list[SavedSummary]) -> list[SavedSummary]:
     return [items[i] for i in event.selection.rows]
 
 
-def render_item(item: SavedItem, *, key: str) -> None:
-    """One saved item as it was shown when it was saved (text analyses) or as its JSON (other kinds)."""
-    if item.kind == "text":
-        render_text_analysis(TextAnalysis.model_validate(item.payload), key=key)
-    else:
-        st.json(item.payload, expanded=False)
-
-
 def render_reopened(item: SavedItem) -> None:
-    """Header, notes, export, delete, then the analysis itself."""
+    """Header, notes, export, delete, then the result as its page showed it."""
     st.subheader(markdown_literal(item.title))
-    st.caption(f"{item.kind} · {item.model} · saved {item.created_at} UTC · tags: {', '.join(item.tags) or 'none'}")
+    st.caption(f"{KIND_LABELS.get(item.kind, item.kind)} · {item.model} · saved {item.created_at} UTC · tags: "
+               f"{', '.join(item.tags) or 'none'}")
     if item.notes:
         st.text(item.notes)
     export_column, delete_column = st.columns(2)
@@ -59,51 +60,56 @@ def render_reopened(item: SavedItem) -> None:
         get_client().delete_saved(item.id)
         st.session_state.pop(f"{KEY}_confirm_delete", None)
         st.rerun()
-    render_item(item, key=f"{KEY}_view")
+    render_saved(item, key=f"{KEY}_view")
 
 
-def render_comparison(first: SavedItem, second: SavedItem) -> None:
-    """Two text analyses side by side: their summaries in one table, then their heatmaps."""
-    if first.kind != "text" or second.kind != "text":
-        st.info("Comparison is drawn for two text analyses; pick two of kind 'text'.")
+def compare(first: SavedItem, second: SavedItem) -> None:
+    """Both items side by side, with a download of the pair."""
+    try:
+        payloads = [payload_of(item) for item in (first, second)]
+    except ValueError as exc:
+        st.error(f"One of the two items cannot be drawn ({str(exc).splitlines()[0]}); export it as JSON instead.")
         return
-    analyses = [TextAnalysis.model_validate(item.payload) for item in (first, second)]
-    st.dataframe(summaries_table([first.title, second.title], analyses), hide_index=True, width="stretch")
-    for column, item, analysis, side in zip(st.columns(2), (first, second), analyses, ("a", "b")):
-        with column:
-            st.markdown(f"**{markdown_literal(item.title)}**")
-            render_token_heatmap(analysis.tokens, key=f"{KEY}_compare_{side}", chars_per_line=40)
+    render_comparison([first.title, second.title], payloads, key=f"{KEY}_compare")
+    st.download_button("Export both (JSON)", json.dumps([first.model_dump(), second.model_dump()], indent=2),
+                       file_name="uqlens-saved-comparison.json", mime="application/json", key=f"{KEY}_export_pair")
 
 
 def load_items(filters: dict) -> Optional[list[SavedSummary]]:
     """The filtered list, or None after saying why it could not be read."""
     try:
-        return get_client().list_saved(limit=500, **filters)
+        return get_client().list_saved(limit=SCAN_LIMIT, **filters)
     except (BackendBusyError, BackendUnavailableError) as exc:
         st.warning(f"The saved analyses could not be read: {exc}. Nothing is lost; try again.")
         st.button("Retry", key=f"{KEY}_retry")
         return None
 
 
-st.title("Saved analyses")
-items = load_items(search_filters())
-if items is not None and not items:
-    st.info("Nothing saved matches. Run an analysis on the Text page and use “Save this analysis” under it.")
-elif items:
+def run_page() -> None:
+    """Filters, the list, then the selected item (one) or the comparison (two)."""
+    st.title("Saved analyses")
+    try:
+        kinds = saved_kinds()
+    except (BackendBusyError, BackendUnavailableError):
+        kinds = []
+    items = load_items(search_filters(kinds))
+    if items is not None and not items:
+        st.info("Nothing saved matches. Run an analysis on any page and use “Save this analysis” under it.")
+    if not items:
+        return
     selected = pick_items(items)
     st.download_button("Export the listed items (JSON)", json.dumps([i.model_dump() for i in items], indent=2),
                        file_name="uqlens-saved-list.json", mime="application/json", key=f"{KEY}_export_list")
-    if not selected:
+    if len(selected) not in (1, 2):
         st.caption("Select one row to reopen it, or two to compare them.")
-    elif len(selected) == 1:
-        found = get_client().get_saved(selected[0].id)
-        if found is None:
-            st.warning("That item was deleted meanwhile.")
-        else:
-            render_reopened(found)
-    elif len(selected) == 2:
-        pair = [get_client().get_saved(s.id) for s in selected]
-        if all(pair):
-            render_comparison(*pair)
+        return
+    found = [get_client().get_saved(s.id) for s in selected]
+    if not all(found):
+        st.warning("That item was deleted meanwhile.")
+    elif len(found) == 1:
+        render_reopened(found[0])
     else:
-        st.caption("Select one row to reopen it, or two to compare them.")
+        compare(*found)
+
+
+run_page()

@@ -2,13 +2,14 @@
 (the K samples and their meanings, the similarity graph, SAR's token weights), and their cost before they run."""
 from __future__ import annotations
 
+import json
 from typing import Optional
 
 import streamlit as st
 from pydantic import ValidationError
 
 from app.sequence_services import analyze_sequence, estimate_cost, sequence_methods
-from app.services import default_model_index, list_models, model_ids
+from app.services import default_model_index, get_client, list_models, model_ids
 from backend.errors import ModelLoadError, UserInputError
 from backend.models.registry import UnknownModelError
 from backend.schemas import (DEFAULT_SAMPLES, DEFAULT_SIMILARITY_THRESHOLD, MAX_SAMPLES,
@@ -16,6 +17,7 @@ from backend.schemas import (DEFAULT_SAMPLES, DEFAULT_SIMILARITY_THRESHOLD, MAX_
 from backend.schemas.sequence import DEFAULT_SAMPLE_TEMPERATURE
 from components.meaning_clusters import render_meaning_clusters, short_label
 from components.sar_weights import render_sar_weights
+from components.save_form import render_save_form
 from components.sequence_costs import render_costs, total_seconds
 from components.sequence_scores import render_sequence_scores
 from components.similarity_graph import render_similarity_graph
@@ -243,3 +245,6 @@ if current:
             st.error(message)
     else:
         render_result(analysis)
+        render_save_form(key=KEY, kind="sequence", model=analysis.text.model,
+                         default_title=analysis.text.prompt.strip(), payload=lambda: analysis.model_dump(mode="json"),
+                         request=json.loads(current), content_key=current, save=get_client().save)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import streamlit as st
 from pydantic import ValidationError
@@ -29,7 +29,7 @@ def analysis_digest(content_key: str) -> str:
 def save_id_for(content_key: str) -> str:
     """A stable id for one analysis within this session, so a double click or a retry never saves twice."""
     ids = st.session_state.setdefault("save_ids", {})
-    return ids.setdefault(content_key, str(uuid.uuid4()))
+    return ids.setdefault(analysis_digest(content_key), str(uuid.uuid4()))
 
 
 def field_key(key: str, content_key: str, name: str) -> str:
@@ -38,10 +38,12 @@ def field_key(key: str, content_key: str, name: str) -> str:
     return f"{key}_save_{analysis_digest(content_key)}_{name}"
 
 
-def render_save_form(*, key: str, kind: str, model: str, default_title: str, payload: dict,
-                     request: Optional[dict], content_key: str, save: Callable[[SaveRequest], SavedItem]) -> None:
+def render_save_form(*, key: str, kind: str, model: str, default_title: str,
+                     payload: Union[dict, Callable[[], dict]], request: Optional[dict], content_key: str,
+                     save: Callable[[SaveRequest], SavedItem]) -> None:
     """An expander with the form for the analysis identified by `content_key`; says where the item went, or what
-    to change."""
+    to change. `payload` may be a function, called only when Save is pressed (for results that are costly to
+    gather)."""
     with st.expander("Save this analysis"):
         with st.form(f"{key}_save_form_{analysis_digest(content_key)}"):
             title = st.text_input("Title", value=default_title.strip()[:MAX_TITLE_CHARS], max_chars=MAX_TITLE_CHARS,
@@ -55,7 +57,8 @@ def render_save_form(*, key: str, kind: str, model: str, default_title: str, pay
             return
         try:
             item = save(SaveRequest(id=save_id_for(content_key), kind=kind, title=title, notes=notes,
-                                    tags=parse_tags(tags), model=model, payload=payload, request=request))
+                                    tags=parse_tags(tags), model=model,
+                                    payload=payload() if callable(payload) else payload, request=request))
         except ValidationError as exc:
             for error in exc.errors():
                 st.error(f"{'.'.join(map(str, error['loc']))}: {str(error['msg']).removeprefix('Value error, ')}")
