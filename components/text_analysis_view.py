@@ -15,9 +15,13 @@ from components.token_heatmap import render_token_heatmap
 
 
 def analysis_caption(result: TextAnalysis) -> str:
-    """One line: model, how many tokens and how they were made, temperature, device, time."""
-    verb = "scored" if result.mode == "score" else f"generated ({result.stop_reason.replace('_', ' ')})"
-    sampling = f"sampled, top-p {result.top_p}, seed {result.seed}" if result.do_sample else "greedy"
+    """One line: model, how many tokens and how they were made, temperature, device, time. A scored answer was
+    given, not decoded: no decoding setting is named for it."""
+    if result.mode == "score":
+        verb, sampling = "scored", "given answer, not decoded"
+    else:
+        verb = f"generated ({result.stop_reason.replace('_', ' ')})"
+        sampling = f"sampled, top-p {result.top_p}, seed {result.seed}" if result.do_sample else "greedy"
     return (f"{result.model} · {len(result.tokens)} tokens {verb} · {sampling} · probabilities at temperature "
             f"{result.temperature:g} · {result.device} · {result.seconds:.1f} s")
 
@@ -41,7 +45,8 @@ def render_text_analysis(result: TextAnalysis, *, key: str) -> None:
         if selected is None:
             st.info("Click a token in the heatmap to see the alternatives the model weighed.")
         else:
-            render_token_detail(result.tokens[selected], key=f"{key}_answer")
+            render_token_detail(result.tokens[selected], key=f"{key}_answer", mode=result.mode,
+                                do_sample=result.do_sample)
     st.subheader("Sequence summaries")
     render_summary_cards(result.summaries, key=f"{key}_answer")
     with st.expander(f"Prompt tokens ({len(result.prompt_tokens)}), scored teacher-forced"):

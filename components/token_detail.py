@@ -14,7 +14,7 @@ OTHER_COLOUR = "#9fb7d0"
 
 def bar_rows(token: TokenScore) -> list[tuple[str, float, bool]]:
     """(label, probability, is_chosen) for the top-k alternatives in rank order, plus the produced token with its
-    rank when it is not among them (a sampled, unlikely token)."""
+    rank when it is not among them (an unlikely token: sampled, or given in a scored answer)."""
     rows = [(f"{rank}. {a.text!r}", a.prob, a.id == token.id) for rank, a in enumerate(token.top_k, start=1)]
     if all(a.id != token.id for a in token.top_k):
         rows.append((f"{token.rank}. {token.text!r}", token.prob, True))
@@ -35,16 +35,41 @@ def alternatives_figure(token: TokenScore) -> go.Figure:
     return figure
 
 
-def render_token_detail(token: TokenScore, *, key: str) -> None:
-    """The selected token's numbers as metrics and its alternatives as bars (the produced token in red)."""
+def origin_note(token: TokenScore, *, mode: str, do_sample: bool) -> str:
+    """Where the token came from and, when it is not the model's first choice, how it got there ("" when there
+    is nothing to say: a generated first choice).
+
+    mode: TextAnalysis.mode, "score" (the user gave the answer) or "generate"; do_sample: sampled, not greedy.
+    """
+    parts = ["Given in the answer you supplied (scored, not chosen by the model)."] if mode == "score" else []
+    if token.rank > 1 and token.top_k:
+        first = token.top_k[0]
+        behind = f"The model's first choice was {first.text!r} (p = {first.prob:.3f}); this token is rank {token.rank}"
+        if mode == "score":
+            parts.append(f"{behind}.")
+        elif do_sample:
+            parts.append(f"{behind}, sampled from the distribution.")
+        else:
+            parts.append(f"{behind}: greedy decoding picked it, and the scoring pass that computed these numbers "
+                         f"ranks a near-tie above it.")
+    if token.text == "":
+        parts.append("It is a byte piece of a character that a later token completes, so it has no text alone.")
+    return " ".join(parts)
+
+
+def render_token_detail(token: TokenScore, *, key: str, mode: str = "generate", do_sample: bool = False) -> None:
+    """The selected token's numbers as metrics and its alternatives as bars (the produced token in red).
+
+    mode and do_sample: how the answer was made (TextAnalysis.mode, .do_sample), for the sentence on its origin.
+    """
     st.markdown(f"**Selected token** {markdown_literal(repr(token.text))} at position {token.position}"
                 + (" (special token)" if token.special else ""))
     left, middle, right = st.columns(3)
     left.metric("Probability", f"{token.prob:.3f}", help="p of this token; higher = more confident")
     middle.metric("Entropy (nats)", f"{token.entropy:.3f}", help="spread of the distribution; lower = more confident")
     right.metric("Rank", token.rank, help="1 = the model's first choice")
-    if token.rank > 1:
-        st.caption(f"The model's first choice had p = {token.top_k[0].prob:.3f}; this token (rank {token.rank}) "
-                   f"was sampled from the distribution.")
+    note = origin_note(token, mode=mode, do_sample=do_sample)
+    if note:
+        st.caption(markdown_literal(note))
     st.plotly_chart(alternatives_figure(token), key=f"{key}_alternatives", config=figure_config("alternatives"),
                     width="stretch")

@@ -5,7 +5,6 @@ token's numbers and top alternatives; a click selects it (the page reads the sel
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import plotly.graph_objects as go
@@ -15,81 +14,83 @@ from backend.schemas import TokenScore
 from components.figure_config import figure_config
 from components.measures import MEASURES, Measure
 from components.text_safety import escape_plotly
+from components.token_layout import (EMPTY_TOKEN, TokenBox, GlyphUnit, display_text, layout_tokens, layout_units,
+                                     token_boxes)
 
 LINE_HEIGHT_PX = 30
 COLORBAR_GAP_PX = 6
 COLORBAR_SPACE_PX = 70
-CHAR_WIDTH_PX = 9.6
 FONT = dict(family="DejaVu Sans Mono, Menlo, Consolas, monospace", size=15, color="#111111")
-VISIBLE_WHITESPACE = {"\n": "↵", "\r": "␍", "\t": "→"}
-EMPTY_TOKEN = "·"
+HOVER_FONT_PX = 13
+HOVER_LINE_PX = 18
+HOVER_PAD_PX = 16
+
+__all__ = ["EMPTY_TOKEN", "FONT", "LINE_HEIGHT_PX", "TokenBox", "display_text", "hover_text", "layout_tokens",
+           "min_height_for_hover", "render_token_heatmap", "token_heatmap_figure"]
 
 
-@dataclass(frozen=True)
-class TokenBox:
-    """Where one token sits: line index (0 = top), first column and width in character cells."""
-
-    line: int
-    column: int
-    width: int
-    label: str
-
-
-def display_text(text: str) -> str:
-    """The token as shown: newlines and tabs as visible marks, an empty piece as a dot (never raw HTML)."""
-    shown = "".join(VISIBLE_WHITESPACE.get(ch, ch) for ch in text)
-    return shown or EMPTY_TOKEN
-
-
-def layout_tokens(texts: Sequence[str], chars_per_line: int) -> list[TokenBox]:
-    """Wrap tokens into lines of at most chars_per_line character cells.
-
-    A token that would cross the right edge starts a new line; a token containing a newline ends its line.
-    Tokens wider than a line are cut to the line width with an ellipsis.
-    """
-    boxes, line, column = [], 0, 0
-    for text in texts:
-        label = display_text(text)
-        if len(label) > chars_per_line:
-            label = label[:chars_per_line - 1] + "…"
-        width = max(1, len(label))
-        if column and column + width > chars_per_line:
-            line, column = line + 1, 0
-        boxes.append(TokenBox(line, column, width, label))
-        column += width
-        if "\n" in text:
-            line, column = line + 1, 0
-    return boxes
-
-
-def hover_text(token: TokenScore) -> str:
-    """Hover box: the token, its numbers, and its top alternatives (escaped; plotly reads tags in it)."""
+def hover_text(token: TokenScore, note: str = "") -> str:
+    """Hover box: the token, its numbers, and its top alternatives (escaped; plotly reads tags in it); note, when
+    given, is a line of plain text put under the title (escaped here)."""
     alternatives = "<br>".join(
         f"{'▶ ' if alt.id == token.id else '   '}{escape_plotly(repr(alt.text))} {alt.prob:.3f}"
         for alt in token.top_k)
     return (f"<b>{escape_plotly(repr(token.text))}</b> (position {token.position}, id {token.id})<br>"
-            f"probability {token.prob:.4f} · log-prob {token.logprob:.3f}<br>"
+            + (f"<i>{escape_plotly(note)}</i><br>" if note else "")
+            + f"probability {token.prob:.4f} · log-prob {token.logprob:.3f}<br>"
             f"entropy {token.entropy:.3f} nats · rank {token.rank} · margin {token.margin:.3f}<br>"
             f"<i>top alternatives</i><br>{alternatives}")
 
 
+def glyph_notes(tokens: Sequence[TokenScore], units: Sequence[GlyphUnit]) -> list[str]:
+    """Per token: "" alone, or for a token of a multi-token glyph unit which part of which glyph it is."""
+    notes = [""] * len(tokens)
+    for unit in units:
+        if len(unit.members) > 1:
+            first, last = tokens[unit.members[0]].position, tokens[unit.members[-1]].position
+            for part, index in enumerate(unit.members, start=1):
+                notes[index] = (f"part {part} of {len(unit.members)} of the character {unit.label!r} "
+                                f"(tokens at positions {first}-{last}; its bytes are split between them)")
+    return notes
+
+
+def min_height_for_hover(hovers: Sequence[str]) -> int:
+    """Figure height in px that the tallest hover box fits in. Plotly drops a hover box taller than the whole
+    figure, so a one-line heatmap (116 px) showed none; a 9-line box is 160 px in Chromium at 13 px."""
+    lines = max((hover.count("<br>") + 1 for hover in hovers), default=0)
+    return HOVER_LINE_PX * lines + HOVER_PAD_PX
+
+
+def glyph_trace(units: Sequence[GlyphUnit]) -> go.Scatter:
+    """The labels of multi-token glyph units, each drawn once at the centre of its unit (no hover of its own:
+    the unit's token boxes underneath keep theirs)."""
+    shared = [unit for unit in units if len(unit.members) > 1]
+    return go.Scatter(x=[u.column + u.width / 2 for u in shared], y=[u.line for u in shared], mode="text",
+                      text=[escape_plotly(u.label) for u in shared], textfont=FONT, hoverinfo="skip",
+                      showlegend=False, cliponaxis=False)
+
+
 def token_heatmap_figure(tokens: Sequence[TokenScore], *, measure: str = "prob", chars_per_line: int = 72,
                          selected: Optional[int] = None) -> go.Figure:
-    """A figure of the tokens as coloured boxes in reading order.
+    """A figure of the tokens as coloured boxes in reading order (token_layout: right-to-left runs read right to
+    left, a character split over byte tokens is drawn once over their shared box).
 
     tokens: the sequence to draw. measure: a key of MEASURES. selected: index into tokens to outline.
-    One horizontal-bar trace: y = line, base = first column, x = width in character cells; point i = tokens[i].
+    Trace 0, horizontal bars: y = line, base = first column, x = width in character cells; point i = tokens[i].
+    Trace 1 (text only, when there are any): the labels of split characters.
     """
     spec: Measure = MEASURES[measure]
-    boxes = layout_tokens([t.text for t in tokens], chars_per_line)
-    n_lines = (boxes[-1].line + 1) if boxes else 1
+    units = layout_units([t.text for t in tokens], chars_per_line)
+    boxes = token_boxes(units, len(tokens))
+    n_lines = max((b.line for b in boxes), default=0) + 1
     values = [spec.value(t) for t in tokens]
     outline = [3 if i == selected else 0.5 for i in range(len(tokens))]
+    hovers = [hover_text(t, note) for t, note in zip(tokens, glyph_notes(tokens, units))]
     figure = go.Figure(go.Bar(
         orientation="h", y=[b.line for b in boxes], x=[b.width for b in boxes], base=[b.column for b in boxes],
         width=0.86, text=[escape_plotly(b.label) for b in boxes], textposition="inside",
         insidetextanchor="middle", textangle=0, constraintext="none", textfont=FONT,
-        hovertext=[hover_text(t) for t in tokens], hoverinfo="text",
+        hovertext=hovers, hoverinfo="text",
         customdata=[[i] for i in range(len(tokens))],
         marker=dict(color=values, colorscale=spec.colorscale, cmin=spec.cmin, cmax=spec.cmax,
                     line=dict(color=["#111111" if i == selected else "#bbbbbb" for i in range(len(tokens))],
@@ -100,14 +101,24 @@ def token_heatmap_figure(tokens: Sequence[TokenScore], *, measure: str = "prob",
                                   y=-COLORBAR_GAP_PX / (LINE_HEIGHT_PX * n_lines), yanchor="top")),
         showlegend=False,
     ))
+    if any(len(unit.members) > 1 for unit in units):
+        figure.add_trace(glyph_trace(units))
     figure.update_xaxes(range=[-0.5, chars_per_line + 0.5], visible=False, fixedrange=True)
     figure.update_yaxes(range=[n_lines - 0.5, -0.5], visible=False, fixedrange=True)
-    figure.update_layout(height=16 + LINE_HEIGHT_PX * n_lines + COLORBAR_SPACE_PX,
-                         margin=dict(l=4, r=4, t=8, b=8 + COLORBAR_SPACE_PX),
+    drawn = 16 + LINE_HEIGHT_PX * n_lines + COLORBAR_SPACE_PX
+    height = max(drawn, min_height_for_hover(hovers))
+    figure.update_layout(height=height, margin=dict(l=4, r=4, t=8, b=8 + COLORBAR_SPACE_PX + height - drawn),
                          plot_bgcolor="white", paper_bgcolor="white", bargap=0.1, dragmode=False,
-                         hoverlabel=dict(font=dict(family=FONT["family"], size=13), align="left"),
+                         hoverlabel=dict(font=dict(family=FONT["family"], size=HOVER_FONT_PX), align="left"),
                          clickmode="event+select")
     return figure
+
+
+def clicked_token(event) -> Optional[int]:
+    """The index of the token a selection event picked (a point of the bars, trace 0), if any."""
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    picked = [p for p in points if p.get("curve_number", 0) == 0]
+    return int(picked[0]["point_index"]) if picked else None
 
 
 def render_token_heatmap(tokens: Sequence[TokenScore], *, key: str, measure: str = "prob",
@@ -117,5 +128,4 @@ def render_token_heatmap(tokens: Sequence[TokenScore], *, key: str, measure: str
     event = st.plotly_chart(figure, key=f"{key}_heatmap", on_select="rerun", selection_mode="points",
                             config=figure_config("token-heatmap"), width="stretch")
     st.caption(MEASURES[measure].legend)
-    points = (event or {}).get("selection", {}).get("points", []) if event else []
-    return int(points[0]["point_index"]) if points else None
+    return clicked_token(event)

@@ -4,8 +4,9 @@ import pytest
 
 from components.summary_cards import format_value, score_help
 from components.token_curve import MAX_TICK_LABELS, token_curve_figure
-from components.token_detail import CHOSEN_COLOUR, alternatives_figure, bar_rows
-from backend.schemas import Score
+from components.text_analysis_view import analysis_caption
+from components.token_detail import CHOSEN_COLOUR, alternatives_figure, bar_rows, origin_note
+from backend.schemas import Score, TextAnalysis
 from tests.components.factories import make_token, make_tokens
 
 
@@ -46,3 +47,36 @@ def test_summary_value_format_and_help():
                   value_range="[1, inf)", description="exp of the mean surprisal.")
     assert format_value(score) == "1.23e+04"
     assert "higher = more uncertain" in score_help(score) and "[1, inf)" in score_help(score)
+
+
+def analysis(mode: str, *, do_sample: bool) -> TextAnalysis:
+    """A small TextAnalysis made one way or the other (mode "score" or "generate")."""
+    return TextAnalysis(model="m", prompt="p", model_input="p", chat_template=True, mode=mode, generated_text="a",
+                        stop_reason="scored" if mode == "score" else "eos", temperature=1.0, do_sample=do_sample,
+                        top_p=0.9, seed=3, max_new_tokens=8, device="cpu", ids=[1, 2], answer_start=1,
+                        tokens=make_tokens(["a"]), prompt_tokens=[], summaries=[], seconds=0.25)
+
+
+@pytest.mark.parametrize("do_sample", [False, True])
+def test_a_scored_answer_is_captioned_given_whatever_the_decoding_setting(do_sample):
+    caption = analysis_caption(analysis("score", do_sample=do_sample))
+    assert "1 tokens scored · given answer, not decoded" in caption
+    assert "greedy" not in caption and "sampled" not in caption
+
+
+def test_a_generated_answer_names_its_decoding():
+    assert "generated (eos) · greedy" in analysis_caption(analysis("generate", do_sample=False))
+    assert "sampled, top-p 0.9, seed 3" in analysis_caption(analysis("generate", do_sample=True))
+
+
+def test_a_given_token_is_described_as_given_not_sampled():
+    token = make_token("blue", 0.3, rank=2)
+    note = origin_note(token, mode="score", do_sample=True)
+    assert note.startswith("Given in the answer you supplied") and "rank 2" in note and "sampled" not in note
+    assert "sampled from the distribution" in origin_note(token, mode="generate", do_sample=True)
+    assert "greedy decoding picked it" in origin_note(token, mode="generate", do_sample=False)
+
+
+def test_a_first_choice_needs_no_note_and_a_byte_piece_says_what_it_is():
+    assert origin_note(make_token("a", 0.9), mode="generate", do_sample=False) == ""
+    assert "byte piece of a character" in origin_note(make_token("", 0.9), mode="generate", do_sample=False)

@@ -6,7 +6,9 @@ import pytest
 
 from components.measures import MEASURES
 from components.text_safety import escape_plotly, markdown_literal
-from components.token_heatmap import EMPTY_TOKEN, display_text, hover_text, layout_tokens, token_heatmap_figure
+from components.token_heatmap import (EMPTY_TOKEN, HOVER_LINE_PX, LINE_HEIGHT_PX, clicked_token, display_text,
+                                     hover_text, layout_tokens, min_height_for_hover, token_heatmap_figure)
+from backend.schemas import Alternative
 from tests.components.factories import make_token, make_tokens
 
 
@@ -84,3 +86,41 @@ def test_empty_sequence_gives_an_empty_figure():
 
 def test_legend_says_which_way_is_good():
     assert "high is good" in MEASURES["prob"].legend and "low is good" in MEASURES["entropy"].legend
+
+
+def with_five_alternatives(tokens):
+    """The tokens with five top alternatives each, as the Text page gives them (a 9-line hover box)."""
+    return [t.model_copy(update={"top_k": [Alternative(text=f"alt{j}", id=j, prob=0.1) for j in range(5)]})
+            for t in tokens]
+
+
+def test_a_one_line_heatmap_is_tall_enough_for_its_hover_box():
+    tokens = with_five_alternatives(make_tokens(["The", " capital", " is", " Paris", "."]))
+    layout = token_heatmap_figure(tokens).layout
+    lines = hover_text(tokens[0]).count("<br>") + 1
+    assert lines == 9 and layout.height >= HOVER_LINE_PX * lines > 116
+    assert layout.height == min_height_for_hover([hover_text(t) for t in tokens])
+    assert layout.height - layout.margin.t - layout.margin.b == LINE_HEIGHT_PX  # the boxes keep their size
+
+
+def test_a_character_split_over_byte_tokens_is_drawn_once_and_each_token_hovers_its_own_numbers():
+    tokens = [make_token(text, prob, position=5 + i, token_id=50 + i)
+              for i, (text, prob) in enumerate([("", 0.4), ("", 0.9), ("🎉", 0.99), (" yes", 0.8)])]
+    bars, glyphs = token_heatmap_figure(tokens).data
+    assert list(bars.text) == ["", "", "", " yes"] and list(glyphs.text) == ["🎉"]
+    assert list(bars.x[:3]) == pytest.approx([2 / 3] * 3) and glyphs.x[0] == pytest.approx(1.0)
+    assert glyphs.hoverinfo == "skip"
+    assert "part 1 of 3 of the character '🎉' (tokens at positions 5-7" in bars.hovertext[0]
+    assert "probability 0.4000" in bars.hovertext[0] and "probability 0.9000" in bars.hovertext[1]
+    assert EMPTY_TOKEN not in "".join(bars.text)
+
+
+def test_hebrew_tokens_are_placed_right_to_left():
+    bars = token_heatmap_figure(make_tokens(["ש", "ל", "ו", "ם"]), chars_per_line=10).data[0]
+    assert list(bars.base) == [9, 8, 7, 6]
+
+
+def test_a_click_on_the_glyph_labels_selects_nothing():
+    assert clicked_token({"selection": {"points": [{"curve_number": 1, "point_index": 0}]}}) is None
+    assert clicked_token({"selection": {"points": [{"curve_number": 0, "point_index": 3}]}}) == 3
+    assert clicked_token(None) is None
