@@ -2,6 +2,7 @@
 its choice over an alternative, or the model's uncertainty at that step."""
 from __future__ import annotations
 
+import json
 import time
 from typing import Optional
 
@@ -9,15 +10,17 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app.attribution_services import merge_saliency, position_chunks, saliency_catalog, text_attention, text_saliency
-from app.services import analyze_text, default_model_index, model_ids
+from app.services import analyze_text, default_model_index, get_client, model_ids
 from backend.errors import ModelLoadError, UserInputError
 from backend.models.registry import UnknownModelError
 from backend.schemas import MAX_NEW_TOKENS, TextAnalysis, TextRequest
+from backend.schemas.saved import SavedAttention
 from backend.schemas.text_attention import AttentionViewRequest, TextAttention, TextAttentionRequest
 from backend.schemas.text_saliency import SaliencyMethodInfo, TextSaliency, TextSaliencyRequest
 from components.attention_matrix import render_attention_matrix, render_head_grid
 from components.saliency_controls import choice_label, render_parameter_controls
 from components.saliency_matrix import render_saliency_matrix
+from components.save_form import render_save_form
 from components.text_safety import markdown_literal
 from components.token_heatmap import render_token_heatmap
 from components.token_units import Unit, hidden_share, token_units, unit_values
@@ -301,6 +304,32 @@ def saliency_tab(analysis: TextAnalysis, selected: int, granularity: str, show_t
                                selected_position=position)
 
 
+def save_view(analysis: TextAnalysis, selected: int, granularity: str, show_template: bool) -> None:
+    """The save form of this view: the answer, the explained token, the attention view and the saliency shown
+    (gathered from the caches only when Save is pressed)."""
+    attention_json = attention_request(analysis, granularity)
+    saliency_json = st.session_state.get(f"{KEY}_saliency_request")
+    if saliency_json and TextSaliencyRequest.model_validate_json(saliency_json).ids != analysis.ids:
+        saliency_json = None
+
+    def payload() -> dict:
+        try:
+            attention = text_attention(attention_json)
+            saliency = compute_saliency(TextSaliencyRequest.model_validate_json(saliency_json),
+                                        len(analysis.tokens)) if saliency_json else None
+        except EXPECTED_ERRORS:
+            attention, saliency = None, None
+        return SavedAttention(analysis=analysis, selected=selected, granularity=granularity,
+                              show_template=show_template, attention=attention,
+                              saliency=saliency).model_dump(mode="json")
+
+    request_json = st.session_state[f"{KEY}_request"]
+    render_save_form(key=KEY, kind="attention", model=analysis.model, default_title=analysis.prompt.strip(),
+                     payload=payload, request=json.loads(request_json),
+                     content_key=json.dumps([request_json, selected, granularity, show_template, attention_json,
+                                             saliency_json]), save=get_client().save)
+
+
 def run_page() -> None:
     st.title("Attention & saliency")
     st.caption("Where the model looked while writing its answer, and which input tokens drive each answer token: "
@@ -337,6 +366,7 @@ def run_page() -> None:
         attention_tab(analysis, selected, granularity, show_template)
     with saliency:
         saliency_tab(analysis, selected, granularity, show_template)
+    save_view(analysis, selected, granularity, show_template)
 
 
 run_page()

@@ -140,9 +140,33 @@ def test_the_sequence_page_saves_its_result():
     at.run()
     at.text_area(key="seq_prompt").set_value(QUESTION)
     next(b for b in at.button if b.label == "Run the selected methods").click().run()
-    title = f"sequence {uuid.uuid4()}"
+    item = save_on_page(at, "sequence")
+    assert item.payload["text"]["prompt"] == QUESTION
+    assert_drawn(reopen(item))
+
+
+def save_on_page(at: AppTest, kind: str) -> SavedItem:
+    """Fill the page's save form with a fresh title, press Save, return the stored item."""
+    title = f"{kind} {uuid.uuid4()}"
     next(w for w in at.text_input if w.label == "Title").set_value(title)
     next(b for b in at.button if b.label == "Save").click().run()
     assert not at.exception and any("Saved as" in s.value for s in at.success)
-    found = [s for s in Store().list(kind="sequence") if s.title == title]
-    assert found and Store().get(found[0].id).payload["text"]["prompt"] == QUESTION
+    found = [s for s in Store().list(kind=kind) if s.title == title]
+    assert len(found) == 1
+    return Store().get(found[0].id)
+
+
+def test_the_attention_page_saves_its_view_with_the_saliency_shown():
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S)
+    at.run()
+    at.switch_page("attention_page.py").run()
+    at.text_area(key="attn_prompt").set_value(QUESTION)
+    at.text_area(key="attn_answer").set_value("Paris.")
+    next(b for b in at.button if b.label == "Analyze").click().run()
+    at.selectbox(key="attn_method").set_value("input_x_gradient").run()
+    next(b for b in at.button if b.label == "Explain").click().run()
+    item = save_on_page(at, "attention")
+    payload = SavedAttention.model_validate(item.payload)
+    assert payload.analysis.prompt == QUESTION and payload.attention is not None
+    assert payload.saliency is not None and payload.saliency.method == "input_x_gradient"
+    assert_drawn(reopen(item))
