@@ -4,7 +4,7 @@
        [--methods all|M1,M2 --samples K --sample-temperature T]   adds sequence-level "scores"
   models                             list registered model ids
   prepare                            convert / cache the default models (done by make setup)
-  serve [--host H] [--port P]        the HTTP backend for a separate front end
+  serve [--host H] [--port P] [--allow-no-token]   the HTTP backend (a non-loopback host needs UQLENS_API_TOKEN)
   image PATH|sample:NAME [--json] [--saliency METHOD] [--target top|entropy|INDEX] [--uncertainty mc_dropout|tta]
   audit [--dataset D] [--methods M1,M2] [--limit N] [--json OUT.json] [--html REPORT.html]   resumable audit
 

@@ -1,11 +1,12 @@
 """FastAPI service: the in-process client's operations over HTTP, with admission control, limits and a token.
 
-Start it with `python -m backend serve` (the Procfile's `api` process); OpenAPI docs at /docs.
+Start it with `python -m backend serve` (the Procfile's `api` process); OpenAPI docs at /docs and /redoc.
 Audits run one batch per request (POST /v1/audit/batch until done == total), so no request holds the model for
 long and a stopped audit resumes; datasets are built in or uploaded first (POST /v1/audit/datasets).
-Status codes: 401 missing/wrong token, 404 unknown model or saved item, 409 save id reused, 413 body too large,
-422 invalid input (the detail says what to change), 429 busy (with Retry-After), 503 not ready / model failed to
-load / out of GPU memory.
+Status codes: 401 missing/wrong token (every path but /livez and /readyz, checked before the body is read), 404
+unknown model or saved item, 405 method not served (Allow lists those that are), 409 save id reused, 413 body too
+large, 422 invalid input (the detail names the field or header and says what to change), 429 busy (with
+Retry-After), 503 not ready / model failed to load / out of GPU memory.
 """
 from __future__ import annotations
 
