@@ -20,8 +20,8 @@ from tests.backend.service.conftest import TOKEN, make_test_client
 
 pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-CHEAP_EXAMPLES = 12
-HEAVY_EXAMPLES = 2  # a valid call of a model route computes; most generated ones are refused before that
+CHEAP_EXAMPLES = 25
+HEAVY_EXAMPLES = 3  # a valid call of a model route computes; most generated ones are refused before that
 HEAVY_PATHS = {op.path for op in OPERATIONS if op.heavy}
 
 
