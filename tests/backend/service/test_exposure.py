@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 
 from backend.service.app import create_app
 from backend.service.settings import ServiceSettings
-from tests.backend.service.conftest import TOKEN, make_test_client
+from tests.backend.service.conftest import TOKEN, make_test_client, running_server
+from tests.backend.service.test_refusals import chunks
 
 pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -67,3 +69,13 @@ def test_the_token_is_checked_before_the_body_is_read(local_client):
     assert asgi_post(app, "/v1/text", [(b"authorization", b"Bearer wrong")], 28 << 20) == (401, 0)
     status, reads = asgi_post(app, "/v1/image", [(b"authorization", f"Bearer {TOKEN}".encode())], 28 << 20)
     assert status == 422 and reads == 28  # with the token the body is read (and refused: spaces are not JSON)
+
+
+def test_over_real_http_a_large_body_gets_401_without_the_token_and_413_over_the_cap(local_client):
+    json_type = {"Content-Type": "application/json"}
+    with running_server(local_client, api_token=TOKEN, preload_model=None) as url:
+        refused = httpx.post(f"{url}/v1/image", content=b" " * (28 << 20), headers=json_type, timeout=60)
+        assert refused.status_code == 401
+        streamed = httpx.post(f"{url}/v1/image", content=chunks(50_000_000), headers={**json_type, **AUTH},
+                              timeout=60)
+        assert streamed.status_code == 413 and "UQLENS_MAX_IMAGE_BODY_BYTES" in streamed.json()["detail"]
