@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.audit.datasets import is_image_dataset
 from backend.audit.uploads import check_served_dataset
@@ -37,7 +38,7 @@ from backend.service.json_body import StrictJSONRoute
 from backend.service.methods import AllowedMethodsMiddleware
 from backend.service.openapi import install_openapi
 from backend.service.operations import OPERATIONS, UPLOAD_PATHS, Operation, audit_requests_in, text_requests_in
-from backend.service.refusals import invalid_request
+from backend.service.refusals import http_refusal, invalid_request
 from backend.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ def install_error_handlers(app: FastAPI, settings: ServiceSettings) -> None:
         return respond
 
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, http_refusal)
     app.add_exception_handler(UserInputError, handler(422))
     app.add_exception_handler(UnknownModelError, handler(404))
     app.add_exception_handler(ItemNotFoundError, handler(404))

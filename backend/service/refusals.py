@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 BODY_NOT_AN_OBJECT = {"model_attributes_type", "dict_type", "model_type"}
 
@@ -110,3 +111,12 @@ async def invalid_request(request: Request, exc: RequestValidationError) -> JSON
     content_type = request.headers.get("content-type")
     model = body_model(request)
     return JSONResponse({"detail": [explain(error, content_type, model) for error in exc.errors()]}, status_code=422)
+
+
+async def http_refusal(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """FastAPI's answer to an HTTPException, with a 404 for a path no route serves saying where the routes are."""
+    detail = exc.detail
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = (f"no route serves {request.method} {request.url.path[:200]}; the routes are listed in "
+                  f"/openapi.json and at /docs")
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)

@@ -121,3 +121,8 @@ def test_every_refusal_names_the_field_or_header_and_the_fix(quiet_api, capsys):
         for line in unclear:
             print("  " + line)
     assert not unclear
+
+
+def test_a_path_no_route_serves_says_where_the_routes_are(quiet_api):
+    response = quiet_api.post("/v1/txet", json={"prompt": "hi"})
+    assert response.status_code == 404 and "/openapi.json" in response.json()["detail"]
