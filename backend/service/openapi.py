@@ -148,8 +148,12 @@ def refusal_descriptions(settings: ServiceSettings) -> dict[str, str]:
                f"refers to must exist (a registered method, a readable image or dataset, a prompt within the "
                f"model's context)",
         "429": "busy: retry after the Retry-After header's seconds",
-        "503": "not ready, a model failed to load, or out of GPU memory (with Retry-After)",
+        "503": "the service cannot compute this now: not ready, a model failed to load, or out of GPU memory (with "
+               "Retry-After); detail says which",
     }
+
+
+PARAMETER_422 = "a query or path parameter breaks a rule in the schema; detail names it and says what to change"
 
 
 def document_responses(paths: dict, settings: ServiceSettings) -> None:
@@ -166,7 +170,8 @@ def document_responses(paths: dict, settings: ServiceSettings) -> None:
                 responses.setdefault("401", {})
             for status, response in responses.items():
                 if status in descriptions:
-                    response["description"] = descriptions[status]
+                    takes_body = status != "422" or "requestBody" in operation
+                    response["description"] = descriptions[status] if takes_body else PARAMETER_422
                     response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Refusal"}}}
 
 
