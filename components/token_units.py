@@ -1,5 +1,6 @@
 """What the attention and saliency views draw one box or column for: a token, or a word of tokens, optionally
-without the chat template. Per-position rows (over positions 0..p-1) become one value per unit by summing the
+without the chat template. A character split over several byte tokens (whose texts are "" but for the last,
+backend.text_generation.token_texts) is one unit even at token granularity, so it shows as its glyph. Per-position rows (over positions 0..p-1) become one value per unit by summing the
 unit's tokens (sums keep totals: attention still adds up, integrated gradients still sum to the target's change).
 """
 from __future__ import annotations
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from backend.analyses.words import word_spans
+from components.token_layout import glyph_groups
 from backend.schemas.text_attention import InputToken
 
 
@@ -22,10 +24,11 @@ class Unit:
 
 def token_units(tokens: Sequence[InputToken], *, granularity: str = "token", show_template: bool = True
                 ) -> list[Unit]:
-    """Units in reading order. granularity "token" or "word"; without the template, units made only of chat
-    template tokens are left out."""
+    """Units in reading order. granularity "token" (one unit per token, but one per glyph for the byte tokens of
+    a split character and marks joined to it: token_layout.glyph_groups) or "word"; without the template, units
+    made only of chat template tokens are left out."""
     if granularity == "token":
-        groups = [(t.position,) for t in tokens]
+        groups = [tuple(tokens[i].position for i in group) for group in glyph_groups([t.text for t in tokens])]
     elif granularity == "word":
         groups = [tuple(range(lo, hi)) for lo, hi in word_spans([t.word for t in tokens])]
     else:
