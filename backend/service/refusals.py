@@ -66,10 +66,11 @@ def body_message(kind: str, content_type: Optional[str], model: Optional[type]) 
     """What to change when the body as a whole is refused (missing, not JSON, not an object)."""
     if kind == "missing":
         return f"the request body is empty; send {required_example(model)}, with Content-Type: application/json"
+    if not content_type:
+        return "Content-Type is missing; send the header Content-Type: application/json"
     if not is_json_type(content_type):
-        return (f"Content-Type is {content_type!r}, not JSON; send the body as {required_example(model)}, with "
-                f"the header Content-Type: application/json") if content_type else (
-                f"Content-Type is missing; send the header Content-Type: application/json")
+        return (f"Content-Type is {content_type[:100]!r}, not JSON; send the body as {required_example(model)}, "
+                f"with the header Content-Type: application/json")
     return f"the body must be {required_example(model)}, not a JSON array, string or number"
 
 
