@@ -63,6 +63,7 @@ def battery(path: str) -> list[tuple[str, dict[str, Any], int, str]]:
         ("no body, no Content-Type", dict(), 422, "empty"),
         ("wrong Content-Type", dict(content=json.dumps(base).encode(), headers={"Content-Type": "text/plain"}),
          422, "Content-Type"),
+        ("JSON without Content-Type", dict(content=json.dumps(base).encode()), 422, "Content-Type"),
         ("form body", dict(data={"prompt": "hi"}), 422, "Content-Type"),
         ("malformed JSON", dict(content=b"{not json", headers=JSON), 422, "JSON"),
         ("non-UTF-8 body", dict(content=b'{"prompt": "\xff\xfe"}', headers=JSON), 422, "UTF-8"),
