@@ -107,6 +107,7 @@ def quiet_api(local_client):
 
 
 def test_every_refusal_names_the_field_or_header_and_the_fix(quiet_api, capsys):
+    assert set(POST_PATHS) <= BASES.keys(), f"give BASES a body for {set(POST_PATHS) - BASES.keys()}"
     unclear = []
     total = 0
     for path in POST_PATHS:
