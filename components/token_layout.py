@@ -63,10 +63,11 @@ def is_extender(ch: str) -> bool:
 
 def cell_width(label: str) -> int:
     """Monospace cells a label takes (at least 1): 2 per wide character (East Asian Wide/Fullwidth, which covers
-    most emoji), 0 per extender after another character, 1 otherwise."""
+    most emoji), 0 per extender after another character and per character after a zero-width joiner (an emoji
+    sequence draws as one glyph), 1 otherwise."""
     cells = 0
     for index, ch in enumerate(label):
-        if index and is_extender(ch):
+        if index and (is_extender(ch) or label[index - 1] == ZERO_WIDTH_JOINER):
             continue
         cells += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
     return max(1, cells)

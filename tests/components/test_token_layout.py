@@ -128,6 +128,7 @@ def test_a_newline_ends_a_glyph_group_and_its_paragraph():
 
 def test_wide_characters_take_two_cells_and_marks_none():
     assert cell_width("🎉") == 2 and cell_width("猫") == 2 and cell_width("e\u0301") == 1 and cell_width("") == 1
+    assert cell_width("👍🏽") == 2 and cell_width("👨\u200d👩\u200d👧") == 2
 
 
 def test_a_right_to_left_paragraph_wraps_onto_right_aligned_lines():
