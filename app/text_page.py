@@ -31,7 +31,8 @@ def read_form() -> Optional[dict]:
                                key=f"{KEY}_model")
         max_new_tokens = middle.number_input("Max new tokens", 1, MAX_NEW_TOKENS, 48, key=f"{KEY}_max_new_tokens")
         decoding = right.radio("Decoding", ["greedy", "sample"], horizontal=True, key=f"{KEY}_decoding",
-                               help="greedy: always the most likely token; sample: draw from the distribution")
+                               help="greedy: always the most likely token; sample: draw from the distribution. "
+                                    "Neither applies to an answer given to score.")
         left, middle, right, last = settings.columns(4)
         temperature = left.number_input("Temperature", 0.05, 10.0, 1.0, 0.05, key=f"{KEY}_temperature",
                                         help="divides the logits, for sampling and for the probabilities shown")
