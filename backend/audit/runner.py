@@ -98,10 +98,11 @@ def _qa_batch(engine: Engine, request: AuditRequest, plan: Plan, indices: list[i
                                                                samples=request.samples,
                                                                embedding_model=request.embedding_model))
             scores.update({s.name: s.value for s in analysis.scores})
-        verdict = grade(result.answer, question.answers, embed, request.grading_threshold)
+        verdict = grade(result.answer, question.answers, embed, request.grading_threshold, question.question)
         items.append(AuditItem(index=index, id=question.id, question=question.question, answers=question.answers,
                                answer=result.answer, correct=verdict.correct, grading=verdict.grading,
-                               similarity=verdict.similarity, scores=scores, difficulty=question.difficulty))
+                               grading_reason=verdict.reason, similarity=verdict.similarity, scores=scores,
+                               difficulty=question.difficulty))
     return items
 
 

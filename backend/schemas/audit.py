@@ -75,6 +75,8 @@ class AuditItem(BaseModel):
     correct: bool
     grading: Grading
     similarity: Optional[float] = Field(None, description="best cosine similarity to an alias (embedding fallback)")
+    grading_reason: str = Field("", description="why the item was graded so, in one sentence (empty for items "
+                                                "saved before reasons were kept)")
     override: Optional[bool] = Field(None, description="a person's verdict replacing the automatic one")
     scores: dict[str, Optional[float]]
     probs: Optional[list[float]] = Field(None, description="class probabilities (image audits)")
