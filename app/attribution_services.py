@@ -2,13 +2,16 @@
 exact request so reruns, clicks and going back to an earlier view do not recompute."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import streamlit as st
 
 from app.services import get_client
+from backend.schemas.text import TokenScore
 from backend.schemas.text_attention import TextAttention, TextAttentionRequest
-from backend.schemas.text_saliency import SaliencyCatalog, TextSaliency, TextSaliencyRequest
+from backend.schemas.text_saliency import SaliencyCatalog, SaliencyRow, TextSaliency, TextSaliencyRequest
+
+DELTA_WARNING = 0.05
 
 
 @st.cache_data(show_spinner=False, ttl=3600)
@@ -27,6 +30,35 @@ def text_attention(request_json: str) -> TextAttention:
 def text_saliency(request_json: str) -> TextSaliency:
     """Saliency rows of an analysed sequence."""
     return get_client().text_saliency(TextSaliencyRequest.model_validate_json(request_json))
+
+
+def is_content(token: TokenScore) -> bool:
+    """Whether an answer token is part of what the answer says: not a special token (end of turn) and not
+    whitespace only."""
+    return not token.special and bool(token.text.strip())
+
+
+def default_token(tokens: Sequence[TokenScore]) -> int:
+    """Index of the answer token explained first: the most uncertain (highest entropy, nats) content token; the
+    most uncertain token of all when the answer has no content token. tokens: the answer's, at least one."""
+    if not tokens:
+        raise ValueError("an empty answer has no token to explain")
+    candidates = [i for i, t in enumerate(tokens) if is_content(t)] or list(range(len(tokens)))
+    return max(candidates, key=lambda i: tokens[i].entropy)
+
+
+def relative_delta(row: SaliencyRow) -> Optional[float]:
+    """|convergence delta| / |target at the input - target at the baseline|: the share of the target's change the
+    scores fail to account for (0 = exact). None without a delta, or when the target did not change."""
+    if row.convergence_delta is None or row.target_value is None or row.baseline_value is None:
+        return None
+    change = abs(row.target_value - row.baseline_value)
+    return abs(row.convergence_delta) / change if change > 0 else None
+
+
+def with_more_steps(request: TextSaliencyRequest, steps: int, maximum: int) -> TextSaliencyRequest:
+    """The request with twice the `steps` it ran with (at most `maximum`); everything else unchanged."""
+    return request.model_copy(update={"parameters": {**request.parameters, "steps": min(maximum, 2 * steps)}})
 
 
 def position_chunks(positions: Sequence[int], size: int) -> list[list[int]]:

@@ -2,7 +2,9 @@
 
 Low values are transparent, so the photo shows through where a method finds nothing. Unsigned maps run from
 transparent to red; signed maps (integrated gradients, occlusion) from blue (against the target) through
-transparent to red (for it). Colours span 0 to the 99.5th percentile of |value|; stronger values are clipped.
+transparent to red (for it). Every map is scaled to its own strength: colours span 0 to the 99.5th percentile of
+|value| (stronger values are clipped), or to the largest |value| when that percentile is 0 (a map that is zero but
+for a few pixels), and the caption states that number and its units.
 """
 from __future__ import annotations
 
@@ -26,9 +28,27 @@ FIGURE_PX = 300
 
 
 def colour_limit(values: np.ndarray) -> float:
-    """The |value| at which colours saturate: the CLIP_PERCENTILE-th percentile of |value| (1 for an empty map)."""
-    limit = float(np.percentile(np.abs(values), CLIP_PERCENTILE)) if values.size else 0.0
-    return limit if limit > 0 else 1.0
+    """The |value| at which colours saturate: the CLIP_PERCENTILE-th percentile of |value|, or the largest |value|
+    when that percentile is 0 (nonzero pixels rarer than 1 - CLIP_PERCENTILE %); 1 for an empty or all-zero map."""
+    magnitude = np.abs(values)
+    if not magnitude.size or float(magnitude.max()) == 0.0:
+        return 1.0
+    limit = float(np.percentile(magnitude, CLIP_PERCENTILE))
+    return limit if limit > 0 else float(magnitude.max())
+
+
+def scale_note(saliency: SaliencyMap, explained: str) -> str:
+    """What full colour means: the value the colours are scaled to, where it comes from, and its units.
+    explained: the target's name with its unit, e.g. "the predictive entropy (nats)"; "" when unknown."""
+    values = np.asarray(saliency.values, dtype=np.float64)
+    peak = float(np.abs(values).max()) if values.size else 0.0
+    limit = colour_limit(values)
+    units = f", in units of {explained}" if explained else ""
+    sign = "±" if saliency.signed else ""
+    if limit >= peak:
+        return f"colours scaled to the map's max |value|, which is {sign}{limit:.3g}{units}"
+    return (f"colours scaled to {sign}{limit:.3g}, the map's {CLIP_PERCENTILE:g}th-percentile |value|{units} "
+            f"(its max, {peak:.3g}, and the few pixels near it are clipped)")
 
 
 def png_data_uri(png: bytes) -> str:
@@ -58,11 +78,14 @@ def saliency_overlay_figure(image_png: bytes, saliency: SaliencyMap, *, opacity:
     return figure
 
 
-def map_caption(saliency: SaliencyMap) -> str:
-    """What the colours mean, the map's range, its cost and (integrated gradients) its convergence delta."""
+def map_caption(saliency: SaliencyMap, explained: str = "") -> str:
+    """What the colours mean and what they are scaled to, the map's range, its cost and (integrated gradients)
+    its convergence delta. explained: as for scale_note."""
     direction = ("red = raises the target, blue = lowers it" if saliency.signed
                  else "red = strongest influence on the target")
-    parts = [direction, f"values {saliency.summary.minimum:.3g} to {saliency.summary.maximum:.3g}",
+    zero = saliency.summary.maximum == 0 and saliency.summary.minimum == 0
+    parts = [direction] + ([] if zero else [scale_note(saliency, explained)]) + [
+             f"values {saliency.summary.minimum:.3g} to {saliency.summary.maximum:.3g}",
              f"{saliency.passes} forward pass{'es' if saliency.passes != 1 else ''}, {saliency.seconds:.1f} s"]
     if saliency.convergence_delta is not None:
         change = float(np.sum(saliency.values)) - saliency.convergence_delta  # f(image) - f(black)
@@ -76,8 +99,8 @@ def map_caption(saliency: SaliencyMap) -> str:
 
 
 def render_saliency_grid(image_png: bytes, maps: Sequence[SaliencyMap], *, key: str, opacity: float,
-                         columns: int = 3) -> None:
-    """The overlays in rows of `columns`, each with its caption."""
+                         columns: int = 3, explained: str = "") -> None:
+    """The overlays in rows of `columns`, each with its caption (explained: as for scale_note)."""
     for start in range(0, len(maps), columns):
         cells = st.columns(columns)
         for cell, saliency in zip(cells, maps[start:start + columns]):
@@ -85,4 +108,4 @@ def render_saliency_grid(image_png: bytes, maps: Sequence[SaliencyMap], *, key: 
                 st.plotly_chart(saliency_overlay_figure(image_png, saliency, opacity=opacity, title=saliency.label),
                                 key=f"{key}_overlay_{saliency.method}", config=figure_config("saliency-overlay"),
                                 width="stretch")
-                st.caption(map_caption(saliency))
+                st.caption(map_caption(saliency, explained))

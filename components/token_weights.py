@@ -45,6 +45,13 @@ def colour_limit(weights: Sequence[Optional[float]]) -> float:
     return max(present) if present and max(present) > 0 else 1.0
 
 
+def over_shown(weights: Sequence[Optional[float]]) -> list[Optional[float]]:
+    """The weights divided by the sum of those present, so the shown units add up to 1 (a view of a row whose
+    rest falls on hidden positions); None stays None, and a row summing to 0 is returned unchanged."""
+    total = sum(w for w in weights if w is not None)
+    return [None if w is None else w / total for w in weights] if total > 0 else list(weights)
+
+
 def layout_with_breaks(labels: Sequence[str], breaks: Sequence[int], chars_per_line: int) -> list[TokenBox]:
     """layout_tokens, with each index in breaks starting a new line."""
     cuts = sorted({b for b in breaks if 0 < b < len(labels)})

@@ -9,7 +9,7 @@ from components.attention_matrix import (attention_matrix_figure, axis_labels, c
                                          grid_values, head_grid_figure)
 from components.saliency_matrix import saliency_grid, saliency_matrix_figure
 from components.token_units import hidden_share, token_units, unit_values
-from components.token_weights import WeightedText, colour_limit, scale_caption, token_weights_figure
+from components.token_weights import WeightedText, colour_limit, over_shown, scale_caption, token_weights_figure
 from tests.components.attribution_factories import make_grid, make_matrix, make_saliency, make_tokens
 
 
@@ -96,3 +96,9 @@ def test_saliency_matrix_rows_columns_and_scale():
 def test_unsigned_saliency_matrix_starts_at_zero():
     figure = saliency_matrix_figure(make_saliency(signed=False))
     assert figure.data[0].zmin == 0.0 and not math.isnan(figure.data[0].zmax)
+
+
+def test_a_row_is_renormalised_over_the_shown_units():
+    # a rollout row with 96 % on hidden template positions: the shown units' 4 % become shares summing to 1
+    assert over_shown([0.01, None, 0.03]) == pytest.approx([0.25, None, 0.75])
+    assert over_shown([0.0, None]) == [0.0, None]

@@ -108,6 +108,24 @@ def test_colour_limit_is_a_high_percentile_of_magnitudes():
     assert colour_limit(np.zeros(4)) == 1.0
 
 
+def test_a_map_that_is_zero_but_for_a_few_pixels_is_scaled_to_its_own_max():
+    values = np.zeros((224, 224))
+    values[100:104, 50:54] = 0.0034  # 16 pixels, 0.03 % of the map: its 99.5th percentile is 0
+    assert colour_limit(values) == pytest.approx(0.0034)
+    sparse = saliency_map(values.tolist())
+    assert saliency_overlay_figure(png(), sparse, opacity=1.0).data[1].zmax == pytest.approx(0.0034)
+    assert "colours scaled to the map's max |value|, which is 0.0034, in units of the predictive entropy (nats)" \
+        in map_caption(sparse, "the predictive entropy (nats)")
+
+
+def test_captions_say_what_the_colours_are_scaled_to():
+    values = np.concatenate([np.ones(999), [1000.0]]).reshape(1, -1)
+    caption = map_caption(saliency_map(values.tolist(), signed=True), "the logit of tabby")
+    assert "colours scaled to ±1, the map's 99.5th-percentile |value|, in units of the logit of tabby" in caption
+    assert "its max, 1e+03" in caption
+    assert "colours scaled" not in map_caption(saliency_map([[0.0, 0.0]]))
+
+
 def test_captions_explain_colours_cost_and_convergence():
     assert "red = strongest influence" in map_caption(saliency_map([[1.0, 2.0]]))
     caption = map_caption(saliency_map([[1.0, -2.0], [3.0, 0.25]], signed=True, delta=0.25))
