@@ -2,11 +2,14 @@
 
 Uploads are identified by what the bytes are (Pillow's decoders), never by the file name. The pixel count is
 read from the header and checked before any pixel is decoded (decompression bombs); truncated and corrupt files
-are refused; CMYK, 16-bit, palette, alpha and grayscale images become 8-bit RGB, each conversion noted.
+are refused; CMYK, 16-bit, palette, alpha and grayscale images become 8-bit RGB, each conversion noted. Decoded
+memory is bounded: at most MAX_IMAGE_PIXELS pixels are decoded (JPEGs straight at a reduced scale), and an image
+whose long side passes MAX_ANALYSED_SIDE is shrunk at once, before any conversion copies it.
 """
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -23,6 +26,7 @@ WIDE_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 WHITE = (255, 255, 255, 255)
 EXIF_ORIENTATION = 0x0112
+MAX_ANALYSED_SIDE = 2048  # pixels; larger uploads are shrunk right after decoding (decoded memory stays bounded)
 
 
 @dataclass
@@ -82,6 +86,26 @@ def decode_fully(image: Image.Image) -> None:
                              f"read); upload the complete file or re-save it") from None
 
 
+def reduce_for_analysis(image: Image.Image) -> Image.Image:
+    """A decoded image whose long side passes MAX_ANALYSED_SIDE, shrunk by a whole factor (box filter) right after
+    decoding, so the conversions and the model's resize never copy the full-size pixels. The models read
+    224-384 px crops of the short side resized, so nothing they see is lost."""
+    factor = math.ceil(max(image.size) / MAX_ANALYSED_SIDE)
+    if factor <= 1:
+        return image
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    return image.reduce(factor)
+
+
+def draft_large_jpeg(image: Image.Image) -> None:
+    """Let a large JPEG decode straight at a reduced scale (1/2 to 1/8) that keeps its long side at least
+    MAX_ANALYSED_SIDE, instead of decoding every pixel first."""
+    if image.format in ("JPEG", "MPO") and max(image.size) > MAX_ANALYSED_SIDE:
+        scale = max(image.size) / MAX_ANALYSED_SIDE
+        image.draft(image.mode, (math.ceil(image.width / scale), math.ceil(image.height / scale)))
+
+
 def stores_16_bit_colour(image: Image.Image) -> bool:
     """Whether the file holds 16 bits per colour channel (Pillow decodes such PNGs to 8-bit RGB): the raw mode
     of its first tile, e.g. "RGB;16B" (a string, or the first item of a tuple, depending on the decoder)."""
@@ -128,7 +152,13 @@ def read_upload(data: bytes, name: str = "", *, max_pixels: int = MAX_IMAGE_PIXE
     notes = ["16 bits per channel reduced to 8 bits"] if stores_16_bit_colour(image) else []
     if getattr(image, "n_frames", 1) > 1:
         notes.append(f"animated image: the first of {image.n_frames} frames is used")
+    original = image.size
+    draft_large_jpeg(image)
     decode_fully(image)
+    image = reduce_for_analysis(image)
+    if image.size != original:
+        notes.append(f"shrunk from {original[0]} x {original[1]} to {image.width} x {image.height} pixels for "
+                     f"analysis (the long side is kept to at most {MAX_ANALYSED_SIDE} px)")
     if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
         image = ImageOps.exif_transpose(image)
         notes.append("rotated as its EXIF orientation says")

@@ -14,6 +14,7 @@ from PIL import Image
 
 from backend.analyses.augmentations import center_crop, normalize
 from backend.analyses.classifier_stats import distribution_stats
+from backend.budget import checkpoint
 from backend.image_input import ReadImage
 from backend.models.image_loader import LoadedImageModel, Preprocessing
 from backend.schemas.image import ClassScore, ImageAnalysis, ImageRequest
@@ -74,8 +75,11 @@ def batched_logits(model: torch.nn.Module, batch: torch.Tensor, *, max_batch: in
     batch: (B, 3, S, S) on the model's device. Runs in inference mode, in whatever train/eval state the caller
     set (MC dropout switches dropout on around this call).
     """
+    parts = []
     with torch.inference_mode():
-        parts = [model(batch[start:start + max_batch]) for start in range(0, batch.shape[0], max_batch)]
+        for start in range(0, batch.shape[0], max_batch):
+            parts.append(model(batch[start:start + max_batch]))
+            checkpoint("passes", start + len(parts[-1]), batch.shape[0])
     return torch.cat(parts).to(torch.float64).cpu()
 
 

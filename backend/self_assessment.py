@@ -13,6 +13,7 @@ from backend.analyses.evidence import VERBALIZED_MAX_NEW_TOKENS
 from backend.analyses.self_report import FALSE_WORDS, TRUE_WORDS, p_true_prompt, verbalized_prompt
 from backend.models.text_loader import LoadedTextModel
 from backend.text_generation import build_model_input, eos_ids, pad_id
+from backend.text_passes import budget_criteria
 
 
 def ask_confidence(lm: LoadedTextModel, question: str, answer: str, chat_template: Optional[bool]) -> tuple[str, str]:
@@ -22,7 +23,8 @@ def ask_confidence(lm: LoadedTextModel, question: str, answer: str, chat_templat
     with torch.inference_mode():
         out = lm.model.generate(prompt, attention_mask=torch.ones_like(prompt), do_sample=False, temperature=None,
                                 top_p=None, top_k=None, max_new_tokens=VERBALIZED_MAX_NEW_TOKENS,
-                                eos_token_id=sorted(eos_ids(lm)) or None, pad_token_id=pad_id(lm))
+                                eos_token_id=sorted(eos_ids(lm)) or None, pad_token_id=pad_id(lm),
+                                stopping_criteria=budget_criteria(len(ids), VERBALIZED_MAX_NEW_TOKENS))
     return model_input, lm.tokenizer.decode(out[0, len(ids):], skip_special_tokens=True).strip()
 
 

@@ -27,7 +27,7 @@ from backend.self_assessment import ask_confidence, ask_p_true
 from backend.sequence_evidence import meaning_by_embedding, meaning_by_nli, removal_similarities
 from backend.schemas import (ALL_METHODS, MeaningCluster, MeaningSource, SampledAnswer, SequenceAnalysis,
                              SequenceRequest, SequenceScore, TextAnalysis, TokenRelevance)
-from backend.text_generation import analyze_text, next_token_logits
+from backend.text_generation import analyze_text, answer_logits
 
 
 @dataclass
@@ -82,7 +82,7 @@ class _Run:
 
 
 def _gather_kurtosis(run: _Run) -> None:
-    logits = next_token_logits(run.models.lm, run.text.ids)[run.text.answer_start - 1:]
+    logits = answer_logits(run.models.lm, run.text.ids, run.text.answer_start)
     run.evidence.kurtosis = excess_kurtosis(logits, temperature=run.request.text.temperature).tolist()
 
 

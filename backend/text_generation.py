@@ -2,19 +2,24 @@
 
 The generate call only chooses the answer's ids. Every number then comes from a single teacher-forced forward
 pass over template + prompt + answer, so it equals what a direct transformers forward over the same ids gives,
-and the prompt's tokens are scored by the same pass.
+and the prompt's tokens are scored by the same pass. Sequences longer than backend.text_passes.SINGLE_PASS_TOKENS
+are read in chunks through the key-value cache (memory linear in tokens; equal up to summation order), and a long
+prompt is read once: the same chunked pass scores it and fills the cache generation continues from.
 """
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import torch
 
 from backend.analyses.sequence_summary import SUMMARIES, summarize
-from backend.analyses.token_stats import TokenStatsArrays, token_stats
+from backend.analyses.token_stats import TokenStatsArrays, concat_stats, token_stats
+from backend.budget import claim
 from backend.errors import UserInputError
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas import Alternative, Score, TextAnalysis, TextRequest, TokenScore
+from backend.text_passes import SINGLE_PASS_TOKENS, budget_criteria, forward_chunks, prefill
 
 DECODE_WINDOW = 6
 REPLACEMENT_CHAR = "\ufffd"
@@ -63,26 +68,100 @@ def pad_id(lm: LoadedTextModel) -> int:
     return min(eos_ids(lm), default=0)
 
 
-def generate_ids(lm: LoadedTextModel, input_ids: list[int], request: TextRequest) -> list[int]:
-    """New token ids from one generate call: greedy, or sampled at the request's temperature / top-p / seed.
+def sampling_settings(request: TextRequest) -> dict:
+    """generate's decoding keywords for the request: greedy, or the full distribution at its temperature / top-p
+    (no top-k truncation, so the reported probabilities describe what was sampled from)."""
+    if request.do_sample:
+        return dict(do_sample=True, temperature=request.temperature, top_p=request.top_p, top_k=0)
+    return dict(do_sample=False, temperature=None, top_p=None, top_k=None)
 
-    Sampling uses the full distribution (no top-k truncation) so the reported probabilities describe it.
-    """
+
+def generate_ids(lm: LoadedTextModel, input_ids: list[int], request: TextRequest) -> list[int]:
+    """New token ids from one generate call: greedy, or sampled at the request's temperature / top-p / seed."""
     torch.manual_seed(request.seed)
     ids = torch.tensor([input_ids], device=lm.device)
-    sampling = dict(do_sample=True, temperature=request.temperature, top_p=request.top_p, top_k=0) \
-        if request.do_sample else dict(do_sample=False, temperature=None, top_p=None, top_k=None)
     with torch.inference_mode():
         out = lm.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=request.max_new_tokens,
-                                eos_token_id=sorted(eos_ids(lm)) or None, pad_token_id=pad_id(lm), **sampling)
+                                eos_token_id=sorted(eos_ids(lm)) or None, pad_token_id=pad_id(lm),
+                                stopping_criteria=budget_criteria(len(input_ids), request.max_new_tokens),
+                                **sampling_settings(request))
     return out[0, len(input_ids):].tolist()
 
 
-def next_token_logits(lm: LoadedTextModel, ids: list[int]) -> torch.Tensor:
-    """Logits (L-1, V) from one forward pass over ids (L,); row t predicts ids[t + 1]."""
+def generate_from_cache(lm: LoadedTextModel, input_ids: list[int], cache, request: TextRequest
+                        ) -> tuple[list[int], torch.Tensor]:
+    """New ids and their raw logits (n_new, V) from generate continuing a cache that holds input_ids[:-1]."""
+    torch.manual_seed(request.seed)
+    ids = torch.tensor([input_ids], device=lm.device)
     with torch.inference_mode():
-        tensor = torch.tensor([ids], device=lm.device)
-        return lm.model(input_ids=tensor, attention_mask=torch.ones_like(tensor)).logits[0, :-1]
+        out = lm.model.generate(ids, attention_mask=torch.ones_like(ids), past_key_values=cache,
+                                max_new_tokens=request.max_new_tokens, eos_token_id=sorted(eos_ids(lm)) or None,
+                                pad_token_id=pad_id(lm), output_logits=True, return_dict_in_generate=True,
+                                stopping_criteria=budget_criteria(len(input_ids), request.max_new_tokens),
+                                **sampling_settings(request))
+    return out.sequences[0, len(input_ids):].tolist(), torch.cat([step[:1].float() for step in out.logits])
+
+
+def stats_collector(ids: list[int], temperature: float, top_k: int
+                    ) -> tuple[Callable[[int, torch.Tensor], None], list[TokenStatsArrays]]:
+    """A rows callback for backend.text_passes that turns each chunk of logits into token statistics at once
+    (so logits are never kept), and the list the statistics land in; row t of a chunk starting at s describes
+    ids[s + t + 1] (a last row with no next id is dropped)."""
+    parts: list[TokenStatsArrays] = []
+
+    def on_rows(start: int, logits: torch.Tensor) -> None:
+        targets = torch.tensor(ids[start + 1:start + 1 + logits.shape[0]])
+        if len(targets):
+            parts.append(token_stats(logits[:len(targets)], targets, temperature=temperature, top_k=top_k))
+    return on_rows, parts
+
+
+def score_ids(lm: LoadedTextModel, ids: list[int], temperature: float, top_k: int) -> TokenStatsArrays:
+    """Statistics of ids[1:] (L-1 rows) from one teacher-forced pass (chunked beyond SINGLE_PASS_TOKENS)."""
+    on_rows, parts = stats_collector(ids, temperature, top_k)
+    forward_chunks(lm, ids, on_rows)
+    return concat_stats(parts)
+
+
+def answer_logits(lm: LoadedTextModel, ids: list[int], answer_start: int) -> torch.Tensor:
+    """Raw logits (L - answer_start, V) of the rows that predict the answer ids[answer_start:], from one
+    teacher-forced pass (chunked beyond SINGLE_PASS_TOKENS; the prompt's rows are never kept)."""
+    kept: list[torch.Tensor] = []
+
+    def on_rows(start: int, logits: torch.Tensor) -> None:
+        low, high = max(0, answer_start - 1 - start), min(logits.shape[0], len(ids) - 1 - start)
+        if low < high:
+            kept.append(logits[low:high].clone())
+    forward_chunks(lm, ids, on_rows)
+    return torch.cat(kept)
+
+
+def answer_and_stats(lm: LoadedTextModel, input_ids: list[int], request: TextRequest
+                     ) -> tuple[list[int], TokenStatsArrays]:
+    """The answer's ids (given or generated) and the statistics of every position after the first.
+
+    A short prompt is generated from as usual and then scored by one teacher-forced pass over prompt + answer.
+    A prompt longer than SINGLE_PASS_TOKENS is read once, in chunks: that pass scores the prompt and fills the
+    key-value cache that generation continues from, and the answer is scored from generate's own logits (equal to
+    the teacher-forced pass up to summation order), so the prompt is never run twice.
+    """
+    if request.answer is not None:
+        answer_ids = list(lm.tokenizer(request.answer, add_special_tokens=False)["input_ids"])
+        check_length(lm, len(input_ids), len(answer_ids))
+        claim(len(input_ids) + len(answer_ids), 1, "scoring this answer")
+        return answer_ids, score_ids(lm, input_ids + answer_ids, request.temperature, request.top_k)
+    check_length(lm, len(input_ids), request.max_new_tokens)
+    short = len(input_ids) <= SINGLE_PASS_TOKENS
+    claim(len(input_ids) + request.max_new_tokens, 2 if short else 1, "this analysis")
+    if short:
+        answer_ids = generate_ids(lm, input_ids, request)
+        return answer_ids, score_ids(lm, input_ids + answer_ids, request.temperature, request.top_k)
+    on_rows, parts = stats_collector(input_ids, request.temperature, request.top_k)
+    cache = prefill(lm, input_ids, on_rows)
+    answer_ids, logits = generate_from_cache(lm, input_ids, cache, request)
+    del cache
+    answer = token_stats(logits, torch.tensor(answer_ids), temperature=request.temperature, top_k=request.top_k)
+    return answer_ids, concat_stats(parts + [answer])
 
 
 def token_texts(tokenizer, ids: list[int], start: int, stop: int) -> list[str]:
@@ -135,17 +214,12 @@ def analyze_text(lm: LoadedTextModel, request: TextRequest) -> TextAnalysis:
     """
     started = time.perf_counter()
     model_input, input_ids, used_template = build_model_input(lm, request.prompt, request.chat_template)
+    answer_ids, stats = answer_and_stats(lm, input_ids, request)
     if request.answer is not None:
-        answer_ids = list(lm.tokenizer(request.answer, add_special_tokens=False)["input_ids"])
-        check_length(lm, len(input_ids), len(answer_ids))
         stop_reason = "scored"
     else:
-        check_length(lm, len(input_ids), request.max_new_tokens)
-        answer_ids = generate_ids(lm, input_ids, request)
         stop_reason = "eos" if answer_ids and answer_ids[-1] in eos_ids(lm) else "max_new_tokens"
     ids = input_ids + answer_ids
-    stats = token_stats(next_token_logits(lm, ids), torch.tensor(ids[1:]), temperature=request.temperature,
-                        top_k=request.top_k)
     answer = token_scores(lm, ids, stats, len(input_ids), len(ids))
     return TextAnalysis(
         model=lm.spec.id, prompt=request.prompt, model_input=model_input, chat_template=used_template,

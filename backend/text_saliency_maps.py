@@ -17,6 +17,7 @@ import torch
 from backend.analyses.text_saliency import NORMALISATIONS, normalise_rows
 from backend.analyses.text_saliency_methods import METHODS, SaliencyInputs, SaliencyMethod, SaliencyOutput
 from backend.analyses.text_saliency_targets import TARGETS, SaliencyTarget
+from backend.budget import checkpoint
 from backend.errors import UserInputError
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas.text import Alternative
@@ -135,6 +136,7 @@ def explain(lm: LoadedTextModel, request: TextSaliencyRequest, method: SaliencyM
     other = torch.tensor([a.id for a in alternatives], device=lm.device) if alternatives else chosen
 
     def score_fn(x: torch.Tensor) -> torch.Tensor:
+        checkpoint()
         mask = torch.ones(x.shape[:2], dtype=torch.long, device=x.device)
         logits = model(inputs_embeds=x, attention_mask=mask, logits_to_keep=rows).logits.float()
         return target.value(torch.log_softmax(logits / request.temperature, dim=-1), chosen, other)

@@ -55,30 +55,50 @@ def token_stats(logits: torch.Tensor, chosen_ids: torch.Tensor, *, temperature: 
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     k = max(1, min(top_k, logits.shape[1]))
-    parts = [_chunk_stats(logits[s:s + CHUNK_POSITIONS], chosen_ids[s:s + CHUNK_POSITIONS], temperature, k)
-             for s in range(0, logits.shape[0], CHUNK_POSITIONS)]
+    rows = max(1, min(CHUNK_POSITIONS, logits.shape[0]))
+    workspace = (torch.empty(rows, logits.shape[1], dtype=torch.float64, device=logits.device),
+                 torch.empty(rows, logits.shape[1], dtype=torch.float64, device=logits.device))
+    parts = [_chunk_stats(logits[s:s + rows], chosen_ids[s:s + rows], temperature, k, workspace)
+             for s in range(0, logits.shape[0], rows)]
     if not parts:
-        parts = [_chunk_stats(logits, chosen_ids, temperature, k)]
-    return TokenStatsArrays(*(torch.cat([getattr(p, f) for p in parts]) for f in TokenStatsArrays.__dataclass_fields__))
+        parts = [_chunk_stats(logits, chosen_ids, temperature, k, workspace)]
+    return concat_stats(parts)
 
 
-def _chunk_stats(logits: torch.Tensor, ids: torch.Tensor, temperature: float, k: int) -> TokenStatsArrays:
-    """token_stats for one chunk of rows, computed in float64 on the logits' device, returned on the CPU."""
-    scaled = logits.to(torch.float64) / temperature
-    logprobs = torch.log_softmax(scaled, dim=-1)
+def _chunk_stats(logits: torch.Tensor, ids: torch.Tensor, temperature: float, k: int,
+                 workspace: tuple[torch.Tensor, torch.Tensor]) -> TokenStatsArrays:
+    """token_stats for one chunk of n rows, computed in float64 on the logits' device, returned on the CPU.
+
+    workspace: two (>= n, V) float64 buffers that every chunk reuses, so the full-vocabulary float64 values exist
+    only there (log-softmax as x - max - log sum exp(x - max), computed in place, as torch's log_softmax does).
+    """
+    n = logits.shape[0]
+    logprobs, probs = workspace[0][:n], workspace[1][:n]
     ids = ids.to(logits.device)
+    logprobs.copy_(logits).div_(temperature)
+    logprobs.sub_(logprobs.amax(dim=-1, keepdim=True))
+    rank = (logprobs > logprobs.gather(1, ids[:, None])).sum(dim=-1) + 1
+    torch.exp(logprobs, out=probs)
+    logprobs.sub_(probs.sum(dim=-1, keepdim=True).log_())
     chosen_logprob = logprobs.gather(1, ids[:, None]).squeeze(1)
-    chosen_scaled = scaled.gather(1, ids[:, None])
-    rank = (scaled > chosen_scaled).sum(dim=-1) + 1
     top_logprobs, top_ids = logprobs.topk(min(max(k, 2), logits.shape[1]), dim=-1)
     top_probs = top_logprobs.exp()
     margin = top_probs[:, 0] - top_probs[:, 1] if logits.shape[1] > 1 else top_probs[:, 0]
+    torch.exp(logprobs, out=probs)
+    entropy = -probs.mul_(logprobs.nan_to_num_(neginf=0.0)).sum(dim=-1)
     return TokenStatsArrays(
         prob=chosen_logprob.exp().cpu(),
         logprob=chosen_logprob.cpu(),
-        entropy=entropy_from_logprobs(logprobs).cpu(),
+        entropy=entropy.cpu(),
         rank=rank.cpu(),
         margin=margin.cpu(),
         top_ids=top_ids[:, :k].cpu(),
         top_probs=top_probs[:, :k].cpu(),
     )
+
+
+def concat_stats(parts: list[TokenStatsArrays]) -> TokenStatsArrays:
+    """The statistics of consecutive runs of positions, joined in order (each field concatenated on dim 0)."""
+    if len(parts) == 1:
+        return parts[0]
+    return TokenStatsArrays(*(torch.cat([getattr(p, f) for p in parts]) for f in TokenStatsArrays.__dataclass_fields__))

@@ -16,6 +16,7 @@ import torch
 from backend.analyses.token_stats import token_stats
 from backend.models.text_loader import LoadedTextModel
 from backend.text_generation import build_model_input, check_length, eos_ids, pad_id
+from backend.text_passes import budget_criteria
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ def generate_batch(lm: LoadedTextModel, inputs: list[list[int]], max_new_tokens:
     with torch.inference_mode():
         out = lm.model.generate(ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False,
                                 temperature=None, top_p=None, top_k=None, eos_token_id=sorted(stop) or None,
-                                pad_token_id=pad_id(lm), output_logits=True, return_dict_in_generate=True)
+                                pad_token_id=pad_id(lm), output_logits=True, return_dict_in_generate=True,
+                                stopping_criteria=budget_criteria(ids.shape[1], max_new_tokens))
     answers = [cut_at_eos(row[ids.shape[1]:].tolist(), stop) for row in out.sequences]
     return [(answer, *answer_statistics(out.logits, answer, row)) for row, answer in enumerate(answers)]
 

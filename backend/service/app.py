@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import math
 import threading
 from typing import Optional
 
@@ -24,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.audit.datasets import is_image_dataset
 from backend.audit.uploads import check_served_dataset
+from backend.budget import SECONDS_PER_TOKEN_PASS, WorkCancelled
 from backend.client import LocalClient
 from backend.errors import (BackendBusyError, BackendUnavailableError, ItemNotFoundError, ModelLoadError,
                             SaveConflictError, UserInputError)
@@ -40,6 +42,7 @@ from backend.service.openapi import install_openapi
 from backend.service.operations import OPERATIONS, UPLOAD_PATHS, Operation, audit_requests_in, text_requests_in
 from backend.service.refusals import http_refusal, invalid_request
 from backend.service.settings import ServiceSettings
+from backend.service.work import run_budgeted
 
 log = logging.getLogger(__name__)
 bearer = HTTPBearer(auto_error=False, description="UQLENS_API_TOKEN; checked before the body is read")
@@ -92,7 +95,13 @@ def install_error_handlers(app: FastAPI, settings: ServiceSettings) -> None:
     app.add_exception_handler(SaveConflictError, handler(409))
     app.add_exception_handler(ModelLoadError, handler(503))
     app.add_exception_handler(BackendUnavailableError, handler(503))
-    app.add_exception_handler(BackendBusyError, handler(429, {"Retry-After": str(settings.retry_after_s)}))
+    app.add_exception_handler(WorkCancelled, handler(503))
+
+    async def busy(_request: Request, exc: BackendBusyError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429,
+                            headers={"Retry-After": str(math.ceil(exc.retry_after_s))})
+
+    app.add_exception_handler(BackendBusyError, busy)
 
     async def out_of_memory(_request: Request, _exc: Exception) -> JSONResponse:
         import torch
@@ -132,16 +141,16 @@ def add_operation_route(app: FastAPI, operation: Operation, client: LocalClient,
     """Serve one Client method: POST with its request model as the JSON body, or GET (with an optional query)."""
     method = getattr(client, operation.method_name)
 
-    async def run(*args):
+    async def run(*args, http_request: Optional[Request] = None):
         if not operation.heavy:
             return await run_in_threadpool(method, *args)
-        async with admission.slot():
-            return await run_in_threadpool(method, *args)
+        return await run_budgeted(method, args, http_request, admission, settings.request_deadline_s,
+                                  settings.max_token_passes)
 
     if operation.request_type is not None:
-        async def endpoint(request):
+        async def endpoint(request, http_request: Request):
             check_work_caps(request, settings)
-            return await run(request)
+            return await run(request, http_request=http_request)
         parameter = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                       annotation=operation.request_type)
     elif operation.query:
@@ -154,8 +163,10 @@ def add_operation_route(app: FastAPI, operation: Operation, client: LocalClient,
         async def endpoint():
             return await run()
         parameter = None
-    endpoint.__signature__ = inspect.Signature([parameter] if parameter else [],
-                                               return_annotation=operation.response_type)
+    parameters = [parameter] if parameter else []
+    if operation.request_type is not None:
+        parameters.append(inspect.Parameter("http_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request))
+    endpoint.__signature__ = inspect.Signature(parameters, return_annotation=operation.response_type)
     endpoint.__name__ = operation.method_name
     endpoint.__doc__ = getattr(LocalClient, operation.method_name).__doc__ or operation.method_name
     app.add_api_route(operation.path, endpoint, methods=["POST" if operation.request_type else "GET"],
@@ -174,7 +185,8 @@ def create_app(client: Optional[LocalClient] = None, settings: Optional[ServiceS
     """The service around one in-process client (engine + store)."""
     settings = settings or ServiceSettings.from_env()
     client = client or LocalClient()
-    admission = Admission(settings.max_running, settings.max_waiting, settings.retry_after_s)
+    admission = Admission(settings.max_running, settings.max_waiting, settings.retry_after_s,
+                          max_queued_cost=settings.max_queued_cost, seconds_per_token_pass=SECONDS_PER_TOKEN_PASS)
     readiness = Readiness()
     threading.Thread(target=preload, args=(client, settings.preload_model, readiness), daemon=True).start()
 
