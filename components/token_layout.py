@@ -125,13 +125,16 @@ def paragraph_levels(kinds: Sequence[str]) -> tuple[int, list[int]]:
         elif kind in ("L", "R"):
             strong = kind
         resolved.append(kind)
-    side = ["L" if k == "L" else "R" for k in resolved]
-    for index, kind in enumerate(resolved):
-        if kind == "N":
-            before = next((side[i] for i in range(index - 1, -1, -1) if resolved[i] != "N"), "R" if base else "L")
-            after = next((side[i] for i in range(index + 1, len(resolved)) if resolved[i] != "N"),
-                         "R" if base else "L")
-            resolved[index] = before if before == after else ("R" if base else "L")
+    edge = "R" if base else "L"
+    before, after = [edge] * len(resolved), [edge] * len(resolved)
+    for index in range(1, len(resolved)):
+        previous = resolved[index - 1]
+        before[index] = before[index - 1] if previous == "N" else ("L" if previous == "L" else "R")
+    for index in range(len(resolved) - 2, -1, -1):
+        following = resolved[index + 1]
+        after[index] = after[index + 1] if following == "N" else ("L" if following == "L" else "R")
+    resolved = [(before[i] if before[i] == after[i] else edge) if kind == "N" else kind
+                for i, kind in enumerate(resolved)]
     level_of = {"L": 2 if base else 0, "R": 1, "EN": 2}
     return base, [level_of[k] for k in resolved]
 
