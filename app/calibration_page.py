@@ -21,6 +21,7 @@ from components.save_form import render_save_form
 
 KEY = "calib"
 IMAGES, UPLOAD = "images", "upload"
+FAILED: dict = {}  # read_form's answer when the submitted data was refused (the message is already shown)
 SOURCES = {"Bundled QA set (224 short factual questions)": BUILTIN_QA,
            "Digits classifier (held-out scikit-learn digits)": BUILTIN_DIGITS,
            "Labelled images (a .zip of class folders) with an image model": IMAGES,
@@ -58,7 +59,8 @@ def method_choices(source: str) -> tuple[list[str], list[str]]:
 
 
 def read_form() -> Optional[dict]:
-    """The audit settings; returns the request fields when submitted (an upload is kept by the backend first)."""
+    """The audit settings: the request fields when submitted (an upload is kept by the backend first), FAILED when
+    the submission was refused (after saying why), None when nothing was submitted."""
     source = SOURCES[st.radio("Data", list(SOURCES), key=f"{KEY}_source")]
     options, defaults = method_choices(source)
     with st.form(f"{KEY}_form"):
@@ -93,7 +95,7 @@ def read_form() -> Optional[dict]:
     if source in (IMAGES, UPLOAD):
         if upload is None:
             st.error("Choose a file to upload first.")
-            return None
+            return FAILED
         dataset = upload_dataset(upload.name, upload.getvalue())
         if source == UPLOAD:
             methods = [m.strip() for m in methods_text.split(",") if m.strip()]
@@ -101,7 +103,7 @@ def read_form() -> Optional[dict]:
         dataset = source
     if not methods:
         st.error("Pick at least one confidence method.")
-        return None
+        return FAILED
     return dict(dataset=dataset, methods=methods, model=model, limit=int(limit), batch_size=int(batch_size),
                 max_new_tokens=int(max_new_tokens), samples=int(samples), seed=int(seed))
 
@@ -197,6 +199,14 @@ def render_result(result: AuditResult) -> None:
         render_export(result)
 
 
+def shown_request() -> Optional[str]:
+    """The audit whose results the page shows: the last one submitted, only while its data source is the one
+    selected (a failed submission clears it, so an error never sits above another dataset's results)."""
+    if st.session_state.get(f"{KEY}_request_source") != st.session_state.get(f"{KEY}_source"):
+        return None
+    return st.session_state.get(f"{KEY}_request")
+
+
 def current_result(request_json: str) -> Optional[AuditResult]:
     """What the audit has finished so far, or None after saying why it cannot be read now."""
     try:
@@ -213,13 +223,13 @@ try:
     fields = read_form()
 except (UserInputError, BackendBusyError, BackendUnavailableError) as exc:
     say(exc)
-    fields = None
+    fields = FAILED
 if fields is not None:
-    request_json = checked_request(fields)
-    if request_json is not None:
-        st.session_state[f"{KEY}_request"] = request_json
-        st.session_state[f"{KEY}_running"] = True
-current = st.session_state.get(f"{KEY}_request")
+    request_json = checked_request(fields) if fields is not FAILED else None
+    st.session_state[f"{KEY}_request"] = request_json
+    st.session_state[f"{KEY}_request_source"] = st.session_state[f"{KEY}_source"]
+    st.session_state[f"{KEY}_running"] = request_json is not None
+current = shown_request()
 if current:
     if st.session_state.get(f"{KEY}_running"):
         run(current)

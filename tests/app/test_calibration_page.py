@@ -112,3 +112,34 @@ def test_backend_down_says_so_and_that_finished_items_are_kept(monkeypatch):
         assert not at.exception
         assert any("cannot reach the backend" in w.value and "Finished items are kept" in w.value
                    for w in at.warning)
+
+
+SCORES_SOURCE = "Upload a file (JSONL/CSV of questions and answers, or CSV of scores and labels)"
+
+
+def audit_scores(at: AppTest, name: str, data: bytes) -> AppTest:
+    """Upload a scores CSV (column p) and press Run audit."""
+    at.radio(key="calib_source").set_value(SCORES_SOURCE).run()
+    at.file_uploader(key="calib_upload").upload(name, data, "text/csv")
+    at.text_input(key="calib_methods_text").set_value("p")
+    at.button(key="FormSubmitter:calib_form-Run audit").click().run()
+    return at
+
+
+def test_a_failed_upload_clears_the_previous_results():
+    rows = "\n".join(f"r{i},{int(i % 3 != 0)},{0.5 + i / 40:.3f}" for i in range(12))
+    at = audit_scores(open_page(), "good.csv", f"id,correct,p\n{rows}\n".encode())
+    assert at.subheader[0].value.startswith("12 items, accuracy")
+    at = audit_scores(at, "bad.csv", b"id,p\nr1,0.5\n")
+    assert not at.exception and at.error
+    assert not at.subheader  # the error stands alone, not above good.csv's results
+
+
+def test_results_are_not_shown_under_another_data_source():
+    rows = "\n".join(f"r{i},{int(i % 3 != 0)},{0.5 + i / 40:.3f}" for i in range(12))
+    at = audit_scores(open_page(), "good.csv", f"id,correct,p\n{rows}\n".encode())
+    assert at.subheader[0].value.startswith("12 items, accuracy")
+    at.radio(key="calib_source").set_value(DIGITS).run()
+    assert not at.subheader
+    at.radio(key="calib_source").set_value(SCORES_SOURCE).run()
+    assert at.subheader[0].value.startswith("12 items, accuracy")  # back on its source, it shows again
