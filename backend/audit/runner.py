@@ -1,7 +1,8 @@
 """Run an audit: batch over the items, keep every finished batch, resume a stopped run, summarise.
 
-The audit id is a hash of the request and the dataset's bytes, so running the same audit again (after a crash, a
-kill or a cancel) finds the finished items in the store and computes only the rest.
+The audit id is a hash of the request (all but its limit) and the dataset's bytes, so running the same audit
+again (after a crash, a kill or a cancel, or with a larger limit) finds the finished items in the store and
+computes only the rest.
 
 Two ways to drive it: run_audit loops over every pending batch in one call (the command line); start_audit,
 next_batch and summarize_audit do one step each (the clients: over HTTP every batch is its own short request, so
@@ -44,8 +45,39 @@ class Plan:
 
 
 def audit_id_for(request: AuditRequest, dataset_sha256: str) -> str:
-    """16 hex digits of SHA-256 over the request JSON and the dataset's hash."""
+    """16 hex digits of SHA-256 over the request JSON without its limit, and the dataset's hash.
+
+    The limit is left out because it picks how many of the items to compute, not how an item is computed: an
+    audit of the first 44 items reuses the 20 an audit of the first 20 finished (and a smaller limit shows the
+    first N of those kept)."""
+    return hashlib.sha256(f"{request.model_dump_json(exclude={'limit'})}|{dataset_sha256}".encode()).hexdigest()[:16]
+
+
+def legacy_audit_id(request: AuditRequest, dataset_sha256: str) -> str:
+    """The audit id runs were kept under before the limit left the identity (the whole request JSON hashed)."""
     return hashlib.sha256(f"{request.model_dump_json()}|{dataset_sha256}".encode()).hexdigest()[:16]
+
+
+def adopt_earlier_runs(plan: Plan, request: AuditRequest, store: AuditStore) -> None:
+    """Move the items of runs kept under a legacy id (the same request at any limit, the same dataset bytes)
+    under this plan's id, once, so audits kept before the limit left the identity stay readable and resume."""
+    if store.created_at(plan.audit_id) is not None:
+        return
+    settings = request.model_dump(exclude={"limit"})
+    for audit_id, request_json in store.runs_of(plan.dataset.dataset_id):
+        try:
+            earlier = AuditRequest.model_validate_json(request_json)
+        except ValueError:
+            continue
+        if earlier.model_dump(exclude={"limit"}) == settings and \
+                legacy_audit_id(earlier, plan.dataset.sha256) == audit_id:
+            store.move_run(audit_id, plan.audit_id)
+
+
+def open_run(plan: Plan, request: AuditRequest, store: AuditStore) -> str:
+    """Record the run (adopting legacy runs of the same audit first); returns its creation time (UTC ISO)."""
+    adopt_earlier_runs(plan, request, store)
+    return store.start(plan.audit_id, request, plan.dataset.dataset_id, plan.total)
 
 
 def plan_audit(request: AuditRequest, content: Optional[bytes] = None) -> Plan:
@@ -167,14 +199,14 @@ def start_audit(request: AuditRequest, engine: Engine, store: AuditStore) -> Aud
     """Check the request, its data and its model, and record the run (a started run keeps its items)."""
     plan = plan_audit(request)
     check_models(engine, request, plan)
-    store.start(plan.audit_id, request, plan.dataset.dataset_id, plan.total)
+    open_run(plan, request, store)
     return progress_of(plan, store)
 
 
 def next_batch(request: AuditRequest, engine: Optional[Engine], store: AuditStore) -> AuditProgress:
     """Compute and keep the next request.batch_size pending items (none when the audit is complete)."""
     plan = plan_audit(request)
-    store.start(plan.audit_id, request, plan.dataset.dataset_id, plan.total)
+    open_run(plan, request, store)
     batch = sorted(set(range(plan.total)) - store.finished_indices(plan.audit_id))[:request.batch_size]
     started = time.perf_counter()
     if batch:
@@ -185,6 +217,7 @@ def next_batch(request: AuditRequest, engine: Optional[Engine], store: AuditStor
 def summarize_audit(request: AuditRequest, store: AuditStore) -> AuditResult:
     """The result of the items kept so far (nothing is computed; an audit never started has no items)."""
     plan = plan_audit(request)
+    adopt_earlier_runs(plan, request, store)
     return build_result(plan, request, store.items(plan.audit_id), store.created_at(plan.audit_id) or "")
 
 
@@ -198,7 +231,7 @@ def run_audit(request: AuditRequest, engine: Optional[Engine], store: AuditStore
     batch and ends the run early, everything finished so far kept (the result then has extra["complete"] False).
     """
     plan = plan_audit(request, content)
-    created_at = store.start(plan.audit_id, request, plan.dataset.dataset_id, plan.total)
+    created_at = open_run(plan, request, store)
     pending = sorted(set(range(plan.total)) - store.finished_indices(plan.audit_id))
     done, started = plan.total - len(pending), time.perf_counter()
     if progress:
@@ -217,7 +250,9 @@ def run_audit(request: AuditRequest, engine: Optional[Engine], store: AuditStore
 
 
 def build_result(plan: Plan, request: AuditRequest, items: Sequence[AuditItem], created_at: str) -> AuditResult:
-    """The AuditResult of the items finished so far."""
+    """The AuditResult of the items finished so far among the plan's first plan.total (items kept by a run with
+    a larger limit are left out)."""
+    items = [item for item in items if item.index < plan.total]
     names = [m.name for m in plan.methods]
     kind = plan.dataset.kind
     model_id = {"digits": digits_data.MODEL_ID, "given": "(precomputed)"}.get(kind, request.model)

@@ -102,6 +102,37 @@ class AuditStore:
                                .values(payload=item.model_dump_json()))
         return item
 
+    def runs_of(self, dataset_id: str) -> list[tuple[str, str]]:
+        """(audit id, request JSON as first recorded) of every run kept for this dataset id."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(audit_runs.c.audit_id, audit_runs.c.request)
+                                      .where(audit_runs.c.dataset_id == dataset_id)).all()
+        return [(r.audit_id, r.request) for r in rows]
+
+    def move_run(self, old_id: str, new_id: str) -> None:
+        """Keep a run's items and record under a new id, in one transaction: items the new id already has stay as
+        they are, the earliest creation time wins, and nothing is left under the old id."""
+        with self.engine.begin() as connection:
+            run = connection.execute(select(audit_runs).where(audit_runs.c.audit_id == old_id)).first()
+            if run is None:
+                return
+            target = connection.execute(select(audit_runs).where(audit_runs.c.audit_id == new_id)).first()
+            if target is None:
+                connection.execute(audit_runs.insert().values(audit_id=new_id, request=run.request,
+                                                              dataset_id=run.dataset_id, total=run.total,
+                                                              created_at=run.created_at))
+            elif run.created_at < target.created_at:
+                connection.execute(update(audit_runs).where(audit_runs.c.audit_id == new_id)
+                                   .values(created_at=run.created_at))
+            done = {r.item_index for r in connection.execute(
+                select(audit_items.c.item_index).where(audit_items.c.audit_id == new_id))}
+            moved = [dict(audit_id=new_id, item_index=r.item_index, payload=r.payload) for r in connection.execute(
+                select(audit_items).where(audit_items.c.audit_id == old_id)) if r.item_index not in done]
+            if moved:
+                connection.execute(audit_items.insert(), moved)
+            connection.execute(delete(audit_items).where(audit_items.c.audit_id == old_id))
+            connection.execute(delete(audit_runs).where(audit_runs.c.audit_id == old_id))
+
     def forget(self, audit_id: str) -> None:
         """Remove a run and its items (to start it afresh)."""
         with self.engine.begin() as connection:

@@ -121,3 +121,51 @@ def test_override_changes_accuracy_and_is_kept(store, cpu_engine):
     assert again.accuracy == pytest.approx(result.accuracy + (0.1 if not first.correct else -0.1))
     with pytest.raises(ItemNotFoundError):
         store.set_override(result.audit_id, 99, True)
+
+
+def scores_csv(tmp_path, n: int = 60) -> Path:
+    """A precomputed-scores CSV of n rows (columns correct, p)."""
+    rng = np.random.default_rng(1)
+    conf = rng.uniform(0, 1, n)
+    lines = ["id,correct,p"] + [f"r{i},{int(u < c)},{c:.6f}" for i, (u, c) in enumerate(zip(rng.uniform(0, 1, n),
+                                                                                             conf))]
+    path = tmp_path / "scores.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def counting_runs(monkeypatch) -> list[int]:
+    """The item indices run_batch computes from now on."""
+    computed: list[int] = []
+    original = runner.run_batch
+    monkeypatch.setattr(runner, "run_batch", lambda e, r, p, idx: computed.extend(idx) or original(e, r, p, idx))
+    return computed
+
+
+def test_a_larger_limit_reuses_the_finished_items(tmp_path, store, monkeypatch):
+    path = scores_csv(tmp_path)
+    computed = counting_runs(monkeypatch)
+    first = runner.run_audit(AuditRequest(dataset=str(path), methods=["p"], limit=20), None, store)
+    more = runner.run_audit(AuditRequest(dataset=str(path), methods=["p"], limit=44), None, store)
+    assert computed == list(range(44))  # items 0-19 computed once, by the first run
+    assert more.audit_id == first.audit_id and more.n == 44 and more.items[:20] == first.items
+    fewer = runner.run_audit(AuditRequest(dataset=str(path), methods=["p"], limit=10), None, store)
+    assert fewer.n == 10 and [i.index for i in fewer.items] == list(range(10)) and len(computed) == 44
+    assert runner.plan_audit(AuditRequest(dataset=str(path), methods=["p"], limit=20, seed=1)).audit_id != \
+        first.audit_id  # every other setting still names a different audit
+
+
+def test_an_audit_kept_under_the_legacy_id_stays_readable_and_grows(tmp_path, store, monkeypatch):
+    path = scores_csv(tmp_path)
+    old_request = AuditRequest(dataset=str(path), methods=["p"], limit=20)
+    plan = runner.plan_audit(old_request)
+    legacy = runner.legacy_audit_id(old_request, plan.dataset.sha256)
+    created = store.start(legacy, old_request, plan.dataset.dataset_id, 20)
+    store.save_items(legacy, runner.run_batch(None, old_request, plan, list(range(20))))
+    store.set_override(legacy, 3, True)
+    read = runner.summarize_audit(old_request, store)
+    assert read.n == 20 and read.created_at == created and read.items[3].override is True
+    computed = counting_runs(monkeypatch)
+    grown = runner.run_audit(AuditRequest(dataset=str(path), methods=["p"], limit=30), None, store)
+    assert computed == list(range(20, 30)) and grown.n == 30 and grown.items[3].override is True
+    assert store.created_at(legacy) is None and not store.items(legacy)
