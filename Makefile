@@ -11,7 +11,7 @@ SHELL := /bin/bash
 # pip warns about every optional local index folder this machine lacks; keep the rest of its output.
 QUIET_PIP := 2>&1 | { grep -v '^WARNING: Location' || true; }
 
-.PHONY: setup run test chromium bench
+.PHONY: setup run test chromium postgresql bench
 
 $(INSTALLED): requirements.txt requirements-dev.txt requirements-models.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,11 @@ run: setup
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-test: setup chromium
+# The store and service tests start a throw-away PostgreSQL server of their own (tests/postgres.py) from these binaries.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
+
+test: setup chromium postgresql
 	$(PY) -m pytest
 
 # The peers (inseq, lm-polygraph, bertviz) go into their own venv, resolved together with the app's pins so the

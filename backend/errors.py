@@ -28,3 +28,7 @@ class SaveConflictError(ValueError):
 
 class ItemNotFoundError(LookupError):
     """No saved item has this id."""
+
+
+class StoreUnavailableError(BackendUnavailableError):
+    """The database of saved analyses cannot be reached; the message names it (password hidden) and says to retry."""

@@ -80,3 +80,24 @@ def default_image_model(engine):
     from backend.schemas import DEFAULT_IMAGE_MODEL
 
     return engine.image_model(DEFAULT_IMAGE_MODEL)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on a loopback port for the whole session (tests/postgres.py), stopped at the end.
+    It fails the test when it cannot start; only UQLENS_TEST_NO_POSTGRES=1 skips the PostgreSQL tests."""
+    from tests.postgres import SKIP_VARIABLE, start_postgres
+
+    if os.environ.get(SKIP_VARIABLE) == "1":
+        pytest.skip(f"{SKIP_VARIABLE}=1: the PostgreSQL tests are skipped on request")
+    server = start_postgres()
+    yield server
+    server.remove()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """The URL of an empty database, once on SQLite (a file in tmp_path) and once on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite'}"
+    return request.getfixturevalue("postgres_server").new_database()

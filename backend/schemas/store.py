@@ -1,16 +1,58 @@
 """Saved analyses and audits: what a user keeps, finds again and exports."""
 from __future__ import annotations
 
+import math
 import uuid
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 MAX_TITLE_CHARS = 200
 MAX_NOTES_CHARS = 20_000
 MAX_TAGS = 20
 MAX_TAG_CHARS = 40
+MAX_PAYLOAD_DEPTH = 64  # saved analyses and audits nest fewer than 10 levels; JSON readers stop near 256
 SavedKind = Literal["text", "image", "sequence", "attention", "audit"]
+
+
+def nul_problem(value: str, field: str) -> Optional[str]:
+    """A message when `value` holds a NUL character (PostgreSQL text cannot store one), else None."""
+    position = value.find("\x00")
+    if position < 0:
+        return None
+    return (f"{field} holds a NUL character (\\x00) at position {position}; text fields cannot store it: "
+            f"remove it")
+
+
+def dotted(path: list) -> str:
+    """A JSON path as `payload.items.0.score`."""
+    return ".".join(str(part) for part in path)
+
+
+def json_problem(value: Any, field: str, max_depth: int = MAX_PAYLOAD_DEPTH) -> Optional[str]:
+    """A message naming the first place in `value` (parsed JSON: dicts, lists, str, numbers, bool, None) that is
+    nested deeper than max_depth, holds a NaN / infinite number, or holds a non-JSON value; None when it is plain
+    JSON. Walked without recursion, so any depth is safe to check."""
+    stack: list[tuple[Any, list]] = [(value, [field])]
+    while stack:
+        item, path = stack.pop()
+        if len(path) - 1 > max_depth:
+            return (f"{field} is nested more than {max_depth} levels deep (at {dotted(path[:6])}...); a saved "
+                    f"analysis may nest at most {max_depth} levels: save a flatter object")
+        if isinstance(item, float) and not math.isfinite(item):
+            return (f"{dotted(path)} holds the non-finite number {item}; NaN and Infinity are not JSON numbers and "
+                    f"would not read back: save null or a finite number there")
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return f"{dotted(path)} has the key {key!r}, which is not text: use string keys"
+                stack.append((child, [*path, key]))
+        elif isinstance(item, list):
+            stack.extend((child, [*path, index]) for index, child in enumerate(item))
+        elif not (item is None or isinstance(item, (str, bool, int, float))):
+            return (f"{dotted(path)} holds a {type(item).__name__}, which is not JSON: save it as "
+                    f"model_dump(mode='json') gives it")
+    return None
 
 
 class SaveRequest(BaseModel):
@@ -35,6 +77,22 @@ class SaveRequest(BaseModel):
         except ValueError:
             raise ValueError("id must be a UUID such as 1b4e28ba-2fa1-11d2-883f-0016d3cca427") from None
 
+    @field_validator("title", "notes", "model")
+    @classmethod
+    def _no_nul(cls, value: str, info: ValidationInfo) -> str:
+        problem = nul_problem(value, info.field_name)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("payload", "request")
+    @classmethod
+    def _plain_json(cls, value: Optional[dict[str, Any]], info: ValidationInfo) -> Optional[dict[str, Any]]:
+        problem = None if value is None else json_problem(value, info.field_name)
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @field_validator("title")
     @classmethod
     def _title_not_blank(cls, value: str) -> str:
@@ -47,6 +105,9 @@ class SaveRequest(BaseModel):
     def _clean_tags(cls, tags: list[str]) -> list[str]:
         cleaned = []
         for tag in (t.strip().lower() for t in tags):
+            problem = nul_problem(tag, f"tag {tag[:20]!r}")
+            if problem:
+                raise ValueError(problem)
             if len(tag) > MAX_TAG_CHARS:
                 raise ValueError(f"tag {tag[:20]!r}... is longer than {MAX_TAG_CHARS} characters")
             if tag and tag not in cleaned:

@@ -26,8 +26,9 @@ def request(title: str = "Paris answer", **kwargs) -> SaveRequest:
 
 
 @pytest.fixture
-def store(tmp_path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+def store(database_url) -> Store:
+    """An empty store, once on SQLite and once on the session's real PostgreSQL server."""
+    return Store(database_url)
 
 
 def test_saved_item_reopens_exactly_as_it_was(store):
@@ -54,8 +55,8 @@ def test_reusing_an_id_for_other_content_is_refused(store):
 
 def test_search_by_text_tag_and_kind(store):
     store.save(request("Capital of France", tags=["geo"]))
-    store.save(request("Story opening", notes="creative, uncertain", tags=["teaching"]))
-    store.save(request("100% sure_thing", kind="audit"))
+    store.save(request("Story opening", notes="creative, uncertain", tags=["teaching"], request=None))
+    store.save(request("100% sure_thing", kind="audit", request=None))
     assert [s.title for s in store.list(query="france")] == ["Capital of France"]
     assert [s.title for s in store.list(query="UNCERTAIN")] == ["Story opening"]
     assert [s.title for s in store.list(tag="teaching")] == ["Story opening"]
@@ -70,7 +71,9 @@ def test_delete(store):
     assert store.get(saved.id) is None and store.delete(saved.id) is False
 
 
-def test_sqlite_runs_durable_and_checks_integrity(store):
+def test_sqlite_runs_durable_and_checks_integrity(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    store.list()
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
