@@ -101,6 +101,10 @@ class Client(Protocol):
         """Saved items, newest first, optionally filtered."""
         ...
 
+    def saved_kinds(self) -> list[str]:
+        """The kinds at least one saved item has, sorted."""
+        ...
+
     def get_saved(self, item_id: str) -> Optional[SavedItem]:
         """One saved item with its payload, or None."""
         ...
@@ -216,6 +220,9 @@ class LocalClient:
     def list_saved(self, *, query: str = "", tag: str = "", kind: str = "", limit: int = 100,
                    offset: int = 0) -> list[SavedSummary]:
         return self.store.list(query=query, tag=tag, kind=kind, limit=limit, offset=offset)
+
+    def saved_kinds(self) -> list[str]:
+        return self.store.kinds()
 
     def get_saved(self, item_id: str) -> Optional[SavedItem]:
         return self.store.get(item_id)

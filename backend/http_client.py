@@ -150,6 +150,9 @@ class HttpClient:
         return self._call("GET", "/v1/saved", list[SavedSummary],
                           params=dict(q=query, tag=tag, kind=kind, limit=limit, offset=offset))
 
+    def saved_kinds(self) -> list[str]:
+        return self._call("GET", "/v1/saved-kinds", list[str])
+
     def get_saved(self, item_id: str) -> Optional[SavedItem]:
         try:
             return self._call("GET", f"/v1/saved/{quote(item_id, safe='')}", SavedItem)

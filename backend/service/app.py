@@ -6,7 +6,7 @@ long and a stopped audit resumes; datasets are built in or uploaded first (POST 
 Status codes: 401 missing/wrong token (every path but /livez and /readyz, checked before the body is read), 404
 unknown model or saved item, 405 method not served (Allow lists those that are), 409 save id reused, 413 body too
 large, 422 invalid input (the detail names the field or header and says what to change), 429 busy (with
-Retry-After), 503 not ready / model failed to load / out of GPU memory.
+Retry-After), 503 not ready / model failed to load / out of GPU memory / database unreachable.
 """
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import inspect
 import logging
 import math
 import threading
-from typing import Optional
+import time
+from typing import Callable, Optional
 
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -28,7 +29,7 @@ from backend.audit.uploads import check_served_dataset
 from backend.budget import SECONDS_PER_TOKEN_PASS, WorkCancelled
 from backend.client import LocalClient
 from backend.errors import (BackendBusyError, BackendUnavailableError, ItemNotFoundError, ModelLoadError,
-                            SaveConflictError, UserInputError)
+                            SaveConflictError, StoreUnavailableError, UserInputError)
 from backend.models.registry import UnknownModelError
 from backend.schemas import ModelInfo
 from backend.schemas.audit import BUILTIN_DIGITS
@@ -53,12 +54,35 @@ def unknown_saved_item(item_id: str) -> ItemNotFoundError:
     return ItemNotFoundError(f"no saved item with id {item_id[:64]!r}")
 
 
-class Readiness:
-    """Whether the preloaded model is in memory (readyz answers 503 until then)."""
+DATABASE_CHECK_S = 2.0  # /readyz pings the database at most this often (a burst of probes asks it once)
 
-    def __init__(self) -> None:
+
+class Readiness:
+    """Whether the preloaded model is in memory and the database of saved analyses answers (readyz answers 503
+    until both hold); `ping` raises when the database is unreachable and is asked at most every check_every_s."""
+
+    def __init__(self, ping: Optional[Callable[[], None]] = None, check_every_s: float = DATABASE_CHECK_S) -> None:
         self.ready = threading.Event()
         self.error: Optional[str] = None
+        self._ping = ping
+        self._check_every_s = check_every_s
+        self._checked_at = -math.inf
+        self._database_error: Optional[str] = None
+        self._lock = threading.Lock()
+
+    def database_error(self) -> Optional[str]:
+        """None when the database answered its last ping (at most check_every_s seconds old), else why not."""
+        if self._ping is None:
+            return None
+        with self._lock:
+            if time.monotonic() - self._checked_at >= self._check_every_s:
+                try:
+                    self._ping()
+                    self._database_error = None
+                except Exception as exc:  # StoreUnavailableError, or whatever else keeps the database from answering
+                    self._database_error = str(exc) if isinstance(exc, StoreUnavailableError) else repr(exc)
+                self._checked_at = time.monotonic()
+            return self._database_error
 
 
 def preload(client: LocalClient, model_id: Optional[str], readiness: Readiness) -> None:
@@ -95,6 +119,7 @@ def install_error_handlers(app: FastAPI, settings: ServiceSettings) -> None:
     app.add_exception_handler(SaveConflictError, handler(409))
     app.add_exception_handler(ModelLoadError, handler(503))
     app.add_exception_handler(BackendUnavailableError, handler(503))
+    app.add_exception_handler(StoreUnavailableError, handler(503, {"Retry-After": str(settings.retry_after_s)}))
     app.add_exception_handler(WorkCancelled, handler(503))
 
     async def busy(_request: Request, exc: BackendBusyError) -> JSONResponse:
@@ -187,7 +212,7 @@ def create_app(client: Optional[LocalClient] = None, settings: Optional[ServiceS
     client = client or LocalClient()
     admission = Admission(settings.max_running, settings.max_waiting, settings.retry_after_s,
                           max_queued_cost=settings.max_queued_cost, seconds_per_token_pass=SECONDS_PER_TOKEN_PASS)
-    readiness = Readiness()
+    readiness = Readiness(ping=lambda: client.store.ping())
     threading.Thread(target=preload, args=(client, settings.preload_model, readiness), daemon=True).start()
 
     app = FastAPI(title="UQ Lens backend", version="1", description=__doc__)
@@ -206,13 +231,20 @@ def create_app(client: Optional[LocalClient] = None, settings: Optional[ServiceS
         """The process answers."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], responses={503: {"description": "models still loading or failed"}})
+    @app.get("/readyz", tags=["health"],
+             responses={503: {"description": "models still loading or failed, or the database unreachable"}})
     def readyz(response: Response) -> dict:
-        """200 once the default model is loaded; 503 (with the cause, if loading failed) before."""
-        if readiness.ready.is_set():
-            return {"status": "ready"}
-        response.status_code = 503
-        return {"status": "failed" if readiness.error else "loading", "detail": readiness.error}
+        """200 once the default model is loaded and while the database answers (pinged at most every 2 s);
+        503 with the cause before, or while the database is unreachable."""
+        if not readiness.ready.is_set():
+            response.status_code = 503
+            return {"status": "failed" if readiness.error else "loading", "detail": readiness.error}
+        database_error = readiness.database_error()
+        if database_error:
+            response.status_code = 503
+            response.headers["Retry-After"] = str(settings.retry_after_s)
+            return {"status": "database unreachable", "detail": database_error}
+        return {"status": "ready"}
 
     @app.get("/v1/models", dependencies=guarded, tags=["models"])
     def models() -> list[ModelInfo]:
@@ -231,8 +263,13 @@ def create_app(client: Optional[LocalClient] = None, settings: Optional[ServiceS
     def list_saved(q: str = Query("", max_length=200), tag: str = Query("", max_length=40),
                    kind: str = Query("", max_length=20), limit: int = Query(100, ge=1, le=500),
                    offset: int = Query(0, ge=0, le=1_000_000)) -> list[SavedSummary]:
-        """Saved items, newest first; q searches title, notes and model."""
+        """Saved items, newest first; q searches title, notes, model and the saved prompts and answers."""
         return client.list_saved(query=q, tag=tag, kind=kind, limit=limit, offset=offset)
+
+    @app.get("/v1/saved-kinds", dependencies=guarded, tags=["saved"])
+    def saved_kinds() -> list[str]:
+        """The kinds at least one saved item has, sorted (what a Kind filter offers)."""
+        return client.saved_kinds()
 
     @app.get("/v1/saved/{item_id}", dependencies=guarded, tags=["saved"], responses={404: {}})
     def get_saved(item_id: str) -> SavedItem:
