@@ -4,8 +4,9 @@
   (as lm-polygraph does, with an embedding model's cosine in place of a cross-encoder's score).
 - Meaning: with an NLI model, two answers share a meaning when each is classified as entailing the other
   (Kuhn et al.), and their affinity is the mean of the two entailment probabilities (Lin et al.); with an embedding
-  model, when their cosine similarity reaches the threshold, and their affinity is the cosine (negatives as 0).
-  Identical answers always share a meaning with affinity 1, without asking a model.
+  model, by the claim rule: what the answers say beyond the question (their words that are not the question's) is
+  embedded, their affinity is 1 when one only adds words to the other, else the cosine (negatives as 0), and they
+  share a meaning when it reaches the threshold. Identical answers always share a meaning with affinity 1.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from typing import Sequence
 import numpy as np
 from transformers import PreTrainedTokenizerBase
 
-from backend.analyses.sample_scores import cosine_affinity, unit_rows
+from backend.analyses.meaning_graph import claim_affinity, strip_question_words
+from backend.analyses.sample_scores import unit_rows
 from backend.models.embedding_loader import LoadedEmbeddingModel
 from backend.models.nli_loader import LoadedNliModel
 
@@ -43,9 +45,12 @@ def removal_similarities(embedder: LoadedEmbeddingModel, tokenizer: PreTrainedTo
     return similarities
 
 
-def meaning_by_embedding(embeddings: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """(same meaning (K, K) bool, affinity (K, K) in [0, 1]) from the cosine of the answers' embeddings."""
-    affinity = cosine_affinity(embeddings)
+def meaning_by_embedding(embedder: LoadedEmbeddingModel, texts: Sequence[str], question: str,
+                         threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """(same meaning (K, K) bool, affinity (K, K) in [0, 1]) by the claim rule (meaning_graph.claim_affinity): the K
+    answers with the question's words removed are embedded in one call; same meaning at affinity >= threshold."""
+    stripped = [strip_question_words(text, question) for text in texts]
+    affinity = claim_affinity(stripped, embedder.embed(stripped))
     return affinity >= threshold, affinity
 
 

@@ -111,7 +111,8 @@ def _gather_meaning(run: _Run) -> None:
     if models.meaning.kind == "nli":
         same, affinity = meaning_by_nli(models.nli, evidence.sample_texts)
     else:
-        same, affinity = meaning_by_embedding(evidence.sample_embeddings, models.meaning.threshold)
+        same, affinity = meaning_by_embedding(models.embedder, evidence.sample_texts, run.request.text.prompt,
+                                              models.meaning.threshold)
     evidence.clusters, evidence.affinity = greedy_meaning_clusters(same), affinity
 
 

@@ -4,9 +4,14 @@ Quantification for Black-box Large Language Models" (TMLR 2024).
 The K sampled answers are nodes; W (K x K, symmetric, entries in [0, 1], ones on the diagonal) holds how much two
 answers agree. With D = diag(W 1), the normalised Laplacian is L = I - D^-1/2 W D^-1/2, whose eigenvalues lie in
 [0, 2]; the number of zero eigenvalues equals the number of connected groups of answers.
+
+claim_affinity is the default embedding meaning rule: it compares what two answers say beyond the question (the
+answers with the question's words removed), and counts an answer that only adds words to another as the same
+meaning (measured on backend/datasets/meaning_pairs.jsonl by bench/bench_meaning_rule.py).
 """
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 import numpy as np
@@ -81,3 +86,58 @@ def eccentricity(affinity: np.ndarray, *, threshold: float = ECCENTRICITY_EIGENV
     centred = kept - kept.mean(axis=0, keepdims=True)
     distances = np.linalg.norm(centred, axis=1)
     return float(np.linalg.norm(centred)), [float(d) for d in distances], int(kept.shape[1])
+
+
+WORD = re.compile(r"\w+(?:'\w+)?")
+CHANGING_WORDS = {"not", "no", "never", "nor", "neither", "isn't", "wasn't", "aren't", "weren't", "doesn't",
+                  "didn't", "don't", "can't", "won't", "or"}  # added words that change the claim: negation, alternative
+
+
+def answer_words(text: str) -> list[str]:
+    """The words of a text, case-folded (runs of letters and digits, with an inner apostrophe kept)."""
+    return [w.casefold() for w in WORD.findall(text)]
+
+
+def strip_question_words(answer: str, question: str) -> str:
+    """What the answer says beyond the question: its words that are not among the question's, joined by spaces
+    ("The capital of Australia is Canberra." for "What is the capital of Australia?" -> "Canberra"); the whole
+    answer when every word is the question's (or the answer has none)."""
+    asked = set(answer_words(question))
+    kept = [w for w in WORD.findall(answer) if w.casefold() not in asked]
+    return " ".join(kept) if kept else answer.strip()
+
+
+def only_adds_words(a: str, b: str) -> bool:
+    """Whether one text's words are the other's with words added at one place (a common prefix and suffix cover the
+    shorter one: "Canberra" vs "Canberra, also known as the Bush Capital"), none of them a negation or "or"; equal
+    word lists count too."""
+    wa, wb = answer_words(a), answer_words(b)
+    short, long_ = sorted((wa, wb), key=len)
+    prefix = 0
+    while prefix < len(short) and short[prefix] == long_[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < len(short) - prefix and short[-1 - suffix] == long_[-1 - suffix]:
+        suffix += 1
+    if prefix + suffix < len(short):
+        return False
+    return not CHANGING_WORDS & set(long_[prefix:len(long_) - suffix])
+
+
+def claim_affinity(stripped: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+    """The default embedding meaning rule's affinity (K, K) in [0, 1], ones on the diagonal.
+
+    stripped: the K answers with the question's words removed (strip_question_words); vectors: their sentence
+    embeddings (K, D). Two answers score 1 when one only adds words to the other (only_adds_words), else the cosine
+    of their embeddings, negatives as 0. Comparing what the answers add to the question keeps a long shared
+    restatement ("The capital of Australia is ...") from making "Canberra" and "Sydney" look alike.
+    """
+    unit = np.asarray(vectors, dtype=np.float64)
+    unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+    affinity = np.clip(unit @ unit.T, 0.0, 1.0)
+    affinity = (affinity + affinity.T) / 2
+    for i in range(len(stripped)):
+        for j in range(i, len(stripped)):
+            if i == j or only_adds_words(stripped[i], stripped[j]):
+                affinity[i, j] = affinity[j, i] = 1.0
+    return affinity

@@ -26,7 +26,8 @@ def add_sequence_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--meaning-model", help="NLI or embedding model deciding which answers mean the same "
                                                "(default: the first registered NLI model, else the embedding model)")
     group.add_argument("--similarity-threshold", type=float, default=DEFAULT_SIMILARITY_THRESHOLD,
-                       help="cosine at or above which the embedding model counts two answers as one meaning")
+                       help="affinity at or above which the embedding model counts two answers as one meaning (1 when "
+                            "one only adds words to the other, else the cosine of what they add to the question)")
 
 
 def sequence_request(args: argparse.Namespace, text: TextRequest) -> Optional[SequenceRequest]:

@@ -16,7 +16,7 @@ MIN_SAMPLES = 2
 MAX_SAMPLES = 20
 DEFAULT_SAMPLES = 8
 DEFAULT_SAMPLE_TEMPERATURE = 0.7
-DEFAULT_SIMILARITY_THRESHOLD = 0.85
+DEFAULT_SIMILARITY_THRESHOLD = 0.75  # of the claim rule's affinity: bench/bench_meaning_rule.py chose it
 ALL_METHODS = "all"
 
 
@@ -39,8 +39,10 @@ class SequenceRequest(BaseModel):
                                          description="NLI or embedding model deciding which answers mean the same; "
                                                      "None = the first registered NLI model, else embedding_model")
     similarity_threshold: float = Field(DEFAULT_SIMILARITY_THRESHOLD, ge=0.0, le=1.0,
-                                        description="cosine similarity at or above which an embedding model "
-                                                    "counts two answers as the same meaning")
+                                        description="affinity (the claim rule: 1 when one answer only adds words "
+                                                    "to the other, else the cosine of what they add to the "
+                                                    "question) at or above which an embedding model counts two "
+                                                    "answers as the same meaning")
     method_parameters: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="{method name: {parameter: value}} overriding registry defaults")
 

@@ -60,11 +60,24 @@ def test_nli_meaning_needs_entailment_both_ways_and_skips_identical_pairs():
     assert len(nli.asked) == 3 * 2  # each ordered pair of the 3 distinct texts, once
 
 
-def test_embedding_meaning_uses_the_threshold():
-    embeddings = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])  # cosines 0.8, 0, 0.6
-    same, affinity = meaning_by_embedding(embeddings, 0.75)
+class TableEmbedder:
+    """An embedding stand-in answering from a table {text: vector}, recording what it was asked to embed."""
+
+    def __init__(self, table: dict[str, list[float]]) -> None:
+        self.table, self.asked = table, []
+
+    def embed(self, texts) -> np.ndarray:
+        self.asked.append(list(texts))
+        return np.array([self.table[t] for t in texts])
+
+
+def test_embedding_meaning_compares_what_answers_add_to_the_question_at_the_threshold():
+    embedder = TableEmbedder({"Paris": [1.0, 0.0], "Lutetia": [0.8, 0.6], "Lyon": [0.0, 1.0]})  # cosines 0.8, 0, 0.6
+    texts = ["The capital of France is Paris.", "The capital of France is Lutetia.", "Lyon"]
+    same, affinity = meaning_by_embedding(embedder, texts, "What is the capital of France?", 0.75)
+    assert embedder.asked == [["Paris", "Lutetia", "Lyon"]]  # the question's words removed, one batched call
     assert greedy_meaning_clusters(same) == [[0, 1], [2]]
-    same, _ = meaning_by_embedding(embeddings, 0.85)
+    same, _ = meaning_by_embedding(embedder, texts, "What is the capital of France?", 0.85)
     assert greedy_meaning_clusters(same) == [[0], [1], [2]]
     assert affinity[0, 1] == pytest.approx(0.8)
 
