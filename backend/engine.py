@@ -202,8 +202,9 @@ class Engine:
             raise UserInputError(f"meaning by embeddings uses the embedding model; set embedding_model to "
                                  f"{model_id!r} instead of meaning_model")
         return MeaningSource(kind="embedding", model=model_id, threshold=request.similarity_threshold, rule=(
-            f"two answers mean the same when the cosine similarity of their embeddings is at least "
-            f"{request.similarity_threshold:g}; their affinity is that cosine (negatives as 0)"))
+            f"what two answers say beyond the question (their words that are not the prompt's) is compared: their "
+            f"affinity is 1 when one only adds words to the other (no negation or 'or'), else the cosine of the "
+            f"embeddings (negatives as 0); they mean the same at affinity ≥ {request.similarity_threshold:g}"))
 
     def _sequence_models(self, request: SequenceRequest) -> SequenceModels:
         """The models the request's methods use, loaded (the embedding and NLI models only when needed)."""
