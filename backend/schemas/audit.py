@@ -109,6 +109,11 @@ class MethodMetrics(BaseModel):
     temperature: Optional[float] = Field(None, description="fitted on the fit split (probability methods)")
     ece_eval_before: Optional[float] = None
     ece_eval_after: Optional[float] = None
+    ci: dict[str, list[float]] = Field(default_factory=dict, description="95 % percentile-bootstrap interval "
+                                       "[low, high] of each defined metric over the items (seeded resamples)")
+    undefined: dict[str, str] = Field(default_factory=dict, description="why a metric is None, by metric name")
+    warnings: list[str] = Field(default_factory=list, description="caveats: too few items, sparse bins, a "
+                                                                  "recalibration that did not help")
 
 
 class AuditResult(BaseModel):

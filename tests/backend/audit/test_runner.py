@@ -169,3 +169,33 @@ def test_an_audit_kept_under_the_legacy_id_stays_readable_and_grows(tmp_path, st
     grown = runner.run_audit(AuditRequest(dataset=str(path), methods=["p"], limit=30), None, store)
     assert computed == list(range(20, 30)) and grown.n == 30 and grown.items[3].override is True
     assert store.created_at(legacy) is None and not store.items(legacy)
+
+
+def test_metrics_carry_intervals_reasons_and_small_sample_warnings(tmp_path, store):
+    path = scores_csv(tmp_path)
+    result = runner.run_audit(AuditRequest(dataset=str(path), methods=["p"], limit=60), None, store)
+    p = result.metrics["p"]
+    assert set(p.ci) == {"ece", "mce", "ace", "brier", "nll", "auroc", "auprc", "aurc", "prr"}
+    assert all(low <= getattr(p, name) <= high for name, (low, high) in p.ci.items() if name not in ("ece", "mce"))
+    assert p.warnings[0].startswith("only 60 items: below 100")
+    right = tmp_path / "right.csv"
+    right.write_text("id,correct,p,entropy_uncertainty\n" + "".join(f"r{i},1,0.9,{i / 10}\n" for i in range(8)))
+    clean = runner.run_audit(AuditRequest(dataset=str(right), methods=["p", "entropy_uncertainty"]), None, store)
+    assert clean.metrics["p"].auroc is None
+    assert clean.metrics["p"].undefined["auroc"].startswith("every item is right")
+    assert clean.metrics["entropy_uncertainty"].undefined["ece"].startswith("Platt scaling needs right and wrong")
+
+
+def test_temperature_that_does_not_help_is_flagged():
+    from backend.audit.methods import given_method
+    from backend.audit.summary import RECALIBRATION_FAILED, method_metrics
+    from backend.schemas.audit import AuditItem
+
+    conf = [0.9, 0.8, 0.7, 0.6, 0.9, 0.8, 0.7, 0.6, 0.55, 0.95]
+    correct = [1, 0, 1, 1, 0, 1, 1, 0, 1, 1]
+    items = [AuditItem(index=i, id=str(i), question="", answers=[], answer="", correct=bool(y), grading="given",
+                     scores={"p": c}) for i, (c, y) in enumerate(zip(conf, correct))]
+    metrics = method_metrics(given_method("p", "confident", conf), items, seed=0)
+    assert metrics.ece_eval_after >= metrics.ece_eval_before  # T fitted on 5 items makes the other 5 worse
+    assert RECALIBRATION_FAILED in metrics.warnings
+    assert any("occupied bins" in w for w in metrics.warnings)
