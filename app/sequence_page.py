@@ -15,6 +15,7 @@ from backend.models.registry import UnknownModelError
 from backend.schemas import (DEFAULT_SAMPLES, DEFAULT_SIMILARITY_THRESHOLD, MAX_SAMPLES,
                              MIN_SAMPLES, MethodInfo, SequenceAnalysis, SequenceRequest, TextRequest)
 from backend.schemas.sequence import DEFAULT_SAMPLE_TEMPERATURE
+from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
 from components.meaning_clusters import render_meaning_clusters, short_label
 from components.sar_weights import render_sar_weights
 from components.save_form import render_save_form
@@ -57,10 +58,10 @@ def choose_methods(infos: list[MethodInfo]) -> list[str]:
         names = [i.name for i in infos if i.group == group]
         chosen += st.pills(title, names, selection_mode="multi", default=names, format_func=labels.get,
                            key=f"{KEY}_methods_{group}") or []
-    with st.expander("What each method measures, its paper, range and cost"):
-        st.dataframe([{"Method": i.label, "Higher is": f"more {i.higher_is}", "Range": i.value_range,
-                       "What it measures": i.description, "Paper": i.paper, "Cost": i.cost} for i in infos],
-                     hide_index=True, width="stretch", key=f"{KEY}_method_table")
+    with st.expander("What each method measures, its paper, range and cost"), st.container(key=f"{KEY}_method_table"):
+        st.table([{"Method": i.label, "Higher is": f"more {i.higher_is}", "Range": i.value_range,
+                   "What it measures": i.description, "Paper": i.paper, "Cost": i.cost} for i in infos],
+                 hide_index=True)
     return chosen
 
 
@@ -72,7 +73,7 @@ def read_settings(infos: list[MethodInfo], chosen: list[str]) -> dict:
         left, middle, right, last = st.columns(4)
         model = left.selectbox("Model", text_models, key=f"{KEY}_model",
                                index=default_model_index(text_models, "text"))
-        max_new_tokens = middle.number_input("Max new tokens", 1, MAX_ANSWER_TOKENS, 32, key=f"{KEY}_max_new_tokens",
+        max_new_tokens = middle.number_input("Max new tokens", 1, MAX_ANSWER_TOKENS, DEFAULT_MAX_NEW_TOKENS, key=f"{KEY}_max_new_tokens",
                                              help="for the analysed answer and for each sample")
         seed = right.number_input("Seed", 0, 2**31 - 1, 0, key=f"{KEY}_seed", help="makes the samples reproducible")
         chat_template = last.checkbox("Chat template", value=True, key=f"{KEY}_chat_template")
@@ -85,8 +86,11 @@ def read_settings(infos: list[MethodInfo], chosen: list[str]) -> dict:
         meaning = right.selectbox("Meaning decided by", meaning_models, key=f"{KEY}_meaning",
                                   help="which model decides that two sampled answers mean the same; auto = the "
                                        "first registered NLI model, else the embedding model and the threshold")
-        threshold = last.slider("Same meaning at cosine ≥", 0.0, 1.0, DEFAULT_SIMILARITY_THRESHOLD, 0.01,
-                                key=f"{KEY}_threshold", help="used when meaning comes from the embedding model")
+        threshold = last.slider("Same meaning at affinity ≥", 0.0, 1.0, DEFAULT_SIMILARITY_THRESHOLD, 0.01,
+                                key=f"{KEY}_threshold",
+                                help="used when meaning comes from the embedding model: the affinity is 1 when one "
+                                     "answer only adds words to the other, else the cosine of what the two answers "
+                                     "say beyond the question")
         parameters = read_method_parameters([i for i in infos if i.name in chosen and i.parameters])
     return dict(model=model, max_new_tokens=int(max_new_tokens), seed=int(seed), chat_template=chat_template,
                 samples=int(samples), sample_temperature=float(temperature),

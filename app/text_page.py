@@ -11,6 +11,7 @@ from app.services import analyze_text, default_model_index, get_client, model_id
 from backend.errors import BackendBusyError, BackendUnavailableError, ModelLoadError, UserInputError
 from backend.models.registry import UnknownModelError
 from backend.schemas import MAX_NEW_TOKENS, TextAnalysis, TextRequest
+from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
 from components.save_form import render_save_form
 from components.text_analysis_view import render_text_analysis
 
@@ -29,7 +30,7 @@ def read_form() -> Optional[dict]:
         left, middle, right = settings.columns(3)
         model = left.selectbox("Model", text_models, index=default_model_index(text_models, "text"),
                                key=f"{KEY}_model")
-        max_new_tokens = middle.number_input("Max new tokens", 1, MAX_NEW_TOKENS, 48, key=f"{KEY}_max_new_tokens")
+        max_new_tokens = middle.number_input("Max new tokens", 1, MAX_NEW_TOKENS, DEFAULT_MAX_NEW_TOKENS, key=f"{KEY}_max_new_tokens")
         decoding = right.radio("Decoding", ["greedy", "sample"], horizontal=True, key=f"{KEY}_decoding",
                                help="greedy: always the most likely token; sample: draw from the distribution. "
                                     "Neither applies to an answer given to score.")

@@ -63,9 +63,10 @@ def score_rows(scores: Sequence[SequenceScore]) -> list[dict[str, str]]:
 
 
 def render_sequence_scores(scores: Sequence[SequenceScore], *, key: str) -> None:
-    """The overview chart and the table of all scores."""
+    """The overview chart and the table of all scores (every cell wrapped, so each sentence reads in full)."""
     st.plotly_chart(score_overview_figure(scores), key=f"{key}_overview", config=figure_config("sequence-scores"),
                     width="stretch")
     st.caption("Bars: each score's normalised value, turned so that a longer bar always means more uncertain "
                "(red: higher raw value = more uncertain; blue: higher = more confident, shown as 1 − normalised).")
-    st.dataframe(score_rows(scores), key=f"{key}_table", hide_index=True, width="stretch")
+    with st.container(key=f"{key}_table"):
+        st.table(score_rows(scores), hide_index=True)  # a static table wraps long text; a data grid cuts it off

@@ -9,6 +9,7 @@ from backend.cli.attribution_options import add_attribution_arguments, attributi
 from backend.cli.sequence_options import (add_sequence_arguments, sequence_json, sequence_request,
                                            sequence_table)
 from backend.schemas import DEFAULT_TEXT_MODEL, TextAnalysis, TextRequest
+from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
 
 NAME = "text"
 
@@ -18,7 +19,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     text = commands.add_parser(NAME, help="token-level uncertainty of a generated or given answer")
     text.add_argument("prompt")
     text.add_argument("--model", default=DEFAULT_TEXT_MODEL, help="registered model id (see `models`)")
-    text.add_argument("--max-new-tokens", type=int, default=64)
+    text.add_argument("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS,
+                      help="answer length in tokens (the Text and Sequence pages' default too)")
     text.add_argument("--answer", help="score this answer instead of generating one")
     text.add_argument("--no-chat-template", dest="chat_template", action="store_false", default=None,
                       help="score the raw prompt, without the model's chat template")

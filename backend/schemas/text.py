@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from backend.schemas.common import DEFAULT_TEXT_MODEL, Score
 
 MAX_NEW_TOKENS = 1024
+DEFAULT_MAX_NEW_TOKENS = 48  # the Text and Sequence pages' and the text command's answer length, so they agree
 MAX_PROMPT_CHARS = 100_000
 MAX_TOP_K = 20
 

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
+
 pytestmark = pytest.mark.slow
 MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
 TIMEOUT_S = 300
@@ -40,7 +42,7 @@ def test_page_offers_every_method_and_shows_the_cost_before_running():
     assert at.title[0].value == "Sequence uncertainty"
     assert sum(len(at.pills(key=f"seq_methods_{g}").value) for g in ("generation", "samples", "ask")) == 21
     assert any(c.value.startswith("Estimated total") for c in at.caption)
-    steps = list(at.dataframe[1].value["Step"])
+    steps = list(next(df.value for df in at.dataframe if "Step" in df.value.columns)["Step"])
     assert steps[0].startswith("The analysed answer") and any(s.startswith("K sampled answers") for s in steps)
 
 
@@ -48,11 +50,29 @@ def test_running_selected_methods_shows_scores_samples_and_graph():
     at = submit(choose(open_page(), ["perplexity"], ["semantic_entropy", "eigv"], []),
                 "What is the capital of France?")
     assert not at.exception and not at.error
-    table = [df.value for df in at.dataframe if "Score" in df.value.columns][0]
+    table = [t.value for t in at.table if "Score" in t.value.columns][0]
     assert list(table["Score"]) == ["Perplexity", "Semantic entropy", "EigV"]
     assert any("2 answers sampled in one batched call" in c.value for c in at.caption)
     assert any("Meaning decided by the embedding model" in i.value for i in at.info)
     assert at.subheader[-1].value == "The analysed answer"
+
+
+def test_max_new_tokens_defaults_to_the_text_pages_value():
+    at = open_page()
+    text = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S)
+    text.run()
+    text.switch_page("text_page.py").run()
+    assert at.number_input(key="seq_max_new_tokens").value == text.number_input(key="text_max_new_tokens").value
+    assert at.number_input(key="seq_max_new_tokens").value == DEFAULT_MAX_NEW_TOKENS
+
+
+def test_method_and_score_tables_show_each_description_in_full():
+    at = submit(choose(open_page(), ["perplexity"], [], []), "What is the capital of France?")
+    assert not at.exception
+    methods = next(t.value for t in at.table if "Method" in t.value.columns)
+    scores = next(t.value for t in at.table if "Score" in t.value.columns)
+    described = {row["Method"]: row["What it measures"] for _, row in methods.iterrows()}
+    assert scores.iloc[0]["What it measures"] == described["Perplexity"] and len(described["Perplexity"]) > 60
 
 
 def test_empty_prompt_and_no_method_say_what_to_do():
