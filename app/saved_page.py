@@ -32,7 +32,7 @@ def search_filters(kinds: list[str]) -> dict:
     if st.session_state.get(f"{KEY}_kind") not in ("all", *kinds):
         st.session_state.pop(f"{KEY}_kind", None)
     kind = kind_column.selectbox("Kind", ["all", *kinds], key=f"{KEY}_kind",
-                                 format_func=lambda k: "all kinds" if k == "all" else KIND_LABELS.get(k, k))
+                                 format_func=lambda k: KIND_LABELS.get(k, k))
     return dict(query=query.strip(), tag=tag.strip(), kind="" if kind == "all" else kind)
 
 

@@ -120,8 +120,10 @@ def comparison_table(titles: Sequence[str], payloads: Sequence) -> Optional[list
 
 def render_comparison(titles: Sequence[str], payloads: Sequence, *, key: str) -> None:
     """Both prompts, the numbers table, then each answer in the chosen colouring (or each image's top classes)."""
-    measure = st.radio("Colour by", list(MEASURES), format_func=lambda k: MEASURES[k].label, horizontal=True,
-                       key=f"{key}_measure")
+    measure = "prob"
+    if any(answer_of(p) is not None for p in payloads):
+        measure = st.radio("Colour by", list(MEASURES), format_func=lambda k: MEASURES[k].label, horizontal=True,
+                           key=f"{key}_measure")
     table = comparison_table(titles, payloads)
     if table is None:
         st.caption("The two items are of different kinds: their numbers are not compared, only shown side by side.")
