@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from backend.audit.uploads import UPLOAD_PREFIX
 from backend.schemas.audit import BUILTIN_DIGITS, BUILTIN_QA, MAX_AUDIT_UPLOAD_BYTES
 from backend.schemas.image import MAX_UPLOAD_BYTES
+from backend.schemas.store import MAX_PAYLOAD_DEPTH
 from backend.service.json_body import MAX_JSON_DEPTH
 from backend.service.settings import ServiceSettings
 
@@ -78,8 +79,11 @@ VALIDATOR_RULES = (
          {"format": "uuid", "pattern": UUID_PATTERN}),
     Rule(("SaveRequest",), "title", "_title_not_blank", "must hold a character other than white space (it is "
          "stripped)", {"pattern": NOT_BLANK}),
-    Rule(("SaveRequest",), "tags", "_clean_tags", "each tag at most 40 characters once stripped; tags are "
-         "lower-cased and repeats dropped", {"items": {"type": "string", "maxLength": 40}}),
+    Rule(("SaveRequest",), "tags", "_clean_tags", "each tag at most 40 characters once stripped, without NUL "
+         "characters; tags are lower-cased and repeats dropped", {"items": {"type": "string", "maxLength": 40}}),
+    *(Rule(("SaveRequest",), name, "_no_nul", "no NUL character (\\u0000)") for name in ("title", "notes", "model")),
+    *(Rule(("SaveRequest",), name, "_plain_json", f"plain JSON nested at most {MAX_PAYLOAD_DEPTH} levels, every "
+           "number finite (no NaN or Infinity)") for name in ("payload", "request")),
 )
 
 
