@@ -9,10 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.client import LocalClient
+from backend.http_client import HttpClient
+from backend.schemas.store import SaveRequest
 from backend.service.app import create_app
 from backend.service.settings import ServiceSettings
 from backend.store.repository import Store
-from tests.backend.service.conftest import wait_ready
+from tests.backend.service.conftest import running_server, wait_ready
 
 
 @pytest.fixture
@@ -99,3 +101,15 @@ def test_search_finds_prompts_and_answers_and_kinds_are_those_saved(api):
     assert [s["id"] for s in api.get("/v1/saved", params={"q": "silent POND"}).json()] == [haiku["id"]]
     assert [s["title"] for s in api.get("/v1/saved", params={"q": "canberra"}).json()] == ["Geography"]
     assert api.get("/v1/saved-kinds").json() == ["audit", "text"]
+
+
+def test_the_http_client_and_the_in_process_client_agree(database_url):
+    local = LocalClient(store=Store(database_url))
+    with running_server(local, preload_model=None) as base_url:
+        remote = HttpClient(base_url)
+        request = SaveRequest(**item(kind="sequence"))
+        saved = remote.save(request)
+        assert remote.save(request) == saved == local.get_saved(request.id) == remote.get_saved(request.id)
+        assert remote.list_saved(query="haiku") == local.list_saved(query="haiku") != []
+        assert remote.saved_kinds() == local.saved_kinds() == ["sequence"]
+        assert remote.delete_saved(request.id) and not remote.delete_saved(request.id)
