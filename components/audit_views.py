@@ -14,13 +14,14 @@ from backend.analyses import recalibration as rc
 from backend.analyses.error_detection import risk_coverage
 from backend.audit.report_figures import (agreement_figure, confidence_histogram_figure, reliability_figure,
                                          risk_coverage_figure)
-from backend.audit.summary import FIT_FRACTION, confidences_of, method_arrays
-from backend.schemas.audit import AuditMethodInfo, AuditResult
+from backend.audit.summary import FIT_FRACTION, RECALIBRATION_FAILED, confidences_of, method_arrays
+from backend.schemas.audit import AuditMethodInfo, AuditResult, MethodMetrics
 from components.figure_config import figure_config
 
 SCHEMES = ("equal_width", "equal_mass")
 CLASSIFIER_COLUMNS = {"question": "image", "answer": "predicted", "accepted": "true class"}
 TRACES_PER_PANEL = 3
+BOOTSTRAP_NOTE = "1000 resamples from the audit's seed, confidences held fixed"
 METRIC_HELP = ("ECE / MCE: expected / maximum |accuracy − confidence| over equal-width bins; ACE: the unweighted "
                "mean over equal-mass bins; Brier: mean (confidence − correct)²; NLL in nats. Lower is better for "
                "all "
@@ -28,24 +29,54 @@ METRIC_HELP = ("ECE / MCE: expected / maximum |accuracy − confidence| over equ
                "risk-coverage (lower is better); PRR: 1 = as good as an oracle, 0 = random.")
 
 
+METRIC_COLUMNS = {"ECE": "ece", "MCE": "mce", "ACE": "ace", "class-wise ECE": "classwise_ece", "Brier": "brier",
+                  "NLL": "nll", "all-class Brier": "multiclass_brier", "all-class NLL": "multiclass_nll",
+                  "AUROC": "auroc", "AUPRC": "auprc", "AURC": "aurc", "PRR": "prr"}
+CI_SUFFIX = " 95 % CI"
+
+
+def interval_text(metrics: MethodMetrics, key: str) -> Optional[str]:
+    """'low – high' of a metric's bootstrap interval, or why the metric is undefined, or None (no interval)."""
+    if key in metrics.ci:
+        low, high = metrics.ci[key]
+        return f"{low:.4f} – {high:.4f}"
+    if key in metrics.undefined:
+        return f"undefined: {metrics.undefined[key]}"
+    return None
+
+
 def metrics_frame(result: AuditResult) -> pd.DataFrame:
-    """One row per method with every number and the confidence definition."""
+    """One row per method with every number, its 95 % bootstrap interval (or why it is undefined) beside it, and
+    the confidence definition."""
     rows = []
     for info in result.methods:
         m = result.metrics.get(info.name)
         if m is None:
             continue
-        rows.append({"method": info.name, "higher is": m.higher_is, "confidence for ECE/Brier": m.confidence_source,
-                     "n": m.n, "ECE": m.ece, "MCE": m.mce, "ACE": m.ace, "class-wise ECE": m.classwise_ece,
-                     "Brier": m.brier, "NLL": m.nll, "all-class Brier": m.multiclass_brier,
-                     "all-class NLL": m.multiclass_nll, "AUROC": m.auroc, "AUPRC": m.auprc, "AURC": m.aurc,
-                     "PRR": m.prr})
+        row = {"method": info.name, "higher is": m.higher_is, "confidence for ECE/Brier": m.confidence_source,
+               "n": m.n}
+        for column, key in METRIC_COLUMNS.items():
+            row[column] = getattr(m, key)
+            row[column + CI_SUFFIX] = interval_text(m, key)
+        rows.append(row)
     frame = pd.DataFrame(rows)
     return frame.dropna(axis=1, how="all")
 
 
+def result_warnings(result: AuditResult) -> list[str]:
+    """Every method's caveats, each said once, naming the methods it applies to when not all."""
+    methods: dict[str, list[str]] = {}
+    for name, metrics in result.metrics.items():
+        for warning in metrics.warnings:
+            methods.setdefault(warning, []).append(name)
+    return [text if len(names) == len(result.metrics) else f"{', '.join(names)}: {text}"
+            for text, names in methods.items()]
+
+
 def render_metrics(result: AuditResult, *, key: str) -> None:
-    """The metrics table with what each number means."""
+    """Caveats, then the metrics table with what each number means."""
+    for warning in result_warnings(result):
+        st.warning(f"{warning[0].upper()}{warning[1:]}.")
     frame = metrics_frame(result)
     decimals = {column: st.column_config.NumberColumn(format="%.4f") for column in frame.columns
                 if pd.api.types.is_float_dtype(frame[column])}
@@ -53,8 +84,8 @@ def render_metrics(result: AuditResult, *, key: str) -> None:
     classes = f" All-class Brier / NLL and class-wise ECE: {result.extra['class_probabilities']}." \
         if "class_probabilities" in result.extra else ""
     st.caption(f"{METRIC_HELP} Binning: {result.binning}. Confidence is top-label (the probability of the model's "
-               f"own answer).{classes} None: does not apply (calibration metrics need a score that is a "
-               f"probability; see Recalibration for Platt / isotonic maps of the others).")
+               f"own answer).{classes} 95 % CI: percentile bootstrap over the items ({BOOTSTRAP_NOTE}); where a "
+               f"metric is undefined its CI column says why.")
 
 
 def _method_picker(result: AuditResult, label: str, *, key: str) -> AuditMethodInfo:
@@ -137,6 +168,11 @@ def render_recalibration(result: AuditResult, *, key: str) -> None:
         return
     fit, evaluate = rc.split_indices(len(score), FIT_FRACTION, result.request.seed)
     st.caption(f"Fitted on {len(fit)} items, judged on the other {len(evaluate)} (seed {result.request.seed}).")
+    metrics = result.metrics.get(method.name)
+    if metrics is not None and RECALIBRATION_FAILED in metrics.warnings:
+        st.warning(f"{RECALIBRATION_FAILED[0].upper()}{RECALIBRATION_FAILED[1:]} (ECE on the held-out half "
+                   f"{metrics.ece_eval_before:.4f} before, {metrics.ece_eval_after:.4f} after, T = "
+                   f"{metrics.temperature:.3f} fitted on {len(fit)} items).")
     signed = score if method.higher_is == "confident" else -score
     maps: dict[str, np.ndarray] = {}
     if method.is_probability:

@@ -190,9 +190,11 @@ def check_models(engine: Engine, request: AuditRequest, plan: Plan) -> None:
 
 
 def progress_of(plan: Plan, store: AuditStore, computed: int = 0, seconds: float = 0.0) -> AuditProgress:
-    """Where the planned audit stands in the store."""
-    return AuditProgress(audit_id=plan.audit_id, dataset_id=plan.dataset.dataset_id, total=plan.total,
-                         done=len(store.finished_indices(plan.audit_id)), computed=computed, seconds=seconds)
+    """Where the planned audit stands in the store: its first plan.total items (a run with a larger limit may
+    have kept more)."""
+    done = sum(1 for index in store.finished_indices(plan.audit_id) if index < plan.total)
+    return AuditProgress(audit_id=plan.audit_id, dataset_id=plan.dataset.dataset_id, total=plan.total, done=done,
+                         computed=computed, seconds=seconds)
 
 
 def start_audit(request: AuditRequest, engine: Engine, store: AuditStore) -> AuditProgress:

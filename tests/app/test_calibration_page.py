@@ -24,7 +24,7 @@ def open_page() -> AppTest:
 def test_digits_audit_shows_metrics_and_tabs():
     at = open_page()
     at.radio(key="calib_source").set_value(DIGITS).run()
-    at.number_input(key="calib_limit").set_value(60)
+    at.number_input(key="calib_limit_builtin-digits").set_value(60)
     at.button[0].click().run()
     assert not at.exception and not at.error
     assert at.subheader[0].value.startswith("60 items, accuracy")
@@ -49,7 +49,7 @@ def upload_photos(at: AppTest, data: bytes) -> AppTest:
     """Choose the labelled-images source, put the zip in the uploader and press Run audit."""
     at.radio(key="calib_source").set_value(IMAGES).run()
     at.file_uploader(key="calib_zip").upload("photos.zip", data, "application/zip")
-    at.number_input(key="calib_limit").set_value(4)
+    at.number_input(key="calib_limit_images").set_value(4)
     at.number_input(key="calib_batch").set_value(2)
     at.button(key="FormSubmitter:calib_form-Run audit").click().run()
     return at
@@ -143,3 +143,36 @@ def test_results_are_not_shown_under_another_data_source():
     assert not at.subheader
     at.radio(key="calib_source").set_value(SCORES_SOURCE).run()
     assert at.subheader[0].value.startswith("12 items, accuracy")  # back on its source, it shows again
+
+
+def metrics_table(at: AppTest):
+    return next(frame.value for frame in at.dataframe if "ECE 95 % CI" in frame.value.columns)
+
+
+@pytest.mark.slow
+def test_digits_default_audits_every_held_out_image_with_intervals():
+    from backend.audit.digits import test_size
+
+    at = open_page()
+    at.radio(key="calib_source").set_value(DIGITS).run()
+    assert at.number_input(key="calib_limit_builtin-digits").value == test_size()
+    at.button(key="FormSubmitter:calib_form-Run audit").click().run()
+    assert not at.exception and at.subheader[0].value.startswith(f"{test_size()} items, accuracy")
+    table = metrics_table(at)
+    assert table["AUROC"].notna().all() and table["ECE"].notna().all()  # every method judged, none "None"
+    assert table["AUROC 95 % CI"].str.match(r"0\.\d{4} – 0\.\d{4}").all()
+    assert not any("only" in w.value and "items" in w.value for w in at.warning)
+
+
+@pytest.mark.slow
+def test_a_small_audit_warns_and_says_why_a_metric_is_undefined():
+    at = open_page()
+    at.radio(key="calib_source").set_value(DIGITS).run()
+    at.number_input(key="calib_limit_builtin-digits").set_value(20)
+    at.button(key="FormSubmitter:calib_form-Run audit").click().run()
+    assert not at.exception and at.subheader[0].value.startswith("20 items, accuracy 100.0%")
+    assert any(w.value.startswith("Only 20 items: below 100") for w in at.warning)
+    table = metrics_table(at).set_index("method")
+    assert table.loc["margin", "AUROC 95 % CI"] == ("undefined: every item is right: there are no right and "
+                                                    "wrong answers to tell apart")
+    assert table.loc["margin", "ECE 95 % CI"].startswith("undefined: Platt scaling needs right and wrong items")

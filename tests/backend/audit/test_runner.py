@@ -151,6 +151,8 @@ def test_a_larger_limit_reuses_the_finished_items(tmp_path, store, monkeypatch):
     assert more.audit_id == first.audit_id and more.n == 44 and more.items[:20] == first.items
     fewer = runner.run_audit(AuditRequest(dataset=str(path), methods=["p"], limit=10), None, store)
     assert fewer.n == 10 and [i.index for i in fewer.items] == list(range(10)) and len(computed) == 44
+    progress = runner.start_audit(AuditRequest(dataset=str(path), methods=["p"], limit=10), None, store)
+    assert (progress.done, progress.total, progress.complete) == (10, 10, True)
     assert runner.plan_audit(AuditRequest(dataset=str(path), methods=["p"], limit=20, seed=1)).audit_id != \
         first.audit_id  # every other setting still names a different audit
 
