@@ -14,7 +14,7 @@ from backend.analyses.calibration import reliability_bins
 from backend.analyses.error_detection import risk_coverage
 from backend.audit.report_figures import agreement_figure, reliability_figure, risk_coverage_figure
 from backend.audit.summary import confidences_of, method_arrays
-from backend.schemas.audit import AuditResult
+from backend.schemas.audit import AuditResult, MethodMetrics
 
 METRIC_COLUMNS = ["n", "ece", "mce", "ace", "brier", "nll", "classwise_ece", "multiclass_brier", "multiclass_nll",
                   "auroc", "auprc", "aurc", "prr", "temperature", "ece_eval_before", "ece_eval_after",
@@ -44,14 +44,37 @@ class _Figures:
         return out
 
 
+def _metric_cell(metrics: MethodMetrics, column: str) -> str:
+    """A metric's value with its 95 % bootstrap interval below it, or why it is undefined."""
+    value = _cell(getattr(metrics, column))
+    if column in metrics.ci:
+        low, high = metrics.ci[column]
+        return f"{value}<br><small>[{low:.4f}, {high:.4f}]</small>"
+    if column in metrics.undefined:
+        return f"{value}<br><small>{html.escape(metrics.undefined[column])}</small>"
+    return value
+
+
 def _metrics_table(result: AuditResult) -> str:
     head = "".join(f"<th>{c}</th>" for c in ["method", *METRIC_COLUMNS])
     rows = []
     for name, metrics in result.metrics.items():
-        values = metrics.model_dump()
-        rows.append(f"<tr><td>{html.escape(name)}</td>" + "".join(f"<td>{_cell(values[c])}</td>"
+        rows.append(f"<tr><td>{html.escape(name)}</td>" + "".join(f"<td>{_metric_cell(metrics, c)}</td>"
                                                                   for c in METRIC_COLUMNS) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _warnings(result: AuditResult) -> str:
+    """Every method's caveats as a list, each once with the methods it applies to."""
+    methods: dict[str, list[str]] = {}
+    for name, metrics in result.metrics.items():
+        for warning in metrics.warnings:
+            methods.setdefault(warning, []).append(name)
+    if not methods:
+        return ""
+    entries = "".join(f"<li>{html.escape(', '.join(names))}: {html.escape(text)}</li>"
+                      for text, names in methods.items())
+    return f"<p><strong>Caveats</strong></p><ul class='caveats'>{entries}</ul>"
 
 
 def _items_table(result: AuditResult) -> str:
@@ -104,7 +127,9 @@ dataset <code>{html.escape(result.dataset_id)}</code> (SHA-256 <code>{html.escap
 <p>Binning: {html.escape(result.binning)}. Confidence is top-label (the probability the model gives its own
 answer); scores that are not probabilities are mapped by Platt scaling out-of-fold before ECE / Brier / NLL, and
 judged by ranking (AUROC, AUPRC of predicting a wrong answer, AURC, PRR as lm-polygraph defines it).{classes}</p>
-<h2>Metrics</h2>{_metrics_table(result)}
+<h2>Metrics</h2>{_warnings(result)}{_metrics_table(result)}
+<p>Below each value: its 95 % percentile-bootstrap interval over the items (1000 resamples from seed {seed},
+confidences held fixed), or why the metric is undefined.</p>
 <h2>Reliability diagrams</h2>{''.join(sections)}
 <h2>Risk-coverage</h2>{figures.div(risk_coverage_figure(curves)) if curves else '<p>No scores.</p>'}
 <h2>Method agreement (Spearman rank correlation)</h2>{figures.div(agreement_figure(result.rank_correlation))}
