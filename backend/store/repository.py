@@ -77,9 +77,11 @@ def connect_engine(url: str) -> Engine:
 
 
 def open_database(url: str, tables: MetaData) -> Engine:
-    """An engine for `url`, with SQLite's durability pragmas on every connection, and `tables` created."""
+    """An engine for `url`, with SQLite's durability pragmas on every connection, and `tables` created;
+    StoreUnavailableError when the database cannot be reached."""
     engine = connect_engine(url)
-    tables.create_all(engine)
+    with reachable(url):
+        tables.create_all(engine)
     return engine
 
 
@@ -100,6 +102,19 @@ def first_line(exc: BaseException) -> str:
     """The driver's own message, first line only (no SQL, no parameters)."""
     cause = getattr(exc, "orig", None) or exc
     return (str(cause).strip().splitlines() or [type(cause).__name__])[0][:300]
+
+
+@contextmanager
+def reachable(url: str) -> Iterator[None]:
+    """Turn a SQLAlchemy error that means the database at `url` cannot be reached into StoreUnavailableError (503,
+    naming the database with its password hidden); any other error passes unchanged."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if not is_unreachable(exc):
+            raise
+        raise StoreUnavailableError(f"the database at {describe_url(url)} is not reachable: {first_line(exc)}; "
+                                    f"retry when it is back") from None
 
 
 def add_search_column(connection: Connection) -> None:
@@ -174,7 +189,7 @@ class Store:
     @contextmanager
     def _database(self) -> Iterator[None]:
         """Create or migrate the tables on first use; an unreachable database raises StoreUnavailableError."""
-        try:
+        with reachable(self.url):
             if not self._schema_ready:
                 with self._schema_lock:
                     if not self._schema_ready:
@@ -183,11 +198,6 @@ class Store:
                             add_search_column(connection)
                         self._schema_ready = True
             yield
-        except DBAPIError as exc:
-            if not is_unreachable(exc):
-                raise
-            raise StoreUnavailableError(f"the database at {describe_url(self.url)} is not reachable: "
-                                        f"{first_line(exc)}; retry when it is back") from None
 
     def ping(self) -> None:
         """Ask the database for `SELECT 1` (at most CONNECT_TIMEOUT_S to connect); StoreUnavailableError if not."""

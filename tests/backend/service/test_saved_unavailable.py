@@ -10,6 +10,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
+from backend.audit.store import AuditStore
 from backend.client import LocalClient
 from backend.errors import StoreUnavailableError
 from backend.service.app import create_app
@@ -80,6 +81,8 @@ def test_a_store_opened_while_its_database_is_down_works_once_it_is_up(own_serve
             store.list()
         with pytest.raises(StoreUnavailableError):
             store.ping()
+        with pytest.raises(StoreUnavailableError, match="is not reachable"):
+            AuditStore(url)  # opened through the same open_database
     finally:
         own_server.start()
     store.ping()
