@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from backend.audit.store import AuditStore
 from backend.client import LocalClient
 from backend.errors import StoreUnavailableError
-from backend.service.app import create_app
+from backend.service.app import Readiness, create_app
 from backend.service.settings import ServiceSettings
 from backend.store.repository import Store, describe_url
 from tests.postgres import SKIP_VARIABLE, start_postgres
@@ -92,3 +92,18 @@ def test_a_store_opened_while_its_database_is_down_works_once_it_is_up(own_serve
 def test_the_password_never_shows_in_a_message():
     described = describe_url("postgresql+psycopg://uq:s3cret@db.example:5433/lens")
     assert described == "postgresql://uq:***@db.example:5433/lens"
+
+
+def test_readiness_asks_the_database_at_most_once_per_interval():
+    calls = []
+
+    def ping() -> None:
+        calls.append(1)
+        if len(calls) > 1:
+            raise StoreUnavailableError("the database at sqlite:///x is not reachable: gone; retry when it is back")
+
+    cached = Readiness(ping=ping, check_every_s=3600)
+    assert cached.database_error() is None and cached.database_error() is None and len(calls) == 1
+    every_time = Readiness(ping=ping, check_every_s=0)
+    assert every_time.database_error().endswith("retry when it is back") and len(calls) == 2
+    assert Readiness().database_error() is None
