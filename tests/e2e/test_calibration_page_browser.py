@@ -51,3 +51,30 @@ def test_labelled_image_zip_uploads_and_audits(page, app_url, tmp_path):
     finally:
         page.screenshot(path=str(ARTIFACTS / "calibration-page-images.png"), full_page=True)
     assert not page.locator("[data-testid='stException']").count()
+
+
+def upload_and_run(page, path) -> None:
+    """Put a scores CSV in the upload box, audit its column p, press Run audit."""
+    page.locator("input[type='file']").first.set_input_files(str(path))
+    page.get_by_test_id("stFileChipName").filter(has_text=path.name).wait_for(timeout=30_000)
+    methods = page.get_by_label("Methods (comma-separated")
+    methods.fill("p")
+    methods.press("Tab")
+    page.get_by_role("button", name="Run audit").click()
+
+
+def test_a_failed_upload_does_not_leave_the_previous_results(page, app_url, tmp_path):
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("id,correct,p\n" + "".join(f"r{i},{int(i % 3 != 0)},{0.5 + i / 40:.3f}\n" for i in range(12)))
+    bad.write_text("id,p\nr1,0.5\n")
+    page.goto(f"{app_url}/calibration", wait_until="domcontentloaded")
+    page.get_by_text("Upload a file (JSONL/CSV of questions and answers").click()
+    upload_and_run(page, good)
+    page.get_by_text("12 items, accuracy").wait_for(timeout=120_000)
+    upload_and_run(page, bad)
+    try:
+        page.get_by_text("the CSV needs 'question' and 'answer' columns").wait_for(timeout=60_000)
+        page.get_by_text("12 items, accuracy").wait_for(state="detached", timeout=30_000)
+    finally:
+        page.screenshot(path=str(ARTIFACTS / "calibration-page-failed-upload.png"), full_page=True)
+    assert not page.locator("[data-testid='stException']").count()
