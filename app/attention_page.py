@@ -9,14 +9,15 @@ from typing import Optional
 import streamlit as st
 from pydantic import ValidationError
 
-from app.attribution_services import merge_saliency, position_chunks, saliency_catalog, text_attention, text_saliency
+from app.attribution_services import (DELTA_WARNING, default_token, merge_saliency, position_chunks, relative_delta,
+                                      saliency_catalog, text_attention, text_saliency, with_more_steps)
 from app.services import analyze_text, default_model_index, get_client, model_ids
 from backend.errors import ModelLoadError, UserInputError
 from backend.models.registry import UnknownModelError
 from backend.schemas import MAX_NEW_TOKENS, TextAnalysis, TextRequest
 from backend.schemas.saved import SavedAttention
 from backend.schemas.text_attention import AttentionViewRequest, TextAttention, TextAttentionRequest
-from backend.schemas.text_saliency import SaliencyMethodInfo, TextSaliency, TextSaliencyRequest
+from backend.schemas.text_saliency import SaliencyMethodInfo, SaliencyRow, TextSaliency, TextSaliencyRequest
 from components.attention_matrix import render_attention_matrix, render_head_grid
 from components.saliency_controls import choice_label, render_parameter_controls
 from components.saliency_matrix import render_saliency_matrix
@@ -24,7 +25,7 @@ from components.save_form import render_save_form
 from components.text_safety import markdown_literal
 from components.token_heatmap import render_token_heatmap
 from components.token_units import Unit, hidden_share, token_units, unit_values
-from components.token_weights import WeightedText, render_token_weights
+from components.token_weights import WeightedText, over_shown, render_token_weights
 
 KEY = "attn"
 AGGREGATION_LABELS = {"head_mean": "Heads averaged (one layer)", "head": "One head", "layer_mean": "All layers averaged",
@@ -83,10 +84,10 @@ def read_form() -> Optional[dict]:
 
 def choose_token(analysis: TextAnalysis) -> int:
     """The answer heatmap (coloured by entropy); returns the index of the selected answer token (default: the
-    most uncertain one)."""
+    most uncertain content token, not an end-of-turn marker or whitespace)."""
     selected = st.session_state.get(f"{KEY}_selected")
     if selected is None or selected >= len(analysis.tokens):
-        selected = max(range(len(analysis.tokens)), key=lambda i: analysis.tokens[i].entropy)
+        selected = default_token(analysis.tokens)
     clicked = render_token_heatmap(analysis.tokens, key=f"{KEY}_answer", measure="entropy", selected=selected)
     if clicked is not None and clicked != selected:
         st.session_state[f"{KEY}_selected"] = clicked
@@ -165,14 +166,19 @@ def attention_tab(analysis: TextAnalysis, selected: int, granularity: str, show_
     st.markdown(f"**Where {markdown_literal(repr(analysis.tokens[selected].text))} looked** ({view.label}): the "
                 f"attention of the step that produced it over every earlier {granularity}.")
     highlight = next((i for i, u in enumerate(units) if position in u.members), None)
-    render_token_weights(WeightedText(labels=[u.label for u in units], weights=unit_values(row, units),
-                                      positions=[u.position for u in units], signed=False,
-                                      value_label="attention weight", highlight=highlight,
-                                      breaks=answer_breaks(units, analysis.answer_start)), key=f"{KEY}_looked")
     hidden = hidden_share(row, units)
+    weights, value_label = unit_values(row, units), "attention weight"
     if hidden > 0:
-        st.caption(f"{hidden:.0%} of this row's attention falls on the hidden chat template (mostly the first "
-                   f"token, an attention sink); tick 'Show the chat template' to see it.")
+        weights, value_label = over_shown(weights), "share of the shown attention"
+    render_token_weights(WeightedText(labels=[u.label for u in units], weights=weights,
+                                      positions=[u.position for u in units], signed=False,
+                                      value_label=value_label, highlight=highlight,
+                                      breaks=answer_breaks(units, analysis.answer_start)), key=f"{KEY}_looked")
+    if hidden > 0:
+        st.caption(f"Normalised over what is shown: the weights above are rescaled to sum to 1 over the shown "
+                   f"{granularity}s. In the raw row (summing to 1 over all positions) {hidden:.1%} falls on the "
+                   f"hidden chat template (mostly its first token, an attention sink); tick 'Show the chat "
+                   f"template' to see the raw weights.")
     matrix_column, grid_column = st.columns([3, 2])
     with matrix_column:
         render_attention_matrix(view.matrix, key=KEY, title=f"{view.label}: query x key")
@@ -228,6 +234,29 @@ def read_saliency_form(analysis: TextAnalysis, selected: int) -> Optional[TextSa
         normalisation=normalisation)
 
 
+def more_steps(request_json: str, steps: int, maximum: int) -> None:
+    """Rerun the shown saliency request with twice the steps, and set the form's steps control to match."""
+    request = with_more_steps(TextSaliencyRequest.model_validate_json(request_json), steps, maximum)
+    st.session_state[f"{KEY}_saliency_request"] = request.model_dump_json()
+    st.session_state[f"{KEY}_{request.method}_steps"] = request.parameters["steps"]
+
+
+def warn_unconverged(result: TextSaliency, row: SaliencyRow, relative: float) -> None:
+    """A warning that the scores miss part of the target's change, with a button that doubles the steps."""
+    steps = int(result.parameters["steps"])
+    method = next(m for m in saliency_catalog().methods if m.name == result.method)
+    maximum = next(p.maximum for p in method.parameters if p.name == "steps")
+    text, button = st.columns([5, 1])
+    text.warning(f"Not converged: the scores miss {relative:.0%} of the target's change (convergence delta "
+                 f"{row.convergence_delta:+.3f} of a change of {row.target_value - row.baseline_value:+.3f} nats; "
+                 f"warning above {DELTA_WARNING:.0%}) at {steps} steps, so they do not yet add up to what the "
+                 f"inputs changed. " + ("More steps shrink it." if steps < maximum else
+                                        f"{maximum} steps is the most; try another baseline."))
+    button.button("More steps", key=f"{KEY}_more_steps", disabled=steps >= maximum,
+                  on_click=more_steps, args=(st.session_state[f"{KEY}_saliency_request"], steps, maximum),
+                  help=f"explain again with {min(maximum, 2 * steps)} steps (twice the cost)")
+
+
 def render_saliency_row(result: TextSaliency, position: int, granularity: str, show_template: bool) -> None:
     """The selected token's scores drawn on the text, with its target values and convergence delta."""
     row = next(r for r in result.rows if r.position == position)
@@ -240,13 +269,15 @@ def render_saliency_row(result: TextSaliency, position: int, granularity: str, s
     if row.baseline_value is not None:
         columns[1].metric("Target at the baseline", f"{row.baseline_value:.3f} nats",
                           help=f"{result.target_label}, with the baseline input ({result.parameters.get('baseline')})")
+    relative = relative_delta(row)
     if row.convergence_delta is not None:
-        gap = abs(row.target_value - row.baseline_value) if row.baseline_value is not None else 0.0
-        relative = f"{abs(row.convergence_delta) / gap:.0%} of the change" if gap > 0 else ""
-        columns[2].metric("Convergence delta", f"{row.convergence_delta:+.3f}", delta=relative or None,
-                          delta_color="off", help="sum of raw scores minus (target at input - target at baseline); "
-                                                  "near 0 = the scores account for the whole change; raise the "
-                                                  "steps when it is large")
+        columns[2].metric("Convergence delta", f"{row.convergence_delta:+.3f}",
+                          delta=None if relative is None else f"{relative:.0%} of the change",
+                          delta_color="inverse" if relative is not None and relative > DELTA_WARNING else "off",
+                          help="sum of raw scores minus (target at input - target at baseline); "
+                               "near 0 = the scores account for the whole change; raise the steps when it is large")
+    if relative is not None and relative > DELTA_WARNING:
+        warn_unconverged(result, row, relative)
     units = token_units(result.tokens, granularity=granularity, show_template=show_template)
     highlight = next((i for i, u in enumerate(units) if position in u.members), None)
     render_token_weights(WeightedText(labels=[u.label for u in units], weights=unit_values(row.scores, units),

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from backend.schemas import TextRequest
+from backend.schemas.text_saliency import TextSaliencyRequest
 
 pytestmark = pytest.mark.slow
 MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
@@ -63,3 +64,17 @@ def test_an_empty_prompt_says_what_to_do():
     at = analyze(open_page(), "  ")
     assert not at.exception
     assert "the prompt is empty" in at.error[0].value
+
+
+def test_an_unconverged_integrated_gradients_run_warns_and_more_steps_doubles_them():
+    at = analyze(open_page(), "Name a fruit.", "An apple.")
+    at.selectbox(key="attn_method").set_value("integrated_gradients").run()
+    at.number_input(key="attn_integrated_gradients_steps").set_value(4)
+    next(b for b in at.button if b.label == "Explain").click().run()
+    assert not at.exception and not at.error
+    warning = next(w.value for w in at.warning if w.value.startswith("Not converged"))
+    assert "at 4 steps" in warning and "of the target's change" in warning
+    at.button(key="attn_more_steps").click().run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="attn_integrated_gradients_steps").value == 8
+    assert TextSaliencyRequest.model_validate_json(at.session_state["attn_saliency_request"]).parameters["steps"] == 8

@@ -52,6 +52,34 @@ def test_uncertainty_and_saliency_sections_run():
     assert at.slider(key="image_opacity").value == 0.65
 
 
+def test_the_temperature_applies_to_the_passes_and_the_entropy_map():
+    at = classified("cat")
+    at.slider(key="image_passes").set_value(2)
+    at.button(key="FormSubmitter:image_uncertainty_form-Run MC dropout and test-time augmentation").click().run()
+    at.multiselect(key="image_saliency_methods").set_value(["gradient"])
+    at.radio(key="image_target").set_value("entropy")
+    at.button(key="FormSubmitter:image_saliency_form-Explain").click().run()
+    cold = at.table[0].value.loc["Predictive entropy (total)"].astype(float)
+    at.slider(key="image_temperature").set_value(3.0).run()
+    assert not at.exception and not at.error
+    hot = at.table[0].value.loc["Predictive entropy (total)"].astype(float)
+    assert (hot > cold).all()  # every pass's softmax flatter
+    assert any("softmax at T = 3.00" in c.value for c in at.caption)
+    assert any("predictive entropy" in m.value and "nats at T = 3.00" in m.value for m in at.markdown)
+
+
+def test_a_class_map_states_the_probability_at_the_temperature():
+    at = classified("cat")
+    at.multiselect(key="image_saliency_methods").set_value(["gradient"])
+    at.button(key="FormSubmitter:image_saliency_form-Explain").click().run()
+    at.slider(key="image_temperature").set_value(2.0).run()
+    assert not at.exception and not at.error
+    explaining = next(m.value for m in at.markdown if m.value.startswith("Explaining"))
+    assert "tiger cat" in explaining and "at T = 2.00" in explaining and "does not change" in explaining
+    top = float(next(m.value for m in at.metric if m.label == "Top probability"))
+    assert f"p = {top:.3f}" in explaining  # the same number as the top-class panel
+
+
 def test_explaining_another_class():
     at = classified("cat")
     at.multiselect(key="image_saliency_methods").set_value(["grad_cam"])

@@ -1,5 +1,6 @@
 """The Attention & saliency page in a real browser on a 300-token answer: every view renders, a head picked in
-the grid and a token clicked in the answer update the page, and the whole-answer saliency matrix draws."""
+the grid and a token clicked in the answer update the page, and the whole-answer saliency matrix draws. On a short
+answer: the first token explained is a content token, and rollout is normalised over the shown tokens."""
 from __future__ import annotations
 
 import pytest
@@ -53,3 +54,22 @@ def test_long_answer_renders_and_stays_responsive(page, app_url):
     assert not page.locator("[data-testid='stException']").count()
     assert not page.locator("[data-testid='stAlertContentError']").count()
     assert not dialogs
+
+
+def test_first_token_is_a_content_token_and_rollout_is_normalised_over_what_is_shown(page, app_url):
+    page.goto(f"{app_url}/attention", wait_until="domcontentloaded")
+    page.get_by_role("textbox", name="Prompt").wait_for(timeout=RESULT_TIMEOUT_MS)
+    page.get_by_role("textbox", name="Prompt").fill("Name a fruit.")
+    # scored, the end-of-turn marker is the most uncertain token (entropy 4.21 nats vs. 4.05 for 'Apple')
+    page.get_by_role("textbox", name="Answer to score (optional)").fill("Apple. <|im_end|>")
+    page.get_by_role("button", name="Analyze").click()
+    page.locator(PLOT.format("attn_looked_token_weights")).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    wait_idle(page)
+    explaining = page.get_by_text("Explaining", exact=False).first.inner_text()
+    assert "'Apple'" in explaining and "im_end" not in explaining
+    page.get_by_text("Rollout (all layers)").click()
+    page.get_by_text("looked (attention rollout)", exact=False).wait_for(timeout=RESULT_TIMEOUT_MS)
+    wait_idle(page)
+    assert page.get_by_text("Normalised over what is shown", exact=False).count()
+    assert "share of the shown attention" in page.locator(PLOT.format("attn_looked_token_weights")).first.inner_text()
+    assert not page.locator("[data-testid='stException']").count()

@@ -1,11 +1,13 @@
 """The Image page in a real browser: a sample photo is classified, both uncertainty methods run, saliency
-overlays render with the photo under them; bad uploads get a clear message."""
+overlays render with the photo under them; bad uploads get a clear message; choosing a file selects it; the class
+to explain follows a new photo."""
 from __future__ import annotations
 
 import io
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS, choose_option, wait_until_idle
 
@@ -19,7 +21,7 @@ OVERLAYS = "[class*='st-key-image_saliency_overlay'] .js-plotly-plot"
 def classify(page, url: str) -> None:
     """Open the Image page and classify the default sample photo (the cat)."""
     page.goto(f"{url}/image", wait_until="domcontentloaded")
-    page.get_by_role("button", name="Classify").click()
+    page.get_by_role("button", name="Classify").click(timeout=RESULT_TIMEOUT_MS)
     page.locator(PREDICTION).first.wait_for(timeout=RESULT_TIMEOUT_MS)
 
 
@@ -69,3 +71,36 @@ def test_bad_uploads_get_clear_messages(page, app_url):
     page.get_by_text("This file is a GIF image").first.wait_for(timeout=RESULT_TIMEOUT_MS)
     page.screenshot(path=str(ARTIFACTS / "image-page-bad-upload.png"), full_page=True)
     assert not page.locator("[data-testid='stException']").count()
+
+
+def test_choosing_a_file_selects_it_without_switching_the_source(page, app_url):
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (200, 60, 40)).save(buffer, "PNG")
+    page.goto(f"{app_url}/image", wait_until="domcontentloaded")
+    page.get_by_role("button", name="Classify").wait_for(timeout=RESULT_TIMEOUT_MS)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+        files=[{"name": "red.png", "mimeType": "image/png", "buffer": buffer.getvalue()}])
+    page.get_by_text("red.png").first.wait_for(timeout=30_000)
+    expect(page.get_by_role("radio", name="Upload")).to_be_checked(timeout=60_000)
+    page.get_by_role("button", name="Classify").click()
+    page.get_by_text("red.png: 320 x 240 PNG").first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    assert not page.locator("[data-testid='stException']").count()
+
+
+def class_to_explain(page):
+    """The 'Another class' select box."""
+    return page.get_by_role("combobox", name="Class (for 'Another class')")
+
+
+def test_the_class_to_explain_follows_a_new_photo(page, app_url):
+    classify(page, app_url)
+    expect(class_to_explain(page)).to_have_value("282: tiger cat", timeout=RESULT_TIMEOUT_MS)
+    page.get_by_role("combobox", name="Sample photo").click()
+    page.get_by_role("option", name="Coffee cup").click()
+    wait_until_idle(page)
+    page.get_by_role("button", name="Classify").click()
+    page.get_by_text("coffee:").first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    wait_until_idle(page)
+    expect(class_to_explain(page)).not_to_have_value("282: tiger cat", timeout=RESULT_TIMEOUT_MS)
+    shown = class_to_explain(page).input_value()
+    assert shown.split(":", 1)[1].strip() in page.locator(PREDICTION).first.inner_text()  # the new top class

@@ -37,7 +37,7 @@ def test_every_method_carries_its_metadata():
         assert method.label and method.description and method.paper and method.cost
         for parameter in method.parameters:
             assert parameter.help and (parameter.choices or parameter.minimum < parameter.maximum)
-    assert METHODS.get("integrated_gradients").resolve({}) == {"steps": 32, "baseline": "content_space"}
+    assert METHODS.get("integrated_gradients").resolve({}) == {"steps": 64, "baseline": "content_space"}
 
 
 def test_registry_refuses_to_overwrite_and_names_what_exists():
