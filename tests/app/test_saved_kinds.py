@@ -170,3 +170,19 @@ def test_the_attention_page_saves_its_view_with_the_saliency_shown():
     assert payload.analysis.prompt == QUESTION and payload.attention is not None
     assert payload.saliency is not None and payload.saliency.method == "input_x_gradient"
     assert_drawn(reopen(item))
+
+
+def test_the_image_page_saves_what_it_shows_at_its_temperature():
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S)
+    at.run()
+    at.switch_page("image_page.py").run()
+    at.selectbox(key="image_sample").set_value("cat")
+    at.button(key="FormSubmitter:image_form-Classify").click().run()
+    at.slider(key="image_temperature").set_value(2.0).run()
+    at.slider(key="image_passes").set_value(2)
+    at.button(key="FormSubmitter:image_uncertainty_form-Run MC dropout and test-time augmentation").click().run()
+    item = save_on_page(at, "image")
+    payload = SavedImage.model_validate_json(json.dumps(item.payload))
+    assert payload.temperature == 2.0 and payload.analysis.image.name
+    assert [u.temperature for u in payload.uncertainty] == [2.0, 2.0]
+    assert_drawn(reopen(item))
