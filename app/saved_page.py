@@ -20,14 +20,14 @@ SCAN_LIMIT = 500
 
 
 def saved_kinds() -> list[str]:
-    """The kinds of the items saved so far (from the newest SCAN_LIMIT items)."""
-    return kinds_present(item.kind for item in get_client().list_saved(limit=SCAN_LIMIT))
+    """The kinds of the items saved so far, in the order the pages come."""
+    return kinds_present(get_client().saved_kinds())
 
 
 def search_filters(kinds: list[str]) -> dict:
     """Search text, tag and kind (only kinds that exist) from the filter row."""
     query_column, tag_column, kind_column = st.columns([3, 2, 1])
-    query = query_column.text_input("Search", key=f"{KEY}_query", placeholder="words in the title, notes or model")
+    query = query_column.text_input("Search", key=f"{KEY}_query", placeholder="words in the title, notes, model, prompts or answers")
     tag = tag_column.text_input("Tag", key=f"{KEY}_tag", placeholder="one tag, exactly")
     if st.session_state.get(f"{KEY}_kind") not in ("all", *kinds):
         st.session_state.pop(f"{KEY}_kind", None)
