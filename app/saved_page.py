@@ -27,7 +27,8 @@ def saved_kinds() -> list[str]:
 def search_filters(kinds: list[str]) -> dict:
     """Search text, tag and kind (only kinds that exist) from the filter row."""
     query_column, tag_column, kind_column = st.columns([3, 2, 1])
-    query = query_column.text_input("Search", key=f"{KEY}_query", placeholder="words in the title, notes, model, prompts or answers")
+    query = query_column.text_input("Search", key=f"{KEY}_query",
+                                    placeholder="words in the title, notes, model, prompts or answers")
     tag = tag_column.text_input("Tag", key=f"{KEY}_tag", placeholder="one tag, exactly")
     if st.session_state.get(f"{KEY}_kind") not in ("all", *kinds):
         st.session_state.pop(f"{KEY}_kind", None)

@@ -186,3 +186,18 @@ def test_the_image_page_saves_what_it_shows_at_its_temperature():
     assert payload.temperature == 2.0 and payload.analysis.image.name
     assert [u.temperature for u in payload.uncertainty] == [2.0, 2.0]
     assert_drawn(reopen(item))
+
+
+def test_the_kind_filter_offers_only_kinds_that_exist(monkeypatch, tmp_path, text):
+    from tests.app.streamlit_caches import fresh_streamlit_caches
+
+    url = f"sqlite:///{tmp_path / 'kinds.sqlite'}"
+    monkeypatch.setenv("UQLENS_DATABASE_URL", url)
+    Store(url).save(SaveRequest(id=str(uuid.uuid4()), kind="text", title="only text", model="m",
+                                payload=text.model_dump(mode="json")))
+    with fresh_streamlit_caches():
+        at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S)
+        at.run()
+        at.switch_page("saved_page.py").run()
+        assert not at.exception
+        assert at.selectbox(key="saved_kind").options == ["all", "Text"]
