@@ -31,7 +31,8 @@ SOURCES = {"Bundled QA set (224 short factual questions)": BUILTIN_QA,
 # Items audited unless changed, per data source: enough for a meaningful audit (at least 100 items, the size under
 # which the metrics warn) at a cost that suits the source. The 540 held-out digits cost milliseconds, so all of them
 # (at 20, the classifier was right on every item and the ranking metrics had no wrong answer to find); 100 of the 224
-# bundled questions (a mix of easy, medium and hard, about a minute on a CPU); every item of an uploaded file.
+# bundled questions (a mix of easy, medium and hard; README bench: 200 at 8 new tokens in 61 s on a CPU); every item
+# of an uploaded file.
 DEFAULT_ITEMS = {BUILTIN_QA: 100, BUILTIN_DIGITS: 540, IMAGES: MAX_AUDIT_ITEMS, UPLOAD: MAX_AUDIT_ITEMS}
 ITEMS_HELP = ("Audit the first N items. Defaults: 100 of the 224 bundled questions, all 540 held-out digits, every "
               "item of an upload. Below 100 items the metrics' intervals are wide (the page says so). Raising N "

@@ -69,14 +69,14 @@ def result_warnings(result: AuditResult) -> list[str]:
     for name, metrics in result.metrics.items():
         for warning in metrics.warnings:
             methods.setdefault(warning, []).append(name)
-    return [text if len(names) == len(result.metrics) else f"{', '.join(names)}: {text}"
+    return [f"{text[0].upper()}{text[1:]}" if len(names) == len(result.metrics) else f"{', '.join(names)}: {text}"
             for text, names in methods.items()]
 
 
 def render_metrics(result: AuditResult, *, key: str) -> None:
     """Caveats, then the metrics table with what each number means."""
     for warning in result_warnings(result):
-        st.warning(f"{warning[0].upper()}{warning[1:]}.")
+        st.warning(f"{warning}.")
     frame = metrics_frame(result)
     decimals = {column: st.column_config.NumberColumn(format="%.4f") for column in frame.columns
                 if pd.api.types.is_float_dtype(frame[column])}

@@ -14,7 +14,7 @@ RELIABILITY_TRACES = "[class*='st-key-calib_reliability_softmax'] .js-plotly-plo
 def test_digits_audit_renders_and_a_bin_click_lists_its_items(page, app_url):
     page.goto(f"{app_url}/calibration", wait_until="domcontentloaded")
     page.get_by_text("Digits classifier (held-out scikit-learn digits)").click()
-    items = page.get_by_label("Items (first N)")
+    items = page.get_by_label("Items (first N)", exact=True)
     items.fill("120")
     items.press("Enter")
     page.get_by_role("button", name="Run audit").click()
