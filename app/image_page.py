@@ -196,8 +196,10 @@ def read_saliency_form(model: str, image_json: str, methods: ImageMethods,
                                 format_func=lambda n: by_name[n].label, key=f"{KEY}_saliency_methods")
         left, right = st.columns(2)
         target = left.radio("Explain", list(TARGETS), format_func=TARGETS.get, key=f"{KEY}_target")
+        # set through the session state (not `index`), so that a new photo's top class reaches the browser too
+        st.session_state.setdefault(f"{KEY}_class_index", top_class.index)
         class_index = right.selectbox("Class (for 'Another class')", range(len(class_names)),
-                                      key=f"{KEY}_class_index", index=top_class.index,
+                                      key=f"{KEY}_class_index",
                                       format_func=lambda i: f"{i}: {class_names[i]}")
         with st.expander("Method settings"):
             columns = st.columns(2)
