@@ -9,8 +9,8 @@ Rule, in order:
    - the accepted answer is not negated ("not", "never", "isn't" among the two words before it);
    - it is not offered beside an alternative ("Sydney or Canberra": "or" next to it);
    - no other entity follows the words that introduce it elsewhere in the answer ("written by George Orwell ...
-     written by A.A. Ramsey": the two words before the accepted answer, met again before something that is not an
-     accepted answer, contradict it).
+     written by A.A. Ramsey": the two words before the accepted answer, when they end in a word that introduces it
+     such as "by", "is", "called", met again before something that is not an accepted answer, contradict it).
    Names are compared after normalisation (SQuAD-style, Rajpurkar et al. 2016, plus digit grouping): Unicode NFKD
    with accents removed, lower case, thousands separators in numbers dropped ("300,000" -> "300000"), punctuation
    and hyphens turned into spaces, the articles a / an / the removed, whitespace collapsed; an alias matches when
@@ -38,6 +38,7 @@ ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "st", "jr", "sr", "vs", "etc", "mt", "
 NEGATIONS = {"not", "never", "no", "isn", "wasn", "aren", "weren", "doesn", "didn", "nor", "neither"}
 ALTERNATIVE = "or"
 FRAME_WORDS = 2
+INTRODUCERS = {"by", "is", "was", "are", "were", "called", "named", "be"}  # a frame ends with one of these
 NEGATION_WINDOW = 2
 FILLER = {"sure", "certainly", "great", "good", "question", "answer", "well", "okay", "ok", "yes", "hello", "hi",
           "here", "is", "s", "it", "that", "this", "let", "me", "think", "i", "m", "happy", "to", "help", "of",
@@ -131,7 +132,7 @@ def _contradiction(sentences: list[list[str]], claim: _Mention, aliases: list[li
     answer) anywhere in the answer, or None."""
     tokens = sentences[claim.sentence]
     frame = tokens[max(0, claim.start - FRAME_WORDS):claim.start]
-    if len(frame) < FRAME_WORDS:
+    if len(frame) < FRAME_WORDS or frame[-1] not in INTRODUCERS:
         return None
     for other in sentences:
         for start in find_runs(other, frame):

@@ -28,6 +28,8 @@ AUSTRALIA = "What is the capital of Australia?"
     ("It isn't Canberra.", CANBERRA, AUSTRALIA, False, "negated"),
     ("The capital of France is Paris. Paris is known for the Eiffel Tower.", ["Paris"],
      "What is the capital of France?", True, "sentence 1"),
+    ("The cell's nucleus holds the cell's genetic material.", ["nucleus"], "", True, "sentence 1"),  # no frame
+    ("The capital of France is Paris. The capital of France is Lyon.", ["Paris"], "", False, "contradicted"),
 ])
 def test_the_claim_decides(answer, aliases, question, correct, why):
     verdict = grade(answer, aliases, question=question)
