@@ -127,9 +127,10 @@ def _starts_alias(tokens: list[str], position: int, aliases: list[list[str]]) ->
     return any(list(tokens[position:position + len(alias)]) == alias for alias in aliases)
 
 
-def _contradiction(sentences: list[list[str]], claim: _Mention, aliases: list[list[str]]) -> Optional[str]:
+def _contradiction(sentences: list[list[str]], claim: _Mention, aliases: list[list[str]],
+                   ignorable: set[str]) -> Optional[str]:
     """The words naming another entity after the claim's introducing words (the FRAME_WORDS before the accepted
-    answer) anywhere in the answer, or None."""
+    answer) anywhere in the answer, or None; a word of the question or filler there names no other entity."""
     tokens = sentences[claim.sentence]
     frame = tokens[max(0, claim.start - FRAME_WORDS):claim.start]
     if len(frame) < FRAME_WORDS or frame[-1] not in INTRODUCERS:
@@ -137,7 +138,7 @@ def _contradiction(sentences: list[list[str]], claim: _Mention, aliases: list[li
     for other in sentences:
         for start in find_runs(other, frame):
             after = start + len(frame)
-            if after < len(other) and not _starts_alias(other, after, aliases):
+            if after < len(other) and other[after] not in ignorable and not _starts_alias(other, after, aliases):
                 return " ".join(other[start:after + 3])
     return None
 
@@ -162,7 +163,7 @@ def _claim_verdict(answer: str, aliases: Sequence[str], question: str) -> Option
     beside = tokens[claim.start - 1:claim.start] + tokens[claim.end:claim.end + 1]
     if ALTERNATIVE in beside:
         return Verdict(False, "no_match", reason=f"\"{name}\" is offered with an alternative (\"or\")")
-    contradiction = _contradiction(sentences, claim, alias_tokens)
+    contradiction = _contradiction(sentences, claim, alias_tokens, ignorable)
     if contradiction:
         return Verdict(False, "no_match", reason=f"\"{name}\" is contradicted by \"{contradiction}\"")
     return Verdict(True, "alias", reason=f"the answer's claim (sentence {claim.sentence + 1}) names \"{name}\"")

@@ -29,6 +29,8 @@ AUSTRALIA = "What is the capital of Australia?"
     ("The capital of France is Paris. Paris is known for the Eiffel Tower.", ["Paris"],
      "What is the capital of France?", True, "sentence 1"),
     ("The cell's nucleus holds the cell's genetic material.", ["nucleus"], "", True, "sentence 1"),  # no frame
+    ("A right angle is a 90-degree angle. The right angle is the angle opposite", ["90"],
+     "How many degrees are in a right angle?", True, "sentence 1"),  # the question's word names no other entity
     ("The capital of France is Paris. The capital of France is Lyon.", ["Paris"], "", False, "contradicted"),
 ])
 def test_the_claim_decides(answer, aliases, question, correct, why):
