@@ -65,7 +65,7 @@ def test_first_token_is_a_content_token_and_rollout_is_normalised_over_what_is_s
     page.get_by_role("button", name="Analyze").click()
     page.locator(PLOT.format("attn_looked_token_weights")).first.wait_for(timeout=RESULT_TIMEOUT_MS)
     wait_idle(page)
-    explaining = page.get_by_text("Explaining", exact=False).first.inner_text()
+    explaining = page.locator("p", has_text="Explaining").first.inner_text()
     assert "'Apple'" in explaining and "im_end" not in explaining
     page.get_by_text("Rollout (all layers)").click()
     page.get_by_text("looked (attention rollout)", exact=False).wait_for(timeout=RESULT_TIMEOUT_MS)
