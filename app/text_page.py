@@ -7,7 +7,9 @@ from typing import Optional
 import streamlit as st
 from pydantic import ValidationError
 
+from app.long_work import STOPPED_MESSAGE, forget_stop, run_with_progress, was_stopped
 from app.services import analyze_text, default_model_index, get_client, model_ids
+from backend.budget import WorkCancelled
 from backend.errors import BackendBusyError, BackendUnavailableError, ModelLoadError, UserInputError
 from backend.models.registry import UnknownModelError
 from backend.schemas import MAX_NEW_TOKENS, TextAnalysis, TextRequest
@@ -61,13 +63,20 @@ def validated_request(fields: dict) -> Optional[str]:
 
 
 def run_analysis(request_json: str) -> Optional[TextAnalysis]:
-    """The cached analysis, with a spinner on first computation and a clear message on failure.
+    """The cached analysis; on first computation a progress bar with the time left and a Stop button; a clear
+    message on failure.
 
-    A request the backend refused is forgotten; one it could not serve now (busy, down) is kept with a Retry button.
+    A request the backend refused is forgotten; one it could not serve now (busy, down, past its deadline) is kept
+    with a Retry button; a stopped one waits for the next Analyze.
     """
+    if was_stopped(KEY, request_json):
+        st.info(STOPPED_MESSAGE)
+        return None
     try:
-        with st.spinner("Loading the model (first use only) and generating…"):
-            return analyze_text(request_json)
+        return run_with_progress(lambda: analyze_text(request_json), key=KEY, request_json=request_json)
+    except WorkCancelled:
+        st.info(STOPPED_MESSAGE)
+        return None
     except (UserInputError, UnknownModelError) as exc:
         st.error(str(exc))
     except ModelLoadError as exc:
@@ -87,6 +96,7 @@ if fields is not None:
     if request_json is not None:
         st.session_state[f"{KEY}_request"] = request_json
         st.session_state[f"{KEY}_selected"] = None
+        forget_stop(KEY)
 current = st.session_state.get(f"{KEY}_request")
 if current:
     analysis = run_analysis(current)
