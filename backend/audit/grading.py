@@ -10,7 +10,8 @@ Rule, in order:
    - it is not offered beside an alternative ("Sydney or Canberra": "or" next to it);
    - no other entity follows the words that introduce it elsewhere in the answer ("written by George Orwell ...
      written by A.A. Ramsey": the two words before the accepted answer, when they end in a word that introduces it
-     such as "by", "is", "called", met again before something that is not an accepted answer, contradict it).
+     such as "is" (or that word alone for "by", "called", "named"), met again before something that is not an
+     accepted answer nor a word of the question, contradict it).
    Names are compared after normalisation (SQuAD-style, Rajpurkar et al. 2016, plus digit grouping): Unicode NFKD
    with accents removed, lower case, thousands separators in numbers dropped ("300,000" -> "300000"), punctuation
    and hyphens turned into spaces, the articles a / an / the removed, whitespace collapsed; an alias matches when
@@ -39,6 +40,8 @@ NEGATIONS = {"not", "never", "no", "isn", "wasn", "aren", "weren", "doesn", "did
 ALTERNATIVE = "or"
 FRAME_WORDS = 2
 INTRODUCERS = {"by", "is", "was", "are", "were", "called", "named", "be"}  # a frame ends with one of these
+NAME_WINDOW = 5  # an accepted answer this close after the frame restates the claim ("by the composer, Ludwig van B.")
+NAMING = {"by", "called", "named"}  # introducers specific enough to be the whole frame ("by George Orwell")
 NEGATION_WINDOW = 2
 FILLER = {"sure", "certainly", "great", "good", "question", "answer", "well", "okay", "ok", "yes", "hello", "hi",
           "here", "is", "s", "it", "that", "this", "let", "me", "think", "i", "m", "happy", "to", "help", "of",
@@ -135,10 +138,12 @@ def _contradiction(sentences: list[list[str]], claim: _Mention, aliases: list[li
     frame = tokens[max(0, claim.start - FRAME_WORDS):claim.start]
     if len(frame) < FRAME_WORDS or frame[-1] not in INTRODUCERS:
         return None
+    frame = frame[-1:] if frame[-1] in NAMING else frame
     for other in sentences:
         for start in find_runs(other, frame):
             after = start + len(frame)
-            if after < len(other) and other[after] not in ignorable and not _starts_alias(other, after, aliases):
+            named = any(_starts_alias(other, i, aliases) for i in range(after, after + NAME_WINDOW))
+            if after < len(other) and other[after] not in ignorable and not named:
                 return " ".join(other[start:after + 3])
     return None
 

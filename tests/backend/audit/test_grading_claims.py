@@ -13,7 +13,9 @@ AUSTRALIA = "What is the capital of Australia?"
 
 @pytest.mark.parametrize("answer, aliases, question, correct, why", [
     ("The novel 1984 was written by George Orwell. It was published in 1949 and was written by A.A. Ramsey.",
-     ORWELL, "Who wrote the novel 1984?", False, 'contradicted by "written by ramsey'),
+     ORWELL, "Who wrote the novel 1984?", False, 'contradicted by "by ramsey'),
+    ("The novel 1984 by George Orwell is a dystopian novel written by A.A. Ramsey in", ORWELL,
+     "Who wrote the novel 1984?", False, 'contradicted by "by ramsey'),  # the default model's answer
     ("Canberra", CANBERRA, AUSTRALIA, True, 'names "canberra"'),
     ("The capital of Australia is Canberra, also known as the Bush Capital.", CANBERRA, AUSTRALIA, True,
      "sentence 1"),
