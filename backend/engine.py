@@ -204,7 +204,7 @@ class Engine:
         return MeaningSource(kind="embedding", model=model_id, threshold=request.similarity_threshold, rule=(
             f"what two answers say beyond the question (their words that are not the prompt's) is compared: their "
             f"affinity is 1 when one only adds words to the other (no negation or 'or'), else the cosine of the "
-            f"embeddings (negatives as 0); they mean the same at affinity ≥ {request.similarity_threshold:g}"))
+            f"embeddings (negatives as 0); they mean the same when it is at least {request.similarity_threshold:g}"))
 
     def _sequence_models(self, request: SequenceRequest) -> SequenceModels:
         """The models the request's methods use, loaded (the embedding and NLI models only when needed)."""
