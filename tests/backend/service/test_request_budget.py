@@ -69,7 +69,7 @@ def test_the_cost_estimate_grows_with_tokens_and_samples():
 
 def test_admission_refuses_work_past_the_queued_cost_with_a_retry_after_that_grows_with_it():
     async def scenario():
-        admission = Admission(max_running=1, max_waiting=8, retry_after_s=2, max_queued_cost=1000,
+        admission = Admission(max_running=4, max_waiting=8, retry_after_s=2, max_queued_cost=1000,
                               seconds_per_token_pass=0.01)
         async with admission.slot(900):
             async with admission.slot(50):
