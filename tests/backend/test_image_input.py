@@ -192,3 +192,23 @@ def test_image_input_needs_exactly_one_source():
 def test_image_bytes_round_trip_through_json():
     source = ImageInput(data=encode(photo(), "PNG"), filename="a.png")
     assert ImageInput.model_validate_json(source.model_dump_json()) == source
+
+
+def test_a_huge_upload_is_shrunk_right_after_decoding_and_says_so():
+    from backend.image_input import MAX_ANALYSED_SIDE
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (5000, 3000), (200, 30, 30)).save(buffer, "PNG")
+    read = read_upload(buffer.getvalue(), "big.png")
+    assert max(read.image.size) <= MAX_ANALYSED_SIDE and read.image.size == (1667, 1000)
+    assert any("shrunk from 5000 x 3000 to 1667 x 1000" in note for note in read.info.notes)
+
+
+def test_a_huge_jpeg_decodes_at_a_reduced_scale():
+    from backend.image_input import MAX_ANALYSED_SIDE
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (6000, 4000), (10, 90, 200)).save(buffer, "JPEG")
+    read = read_upload(buffer.getvalue(), "big.jpg")
+    assert max(read.image.size) <= MAX_ANALYSED_SIDE
+    assert read.image.getpixel((10, 10))[2] > 150
