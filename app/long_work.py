@@ -74,27 +74,29 @@ def run_with_progress(call: Callable[[], T], *, key: str, request_json: str) -> 
     worker = threading.Thread(target=work, name=f"uqlens-{key}", daemon=True)
     add_script_run_ctx(worker, get_script_run_ctx())
     worker.start()
+    slot = st.empty()  # always drawn, so the elements after it keep their place (an open expander stays open)
     try:
         worker.join(QUIET_S)
         if worker.is_alive():
-            show_progress_until_done(worker, budget, key, request_json)
+            show_progress_until_done(slot, worker, budget, key, request_json)
     finally:
         budget.cancel("the page stopped waiting")
+        slot.empty()
     if "error" in outcome:
         raise outcome["error"]
     return outcome["result"]
 
 
-def show_progress_until_done(worker: threading.Thread, budget: Budget, key: str, request_json: str) -> None:
-    """Draw the progress bar and Stop button, updating them until the worker ends."""
-    bar = st.progress(0.0, text=progress_text(None, budget.elapsed()))
-    st.button("Stop", key=f"{key}_stop", on_click=st.session_state.__setitem__,
-              args=(stopped_key(key), request_json), help="stop this analysis; nothing is kept of it")
+def show_progress_until_done(slot, worker: threading.Thread, budget: Budget, key: str, request_json: str) -> None:
+    """Draw the progress bar and Stop button in `slot` (an st.empty), updating them until the worker ends."""
+    with slot.container():
+        bar = st.progress(0.0, text=progress_text(None, budget.elapsed()))
+        st.button("Stop", key=f"{key}_stop", on_click=st.session_state.__setitem__,
+                  args=(stopped_key(key), request_json), help="stop this analysis; nothing is kept of it")
     while worker.is_alive():
         progress = budget.last
         bar.progress(progress.fraction if progress else 0.0, text=progress_text(progress, budget.elapsed()))
         worker.join(POLL_S)
-    bar.empty()
 
 
 STOPPED_MESSAGE = "Stopped. Nothing was kept of this run; press Analyze to run it again."

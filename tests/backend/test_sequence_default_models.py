@@ -9,6 +9,7 @@ import torch
 
 from backend.analyses.sequence_methods import METHODS
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, SequenceAnalysis, SequenceRequest, TextRequest
+from backend.schemas.sequence import DEFAULT_SIMILARITY_THRESHOLD
 
 pytestmark = pytest.mark.slow
 TEXT = TextRequest(prompt="What is the capital of France?", max_new_tokens=8)
@@ -47,7 +48,7 @@ def test_sample_logprobs_equal_a_direct_transformers_forward(default_lm, result)
 
 def test_meaning_comes_from_the_embedding_model_with_its_threshold(result):
     assert result.meaning.kind == "embedding" and result.meaning.model == DEFAULT_EMBEDDING_MODEL
-    assert result.meaning.threshold == 0.85
+    assert result.meaning.threshold == DEFAULT_SIMILARITY_THRESHOLD
 
 
 def test_p_true_reads_the_models_next_token_probabilities(result):
