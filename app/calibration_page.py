@@ -17,8 +17,7 @@ from backend.errors import BackendBusyError, BackendUnavailableError, ModelLoadE
 from backend.models.registry import UnknownModelError
 from backend.schemas.audit import (BUILTIN_DIGITS, BUILTIN_QA, MAX_AUDIT_ITEMS, AuditOverride, AuditProgress,
                                    AuditRequest, AuditResult)
-from components.audit_views import (items_frame, render_agreement, render_error_detection, render_items,
-                                    render_metrics, render_recalibration, render_reliability)
+from components.audit_views import items_frame, render_audit_tabs, render_items
 from components.save_form import render_save_form
 
 KEY = "calib"
@@ -196,20 +195,8 @@ def render_result(result: AuditResult) -> None:
     st.subheader(f"{result.n} items, accuracy {result.accuracy:.1%}{done}")
     st.caption(f"Audit {result.audit_id} · model {result.model_id} · data {result.dataset_id} · seed "
                f"{result.request.seed} · started {result.created_at} UTC")
-    render_metrics(result, key=KEY)
-    tabs = st.tabs(["Reliability", "Error detection", "Recalibration", "Agreement", "Items", "Export"])
-    with tabs[0]:
-        render_reliability(result, key=KEY)
-    with tabs[1]:
-        render_error_detection(result, key=KEY)
-    with tabs[2]:
-        render_recalibration(result, key=KEY)
-    with tabs[3]:
-        render_agreement(result, key=KEY)
-    with tabs[4]:
-        render_items(result, key=KEY, set_override=lambda index, verdict: override(result.audit_id, index, verdict))
-    with tabs[5]:
-        render_export(result)
+    render_audit_tabs(result, key=KEY, export=lambda: render_export(result), items=lambda: render_items(
+        result, key=KEY, set_override=lambda index, verdict: override(result.audit_id, index, verdict)))
 
 
 def shown_request() -> Optional[str]:

@@ -16,14 +16,9 @@ from backend.schemas import (DEFAULT_SAMPLES, DEFAULT_SIMILARITY_THRESHOLD, MAX_
                              MIN_SAMPLES, MethodInfo, SequenceAnalysis, SequenceRequest, TextRequest)
 from backend.schemas.sequence import DEFAULT_SAMPLE_TEMPERATURE
 from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
-from components.meaning_clusters import render_meaning_clusters, short_label
-from components.sar_weights import render_sar_weights
 from components.save_form import render_save_form
 from components.sequence_costs import render_costs, total_seconds
-from components.sequence_scores import render_sequence_scores
-from components.similarity_graph import render_similarity_graph
-from components.text_safety import markdown_literal
-from components.token_heatmap import render_token_heatmap
+from components.sequence_view import render_sequence_analysis
 
 KEY = "seq"
 GROUPS = {"generation": "From the answer itself", "samples": "From K sampled answers", "ask": "Asking the model"}
@@ -157,67 +152,10 @@ def ask_form(settings: dict, chosen: list[str]) -> None:
             st.error(message)
 
 
-def render_samples_tab(result: SequenceAnalysis) -> None:
-    """The K samples with their probabilities, grouped into meanings when meaning was computed."""
-    if not result.samples:
-        st.info("No sample-based method is selected, so no answers were sampled.")
-        return
-    st.caption(f"{len(result.samples)} answers sampled in one batched call at temperature "
-               f"{result.sample_temperature:g}; weight = exp(mean token log-prob), normalised over the samples.")
-    if result.meaning is None:
-        st.markdown("\n".join(f"- log p = {s.logprob:.2f} · {markdown_literal(s.text) or '*(empty)*'}"
-                              for s in result.samples))
-        return
-    st.info(f"Meaning decided by the {result.meaning.kind} model **{result.meaning.model}**: {result.meaning.rule}.")
-    render_meaning_clusters(result.clusters, result.samples, key=f"{KEY}_meaning")
-
-
-def render_ask_tab(result: SequenceAnalysis) -> None:
-    """What the model was asked about its answer, what it replied and how that was read."""
-    asked = [s for s in result.scores if s.name in ("verbalized_confidence", "p_true")]
-    if not asked:
-        st.info("Neither verbalized confidence nor P(True) is selected.")
-    for score in asked:
-        st.markdown(f"**{score.label}**: {'not computed' if score.value is None else f'{score.value:.3f}'}")
-        if score.details.get("prompt"):
-            st.code(score.details["prompt"], language=None, wrap_lines=True)
-        if "reply" in score.details:
-            st.text(f"Reply: {score.details['reply']}")
-            st.caption(score.details["reading"])
-        if "p_true_raw" in score.details:
-            st.caption(f"p(True) = {score.details['p_true_raw']:.4f}, p(False) = {score.details['p_false_raw']:.4f} "
-                       f"as the next token; the score is p(True) / (p(True) + p(False)).")
-        if "error" in score.details:
-            st.warning(score.details["error"])
-
-
 def render_result(result: SequenceAnalysis) -> None:
-    """The analysed answer's heatmap, then the scores and each kind of evidence in its own tab."""
-    text = result.text
+    """The analysed answer, its scores and evidence (components.sequence_view), and a JSON download."""
     st.subheader("The analysed answer")
-    st.caption(f"{text.model} · {len(text.tokens)} tokens "
-               f"{'scored' if text.mode == 'score' else 'generated greedily'} · colour = entropy (nats) · "
-               f"{result.seconds['total']:.1f} s in all")
-    render_token_heatmap(text.tokens, key=f"{KEY}_answer", measure="entropy")
-    tabs = st.tabs(["Scores", "Samples and meanings", "Similarity graph", "SAR relevance", "Asking the model"])
-    with tabs[0]:
-        render_sequence_scores(result.scores, key=f"{KEY}_scores")
-    with tabs[1]:
-        render_samples_tab(result)
-    with tabs[2]:
-        if result.similarity:
-            render_similarity_graph(result.similarity, result.laplacian_eigenvalues,
-                                    [short_label(s.text) for s in result.samples], key=f"{KEY}_graph")
-        else:
-            st.info("The graph is built for semantic entropy and the graph scores (EigV, Degree, Eccentricity).")
-    with tabs[3]:
-        if result.token_relevance:
-            render_sar_weights(result.token_relevance, key=f"{KEY}_sar")
-        else:
-            st.info("Select TokenSAR to see the relevance weight of every token.")
-    with tabs[4]:
-        render_ask_tab(result)
-    st.caption("Seconds per step: " + ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in result.seconds.items()))
+    render_sequence_analysis(result, key=KEY)
     st.download_button("Download this analysis (JSON)", result.model_dump_json(indent=2),
                        file_name="uqlens-sequence-analysis.json", mime="application/json", key=f"{KEY}_download")
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
 from contextlib import ExitStack
@@ -35,7 +34,6 @@ from backend.text_saliency_maps import catalog as saliency_catalog, text_salienc
 
 log = logging.getLogger(__name__)
 Loaded = TypeVar("Loaded")
-ATTENTION_BUDGET_BYTES = 2**30  # the weights of every layer and head, kept for the page's views
 EMBEDDING_EVIDENCE = {"token_relevance", "sample_embeddings", "sample_token_relevance"}
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,23 +41,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def default_cache_dir() -> Path:
     """UQLENS_CACHE_DIR, else .cache/uqlens in the project folder."""
     return Path(os.environ.get("UQLENS_CACHE_DIR") or PROJECT_ROOT / ".cache" / "uqlens")
-
-
-def attention_bytes(lm: LoadedTextModel, tokens: int) -> int:
-    """Bytes of the (layers, heads, T, T) float32 attention weights of one pass over `tokens` tokens."""
-    config = lm.model.config
-    return int(config.num_hidden_layers) * int(config.num_attention_heads) * tokens * tokens * 4
-
-
-def check_attention_size(lm: LoadedTextModel, tokens: int) -> None:
-    """Refuse attention maps whose weights would pass ATTENTION_BUDGET_BYTES (they grow with the square of the
-    length), naming the longest sequence that fits."""
-    if attention_bytes(lm, tokens) <= ATTENTION_BUDGET_BYTES:
-        return
-    longest = math.isqrt(ATTENTION_BUDGET_BYTES // attention_bytes(lm, 1))
-    raise UserInputError(f"attention maps of {tokens:,} tokens would take {attention_bytes(lm, tokens) / 2**30:.1f} "
-                         f"GiB; {lm.spec.id} gets them for at most {longest:,} tokens here: shorten the prompt or "
-                         f"the answer")
 
 
 class Engine:
@@ -111,7 +92,6 @@ class Engine:
     def text_attention(self, request: TextAttentionRequest) -> TextAttention:
         """Attention maps of an analysed sequence (see backend.text_attention_maps)."""
         lm = self.text_model(request.model)
-        check_attention_size(lm, len(request.ids))
         with self.model_lock(request.model):
             return attention_maps(lm, request)
 
@@ -122,8 +102,6 @@ class Engine:
     def text_saliency(self, request: TextSaliencyRequest) -> TextSaliency:
         """Which input tokens drive the answer tokens' targets (see backend.text_saliency_maps)."""
         lm = self.text_model(request.model)
-        if request.method == "attention":
-            check_attention_size(lm, len(request.ids))
         with self.model_lock(request.model):
             return text_saliency(lm, request)
 

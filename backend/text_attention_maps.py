@@ -7,6 +7,7 @@ head, window) does not run the model again.
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Sequence
@@ -23,12 +24,32 @@ from backend.text_positions import check_ids, input_tokens
 
 THUMBNAIL_DECIMALS = 4
 CACHE_BYTES = 512 << 20
+ATTENTION_BUDGET_BYTES = 2**30  # the weights of every layer and head of one pass (refused beyond)
 ROWS_NOTE = ("for the answer token at position p: the attention row of query p - 1, the step that produced it, "
              "over positions 0..p-1 (sums to 1)")
 
 
+def attention_bytes(lm: LoadedTextModel, tokens: int) -> int:
+    """Bytes of the (layers, heads, T, T) float32 attention weights of one pass over `tokens` tokens."""
+    config = lm.model.config
+    return int(config.num_hidden_layers) * int(config.num_attention_heads) * tokens * tokens * 4
+
+
+def check_attention_size(lm: LoadedTextModel, tokens: int) -> None:
+    """Refuse attention maps whose weights would pass ATTENTION_BUDGET_BYTES (they grow with the square of the
+    length), naming the longest sequence that fits."""
+    if attention_bytes(lm, tokens) <= ATTENTION_BUDGET_BYTES:
+        return
+    longest = math.isqrt(ATTENTION_BUDGET_BYTES // attention_bytes(lm, 1))
+    raise UserInputError(f"attention maps of {tokens:,} tokens would take {attention_bytes(lm, tokens) / 2**30:.1f} "
+                         f"GiB; {lm.spec.id} gets them for at most {longest:,} tokens here: shorten the prompt or "
+                         f"the answer")
+
+
 def attention_weights(lm: LoadedTextModel, ids: Sequence[int]) -> torch.Tensor:
-    """(L, H, T, T) float32 attention probabilities of one forward pass over ids, on the model's device."""
+    """(L, H, T, T) float32 attention probabilities of one forward pass over ids, on the model's device; refused
+    (before the pass) when they would pass ATTENTION_BUDGET_BYTES."""
+    check_attention_size(lm, len(ids))
     with torch.inference_mode():
         tensor = torch.tensor([list(ids)], device=lm.device)
         out = lm.model(input_ids=tensor, attention_mask=torch.ones_like(tensor), output_attentions=True)

@@ -14,7 +14,7 @@ from backend.analyses import recalibration as rc
 from backend.analyses.error_detection import risk_coverage
 from backend.audit.report_figures import (agreement_figure, confidence_histogram_figure, reliability_figure,
                                          risk_coverage_figure)
-from backend.audit.summary import FIT_FRACTION, RECALIBRATION_FAILED, confidences_of, method_arrays
+from backend.audit.summary import FIT_FRACTION, RECALIBRATION_FAILED, caveats_by_text, confidences_of, method_arrays
 from backend.schemas.audit import AuditMethodInfo, AuditResult, MethodMetrics
 from components.figure_config import figure_config
 
@@ -65,12 +65,8 @@ def metrics_frame(result: AuditResult) -> pd.DataFrame:
 
 def result_warnings(result: AuditResult) -> list[str]:
     """Every method's caveats, each said once, naming the methods it applies to when not all."""
-    methods: dict[str, list[str]] = {}
-    for name, metrics in result.metrics.items():
-        for warning in metrics.warnings:
-            methods.setdefault(warning, []).append(name)
     return [f"{text[0].upper()}{text[1:]}" if len(names) == len(result.metrics) else f"{', '.join(names)}: {text}"
-            for text, names in methods.items()]
+            for text, names in caveats_by_text(result).items()]
 
 
 def render_metrics(result: AuditResult, *, key: str) -> None:
@@ -252,3 +248,27 @@ def render_items(result: AuditResult, *, key: str, set_override: Callable[[int, 
             item = result.items[row]
             set_override(item.index, None if bool(after) == item.correct else bool(after))
             st.rerun()
+
+
+AUDIT_TABS = ["Reliability", "Error detection", "Recalibration", "Agreement", "Items"]
+
+
+def render_audit_tabs(result: AuditResult, *, key: str, items: Callable[[], None],
+                      export: Optional[Callable[[], None]] = None) -> None:
+    """The metrics table, then the audit's diagrams and tables in tabs; `items` draws the Items tab (editable on
+    the Calibration page, read-only for a saved audit) and `export`, when given, an Export tab."""
+    render_metrics(result, key=key)
+    tabs = st.tabs(AUDIT_TABS + (["Export"] if export else []))
+    with tabs[0]:
+        render_reliability(result, key=key)
+    with tabs[1]:
+        render_error_detection(result, key=key)
+    with tabs[2]:
+        render_recalibration(result, key=key)
+    with tabs[3]:
+        render_agreement(result, key=key)
+    with tabs[4]:
+        items()
+    if export:
+        with tabs[5]:
+            export()

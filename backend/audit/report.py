@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from backend.analyses.calibration import reliability_bins
 from backend.analyses.error_detection import risk_coverage
 from backend.audit.report_figures import agreement_figure, reliability_figure, risk_coverage_figure
-from backend.audit.summary import confidences_of, method_arrays
+from backend.audit.summary import caveats_by_text, confidences_of, method_arrays
 from backend.schemas.audit import AuditResult, MethodMetrics
 
 METRIC_COLUMNS = ["n", "ece", "mce", "ace", "brier", "nll", "classwise_ece", "multiclass_brier", "multiclass_nll",
@@ -66,10 +66,7 @@ def _metrics_table(result: AuditResult) -> str:
 
 def _warnings(result: AuditResult) -> str:
     """Every method's caveats as a list, each once with the methods it applies to."""
-    methods: dict[str, list[str]] = {}
-    for name, metrics in result.metrics.items():
-        for warning in metrics.warnings:
-            methods.setdefault(warning, []).append(name)
+    methods = caveats_by_text(result)
     if not methods:
         return ""
     entries = "".join(f"<li>{html.escape(', '.join(names))}: {html.escape(text)}</li>"

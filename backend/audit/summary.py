@@ -34,7 +34,7 @@ from backend.analyses import calibration as cal
 from backend.analyses import error_detection as ed
 from backend.analyses import recalibration as rc
 from backend.audit.methods import AuditMethod
-from backend.schemas.audit import AuditItem, AuditMethodInfo, MethodMetrics
+from backend.schemas.audit import AuditItem, AuditMethodInfo, AuditResult, MethodMetrics
 
 N_BINS = 10
 FIT_FRACTION = 0.5
@@ -232,3 +232,12 @@ def confidences_of(method: AuditMethod | AuditMethodInfo, items: Sequence[AuditI
 def accuracy(items: Sequence[AuditItem]) -> float:
     """Share of items judged right (a person's override wins); NaN-free: 0 for no items."""
     return float(np.mean([i.is_correct for i in items])) if items else 0.0
+
+
+def caveats_by_text(result: AuditResult) -> dict[str, list[str]]:
+    """Every method's caveat (warning) text, each once, with the methods it applies to, in the methods' order."""
+    methods: dict[str, list[str]] = {}
+    for name, metrics in result.metrics.items():
+        for warning in metrics.warnings:
+            methods.setdefault(warning, []).append(name)
+    return methods

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from backend.schemas import TextRequest
+from bench.bench_request_budget import prompt_of
 from bench.harness import call
-from backend.text_generation import build_model_input
 
 pytestmark = pytest.mark.slow
 PROMPT_TOKENS = 2048
@@ -15,17 +15,8 @@ PROMPT_TOKENS = 2048
 PEAK_BOUND_MIB = 800
 
 
-def long_prompt(lm, n_tokens: int) -> str:
-    """Text whose chat-templated input is at most n_tokens tokens."""
-    words = ("the river runs past the old mill and on towards the sea " * (n_tokens // 6)).split()
-    text = " ".join(words[:n_tokens])
-    while len(build_model_input(lm, text, None)[1]) > n_tokens:
-        text = text.rsplit(" ", 16)[0]
-    return text
-
-
 def test_a_2048_token_prompt_peaks_under_its_bound(engine, default_lm):
-    prompt = long_prompt(default_lm, PROMPT_TOKENS)
+    prompt = prompt_of(default_lm, PROMPT_TOKENS)
     engine.analyze_text(TextRequest(prompt=prompt[:2000], max_new_tokens=1))  # pages the weights in
     _seconds, analysis, peak_mib = call(lambda: engine.analyze_text(TextRequest(prompt=prompt, max_new_tokens=1)),
                                         "cpu", memory=True)
