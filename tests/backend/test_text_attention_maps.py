@@ -131,3 +131,12 @@ def test_changing_the_view_of_the_same_sequence_does_not_run_the_model_again(tin
     direct = direct_attentions(tiny_lm, analysis.ids)
     assert first.view.answer_rows[0] == pytest.approx(direct[0, 1, analysis.answer_start - 1,
                                                              :analysis.answer_start].tolist(), abs=1e-5)
+
+
+def test_attention_weights_past_the_budget_are_refused_before_the_pass(tiny_lm, monkeypatch):
+    import backend.text_attention_maps as maps
+
+    monkeypatch.setattr(maps, "ATTENTION_BUDGET_BYTES", 2 * 4 * 4 * 40 * 40)  # layers x heads x float32 x 40 x 40
+    assert maps.attention_weights(tiny_lm, list(range(1, 41))).shape == (2, 4, 40, 40)
+    with pytest.raises(UserInputError, match="attention maps of 41 tokens .* at most 40 tokens"):
+        maps.attention_weights(tiny_lm, list(range(1, 42)))
