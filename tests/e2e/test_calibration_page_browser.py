@@ -3,9 +3,10 @@ its items, and the report downloads; a labelled image zip uploads and is audited
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.backend.audit.photo_zips import write_labelled_zip
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, wait_until_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 RELIABILITY_TRACES = "[class*='st-key-calib_reliability_softmax'] .js-plotly-plot g.trace.bars"
@@ -14,9 +15,14 @@ RELIABILITY_TRACES = "[class*='st-key-calib_reliability_softmax'] .js-plotly-plo
 def test_digits_audit_renders_and_a_bin_click_lists_its_items(page, app_url):
     page.goto(f"{app_url}/calibration", wait_until="domcontentloaded")
     page.get_by_text("Digits classifier (held-out scikit-learn digits)").click()
+    # the Items box is keyed by source: typing before the rerun drew the digits form would type into the old one
+    expect(page.get_by_label("Max new tokens", exact=True)).to_be_disabled(timeout=60_000)
+    wait_until_idle(page)
     items = page.get_by_label("Items (first N)", exact=True)
     items.fill("120")
     items.press("Enter")
+    wait_until_idle(page)
+    assert items.input_value() == "120"
     page.get_by_role("button", name="Run audit").click()
     page.get_by_text("120 items, accuracy").wait_for(timeout=180_000)
     page.locator("[class*='st-key-calib_histogram'] .js-plotly-plot").wait_for(timeout=60_000)  # page finished
