@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Callable, Optional, TypeVar
 
 from backend.errors import ModelLoadError, UserInputError
-from backend.image_input import read_image
-from backend.image_prediction import predict
-from backend.image_saliency import SALIENCY_METHODS, analyze_saliency
-from backend.image_uncertainty import UNCERTAINTY_METHODS, analyze_uncertainty
-from backend.analyses.sequence_methods import METHODS
+from backend.image.input import read_image
+from backend.image.prediction import predict
+from backend.image.saliency import SALIENCY_METHODS, analyze_saliency
+from backend.image.uncertainty import UNCERTAINTY_METHODS, analyze_uncertainty
+from backend.sequence.methods import METHODS
 from backend.models.device import pick_device
 from backend.models.embedding_loader import LoadedEmbeddingModel, load_embedding_model
 from backend.models.image_loader import LoadedImageModel, load_image_model
@@ -24,13 +24,13 @@ from backend.schemas import DEFAULT_TEXT_MODEL, ModelInfo, TextAnalysis, TextReq
 from backend.schemas.image import (ImageAnalysis, ImageMethods, ImageRequest, ImageUncertainty, SaliencyAnalysis,
                                    SaliencyRequest, UncertaintyRequest)
 from backend.schemas.sequence import MeaningSource, MethodCost, MethodInfo, SequenceAnalysis, SequenceRequest
-from backend.sequence_costs import estimate_costs, time_embedding_text, time_lm_pass, time_nli_pair
-from backend.sequence_uncertainty import SequenceModels, analyze_sequence, needed_evidence, selected_methods
-from backend.text_generation import analyze_text
+from backend.sequence.costs import estimate_costs, time_embedding_text, time_lm_pass, time_nli_pair
+from backend.sequence.pipeline import SequenceModels, analyze_sequence, needed_evidence, selected_methods
+from backend.text.generation import analyze_text
 from backend.schemas.text_attention import TextAttention, TextAttentionRequest
 from backend.schemas.text_saliency import SaliencyCatalog, TextSaliency, TextSaliencyRequest
-from backend.text_attention_maps import attention_maps
-from backend.text_saliency_maps import catalog as saliency_catalog, text_saliency
+from backend.text.attention import attention_maps
+from backend.text.saliency import catalog as saliency_catalog, text_saliency
 
 log = logging.getLogger(__name__)
 Loaded = TypeVar("Loaded")
@@ -84,13 +84,13 @@ class Engine:
             return self._text_models[model_id]
 
     def analyze_text(self, request: TextRequest) -> TextAnalysis:
-        """Token-level uncertainty of a generated or given answer (see backend.text_generation)."""
+        """Token-level uncertainty of a generated or given answer (see backend.text.generation)."""
         lm = self.text_model(request.model)
         with self.model_lock(request.model):
             return analyze_text(lm, request)
 
     def text_attention(self, request: TextAttentionRequest) -> TextAttention:
-        """Attention maps of an analysed sequence (see backend.text_attention_maps)."""
+        """Attention maps of an analysed sequence (see backend.text.attention)."""
         lm = self.text_model(request.model)
         with self.model_lock(request.model):
             return attention_maps(lm, request)
@@ -100,7 +100,7 @@ class Engine:
         return saliency_catalog()
 
     def text_saliency(self, request: TextSaliencyRequest) -> TextSaliency:
-        """Which input tokens drive the answer tokens' targets (see backend.text_saliency_maps)."""
+        """Which input tokens drive the answer tokens' targets (see backend.text.saliency)."""
         lm = self.text_model(request.model)
         with self.model_lock(request.model):
             return text_saliency(lm, request)
@@ -118,7 +118,7 @@ class Engine:
             saliency=[SALIENCY_METHODS.get(n).info for n in SALIENCY_METHODS.available(lm.family)])
 
     def analyze_image(self, request: ImageRequest) -> ImageAnalysis:
-        """Top classes, entropy and margin of one image (see backend.image_prediction)."""
+        """Top classes, entropy and margin of one image (see backend.image.prediction)."""
         read = read_image(request.image)
         lm = self.image_model(request.model)
         with self.model_lock(request.model):
@@ -132,7 +132,7 @@ class Engine:
             return analyze_uncertainty(lm, request, read)
 
     def image_saliency(self, request: SaliencyRequest) -> SaliencyAnalysis:
-        """Saliency maps of the top class, a chosen class or the entropy (see backend.image_saliency)."""
+        """Saliency maps of the top class, a chosen class or the entropy (see backend.image.saliency)."""
         read = read_image(request.image)
         lm = self.image_model(request.model)
         with self.model_lock(request.model):
@@ -227,7 +227,7 @@ class Engine:
             nli_seconds=self._timed(nli.spec.id, 1, lambda: time_nli_pair(nli)) if nli else None)
 
     def analyze_sequence(self, request: SequenceRequest) -> SequenceAnalysis:
-        """Sequence-level uncertainty of a generated or given answer (see backend.sequence_uncertainty)."""
+        """Sequence-level uncertainty of a generated or given answer (see backend.sequence.pipeline)."""
         models = self._sequence_models(request)
         with self._hold(models):
             return analyze_sequence(models, request)

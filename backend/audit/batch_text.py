@@ -1,6 +1,6 @@
 """Greedy answers and their token statistics for a batch of questions, from one generate call.
 
-The same numbers as backend.text_generation.analyze_text (greedy, temperature 1, the model's chat template when it
+The same numbers as backend.text.generation.analyze_text (greedy, temperature 1, the model's chat template when it
 has one) computed for B questions at once: rows are left-padded and the attention mask hides the padding, so each
 row sees what it would see alone. analyze_text scores its answer in a second, teacher-forced pass; here the
 statistics come from the logits generate computed while choosing each token (with its key-value cache), which
@@ -15,8 +15,8 @@ import torch
 
 from backend.analyses.token_stats import token_stats
 from backend.models.text_loader import LoadedTextModel
-from backend.text_generation import build_model_input, check_length, eos_ids, pad_id
-from backend.text_passes import budget_criteria
+from backend.text.generation import build_model_input, check_length, eos_ids, pad_id
+from backend.text.passes import budget_criteria
 
 
 @dataclass(frozen=True)

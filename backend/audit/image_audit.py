@@ -1,9 +1,9 @@
 """Image audits: classify a batch of labelled images with a registered classifier and score every image.
 
-The prediction is the argmax of one eval-mode pass over the batch (preprocessed as backend.image_prediction does
+The prediction is the argmax of one eval-mode pass over the batch (preprocessed as backend.image.prediction does
 for the Image page). softmax, predictive_entropy and margin score that pass's distribution over all C classes;
 MC dropout and test-time augmentation run K passes per image exactly as the Image page does at the same seed
-(backend.image_uncertainty), scored against the eval-mode prediction. An item keeps the probabilities of the
+(backend.image.uncertainty), scored against the eval-mode prediction. An item keeps the probabilities of the
 dataset's K classes and, when the model has other classes, one last column with their total mass (rows sum to 1),
 so an audit of a few ImageNet classes stores K + 1 numbers per image, not 1000.
 """
@@ -18,9 +18,9 @@ from backend.audit.image_folders import ImageFolder
 from backend.audit.image_labels import AuditClasses, match_folders, wordnet_ids
 from backend.audit.methods import AuditMethod
 from backend.errors import UserInputError
-from backend.image_input import ReadImage, read_upload
-from backend.image_prediction import MAX_BATCH, PreparedImage, batched_logits, prepare
-from backend.image_uncertainty import UNCERTAINTY_METHODS
+from backend.image.input import ReadImage, read_upload
+from backend.image.prediction import MAX_BATCH, PreparedImage, batched_logits, prepare
+from backend.image.uncertainty import UNCERTAINTY_METHODS
 from backend.models.image_loader import LoadedImageModel
 from backend.schemas.audit import AuditItem
 

@@ -14,7 +14,7 @@ Skipped: hidden files and folders (".DS_Store", "__MACOSX/", names starting with
 Refused, with what to change: names with "..", absolute or drive paths and backslashes (path traversal), links,
 encrypted entries, more than MAX_ENTRIES entries, more than MAX_TOTAL_BYTES uncompressed in all (declared sizes are
 summed before anything is decompressed, and zipfile never reads past an entry's declared size, so a zip bomb stops
-at the cap), and images over backend.image_input's per-file and pixel limits. Nothing is ever extracted to disk.
+at the cap), and images over backend.image.input's per-file and pixel limits. Nothing is ever extracted to disk.
 
 Images are ordered round-robin over the classes (the first of each class, then the second, ...) so that any prefix
 of the dataset (`--limit N`) mixes the classes.
@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterator, Sequence
 
 from backend.errors import UserInputError
-from backend.image_input import open_checked
+from backend.image.input import open_checked
 from backend.schemas.audit import MAX_AUDIT_ITEMS
 from backend.schemas.image import MAX_UPLOAD_BYTES
 

@@ -12,7 +12,7 @@ from typing import Callable, Literal, Optional, Sequence
 
 import numpy as np
 
-from backend.analyses.sequence_methods import METHODS
+from backend.sequence.methods import METHODS
 from backend.analyses.sequence_summary import summarize
 from backend.errors import UserInputError
 from backend.schemas.audit import AuditMethodInfo
@@ -121,7 +121,7 @@ IMAGE_PASS_METHODS = [
 
 
 def sequence_method(name: str) -> AuditMethod:
-    """An audit entry for a method of the sequence registry (backend.analyses.sequence_methods), its raw value."""
+    """An audit entry for a method of the sequence registry (backend.sequence.methods), its raw value."""
     spec = METHODS.get(name)
     return AuditMethod(spec.name, spec.label, spec.description, spec.paper, spec.higher_is,
                        spec.name in PROBABILITY_SEQUENCE_METHODS, "sequence", spec.cost)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Optional
 
-from backend.client import Client
+from backend.clients.local import Client
 from backend.schemas import TextAnalysis
 from backend.schemas.text_attention import InputToken, TextAttention, TextAttentionRequest
 from backend.schemas.text_saliency import TextSaliency, TextSaliencyRequest

@@ -99,7 +99,7 @@ def format_table(result: ImageAnalysis, uncertainty: ImageUncertainty | None,
 
 def run(args: argparse.Namespace) -> int:
     """Run the `image` command; returns the exit status."""
-    from backend.client import LocalClient
+    from backend.clients.local import LocalClient
 
     client = LocalClient()
     image = image_input(args.path)

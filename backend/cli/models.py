@@ -12,7 +12,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 def run_models(args: argparse.Namespace) -> int:
     """List registered models, defaults flagged."""
-    from backend.client import LocalClient
+    from backend.clients.local import LocalClient
 
     for info in LocalClient().models():
         print(f"{info.id:<28} {info.kind:<10} {'(default) ' if info.default else ''}{info.description}")
@@ -21,7 +21,7 @@ def run_models(args: argparse.Namespace) -> int:
 
 def run_prepare(args: argparse.Namespace) -> int:
     """Convert / check the default models, one line each."""
-    from backend.prepare import prepare_defaults
+    from backend.models.prepare import prepare_defaults
 
     for line in prepare_defaults():
         print(line)

@@ -18,7 +18,7 @@ def add_sequence_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the sequence-method options on the text command."""
     group = parser.add_argument_group("sequence-level uncertainty")
     group.add_argument("--methods", help="comma-separated method names, or 'all' (see the Sequence uncertainty "
-                                         "page or backend.analyses.sequence_methods)")
+                                         "page or backend.sequence.methods)")
     group.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, help="K sampled answers for sample methods")
     group.add_argument("--sample-temperature", type=float, default=DEFAULT_SAMPLE_TEMPERATURE,
                        help="temperature of the K samples and of their probabilities")

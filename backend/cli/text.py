@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the `text` command; returns the exit status."""
     from transformers.utils import logging as hf_logging
 
-    from backend.client import LocalClient
+    from backend.clients.local import LocalClient
 
     hf_logging.disable_progress_bar()
 

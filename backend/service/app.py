@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from backend.audit.datasets import is_image_dataset
 from backend.audit.uploads import check_served_dataset
 from backend.budget import SECONDS_PER_TOKEN_PASS, WorkCancelled
-from backend.client import LocalClient
+from backend.clients.local import LocalClient
 from backend.errors import (BackendBusyError, BackendUnavailableError, ItemNotFoundError, ModelLoadError,
                             SaveConflictError, StoreUnavailableError, UserInputError)
 from backend.models.registry import UnknownModelError
@@ -131,7 +131,7 @@ def install_error_handlers(app: FastAPI, settings: ServiceSettings) -> None:
     async def out_of_memory(_request: Request, _exc: Exception) -> JSONResponse:
         import torch
 
-        from backend.text_attention_maps import LAST_ATTENTION
+        from backend.text.attention import LAST_ATTENTION
 
         LAST_ATTENTION.clear()
         torch.cuda.empty_cache()

@@ -7,8 +7,8 @@ from app.attribution_services import default_token, merge_saliency, position_chu
 from backend.schemas import TextRequest
 from backend.schemas.text import TokenScore
 from backend.schemas.text_saliency import SaliencyRow, TextSaliencyRequest
-from backend.text_generation import analyze_text
-from backend.text_saliency_maps import text_saliency
+from backend.text.generation import analyze_text
+from backend.text.saliency import text_saliency
 
 
 def token(text: str, entropy: float, special: bool = False) -> TokenScore:

@@ -76,7 +76,7 @@ def test_unknown_labels_say_which_folder_to_rename():
 @pytest.mark.slow
 def test_the_page_audits_through_a_separate_backend(monkeypatch, engine, tmp_path):
     from backend.audit.store import AuditStore
-    from backend.client import LocalClient
+    from backend.clients.local import LocalClient
     from tests.backend.service.conftest import running_server
 
     served = LocalClient(engine=engine, audit_store=AuditStore(f"sqlite:///{tmp_path}/served.sqlite"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from backend.client import LocalClient
+from backend.clients.local import LocalClient
 from backend.schemas import SequenceRequest, TextAnalysis, TextRequest
 from backend.schemas.audit import BUILTIN_DIGITS, AuditRequest
 from backend.schemas.image import ImageInput, ImageRequest, SaliencyRequest, UncertaintyRequest

@@ -8,7 +8,7 @@ from backend.engine import Engine
 from backend.errors import ModelLoadError, UserInputError
 from backend.models.registry import ModelRegistry, ModelSpec, UnknownModelError
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, TextRequest
-from backend.text_generation import build_model_input
+from backend.text.generation import build_model_input
 
 pytestmark = pytest.mark.slow
 

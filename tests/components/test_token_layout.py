@@ -1,13 +1,13 @@
 """Token layout: right-to-left text in reading order, characters split over byte tokens drawn as one glyph.
 
-Real splits come from the default model's tokenizer through backend.text_generation.token_texts, the function
+Real splits come from the default model's tokenizer through backend.text.generation.token_texts, the function
 that makes the Text page's token texts.
 """
 from __future__ import annotations
 
 import pytest
 
-from backend.text_generation import token_texts
+from backend.text.generation import token_texts
 from components.token_layout import (EMPTY_TOKEN, cell_width, glyph_groups, layout_tokens, layout_units,
                                      paragraph_levels, visual_order)
 

@@ -8,7 +8,7 @@ import pytest
 from backend.analyses.meaning_graph import (check_affinity, claim_affinity, greedy_meaning_clusters,
                                             only_adds_words, strip_question_words)
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, DEFAULT_SIMILARITY_THRESHOLD
-from backend.sequence_evidence import meaning_by_embedding
+from backend.sequence.evidence import meaning_by_embedding
 
 AUSTRALIA = "What is the capital of Australia?"
 CANBERRA = "The capital of Australia is Canberra."

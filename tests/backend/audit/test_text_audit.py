@@ -8,7 +8,7 @@ import pytest
 from backend.audit.batch_text import answer_batch, left_pad
 from backend.cli import main
 from backend.schemas import TextRequest
-from backend.text_generation import analyze_text
+from backend.text.generation import analyze_text
 
 QUESTIONS = ["What is the capital of France?", "Who painted Guernica?"]
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-import backend.client
+import backend.clients.local
 from backend import cli
 from backend.cli.attribution_options import saliency_request
 from backend.schemas import TextAnalysis
@@ -37,8 +37,8 @@ def test_saliency_options_become_a_request_for_the_analysed_ids():
 @pytest.fixture
 def local_engine(monkeypatch, engine):
     """Make the CLI's LocalClient use the session engine instead of loading the model again."""
-    real = backend.client.LocalClient
-    monkeypatch.setattr(backend.client, "LocalClient", lambda: real(engine))
+    real = backend.clients.local.LocalClient
+    monkeypatch.setattr(backend.clients.local, "LocalClient", lambda: real(engine))
     return engine
 
 

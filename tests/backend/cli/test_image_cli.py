@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-import backend.client
+import backend.clients.local
 from backend import cli
 from backend.schemas import DEFAULT_IMAGE_MODEL
 
@@ -24,8 +24,8 @@ ESPRESSO = 967
 @pytest.fixture
 def local_engine(monkeypatch, engine):
     """Make the CLI's LocalClient use the session engine instead of loading the model again."""
-    real = backend.client.LocalClient
-    monkeypatch.setattr(backend.client, "LocalClient", lambda: real(engine))
+    real = backend.clients.local.LocalClient
+    monkeypatch.setattr(backend.clients.local, "LocalClient", lambda: real(engine))
     return engine
 
 

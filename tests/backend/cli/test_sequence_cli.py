@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-import backend.client
+import backend.clients.local
 from backend import cli
 
 pytestmark = pytest.mark.slow
@@ -15,8 +15,8 @@ SCORE_KEYS = {"name", "value", "normalized", "higher_is", "details"}
 @pytest.fixture
 def local_engine(monkeypatch, engine):
     """Make the CLI's LocalClient use the session engine instead of loading the models again."""
-    real = backend.client.LocalClient
-    monkeypatch.setattr(backend.client, "LocalClient", lambda: real(engine))
+    real = backend.clients.local.LocalClient
+    monkeypatch.setattr(backend.clients.local, "LocalClient", lambda: real(engine))
     return engine
 
 

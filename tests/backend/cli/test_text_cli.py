@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import backend.client
+import backend.clients.local
 from backend import cli
 from backend.cli.text import format_table
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, TextRequest
@@ -30,8 +30,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture
 def local_engine(monkeypatch, engine):
     """Make the CLI's LocalClient use the session engine instead of loading the model again."""
-    real = backend.client.LocalClient
-    monkeypatch.setattr(backend.client, "LocalClient", lambda: real(engine))
+    real = backend.clients.local.LocalClient
+    monkeypatch.setattr(backend.clients.local, "LocalClient", lambda: real(engine))
     return engine
 
 

@@ -12,8 +12,8 @@ from safetensors.torch import save_file
 
 from backend.engine import Engine
 from backend.errors import ModelLoadError
-from backend.image_input import read_image
-from backend.image_prediction import predict, prepare
+from backend.image.input import read_image
+from backend.image.prediction import predict, prepare
 from backend.models.image_loader import (TF_PORT_OPTIONS, Preprocessing, imagenet_or_numbered, load_state_dict_file,
                                          map_in_order)
 from backend.models.registry import ModelRegistry, ModelSpec, build_registry, resolve_location

@@ -11,7 +11,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from backend.client import LocalClient
+from backend.clients.local import LocalClient
 from backend.service.app import create_app
 from backend.service.settings import ServiceSettings
 from backend.store.repository import Store

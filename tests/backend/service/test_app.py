@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from backend.client import LocalClient
+from backend.clients.local import LocalClient
 from backend.errors import BackendUnavailableError, UserInputError
-from backend.http_client import HttpClient
+from backend.clients.http import HttpClient
 from backend.models.registry import UnknownModelError
 from backend.schemas import TextRequest
 from backend.schemas.store import SaveRequest

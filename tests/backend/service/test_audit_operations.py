@@ -7,9 +7,9 @@ import base64
 import pytest
 
 from backend.audit.store import AuditStore
-from backend.client import LocalClient
+from backend.clients.local import LocalClient
 from backend.errors import ItemNotFoundError
-from backend.http_client import HttpClient
+from backend.clients.http import HttpClient
 from backend.schemas import DEFAULT_IMAGE_MODEL
 from backend.schemas.audit import AuditDatasetUpload, AuditOverride, AuditRequest
 from tests.backend.audit.photo_zips import labelled_entries, photo, zip_bytes

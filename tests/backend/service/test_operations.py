@@ -9,7 +9,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from backend.http_client import HttpClient
+from backend.clients.http import HttpClient
 from backend.schemas import ImageRequest, TextRequest
 from backend.schemas.sequence import SequenceRequest
 from backend.service.operations import OPERATIONS

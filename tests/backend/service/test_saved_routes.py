@@ -8,8 +8,8 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from backend.client import LocalClient
-from backend.http_client import HttpClient
+from backend.clients.local import LocalClient
+from backend.clients.http import HttpClient
 from backend.schemas.store import SaveRequest
 from backend.service.app import create_app
 from backend.service.settings import ServiceSettings

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.audit.store import AuditStore
-from backend.client import LocalClient
+from backend.clients.local import LocalClient
 from backend.errors import StoreUnavailableError
 from backend.service.app import Readiness, create_app
 from backend.service.settings import ServiceSettings

@@ -1,0 +1,202 @@
+"""Sequence-level uncertainty of one answer: gather the evidence the selected methods need, then score.
+
+The answer is analysed exactly as on the Text page (backend.text.generation.analyze_text), so the scores describe
+the same generation as the token heatmap. Each piece of evidence is gathered once, whatever the number of methods
+that share it; the K samples come from one batched generate call.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from backend.analyses import evidence as ev
+from backend.analyses.generation_scores import excess_kurtosis
+from backend.analyses.meaning_graph import greedy_meaning_clusters, laplacian_spectrum
+from backend.analyses.sample_scores import cluster_masses, sample_weights
+from backend.analyses.sar import token_relevance
+from backend.sequence.methods import METHODS, MethodSpec, run_method
+from backend.errors import UserInputError
+from backend.models.embedding_loader import LoadedEmbeddingModel
+from backend.models.nli_loader import LoadedNliModel
+from backend.models.text_loader import LoadedTextModel
+from backend.sequence.sampling import Sample, sample_answers
+from backend.sequence.self_assessment import ask_confidence, ask_p_true
+from backend.sequence.evidence import meaning_by_embedding, meaning_by_nli, removal_similarities
+from backend.schemas import (ALL_METHODS, MeaningCluster, MeaningSource, SampledAnswer, SequenceAnalysis,
+                             SequenceRequest, SequenceScore, TextAnalysis, TokenRelevance)
+from backend.text.generation import analyze_text, answer_logits
+
+
+@dataclass
+class SequenceModels:
+    """The models one analysis uses; embedder, nli and meaning are None when no selected method needs them."""
+
+    lm: LoadedTextModel
+    embedder: Optional[LoadedEmbeddingModel]
+    nli: Optional[LoadedNliModel]
+    meaning: Optional[MeaningSource]
+
+
+def selected_methods(request: SequenceRequest) -> list[MethodSpec]:
+    """The registry entries the request names ('all' = every one), with parameters checked against their ranges."""
+    names = METHODS.available() if ALL_METHODS in request.methods else request.methods
+    try:
+        specs = [METHODS.get(name) for name in names]
+    except KeyError as exc:
+        raise UserInputError(str(exc.args[0])) from None
+    chosen = {spec.name: spec for spec in specs}
+    for method, values in request.method_parameters.items():
+        if method not in chosen:
+            raise UserInputError(f"parameters were given for {method!r}, which is not among the selected methods")
+        known = {p.name: p for p in chosen[method].parameters}
+        for name, value in values.items():
+            if name not in known:
+                raise UserInputError(f"{method} has no parameter {name!r}; it takes: {', '.join(known) or 'none'}")
+            if not known[name].minimum <= value <= known[name].maximum:
+                raise UserInputError(f"{method}.{name} = {value:g} is out of range; use a value from "
+                                     f"{known[name].minimum:g} to {known[name].maximum:g}")
+    return specs
+
+
+def needed_evidence(specs: list[MethodSpec], meaning_kind: str) -> list[str]:
+    """The evidence the methods need, with its dependencies, in gathering order ("" = meaning not needed)."""
+    return ev.required_evidence({need for spec in specs for need in spec.needs}, meaning_kind)
+
+
+@dataclass
+class _Run:
+    """One analysis in progress: its models, request, analysed answer, evidence so far and samples."""
+
+    models: SequenceModels
+    request: SequenceRequest
+    text: TextAnalysis
+    evidence: ev.Evidence
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def answer_ids(self) -> list[int]:
+        return self.text.ids[self.text.answer_start:]
+
+
+def _gather_kurtosis(run: _Run) -> None:
+    logits = answer_logits(run.models.lm, run.text.ids, run.text.answer_start)
+    run.evidence.kurtosis = excess_kurtosis(logits, temperature=run.request.text.temperature).tolist()
+
+
+def _gather_token_relevance(run: _Run) -> None:
+    run.evidence.token_similarity = removal_similarities(run.models.embedder, run.models.lm.tokenizer,
+                                                         run.request.text.prompt, [run.answer_ids])[0]
+
+
+def _gather_samples(run: _Run) -> None:
+    lm, request = run.models.lm, run.request
+    run.samples = sample_answers(lm, run.text.ids[:run.text.answer_start], k=request.samples,
+                                 temperature=request.sample_temperature, max_new_tokens=request.text.max_new_tokens,
+                                 seed=request.text.seed)
+    special = set(lm.tokenizer.all_special_ids)
+    run.evidence.sample_token_logprobs = [s.token_logprobs for s in run.samples]
+    run.evidence.sample_texts = [lm.tokenizer.decode(s.ids, skip_special_tokens=True).strip() for s in run.samples]
+    run.evidence.sample_special = [[i in special for i in s.ids] for s in run.samples]
+
+
+def _gather_sample_embeddings(run: _Run) -> None:
+    run.evidence.sample_embeddings = run.models.embedder.embed(run.evidence.sample_texts).astype(np.float64)
+
+
+def _gather_meaning(run: _Run) -> None:
+    models, evidence = run.models, run.evidence
+    if models.meaning.kind == "nli":
+        same, affinity = meaning_by_nli(models.nli, evidence.sample_texts)
+    else:
+        same, affinity = meaning_by_embedding(models.embedder, evidence.sample_texts, run.request.text.prompt,
+                                              models.meaning.threshold)
+    evidence.clusters, evidence.affinity = greedy_meaning_clusters(same), affinity
+
+
+def _gather_sample_token_relevance(run: _Run) -> None:
+    run.evidence.sample_token_similarity = removal_similarities(
+        run.models.embedder, run.models.lm.tokenizer, run.request.text.prompt, [s.ids for s in run.samples])
+
+
+def _gather_verbalized(run: _Run) -> None:
+    run.evidence.prompts["verbalized"], run.evidence.verbalized_reply = ask_confidence(
+        run.models.lm, run.request.text.prompt, run.text.generated_text, run.request.text.chat_template)
+
+
+def _gather_p_true(run: _Run) -> None:
+    try:
+        model_input, p_true, p_false = ask_p_true(run.models.lm, run.request.text.prompt, run.text.generated_text,
+                                                  run.request.text.chat_template)
+    except ValueError as exc:
+        run.evidence.failures["p_true"] = str(exc)
+        return
+    run.evidence.prompts["p_true"], run.evidence.p_true_probs = model_input, (p_true, p_false)
+
+
+GATHERERS: dict[str, Callable[[_Run], None]] = {
+    "kurtosis": _gather_kurtosis,
+    "token_relevance": _gather_token_relevance,
+    "samples": _gather_samples,
+    "sample_embeddings": _gather_sample_embeddings,
+    "meaning": _gather_meaning,
+    "sample_token_relevance": _gather_sample_token_relevance,
+    "verbalized": _gather_verbalized,
+    "p_true": _gather_p_true,
+}
+
+
+def analyze_sequence(models: SequenceModels, request: SequenceRequest) -> SequenceAnalysis:
+    """Every selected method on the request's answer. The caller holds the locks of all models used."""
+    started = time.perf_counter()
+    specs = selected_methods(request)
+    text = analyze_text(models.lm, request.text)
+    evidence = ev.Evidence(logprobs=[t.logprob for t in text.tokens], entropies=[t.entropy for t in text.tokens],
+                           special=[t.special for t in text.tokens], vocab_size=int(models.lm.model.config.vocab_size))
+    run = _Run(models, request, text, evidence)
+    seconds = {"generation": text.seconds}
+    for name in needed_evidence(specs, models.meaning.kind if models.meaning else ""):
+        if name in GATHERERS:
+            stage = time.perf_counter()
+            GATHERERS[name](run)
+            seconds[name] = time.perf_counter() - stage
+    scores = [_score(spec, evidence, request) for spec in specs]
+    seconds["total"] = time.perf_counter() - started
+    return _assemble(run, scores, seconds)
+
+
+def _score(spec: MethodSpec, evidence: ev.Evidence, request: SequenceRequest) -> SequenceScore:
+    """One method's SequenceScore."""
+    result = run_method(spec, evidence, request.method_parameters.get(spec.name, {}))
+    return SequenceScore(name=spec.name, label=spec.label, value=result.value, normalized=result.normalized,
+                         higher_is=spec.higher_is, value_range=spec.value_range, normalization=spec.normalization,
+                         description=spec.description, details=result.details)
+
+
+def _assemble(run: _Run, scores: list[SequenceScore], seconds: dict[str, float]) -> SequenceAnalysis:
+    """The SequenceAnalysis: samples with their clusters and weights, the graph, the SAR weights and the scores."""
+    evidence, samples = run.evidence, run.samples
+    clusters = evidence.clusters or []
+    weights = sample_weights(evidence.sample_mean_logprobs) if samples else np.zeros(0)
+    cluster_of = {i: c for c, members in enumerate(clusters) for i in members}
+    relevance: list[TokenRelevance] = []
+    if evidence.token_similarity is not None:
+        values, normalised = token_relevance(evidence.token_similarity, evidence.special)
+        relevance = [TokenRelevance(text=t.text, logprob=t.logprob, entropy=t.entropy, similarity_without=sim,
+                                    relevance=r, weight=w)
+                     for t, sim, r, w in zip(run.text.tokens, evidence.token_similarity, values, normalised)]
+    affinity = evidence.affinity
+    return SequenceAnalysis(
+        text=run.text, methods=[s.name for s in scores], sample_temperature=run.request.sample_temperature,
+        samples=[SampledAnswer(index=i, text=evidence.sample_texts[i], ids=s.ids, token_logprobs=s.token_logprobs,
+                               logprob=sum(s.token_logprobs), stop_reason=s.stop_reason,
+                               cluster=cluster_of.get(i, -1), weight=float(weights[i]))
+                 for i, s in enumerate(samples)],
+        meaning=run.models.meaning if clusters else None,
+        clusters=[MeaningCluster(id=c, members=members, mass=mass, share=len(members) / len(samples))
+                  for c, (members, mass) in enumerate(zip(clusters, cluster_masses(weights, clusters)))],
+        similarity=affinity.tolist() if affinity is not None else [],
+        laplacian_eigenvalues=laplacian_spectrum(affinity)[0].tolist() if affinity is not None else [],
+        token_relevance=relevance, scores=scores, seconds=seconds)

@@ -1,0 +1,171 @@
+"""Attention maps of an analysed sequence from one forward pass with eager attention.
+
+The answer rows (rollout and the last layer's head mean) are always returned; a view adds one chosen map's rows,
+a square window of it (tokens or words) and every head's thumbnail over that window. The caller holds the model's
+lock. The last sequence's attentions and rollout are kept (up to CACHE_BYTES), so that changing the view (layer,
+head, window) does not run the model again.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Sequence
+
+import torch
+
+from backend.analyses import text_attention
+from backend.analyses.words import word_spans, word_texts
+from backend.errors import UserInputError
+from backend.models.text_loader import LoadedTextModel
+from backend.schemas.text_attention import (AttentionMatrix, AttentionView, AttentionViewRequest, HeadGrid,
+                                            InputToken, TextAttention, TextAttentionRequest)
+from backend.text.positions import check_ids, input_tokens
+
+THUMBNAIL_DECIMALS = 4
+CACHE_BYTES = 512 << 20
+ATTENTION_BUDGET_BYTES = 2**30  # the weights of every layer and head of one pass (refused beyond)
+ROWS_NOTE = ("for the answer token at position p: the attention row of query p - 1, the step that produced it, "
+             "over positions 0..p-1 (sums to 1)")
+
+
+def attention_bytes(lm: LoadedTextModel, tokens: int) -> int:
+    """Bytes of the (layers, heads, T, T) float32 attention weights of one pass over `tokens` tokens."""
+    config = lm.model.config
+    return int(config.num_hidden_layers) * int(config.num_attention_heads) * tokens * tokens * 4
+
+
+def check_attention_size(lm: LoadedTextModel, tokens: int) -> None:
+    """Refuse attention maps whose weights would pass ATTENTION_BUDGET_BYTES (they grow with the square of the
+    length), naming the longest sequence that fits."""
+    if attention_bytes(lm, tokens) <= ATTENTION_BUDGET_BYTES:
+        return
+    longest = math.isqrt(ATTENTION_BUDGET_BYTES // attention_bytes(lm, 1))
+    raise UserInputError(f"attention maps of {tokens:,} tokens would take {attention_bytes(lm, tokens) / 2**30:.1f} "
+                         f"GiB; {lm.spec.id} gets them for at most {longest:,} tokens here: shorten the prompt or "
+                         f"the answer")
+
+
+def attention_weights(lm: LoadedTextModel, ids: Sequence[int]) -> torch.Tensor:
+    """(L, H, T, T) float32 attention probabilities of one forward pass over ids, on the model's device; refused
+    (before the pass) when they would pass ATTENTION_BUDGET_BYTES."""
+    check_attention_size(lm, len(ids))
+    with torch.inference_mode():
+        tensor = torch.tensor([list(ids)], device=lm.device)
+        out = lm.model(input_ids=tensor, attention_mask=torch.ones_like(tensor), output_attentions=True)
+    if not out.attentions or out.attentions[0] is None:
+        raise UserInputError(f"{lm.spec.id} does not return attention weights; load it with eager attention")
+    return torch.stack([layer[0] for layer in out.attentions]).float()
+
+
+class LastAttention:
+    """The attentions (L, H, T, T) and rollout (T, T) of the last sequence one model ran, when they fit in
+    CACHE_BYTES; the model object itself is part of the key."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entry: tuple[object, tuple[int, ...], torch.Tensor, torch.Tensor] | None = None
+
+    def get(self, lm: LoadedTextModel, ids: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(attentions, rollout) of ids: kept ones when the same model ran the same ids last, else computed."""
+        key = tuple(ids)
+        with self._lock:
+            entry = self._entry
+        if entry is not None and entry[0] is lm.model and entry[1] == key:
+            return entry[2], entry[3]
+        attentions = attention_weights(lm, ids)
+        rolled = text_attention.rollout(attentions)
+        fits = attentions.numel() * attentions.element_size() <= CACHE_BYTES
+        with self._lock:
+            self._entry = (lm.model, key, attentions, rolled) if fits else None
+        return attentions, rolled
+
+    def clear(self) -> None:
+        """Let the kept tensors go (before emptying the GPU's cache after running out of memory)."""
+        with self._lock:
+            self._entry = None
+
+
+LAST_ATTENTION = LastAttention()
+
+
+def rows_as_lists(rows: list[torch.Tensor]) -> list[list[float]]:
+    """Plain nested lists (float64 precision kept)."""
+    return [row.double().cpu().tolist() for row in rows]
+
+
+def window_units(tokens: list[InputToken], view: AttentionViewRequest) -> tuple[list[str], list[int]]:
+    """(label, first token position) of each unit (token or word) of the chosen granularity."""
+    if view.granularity == "token":
+        return [t.text for t in tokens], [t.position for t in tokens]
+    word_of = [t.word for t in tokens]
+    return word_texts([t.text for t in tokens], word_of), [first for first, _ in word_spans(word_of)]
+
+
+def windowed(maps: torch.Tensor, tokens: list[InputToken], view: AttentionViewRequest, first: int,
+             stop: int) -> torch.Tensor:
+    """(..., n, n) the window of units first..stop-1 of maps (..., T, T), grouped into words when asked.
+
+    The window is cut at token level first (a word window is a token window that starts and ends on word
+    boundaries), so only the window's part of each map is ever aggregated.
+    """
+    if view.granularity == "token":
+        return text_attention.window(maps, first, stop)
+    spans = word_spans([t.word for t in tokens])
+    lo, hi = spans[first][0], spans[stop - 1][1]
+    block = text_attention.window(maps, lo, hi)
+    return text_attention.aggregate_to_words(block, [t.word - tokens[lo].word for t in tokens[lo:hi]])
+
+
+def view_label(aggregation: str, layer: int, head: int) -> str:
+    """A short name of the map, 1-based as people count layers and heads."""
+    return {"head": f"layer {layer + 1}, head {head + 1}", "head_mean": f"layer {layer + 1}, mean of heads",
+            "layer_mean": "mean of all layers and heads", "rollout": "attention rollout"}[aggregation]
+
+
+def build_view(attentions: torch.Tensor, rolled: torch.Tensor, tokens: list[InputToken], answer_start: int,
+               view: AttentionViewRequest) -> AttentionView:
+    """The chosen map's answer rows, matrix window and head thumbnails."""
+    n_layers, n_heads = attentions.shape[:2]
+    layer = n_layers - 1 if view.layer is None else view.layer
+    if layer >= n_layers or view.head >= n_heads:
+        raise UserInputError(f"the model has layers 0..{n_layers - 1} and heads 0..{n_heads - 1}; got layer {layer}, "
+                             f"head {view.head}")
+    matrix = text_attention.view_matrix(attentions, view.aggregation, layer, view.head, rolled)
+    labels, starts = window_units(tokens, view)
+    last_start = max(0, len(labels) - view.window_size)
+    first = last_start if view.window_start is None else min(view.window_start, last_start)
+    stop = min(len(labels), first + view.window_size)
+    values = windowed(matrix, tokens, view, first, stop)
+    grid = text_attention.pool(windowed(attentions, tokens, view, first, stop), view.thumbnail)
+    normalisation = ("attention weights as computed: each query's row sums to 1 over all earlier tokens; the window "
+                     "shows part of each row") if view.granularity == "token" else (
+        "words: weights summed over a key word's tokens and averaged over a query word's tokens; each query's row "
+        "sums to 1 over all earlier words; the window shows part of each row")
+    return AttentionView(
+        aggregation=view.aggregation, layer=layer, head=view.head, label=view_label(view.aggregation, layer, view.head),
+        description=text_attention.AGGREGATIONS[view.aggregation],
+        answer_rows=rows_as_lists(text_attention.producing_rows(matrix, range(answer_start, len(tokens)))),
+        matrix=AttentionMatrix(granularity=view.granularity, start=first, labels=labels[first:stop],
+                               positions=starts[first:stop], values=values.double().cpu().tolist(),
+                               normalisation=normalisation),
+        grid=HeadGrid(size=int(grid.shape[-1]), values=grid.round(decimals=THUMBNAIL_DECIMALS).cpu().tolist(),
+                      pooling=f"each thumbnail cell is the mean weight of the query-key pairs it covers in the "
+                              f"window ({stop - first} {view.granularity}s per side)"))
+
+
+def attention_maps(lm: LoadedTextModel, request: TextAttentionRequest) -> TextAttention:
+    """Attention of the analysed ids: the answer rows of the rollout and of the last layer's head mean, and the
+    requested view."""
+    started = time.perf_counter()
+    check_ids(lm, request.ids)
+    attentions, rolled = LAST_ATTENTION.get(lm, request.ids)
+    answer = range(request.answer_start, len(request.ids))
+    tokens = input_tokens(lm, request.ids, request.answer_start)
+    return TextAttention(
+        model=lm.spec.id, n_layers=attentions.shape[0], n_heads=attentions.shape[1],
+        answer_start=request.answer_start, tokens=tokens, rows=ROWS_NOTE,
+        rollout=rows_as_lists(text_attention.producing_rows(rolled, answer)),
+        last_layer_head_mean=rows_as_lists(text_attention.producing_rows(attentions[-1].mean(dim=0), answer)),
+        view=build_view(attentions, rolled, tokens, request.answer_start, request.view) if request.view else None,
+        seconds=time.perf_counter() - started)

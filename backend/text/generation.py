@@ -1,0 +1,233 @@
+"""Token-level uncertainty of a generated (or given) answer: one generate call plus one forward pass.
+
+The generate call only chooses the answer's ids. Every number then comes from a single teacher-forced forward
+pass over template + prompt + answer, so it equals what a direct transformers forward over the same ids gives,
+and the prompt's tokens are scored by the same pass. Sequences longer than backend.text.passes.SINGLE_PASS_TOKENS
+are read in chunks through the key-value cache (memory linear in tokens; equal up to summation order), and a long
+prompt is read once: the same chunked pass scores it and fills the cache generation continues from.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import torch
+
+from backend.analyses.sequence_summary import SUMMARIES, summarize
+from backend.analyses.token_stats import TokenStatsArrays, concat_stats, token_stats
+from backend.budget import claim
+from backend.errors import UserInputError
+from backend.models.text_loader import LoadedTextModel
+from backend.schemas import Alternative, Score, TextAnalysis, TextRequest, TokenScore
+from backend.text.passes import SINGLE_PASS_TOKENS, budget_criteria, forward_chunks, prefill
+
+DECODE_WINDOW = 6
+REPLACEMENT_CHAR = "\ufffd"
+
+
+def build_model_input(lm: LoadedTextModel, prompt: str, chat_template: bool | None) -> tuple[str, list[int], bool]:
+    """The exact text and ids the model sees before the answer.
+
+    chat_template None means: use it when the tokenizer has one. Returns (text, ids, template_used).
+    """
+    use_template = lm.has_chat_template if chat_template is None else chat_template
+    if use_template and not lm.has_chat_template:
+        raise UserInputError(f"model {lm.spec.id!r} has no chat template; turn the chat template off")
+    if use_template:
+        text = lm.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                                add_generation_prompt=True)
+        ids = lm.tokenizer(text, add_special_tokens=False)["input_ids"]
+    else:
+        text = prompt
+        ids = lm.tokenizer(text)["input_ids"]
+    return text, list(ids), use_template
+
+
+def check_length(lm: LoadedTextModel, n_input: int, n_new: int) -> None:
+    """Refuse sequences longer than the model's context, saying by how much."""
+    if n_input + n_new > lm.max_length:
+        raise UserInputError(
+            f"the prompt is {n_input} tokens and {n_new} new tokens were asked for, but {lm.spec.id} reads at "
+            f"most {lm.max_length} tokens; shorten the prompt by {n_input + n_new - lm.max_length} tokens or ask "
+            f"for fewer new tokens")
+
+
+def eos_ids(lm: LoadedTextModel) -> set[int]:
+    """Token ids that end generation (from the generation config and the tokenizer)."""
+    found = lm.model.generation_config.eos_token_id
+    ids = set(found if isinstance(found, list) else [found] if found is not None else [])
+    if lm.tokenizer.eos_token_id is not None:
+        ids.add(lm.tokenizer.eos_token_id)
+    return ids
+
+
+def pad_id(lm: LoadedTextModel) -> int:
+    """The id generate pads finished sequences with: the padding token, else the smallest end token."""
+    if lm.tokenizer.pad_token_id is not None:
+        return lm.tokenizer.pad_token_id
+    return min(eos_ids(lm), default=0)
+
+
+def sampling_settings(request: TextRequest) -> dict:
+    """generate's decoding keywords for the request: greedy, or the full distribution at its temperature / top-p
+    (no top-k truncation, so the reported probabilities describe what was sampled from)."""
+    if request.do_sample:
+        return dict(do_sample=True, temperature=request.temperature, top_p=request.top_p, top_k=0)
+    return dict(do_sample=False, temperature=None, top_p=None, top_k=None)
+
+
+def generate_ids(lm: LoadedTextModel, input_ids: list[int], request: TextRequest) -> list[int]:
+    """New token ids from one generate call: greedy, or sampled at the request's temperature / top-p / seed."""
+    torch.manual_seed(request.seed)
+    ids = torch.tensor([input_ids], device=lm.device)
+    with torch.inference_mode():
+        out = lm.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=request.max_new_tokens,
+                                eos_token_id=sorted(eos_ids(lm)) or None, pad_token_id=pad_id(lm),
+                                stopping_criteria=budget_criteria(len(input_ids), request.max_new_tokens),
+                                **sampling_settings(request))
+    return out[0, len(input_ids):].tolist()
+
+
+def generate_from_cache(lm: LoadedTextModel, input_ids: list[int], cache, request: TextRequest
+                        ) -> tuple[list[int], torch.Tensor]:
+    """New ids and their raw logits (n_new, V) from generate continuing a cache that holds input_ids[:-1]."""
+    torch.manual_seed(request.seed)
+    ids = torch.tensor([input_ids], device=lm.device)
+    with torch.inference_mode():
+        out = lm.model.generate(ids, attention_mask=torch.ones_like(ids), past_key_values=cache,
+                                max_new_tokens=request.max_new_tokens, eos_token_id=sorted(eos_ids(lm)) or None,
+                                pad_token_id=pad_id(lm), output_logits=True, return_dict_in_generate=True,
+                                stopping_criteria=budget_criteria(len(input_ids), request.max_new_tokens),
+                                **sampling_settings(request))
+    return out.sequences[0, len(input_ids):].tolist(), torch.cat([step[:1].float() for step in out.logits])
+
+
+def stats_collector(ids: list[int], temperature: float, top_k: int
+                    ) -> tuple[Callable[[int, torch.Tensor], None], list[TokenStatsArrays]]:
+    """A rows callback for backend.text.passes that turns each chunk of logits into token statistics at once
+    (so logits are never kept), and the list the statistics land in; row t of a chunk starting at s describes
+    ids[s + t + 1] (a last row with no next id is dropped)."""
+    parts: list[TokenStatsArrays] = []
+
+    def on_rows(start: int, logits: torch.Tensor) -> None:
+        targets = torch.tensor(ids[start + 1:start + 1 + logits.shape[0]])
+        if len(targets):
+            parts.append(token_stats(logits[:len(targets)], targets, temperature=temperature, top_k=top_k))
+    return on_rows, parts
+
+
+def score_ids(lm: LoadedTextModel, ids: list[int], temperature: float, top_k: int) -> TokenStatsArrays:
+    """Statistics of ids[1:] (L-1 rows) from one teacher-forced pass (chunked beyond SINGLE_PASS_TOKENS)."""
+    on_rows, parts = stats_collector(ids, temperature, top_k)
+    forward_chunks(lm, ids, on_rows)
+    return concat_stats(parts)
+
+
+def answer_logits(lm: LoadedTextModel, ids: list[int], answer_start: int) -> torch.Tensor:
+    """Raw logits (L - answer_start, V) of the rows that predict the answer ids[answer_start:], from one
+    teacher-forced pass (chunked beyond SINGLE_PASS_TOKENS; the prompt's rows are never kept)."""
+    kept: list[torch.Tensor] = []
+
+    def on_rows(start: int, logits: torch.Tensor) -> None:
+        low, high = max(0, answer_start - 1 - start), min(logits.shape[0], len(ids) - 1 - start)
+        if low < high:
+            kept.append(logits[low:high].clone())
+    forward_chunks(lm, ids, on_rows)
+    return torch.cat(kept)
+
+
+def answer_and_stats(lm: LoadedTextModel, input_ids: list[int], request: TextRequest
+                     ) -> tuple[list[int], TokenStatsArrays]:
+    """The answer's ids (given or generated) and the statistics of every position after the first.
+
+    A short prompt is generated from as usual and then scored by one teacher-forced pass over prompt + answer.
+    A prompt longer than SINGLE_PASS_TOKENS is read once, in chunks: that pass scores the prompt and fills the
+    key-value cache that generation continues from, and the answer is scored from generate's own logits (equal to
+    the teacher-forced pass up to summation order), so the prompt is never run twice.
+    """
+    if request.answer is not None:
+        answer_ids = list(lm.tokenizer(request.answer, add_special_tokens=False)["input_ids"])
+        check_length(lm, len(input_ids), len(answer_ids))
+        claim(len(input_ids) + len(answer_ids), 1, "scoring this answer")
+        return answer_ids, score_ids(lm, input_ids + answer_ids, request.temperature, request.top_k)
+    check_length(lm, len(input_ids), request.max_new_tokens)
+    short = len(input_ids) <= SINGLE_PASS_TOKENS
+    claim(len(input_ids) + request.max_new_tokens, 2 if short else 1, "this analysis")
+    if short:
+        answer_ids = generate_ids(lm, input_ids, request)
+        return answer_ids, score_ids(lm, input_ids + answer_ids, request.temperature, request.top_k)
+    on_rows, parts = stats_collector(input_ids, request.temperature, request.top_k)
+    cache = prefill(lm, input_ids, on_rows)
+    answer_ids, logits = generate_from_cache(lm, input_ids, cache, request)
+    del cache
+    answer = token_stats(logits, torch.tensor(answer_ids), temperature=request.temperature, top_k=request.top_k)
+    return answer_ids, concat_stats(parts + [answer])
+
+
+def token_texts(tokenizer, ids: list[int], start: int, stop: int) -> list[str]:
+    """Surface text of ids[start:stop], each decoded in the context of the few tokens before it.
+
+    Decoding a window and removing the decoded prefix keeps leading spaces that a lone-token decode would lose.
+    A character split over several byte tokens belongs to the token that completes it; the tokens before give ""
+    (trailing U+FFFD of an unfinished character is dropped on both sides of the difference). Falls back to the
+    lone decode when the prefix does not match.
+    """
+    texts = []
+    for i in range(start, stop):
+        lo = max(0, i - DECODE_WINDOW)
+        prefix = tokenizer.decode(ids[lo:i], skip_special_tokens=False).rstrip(REPLACEMENT_CHAR)
+        whole = tokenizer.decode(ids[lo:i + 1], skip_special_tokens=False).rstrip(REPLACEMENT_CHAR)
+        texts.append(whole[len(prefix):] if whole.startswith(prefix) else tokenizer.decode([ids[i]]))
+    return texts
+
+
+def token_scores(lm: LoadedTextModel, ids: list[int], stats: TokenStatsArrays, start: int,
+                 stop: int) -> list[TokenScore]:
+    """TokenScore for positions start..stop-1 of ids; stats row t describes ids[t + 1]."""
+    texts = token_texts(lm.tokenizer, ids, start, stop)
+    special = set(lm.tokenizer.all_special_ids)
+    scores = []
+    for text, position in zip(texts, range(start, stop)):
+        row = position - 1
+        top = [Alternative(text=lm.tokenizer.decode([int(t)]), id=int(t), prob=float(p))
+               for t, p in zip(stats.top_ids[row], stats.top_probs[row])]
+        scores.append(TokenScore(position=position, text=text, id=ids[position], prob=float(stats.prob[row]),
+                                 logprob=float(stats.logprob[row]), entropy=float(stats.entropy[row]),
+                                 rank=int(stats.rank[row]), margin=float(stats.margin[row]),
+                                 special=ids[position] in special, top_k=top))
+    return scores
+
+
+def summary_scores(tokens: list[TokenScore]) -> list[Score]:
+    """Sequence summaries of the tokens, each with its label, direction, range and meaning."""
+    values = summarize([t.logprob for t in tokens], [t.entropy for t in tokens])
+    return [Score(name=name, label=SUMMARIES[name].label, value=value, higher_is=SUMMARIES[name].higher_is,
+                  value_range=SUMMARIES[name].value_range, description=SUMMARIES[name].description)
+            for name, value in values.items()]
+
+
+def analyze_text(lm: LoadedTextModel, request: TextRequest) -> TextAnalysis:
+    """Generate (or take the given answer), then score every token of input and answer in one forward pass.
+
+    The caller holds the model's lock. Probabilities are softmax(logits / request.temperature) over the full
+    vocabulary.
+    """
+    started = time.perf_counter()
+    model_input, input_ids, used_template = build_model_input(lm, request.prompt, request.chat_template)
+    answer_ids, stats = answer_and_stats(lm, input_ids, request)
+    if request.answer is not None:
+        stop_reason = "scored"
+    else:
+        stop_reason = "eos" if answer_ids and answer_ids[-1] in eos_ids(lm) else "max_new_tokens"
+    ids = input_ids + answer_ids
+    answer = token_scores(lm, ids, stats, len(input_ids), len(ids))
+    return TextAnalysis(
+        model=lm.spec.id, prompt=request.prompt, model_input=model_input, chat_template=used_template,
+        mode="score" if request.answer is not None else "generate",
+        generated_text=lm.tokenizer.decode(answer_ids, skip_special_tokens=True), stop_reason=stop_reason,
+        temperature=request.temperature, do_sample=request.do_sample, top_p=request.top_p, seed=request.seed,
+        max_new_tokens=request.max_new_tokens, device=lm.device, ids=ids, answer_start=len(input_ids), tokens=answer,
+        prompt_tokens=token_scores(lm, ids, stats, 1, len(input_ids)),
+        summaries=summary_scores(answer),
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,189 @@
+"""Saliency of an analysed sequence's answer tokens: wires a causal LM to the registered methods and targets.
+
+Every method works on the input embeddings of the whole sequence at once; the target of the answer token at
+position p reads the logits of position p - 1 only (`logits_to_keep`), so all explained tokens share the forward
+passes. Baselines keep the chat template and special tokens and replace the user's words and the answer, since an
+all-padding baseline leaves integrated gradients far from converged on chat models. The caller holds the model's
+lock; the model is back in eval mode afterwards.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Callable, Optional
+
+import torch
+
+from backend.analyses.text_saliency import NORMALISATIONS, normalise_rows
+from backend.text.saliency_methods import METHODS, SaliencyInputs, SaliencyMethod, SaliencyOutput
+from backend.text.saliency_targets import TARGETS, SaliencyTarget
+from backend.budget import checkpoint
+from backend.errors import UserInputError
+from backend.models.text_loader import LoadedTextModel
+from backend.schemas.text import Alternative
+from backend.schemas.text_saliency import (SaliencyCatalog, SaliencyMethodInfo, SaliencyParameterInfo, SaliencyRow,
+                                           SaliencyTargetInfo, TextSaliency, TextSaliencyRequest)
+from backend.text.attention import LAST_ATTENTION
+from backend.text.positions import check_ids, input_tokens
+
+MEMORY_BUDGET_BYTES = {"cpu": 1 << 30, "cuda": 8 << 30}
+MAX_CHUNK = 64
+FORWARD_BATCH_TOKENS = 8192
+
+
+def catalog() -> SaliencyCatalog:
+    """The registered methods, targets and normalisations, as the UI builds its controls from them."""
+    methods = []
+    for name in METHODS.available():
+        m = METHODS.get(name)
+        parameters = [SaliencyParameterInfo(name=p.name, label=p.label, kind=p.kind, default=p.default, help=p.help,
+                                            minimum=p.minimum if p.kind == "int" else None,
+                                            maximum=p.maximum if p.kind == "int" else None, choices=p.choices)
+                      for p in m.parameters]
+        higher_is = ("positive = pushes the target up, negative = pulls it down" if m.signed
+                     else "higher = more influence (>= 0, no direction)")
+        methods.append(SaliencyMethodInfo(name=m.name, label=m.label, description=m.description, paper=m.paper,
+                                          signed=m.signed, uses_target=m.uses_target, higher_is=higher_is,
+                                          cost=m.cost, cost_grows_with_tokens=m.cost_grows_with_tokens,
+                                          parameters=parameters))
+    targets = [SaliencyTargetInfo(name=t.name, label=t.label, description=t.description, unit=t.unit,
+                                  higher_is=t.higher_is, needs_alternative=t.needs_alternative)
+               for t in TARGETS.values()]
+    return SaliencyCatalog(methods=methods, targets=targets, normalisations=NORMALISATIONS)
+
+
+def resolve(request: TextSaliencyRequest) -> tuple[SaliencyMethod, SaliencyTarget, dict]:
+    """The method, target and full parameters a request names, or UserInputError saying what to change."""
+    try:
+        method = METHODS.get(request.method)
+        parameters = method.resolve(request.parameters)
+    except ValueError as exc:
+        raise UserInputError(str(exc)) from None
+    if request.target not in TARGETS:
+        raise UserInputError(f"unknown saliency target {request.target!r}; use one of {', '.join(TARGETS)}")
+    return method, TARGETS[request.target], parameters
+
+
+def runner_up(logits: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
+    """(N,) the most likely token other than the chosen one, from logits (N, V)."""
+    top2 = logits.topk(2, dim=-1).indices
+    return torch.where(top2[:, 0] == chosen.to(top2.device), top2[:, 1], top2[:, 0]).cpu()
+
+
+def chunk_sizes(lm: LoadedTextModel, length: int) -> tuple[int, int]:
+    """((target, sequence) pairs per batched backward pass, sequences per forward pass without gradients) that
+    keep memory near the device's budget.
+
+    A backward pass of one sequence holds roughly layers x T x (heads x T + 4 hidden + 3 intermediate) floats.
+    """
+    config = lm.model.config
+    per_sequence = config.num_hidden_layers * length * (
+        config.num_attention_heads * length + 4 * config.hidden_size + 3 * getattr(config, "intermediate_size", 0))
+    bytes_per = next(lm.model.parameters()).element_size()
+    budget = MEMORY_BUDGET_BYTES["cuda" if lm.device.startswith("cuda") else "cpu"]
+    batch = max(1, min(32, FORWARD_BATCH_TOKENS // length))
+    chunk = max(1, min(MAX_CHUNK, budget // max(1, per_sequence * bytes_per)))
+    return chunk, batch
+
+
+def all_pad_id(lm: LoadedTextModel) -> int:
+    """The token the all_pad baseline puts everywhere: the padding token, else the end-of-sequence token."""
+    tokenizer = lm.tokenizer
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+
+def baseline_builder(lm: LoadedTextModel, ids: torch.Tensor, keep: torch.Tensor,
+                     embed: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[str], torch.Tensor]:
+    """baseline(name) -> (T, D) reference embeddings. keep: (T,) bool, positions every content baseline keeps."""
+    pad = all_pad_id(lm)
+    space = lm.tokenizer(" ", add_special_tokens=False)["input_ids"]
+    filler = space[-1] if space else pad
+
+    def baseline(name: str) -> torch.Tensor:
+        if name == "all_pad":
+            return embed(torch.full_like(ids, pad))
+        if name == "content_space":
+            return embed(torch.where(keep.to(ids.device), ids, torch.full_like(ids, filler)))
+        if name == "content_zero":
+            return embed(ids) * keep.to(ids.device)[:, None]
+        raise UserInputError(f"unknown baseline {name!r}")
+    return baseline
+
+
+def alternatives_for(lm: LoadedTextModel, ids: torch.Tensor, rows: torch.Tensor, chosen: torch.Tensor,
+                     alternative_id: Optional[int], temperature: float) -> list[Alternative]:
+    """The alternative of each explained token: the named id, else its most likely other token; with the
+    alternative's probability at the temperature."""
+    with torch.no_grad():
+        logits = lm.model(input_ids=ids[None], logits_to_keep=rows).logits[0].float()
+    picked = torch.tensor([alternative_id]) if alternative_id is not None else runner_up(logits, chosen)
+    probs = torch.softmax(logits / temperature, dim=-1).gather(1, picked.to(logits.device)[:, None])[:, 0]
+    return [Alternative(text=lm.tokenizer.decode([int(i)]), id=int(i), prob=float(p)) for i, p in zip(picked, probs)]
+
+
+def explain(lm: LoadedTextModel, request: TextSaliencyRequest, method: SaliencyMethod, target: SaliencyTarget,
+            parameters: dict, positions: list[int], keep: torch.Tensor
+            ) -> tuple[SaliencyOutput, Optional[list[Alternative]]]:
+    """Run the method: its output (with the target at the input filled in where the method uses a target) and
+    the alternatives compared, if the target compares one."""
+    model = lm.model
+    ids = torch.tensor(request.ids, device=lm.device)
+    rows = torch.tensor(positions, device=lm.device) - 1
+    chosen = ids[rows + 1]
+    embed = model.get_input_embeddings()
+    alternatives = alternatives_for(lm, ids, rows, chosen, request.alternative_id, request.temperature) \
+        if target.needs_alternative else None
+    other = torch.tensor([a.id for a in alternatives], device=lm.device) if alternatives else chosen
+
+    def score_fn(x: torch.Tensor) -> torch.Tensor:
+        checkpoint()
+        mask = torch.ones(x.shape[:2], dtype=torch.long, device=x.device)
+        logits = model(inputs_embeds=x, attention_mask=mask, logits_to_keep=rows).logits.float()
+        return target.value(torch.log_softmax(logits / request.temperature, dim=-1), chosen, other)
+
+    chunk, batch = chunk_sizes(lm, len(request.ids))
+    with torch.no_grad():
+        embeddings = embed(ids).detach()
+    inputs = SaliencyInputs(embeddings=embeddings, score_fn=score_fn, positions=torch.tensor(positions),
+                            baseline=baseline_builder(lm, ids, keep, lambda t: embed(t).detach()),
+                            attentions=lambda: LAST_ATTENTION.get(lm, request.ids)[0], chunk=chunk, batch=batch)
+    try:
+        output = method.compute(inputs, parameters)
+        if output.at_input is None and method.uses_target:
+            with torch.no_grad():
+                output = replace(output, at_input=score_fn(embeddings[None])[0].double().cpu())
+    finally:
+        model.eval()
+    return output, alternatives
+
+
+def text_saliency(lm: LoadedTextModel, request: TextSaliencyRequest) -> TextSaliency:
+    """Saliency of the requested answer tokens over the tokens before each (see the module docstring)."""
+    started = time.perf_counter()
+    check_ids(lm, request.ids)
+    method, target, parameters = resolve(request)
+    positions = request.positions or list(range(request.answer_start, len(request.ids)))
+    if request.alternative_id is not None and request.alternative_id >= lm.model.get_input_embeddings().num_embeddings:
+        raise UserInputError(f"alternative token id {request.alternative_id} is not in the vocabulary")
+    tokens = input_tokens(lm, request.ids, request.answer_start)
+    keep = torch.tensor([t.kind == "template" or t.special for t in tokens])
+    output, alternatives = explain(lm, request, method, target, parameters, positions, keep)
+    raw = [output.scores[n, :p].double().cpu() for n, p in enumerate(positions)]
+    scaled, divisors = normalise_rows(raw, request.normalisation)
+    rows = []
+    for n, position in enumerate(positions):
+        rows.append(SaliencyRow(
+            position=position, text=tokens[position].text, target_value=None if output.at_input is None else float(output.at_input[n]),
+            baseline_value=None if output.at_baseline is None else float(output.at_baseline[n]),
+            alternative=alternatives[n] if alternatives else None,
+            scores=scaled[n].tolist(), scale=divisors[n],
+            convergence_delta=None if output.delta is None else float(output.delta[n])))
+    return TextSaliency(
+        model=lm.spec.id, method=method.name, method_label=method.label, signed=method.signed,
+        target=target.name if method.uses_target else "none",
+        target_label=target.label if method.uses_target else "none (attention does not depend on a target)",
+        target_higher_is=target.higher_is if method.uses_target else None, temperature=request.temperature,
+        parameters=parameters, normalisation=request.normalisation,
+        normalisation_description=NORMALISATIONS[request.normalisation], answer_start=request.answer_start,
+        tokens=tokens, rows=rows, forward_sequences=output.forward_sequences,
+        backward_passes=output.backward_passes, seconds=time.perf_counter() - started)

@@ -1,0 +1,173 @@
+"""The method registry: metadata of every entry, and every method's value and normalised value on small
+constructed cases worked out by hand (K identical answers, K unrelated answers, a three-token answer)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from backend.analyses.evidence import EVIDENCE, Evidence, required_evidence
+from backend.sequence.methods import METHODS, MethodRegistry, MethodResult, MethodSpec, run_method
+
+LN2 = math.log(2)
+EPS = 1e-3
+
+
+def answer_evidence(**extra) -> Evidence:
+    """A three-token answer with p = 0.5, 0.25, 0.8 and entropies 0.1, 0.7, 0.4 nats over a vocabulary of 10."""
+    fields = dict(logprobs=[math.log(0.5), math.log(0.25), math.log(0.8)], entropies=[0.1, 0.7, 0.4],
+                  special=[False, False, False], vocab_size=10, kurtosis=[-2 / 3, 4 / 3],
+                  token_similarity=[0.9, 0.6, 1.0], verbalized_reply="I'd say 80%", p_true_probs=(0.3, 0.1))
+    return Evidence(**{**fields, **extra})
+
+
+def identical_samples() -> Evidence:
+    """K = 3 copies of one two-token answer (each token p = 0.5), one meaning, embeddings equal."""
+    return answer_evidence(sample_token_logprobs=[[math.log(0.5)] * 2] * 3, sample_texts=["Paris"] * 3,
+                           sample_special=[[False, False]] * 3, clusters=[[0, 1, 2]], affinity=np.ones((3, 3)),
+                           sample_embeddings=np.tile([[0.6, 0.8, 0.0]], (3, 1)),
+                           sample_token_similarity=[[0.9, 0.7]] * 3)
+
+
+def unrelated_samples() -> Evidence:
+    """K = 3 one-token answers with p = 1/2, 1/4, 1/8, three meanings, orthogonal embeddings."""
+    return answer_evidence(sample_token_logprobs=[[math.log(0.5)], [math.log(0.25)], [math.log(0.125)]],
+                           sample_texts=["alpha", "beta", "gamma"], sample_special=[[False]] * 3,
+                           clusters=[[0], [1], [2]], affinity=np.eye(3), sample_embeddings=np.eye(3),
+                           sample_token_similarity=[[0.5]] * 3)
+
+
+def logistic(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+TOKEN_SAR = 0.2 * LN2 + 0.8 * math.log(4)  # weights 0.2, 0.8, 0 on -ln 0.5, -ln 0.25, -ln 0.8
+SE_UNRELATED = -sum(m * math.log(m) for m in (4 / 7, 2 / 7, 1 / 7))  # weights 1/2 : 1/4 : 1/8 normalised
+MAX_KURTOSIS_V10 = (100 - 30 + 3) / 9 - 3
+VOLUME_IDENTICAL = math.log(3 + EPS) + 2 * math.log(EPS)
+
+# method -> [(evidence factory, value, normalized)]
+HAND = {
+    "sequence_probability": [(answer_evidence, 0.1, 0.1)],
+    "mean_token_probability": [(answer_evidence, 1.55 / 3, 1.55 / 3)],
+    "geometric_mean_probability": [(answer_evidence, 0.1 ** (1 / 3), 0.1 ** (1 / 3))],
+    "mean_kurtosis": [(answer_evidence, 1 / 3, (1 / 3) / MAX_KURTOSIS_V10)],
+    "mean_token_entropy": [(answer_evidence, 0.4, 0.4 / math.log(10))],
+    "max_token_entropy": [(answer_evidence, 0.7, 0.7 / math.log(10))],
+    "perplexity": [(answer_evidence, 10 ** (1 / 3), 1 - 0.1 ** (1 / 3))],
+    "length_normalized_log_likelihood": [(answer_evidence, math.log(0.1) / 3, 0.1 ** (1 / 3))],
+    "token_sar": [(answer_evidence, TOKEN_SAR, 1 - math.exp(-TOKEN_SAR))],
+    "predictive_entropy": [(identical_samples, math.log(4), 0.5), (unrelated_samples, 2 * LN2, 0.75)],
+    "semantic_entropy": [(identical_samples, 0.0, 0.0),
+                         (unrelated_samples, SE_UNRELATED, SE_UNRELATED / math.log(3))],
+    "lexical_similarity": [(identical_samples, 1.0, 1.0), (unrelated_samples, 0.0, 0.0)],
+    "num_semantic_sets": [(identical_samples, 1.0, 0.0), (unrelated_samples, 3.0, 1.0)],
+    "eigv": [(identical_samples, 1.0, 0.0), (unrelated_samples, 3.0, 1.0)],
+    "degree": [(identical_samples, 0.0, 0.0), (unrelated_samples, 2 / 3, 1.0)],
+    "eccentricity": [(identical_samples, 0.0, 0.0), (unrelated_samples, math.sqrt(2), 1.0)],
+    "semantic_volume": [(identical_samples, VOLUME_IDENTICAL, math.exp(VOLUME_IDENTICAL / 3) / (1 + EPS)),
+                        (unrelated_samples, 3 * math.log(1 + EPS), 1.0)],
+    # identical: p = 1/4 each, all similar: -ln(1/4 + (1/4 + 1/4) / 0.001); unrelated: mean surprisal 2 ln 2
+    "sentence_sar": [(identical_samples, -math.log(500.25), logistic(-math.log(500.25))),
+                     (unrelated_samples, 2 * LN2, logistic(2 * LN2))],
+    # identical: relevances 0.1, 0.3 -> TokenSAR = ln 2, p' = 1/2 -> -ln(1/2 + 1 / 0.001); unrelated as above
+    "sar": [(identical_samples, -math.log(1000.5), logistic(-math.log(1000.5))),
+            (unrelated_samples, 2 * LN2, logistic(2 * LN2))],
+    "verbalized_confidence": [(answer_evidence, 0.8, 0.8)],
+    "p_true": [(answer_evidence, 0.75, 0.75)],
+}
+
+
+def test_every_registered_method_has_hand_values():
+    assert set(METHODS.available()) == set(HAND)
+
+
+@pytest.mark.parametrize("name, case", [(n, i) for n, cases in HAND.items() for i in range(len(cases))])
+def test_method_matches_hand_value(name, case):
+    factory, value, normalized = HAND[name][case]
+    result = run_method(METHODS.get(name), factory(), {})
+    assert "error" not in result.details, result.details
+    assert result.value == pytest.approx(value, rel=1e-9, abs=1e-12)
+    assert result.normalized == pytest.approx(normalized, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", METHODS.available())
+def test_metadata_is_complete_and_consistent(name):
+    spec = METHODS.get(name)
+    info = spec.info()
+    assert info.name == name and info.label and info.description.endswith(".")
+    assert info.paper and info.value_range and info.normalization and info.cost
+    assert info.higher_is in {"uncertain", "confident"}
+    assert set(spec.needs) <= set(EVIDENCE)
+    for parameter in info.parameters:
+        assert parameter.minimum <= parameter.default <= parameter.maximum
+
+
+def test_unrelated_answers_are_more_uncertain_than_identical_ones_for_every_meaning_method():
+    # predictive entropy reads only probabilities, not meaning: both cases have mean surprisal 2 ln 2
+    for name in set(METHODS.available("samples")) - {"predictive_entropy"}:
+        spec = METHODS.get(name)
+        same = run_method(spec, identical_samples(), {}).value
+        different = run_method(spec, unrelated_samples(), {}).value
+        assert (different > same) if spec.higher_is == "uncertain" else (different < same), name
+
+
+def test_groups_partition_the_registry():
+    groups = [METHODS.available(g) for g in ("generation", "samples", "ask")]
+    assert sum(map(len, groups)) == len(METHODS.available()) == 21
+
+
+def test_a_failed_reading_is_reported_not_guessed():
+    result = run_method(METHODS.get("verbalized_confidence"), answer_evidence(verbalized_reply="sure"), {})
+    assert result.value is None and "no number" in result.details["error"]
+    result = run_method(METHODS.get("p_true"), answer_evidence(p_true_probs=(0.0, 0.0)), {})
+    assert result.value is None and "neither" in result.details["error"]
+
+
+def test_failed_evidence_gives_no_value():
+    evidence = answer_evidence()
+    evidence.failures["p_true"] = "no single token for True"
+    result = run_method(METHODS.get("p_true"), evidence, {})
+    assert result.value is None and result.details["error"] == "no single token for True"
+
+
+def test_parameters_override_defaults():
+    default = run_method(METHODS.get("semantic_volume"), unrelated_samples(), {}).value
+    wider = run_method(METHODS.get("semantic_volume"), unrelated_samples(), {"epsilon": 0.5}).value
+    assert default == pytest.approx(3 * math.log(1.001)) and wider == pytest.approx(3 * math.log(1.5))
+
+
+def spec_returning(value: float) -> MethodSpec:
+    return MethodSpec("probe", "Probe", "generation", "A probe.", "none", "uncertain", "any", "none", "none",
+                      ("generation",), lambda ev, p: MethodResult(value, None, {}))
+
+
+def test_non_finite_values_become_none_and_value_errors_are_caught():
+    assert run_method(spec_returning(math.inf), answer_evidence(), {}).value is None
+    assert "not finite" in run_method(spec_returning(math.nan), answer_evidence(), {}).details["error"]
+
+    def refuse(ev, p):
+        raise ValueError("an embedding is all zeros")
+    spec = MethodSpec("probe", "Probe", "generation", "A probe.", "none", "uncertain", "any", "none", "none",
+                      ("generation",), refuse)
+    assert run_method(spec, answer_evidence(), {}).details == {"error": "an embedding is all zeros"}
+
+
+def test_registry_guards():
+    registry = MethodRegistry()
+    registry.register(spec_returning(1.0))
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register(spec_returning(2.0))
+    registry.register(spec_returning(2.0), overwrite=True)
+    with pytest.raises(KeyError, match="probe"):
+        registry.get("nope")
+    all_spec = MethodSpec("all", "All", "generation", "x.", "x", "uncertain", "x", "x", "x", (), lambda e, p: None)
+    with pytest.raises(ValueError, match="reserved"):
+        registry.register(all_spec)
+
+
+def test_required_evidence_adds_dependencies():
+    assert required_evidence({"meaning"}, "embedding") == ["generation", "samples", "sample_embeddings", "meaning"]
+    assert required_evidence({"meaning"}, "nli") == ["generation", "samples", "meaning"]
+    assert required_evidence(set(), "nli") == ["generation"]
