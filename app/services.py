@@ -5,8 +5,8 @@ import os
 
 import streamlit as st
 
-from backend.client import Client, LocalClient
-from backend.http_client import HttpClient
+from backend.clients.local import Client, LocalClient
+from backend.clients.http import HttpClient
 from backend.errors import BackendBusyError, BackendUnavailableError
 from backend.schemas import DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, ModelInfo, TextAnalysis, TextRequest
 

@@ -1,7 +1,7 @@
 """Batched audit throughput against an item-by-item loop, measured in one run.
 
 Both paths answer the same bundled questions greedily with the default text model and compute the same token-level
-confidences: the baseline calls backend.text_generation.analyze_text once per question (a generate call and a
+confidences: the baseline calls backend.text.generation.analyze_text once per question (a generate call and a
 scoring pass each, as the Text page does); the audit path calls backend.audit.batch_text.answer_batch on batches.
 Each is run once to warm up, then `--repeats` times; the median wall time gives items per second, and the ratio is
 batched / loop. Prints a table and writes JSON next to it.
@@ -23,7 +23,7 @@ from backend.audit.batch_text import answer_batch  # noqa: E402
 from backend.audit.datasets import load_dataset  # noqa: E402
 from backend.engine import Engine  # noqa: E402
 from backend.schemas import DEFAULT_TEXT_MODEL, TextRequest  # noqa: E402
-from backend.text_generation import analyze_text  # noqa: E402
+from backend.text.generation import analyze_text  # noqa: E402
 
 
 def loop(lm, questions: list[str], max_new_tokens: int) -> None:

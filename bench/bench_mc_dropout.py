@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_mc_dropout.py [--passes 8 16 32] [--repeats 5] [--device cpu|cuda] [--out FILE]
 
-For each K, both ways run the same code (backend.image_uncertainty.mc_dropout_passes) on the same image: once with
+For each K, both ways run the same code (backend.image.uncertainty.mc_dropout_passes) on the same image: once with
 max_batch=K (one forward pass over K copies of the image, each with its own dropout mask) and once with
 max_batch=1 (K forward passes of one image). Each timing is the median of --repeats rounds after one warm-up
 round; each round times both ways back to back. The ratio separate / batched is the speed-up. Prints a table
@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from backend.engine import Engine  # noqa: E402  (the project root must be importable first)
-from backend.image_input import read_image  # noqa: E402
-from backend.image_prediction import prepare  # noqa: E402
-from backend.image_uncertainty import mc_dropout_passes  # noqa: E402
+from backend.image.input import read_image  # noqa: E402
+from backend.image.prediction import prepare  # noqa: E402
+from backend.image.uncertainty import mc_dropout_passes  # noqa: E402
 from backend.schemas import DEFAULT_IMAGE_MODEL  # noqa: E402
 from backend.schemas.image import ImageInput  # noqa: E402
 

@@ -29,7 +29,7 @@ from backend.schemas import DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, TextRequest
 from backend.schemas.image import ImageInput, ImageRequest  # noqa: E402
 from backend.schemas.sequence import SequenceRequest  # noqa: E402
 from backend.schemas.text_attention import TextAttentionRequest  # noqa: E402
-from backend.text_generation import build_model_input  # noqa: E402
+from backend.text.generation import build_model_input  # noqa: E402
 
 WORDS = "the quick brown fox jumps over the lazy dog near a quiet river while the evening light fades"
 

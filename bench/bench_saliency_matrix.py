@@ -6,7 +6,7 @@
 The default model answers a fixed prompt greedily (--tokens new tokens). For each method, both ways explain the
 log-probability of every answer token over all tokens before it, from the same input embeddings and baselines:
 
-  batched   backend.text_saliency_maps.text_saliency: one forward pass over the whole sequence serves every
+  batched   backend.text.saliency.text_saliency: one forward pass over the whole sequence serves every
             answer token (one batched backward pass per token for gradients; one pass per input token, shared
             by all answer tokens, for occlusion);
   captum    for each answer token, captum's InputXGradient / IntegratedGradients / FeatureAblation on that
@@ -41,8 +41,8 @@ from backend.engine import Engine  # noqa: E402  (the project root must be impor
 from backend.models.text_loader import LoadedTextModel  # noqa: E402
 from backend.schemas import DEFAULT_TEXT_MODEL, TextAnalysis, TextRequest  # noqa: E402
 from backend.schemas.text_saliency import TextSaliencyRequest  # noqa: E402
-from backend.text_positions import input_tokens  # noqa: E402
-from backend.text_saliency_maps import text_saliency  # noqa: E402
+from backend.text.positions import input_tokens  # noqa: E402
+from backend.text.saliency import text_saliency  # noqa: E402
 
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
 

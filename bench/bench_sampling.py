@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_sampling.py [--samples 4 8 16] [--max-new-tokens 24] [--repeats 3]
                                              [--device cpu|cuda] [--out FILE]
 
-Both ways run the code the sample-based methods use (backend.sampling.sample_answers, which also reads each token's
+Both ways run the code the sample-based methods use (backend.sequence.sampling.sample_answers, which also reads each token's
 log-probability from the logits): once with k=K (one generate call, num_return_sequences=K) and K times with k=1
 (seeds seed, seed+1, ...). The prompt is a story opening without the chat template, so that answers rarely end
 before --max-new-tokens and both ways generate about the same number of tokens (the table reports them). Each
@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from backend.engine import Engine  # noqa: E402  (the project root must be importable first)
-from backend.sampling import Sample, sample_answers  # noqa: E402
+from backend.sequence.sampling import Sample, sample_answers  # noqa: E402
 from backend.schemas import DEFAULT_TEXT_MODEL  # noqa: E402
-from backend.text_generation import build_model_input  # noqa: E402
+from backend.text.generation import build_model_input  # noqa: E402
 
 PROMPT = "Once upon a time, in a small village by the sea,"
 TEMPERATURE = 1.0

@@ -27,7 +27,7 @@ import harness
 import workload
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas.text_attention import AttentionViewRequest, TextAttention, TextAttentionRequest
-from backend.text_attention_maps import LAST_ATTENTION
+from backend.text.attention import LAST_ATTENTION
 
 PEER = "bertviz"
 

@@ -31,7 +31,7 @@ from backend.analyses.text_saliency import integrated_gradients
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas import TextAnalysis
 from backend.schemas.text_saliency import TextSaliency, TextSaliencyRequest
-from backend.text_saliency_maps import all_pad_id, chunk_sizes
+from backend.text.saliency import all_pad_id, chunk_sizes
 
 PEER = "captum LLM attribution"
 

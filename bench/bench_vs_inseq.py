@@ -26,7 +26,7 @@ import torch
 import harness
 import workload
 from backend.schemas.text_saliency import TextSaliency, TextSaliencyRequest
-from backend.text_saliency_maps import all_pad_id
+from backend.text.saliency import all_pad_id
 
 PEER = "inseq"
 UQ_TO_INSEQ = {"gradient_norm": "saliency", "input_x_gradient": "input_x_gradient",

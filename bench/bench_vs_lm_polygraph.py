@@ -30,12 +30,12 @@ import harness
 import workload
 from backend.analyses.evidence import Evidence
 from backend.analyses.sample_scores import cosine_affinity
-from backend.analyses.sequence_methods import METHODS, MethodResult, run_method
+from backend.sequence.methods import METHODS, MethodResult, run_method
 from backend.engine import Engine
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, SequenceAnalysis, SequenceRequest, TextRequest
-from backend.sequence_uncertainty import GATHERERS, SequenceModels, _Run, needed_evidence, selected_methods
-from backend.text_generation import analyze_text
+from backend.sequence.pipeline import GATHERERS, SequenceModels, _Run, needed_evidence, selected_methods
+from backend.text.generation import analyze_text
 
 PEER = "lm-polygraph"
 QUESTION = "Name a famous scientist and say what they discovered."

@@ -25,7 +25,7 @@ import harness
 import workload
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas import TextAnalysis, TextRequest
-from backend.text_generation import pad_id
+from backend.text.generation import pad_id
 
 PEER = "transformers loop"
 QUESTION = "Why does the sea look blue?"

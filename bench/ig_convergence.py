@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 from backend.engine import Engine  # noqa: E402  (the project root must be importable first)
 from backend.schemas import DEFAULT_TEXT_MODEL, TextRequest  # noqa: E402
 from backend.schemas.text_saliency import TextSaliencyRequest  # noqa: E402
-from backend.text_generation import analyze_text  # noqa: E402
-from backend.text_saliency_maps import text_saliency  # noqa: E402
+from backend.text.generation import analyze_text  # noqa: E402
+from backend.text.saliency import text_saliency  # noqa: E402
 
 PROMPTS = ("What is the capital of France?", "Write a haiku about the sea.", "Who wrote Nineteen Eighty-Four?",
            "Name three primary colours.", "How many legs does a spider have?",

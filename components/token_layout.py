@@ -2,7 +2,7 @@
 
 Three things make this more than "one box per token, left to right":
 - a character whose UTF-8 bytes are split over several byte tokens decodes to "" on every token but the one that
-  completes it (backend.text_generation.token_texts); such tokens, and tokens that only add a combining mark or an
+  completes it (backend.text.generation.token_texts); such tokens, and tokens that only add a combining mark or an
   emoji modifier to the character before, form one glyph unit: one label drawn once over the unit's box, which
   is shared out between the unit's tokens so each keeps its own colour and hover;
 - right-to-left scripts (Hebrew, Arabic) are placed in reading order by the Unicode bidirectional algorithm

@@ -1,6 +1,6 @@
 """What the attention and saliency views draw one box or column for: a token, or a word of tokens, optionally
 without the chat template. A character split over several byte tokens (whose texts are "" but for the last,
-backend.text_generation.token_texts) is one unit even at token granularity, so it shows as its glyph. Per-position rows (over positions 0..p-1) become one value per unit by summing the
+backend.text.generation.token_texts) is one unit even at token granularity, so it shows as its glyph. Per-position rows (over positions 0..p-1) become one value per unit by summing the
 unit's tokens (sums keep totals: attention still adds up, integrated gradients still sum to the target's change).
 """
 from __future__ import annotations
