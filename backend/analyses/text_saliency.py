@@ -119,29 +119,32 @@ def feature_ablation(score_fn: ScoreFn, embeddings: torch.Tensor, baseline: torc
     return scores
 
 
-def normalise_rows(rows: list[torch.Tensor], how: str) -> tuple[list[torch.Tensor], list[float]]:
+def max_abs_divisor(row: torch.Tensor) -> float:
+    """The largest |score| of a row (0 for an empty row): dividing by it gives the strongest input token +-1."""
+    return float(row.abs().max()) if row.numel() else 0.0
+
+
+def l1_divisor(row: torch.Tensor) -> float:
+    """The sum of a row's |scores|: dividing by it makes them shares summing to 1."""
+    return float(row.abs().sum())
+
+
+def no_divisor(row: torch.Tensor) -> float:
+    """1: the raw scores."""
+    return 1.0
+
+
+def normalise_rows(rows: list[torch.Tensor], divisor: Callable[[torch.Tensor], float]
+                   ) -> tuple[list[torch.Tensor], list[float]]:
     """Scale each row for display; returns (scaled rows, the divisor of each row, so raw = scaled * divisor).
 
-    how: "max_abs" (the strongest input token gets +-1), "l1" (absolute values sum to 1: shares of the total),
-    "none" (raw values, divisor 1). An all-zero row keeps divisor 1.
+    divisor(row) -> the number a row is divided by (e.g. max_abs_divisor); a row whose divisor is not positive
+    (an all-zero row) keeps divisor 1.
     """
-    if how not in NORMALISATIONS:
-        raise ValueError(f"unknown normalisation {how!r}; use one of {sorted(NORMALISATIONS)}")
     scaled, divisors = [], []
     for row in rows:
-        divisor = 1.0
-        if how == "max_abs" and row.numel():
-            divisor = float(row.abs().max())
-        elif how == "l1":
-            divisor = float(row.abs().sum())
-        divisor = divisor if divisor > 0 else 1.0
-        scaled.append(row / divisor)
-        divisors.append(divisor)
+        value = divisor(row)
+        value = value if value > 0 else 1.0
+        scaled.append(row / value)
+        divisors.append(value)
     return scaled, divisors
-
-
-NORMALISATIONS: dict[str, str] = {
-    "max_abs": "each row divided by its largest absolute score, so the strongest input token is +-1",
-    "l1": "each row divided by the sum of its absolute scores, so |scores| are shares summing to 1",
-    "none": "raw scores, in the target's units (nats) for input x gradient, integrated gradients and ablation",
-}

@@ -6,6 +6,7 @@ from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, Field, model_validator
 
+from backend.schemas.common import MethodInfoBase, ParameterInfo
 from backend.schemas.text import Alternative
 from backend.schemas.text_attention import AnalysedIds, InputToken
 
@@ -78,33 +79,17 @@ class TextSaliency(BaseModel):
     seconds: float
 
 
-class SaliencyParameterInfo(BaseModel):
-    """A method setting the UI builds a control from."""
-
-    name: str
-    label: str
-    kind: Literal["int", "choice"]
-    default: Union[int, str]
-    help: str
-    minimum: Optional[int] = None
-    maximum: Optional[int] = None
-    choices: dict[str, str] = Field(default_factory=dict, description="value: explanation")
+SaliencyParameterInfo = ParameterInfo  # the name components/saliency_controls.py still imports
 
 
-class SaliencyMethodInfo(BaseModel):
+class SaliencyMethodInfo(MethodInfoBase):
     """A registered saliency method as the UI and the API see it."""
 
-    name: str
-    label: str
-    description: str
-    paper: str
     signed: bool
     uses_target: bool
     higher_is: str = Field(description="how to read a larger score")
-    cost: str
     cost_grows_with_tokens: bool = Field(description="every explained token adds passes (split long requests to "
                                                      "show progress); otherwise all tokens share the same passes")
-    parameters: list[SaliencyParameterInfo]
 
 
 class SaliencyTargetInfo(BaseModel):

@@ -14,15 +14,14 @@ from typing import Callable, Optional
 
 import torch
 
-from backend.analyses.text_saliency import NORMALISATIONS, normalise_rows
+from backend.analyses.text_saliency import normalise_rows
 from backend.text.saliency_methods import METHODS, SaliencyInputs, SaliencyMethod, SaliencyOutput
-from backend.text.saliency_targets import TARGETS, SaliencyTarget
+from backend.text.saliency_targets import NORMALISATIONS, TARGETS, SaliencyTarget
 from backend.budget import checkpoint
 from backend.errors import UserInputError
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas.text import Alternative
-from backend.schemas.text_saliency import (SaliencyCatalog, SaliencyMethodInfo, SaliencyParameterInfo, SaliencyRow,
-                                           SaliencyTargetInfo, TextSaliency, TextSaliencyRequest)
+from backend.schemas.text_saliency import SaliencyCatalog, SaliencyRow, TextSaliency, TextSaliencyRequest
 from backend.text.attention import LAST_ATTENTION
 from backend.text.positions import check_ids, input_tokens
 
@@ -33,35 +32,15 @@ FORWARD_BATCH_TOKENS = 8192
 
 def catalog() -> SaliencyCatalog:
     """The registered methods, targets and normalisations, as the UI builds its controls from them."""
-    methods = []
-    for name in METHODS.available():
-        m = METHODS.get(name)
-        parameters = [SaliencyParameterInfo(name=p.name, label=p.label, kind=p.kind, default=p.default, help=p.help,
-                                            minimum=p.minimum if p.kind == "int" else None,
-                                            maximum=p.maximum if p.kind == "int" else None, choices=p.choices)
-                      for p in m.parameters]
-        higher_is = ("positive = pushes the target up, negative = pulls it down" if m.signed
-                     else "higher = more influence (>= 0, no direction)")
-        methods.append(SaliencyMethodInfo(name=m.name, label=m.label, description=m.description, paper=m.paper,
-                                          signed=m.signed, uses_target=m.uses_target, higher_is=higher_is,
-                                          cost=m.cost, cost_grows_with_tokens=m.cost_grows_with_tokens,
-                                          parameters=parameters))
-    targets = [SaliencyTargetInfo(name=t.name, label=t.label, description=t.description, unit=t.unit,
-                                  higher_is=t.higher_is, needs_alternative=t.needs_alternative)
-               for t in TARGETS.values()]
-    return SaliencyCatalog(methods=methods, targets=targets, normalisations=NORMALISATIONS)
+    return SaliencyCatalog(methods=[m.info() for m in METHODS], targets=[t.info() for t in TARGETS],
+                           normalisations={n.name: n.description for n in NORMALISATIONS})
 
 
 def resolve(request: TextSaliencyRequest) -> tuple[SaliencyMethod, SaliencyTarget, dict]:
     """The method, target and full parameters a request names, or UserInputError saying what to change."""
-    try:
-        method = METHODS.get(request.method)
-        parameters = method.resolve(request.parameters)
-    except ValueError as exc:
-        raise UserInputError(str(exc)) from None
-    if request.target not in TARGETS:
-        raise UserInputError(f"unknown saliency target {request.target!r}; use one of {', '.join(TARGETS)}")
-    return method, TARGETS[request.target], parameters
+    method = METHODS.get(request.method)
+    parameters = method.resolve(request.parameters)
+    return method, TARGETS.get(request.target), parameters
 
 
 def runner_up(logits: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
@@ -169,7 +148,8 @@ def text_saliency(lm: LoadedTextModel, request: TextSaliencyRequest) -> TextSali
     keep = torch.tensor([t.kind == "template" or t.special for t in tokens])
     output, alternatives = explain(lm, request, method, target, parameters, positions, keep)
     raw = [output.scores[n, :p].double().cpu() for n, p in enumerate(positions)]
-    scaled, divisors = normalise_rows(raw, request.normalisation)
+    normalisation = NORMALISATIONS.get(request.normalisation)
+    scaled, divisors = normalise_rows(raw, normalisation.divisor)
     rows = []
     for n, position in enumerate(positions):
         rows.append(SaliencyRow(
@@ -184,6 +164,6 @@ def text_saliency(lm: LoadedTextModel, request: TextSaliencyRequest) -> TextSali
         target_label=target.label if method.uses_target else "none (attention does not depend on a target)",
         target_higher_is=target.higher_is if method.uses_target else None, temperature=request.temperature,
         parameters=parameters, normalisation=request.normalisation,
-        normalisation_description=NORMALISATIONS[request.normalisation], answer_start=request.answer_start,
+        normalisation_description=normalisation.description, answer_start=request.answer_start,
         tokens=tokens, rows=rows, forward_sequences=output.forward_sequences,
         backward_passes=output.backward_passes, seconds=time.perf_counter() - started)

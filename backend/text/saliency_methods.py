@@ -1,21 +1,23 @@
 """Registry of token saliency methods for causal LMs: what each is, its paper, cost and parameters.
 
-Adding a method is one compute function, one `METHODS.register(...)` line and one test. The UI builds its controls
+Adding a method is one compute function, one entry in the `METHODS` registry and one test. The UI builds its controls
 and explanations from this metadata. Every method returns scores (N, T) for N explained answer tokens over all T
 input positions; the caller keeps, for the token at position p, the scores of positions 0..p-1.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Optional, Union
+from dataclasses import dataclass
+from typing import Callable, Mapping, Optional
 
 import torch
 
 from backend.analyses import text_attention
 from backend.analyses.text_saliency import (ScoreFn, feature_ablation, gradient_norm, input_x_gradient,
                                             integrated_gradients)
+from backend.parameters import Parameter, ParameterValue, check_parameters
+from backend.registry import Registry
+from backend.schemas.text_saliency import SaliencyMethodInfo
 
-ParameterValue = Union[int, str]
 BASELINES: dict[str, str] = {
     "content_space": "keep the chat template and special tokens; replace the user's words and the answer by a "
                      "space token",
@@ -27,32 +29,6 @@ ATTENTION_SOURCES: dict[str, str] = {
     "rollout": "attention rollout over all layers",
     "last_layer": "mean over the heads of the last layer",
 }
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A setting of a method: an integer in [minimum, maximum], or one of `choices` ({value: explanation})."""
-
-    name: str
-    label: str
-    kind: str  # "int" or "choice"
-    default: ParameterValue
-    help: str
-    minimum: int = 0
-    maximum: int = 0
-    choices: dict[str, str] = field(default_factory=dict)
-
-    def check(self, value: object) -> ParameterValue:
-        """value if it is allowed, else ValueError saying what is."""
-        if self.kind == "int":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value \
-                    or not self.minimum <= value <= self.maximum:
-                raise ValueError(f"{self.name} must be a whole number from {self.minimum} to {self.maximum}, "
-                                 f"got {value!r}")
-            return int(value)
-        if value not in self.choices:
-            raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}")
-        return str(value)
 
 
 @dataclass(frozen=True)
@@ -101,37 +77,19 @@ class SaliencyMethod:
     parameters: tuple[Parameter, ...]
     compute: Callable[[SaliencyInputs, dict[str, ParameterValue]], SaliencyOutput]
 
-    def resolve(self, given: dict[str, object]) -> dict[str, ParameterValue]:
-        """Every parameter's value: given ones checked against their ranges, the rest at their defaults."""
-        known = {p.name: p for p in self.parameters}
-        unknown = set(given) - set(known)
-        if unknown:
-            raise ValueError(f"{self.label} has no parameter {', '.join(sorted(unknown))}; its parameters: "
-                             f"{', '.join(known) or 'none'}")
-        return {name: p.check(given[name]) if name in given else p.default for name, p in known.items()}
+    def resolve(self, given: Mapping[str, object]) -> dict[str, ParameterValue]:
+        """Every parameter's value: given ones checked against their ranges, the rest at their defaults;
+        UserInputError naming the setting and what it allows."""
+        return check_parameters(self.parameters, given, owner=self.label)
 
-
-class SaliencyRegistry:
-    """Plain dict of SaliencyMethod by name with register / get / available and an overwrite guard."""
-
-    def __init__(self) -> None:
-        self._methods: dict[str, SaliencyMethod] = {}
-
-    def register(self, method: SaliencyMethod, *, overwrite: bool = False) -> None:
-        """Add a method; refuses to replace an existing name unless overwrite=True."""
-        if method.name in self._methods and not overwrite:
-            raise ValueError(f"saliency method {method.name!r} is already registered; pass overwrite=True")
-        self._methods[method.name] = method
-
-    def get(self, name: str) -> SaliencyMethod:
-        """The method called name, or ValueError naming the ones there are."""
-        if name not in self._methods:
-            raise ValueError(f"unknown saliency method {name!r}; available: {', '.join(self._methods)}")
-        return self._methods[name]
-
-    def available(self) -> list[str]:
-        """Registered names in registration order."""
-        return list(self._methods)
+    def info(self) -> SaliencyMethodInfo:
+        """The public view the UI builds its controls and explanations from."""
+        higher_is = ("positive = pushes the target up, negative = pulls it down" if self.signed
+                     else "higher = more influence (>= 0, no direction)")
+        return SaliencyMethodInfo(name=self.name, label=self.label, description=self.description, paper=self.paper,
+                                  signed=self.signed, uses_target=self.uses_target, higher_is=higher_is,
+                                  cost=self.cost, cost_grows_with_tokens=self.cost_grows_with_tokens,
+                                  parameters=[p.info() for p in self.parameters])
 
 
 def _gradient_norm(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> SaliencyOutput:
@@ -171,9 +129,10 @@ def _attention(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> Sal
     return SaliencyOutput(scores=rows, forward_sequences=1, backward_passes=0)
 
 
-BASELINE_PARAMETER = Parameter("baseline", "Baseline", "choice", "content_space",
-                               "the reference input the scores are measured against", choices=BASELINES)
-METHODS = SaliencyRegistry()
+BASELINE_PARAMETER = Parameter(name="baseline", label="Baseline", kind="choice", default="content_space",
+                               help="the reference input the scores are measured against", choices=BASELINES)
+PER_TOKEN_GRADIENT_COST = "1 forward + 1 backward pass per explained token (batched)"
+METHODS: Registry[SaliencyMethod] = Registry("saliency method")
 for _method in (
     SaliencyMethod(
         "gradient_norm", "Gradient L2 norm",
@@ -181,8 +140,7 @@ for _method in (
         "the token's embedding. Unsigned (>= 0); cheap; says nothing about direction.",
         "Simonyan et al., Deep Inside Convolutional Networks (2014); Li et al., Visualizing and Understanding "
         "Neural Models in NLP (NAACL 2016)",
-        signed=False, uses_target=True, cost="1 forward + 1 backward pass per explained token (batched)",
-        cost_grows_with_tokens=True,
+        signed=False, uses_target=True, cost=PER_TOKEN_GRADIENT_COST, cost_grows_with_tokens=True,
         parameters=(), compute=_gradient_norm),
     SaliencyMethod(
         "input_x_gradient", "Input x gradient",
@@ -190,9 +148,8 @@ for _method in (
         "contribution. Signed: positive pushes the target up.",
         "Shrikumar et al., Not Just a Black Box: Learning Important Features Through Propagating Activation "
         "Differences (2016)",
-        signed=True, uses_target=True, cost="1 forward + 1 backward pass per explained token (batched)",
-        cost_grows_with_tokens=True,
-        parameters=(), compute=_input_x_gradient),
+        signed=True, uses_target=True, cost=PER_TOKEN_GRADIENT_COST, cost_grows_with_tokens=True, parameters=(),
+        compute=_input_x_gradient),
     SaliencyMethod(
         "integrated_gradients", "Integrated gradients",
         "Gradients averaged along the straight path from a baseline input to the real one, times the difference. "
@@ -202,10 +159,10 @@ for _method in (
         signed=True, uses_target=True,
         cost="steps + 2 forward passes and steps backward passes per explained token (batched)",
         cost_grows_with_tokens=True,
-        parameters=(Parameter("steps", "Steps", "int", 64, "points on the path (Gauss-Legendre quadrature); more "
-                              "steps, smaller convergence delta, proportionally slower (64 by default: 32 left "
-                              "9-30 % of the change unexplained on the default model, see bench/ig_convergence.py)",
-                              minimum=4, maximum=256),
+        parameters=(Parameter(name="steps", label="Steps", kind="int", default=64, minimum=4, maximum=256,
+                              help="points on the path (Gauss-Legendre quadrature); more steps, smaller "
+                                   "convergence delta, proportionally slower (64 by default: 32 left 9-30 % of "
+                                   "the change unexplained on the default model, see bench/ig_convergence.py)"),
                     BASELINE_PARAMETER),
         compute=_integrated_gradients),
     SaliencyMethod(
@@ -224,8 +181,8 @@ for _method in (
         "Abnar & Zuidema, Quantifying Attention Flow in Transformers (ACL 2020)",
         signed=False, uses_target=False, cost="1 forward pass, shared by all explained tokens",
         cost_grows_with_tokens=False,
-        parameters=(Parameter("source", "Attention", "choice", "rollout", "which attention map to read",
-                              choices=ATTENTION_SOURCES),),
+        parameters=(Parameter(name="source", label="Attention", kind="choice", default="rollout",
+                              help="which attention map to read", choices=ATTENTION_SOURCES),),
         compute=_attention),
 ):
     METHODS.register(_method)

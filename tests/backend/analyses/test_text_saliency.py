@@ -108,11 +108,10 @@ def test_quadrature_is_captums_gauss_legendre():
 
 def test_normalise_rows_by_hand():
     rows = [torch.tensor([2.0, -4.0, 1.0]), torch.tensor([0.0, 0.0])]
-    scaled, divisors = text_saliency.normalise_rows(rows, "max_abs")
+    scaled, divisors = text_saliency.normalise_rows(rows, text_saliency.max_abs_divisor)
     assert scaled[0].tolist() == [0.5, -1.0, 0.25] and divisors == [4.0, 1.0]
-    scaled, divisors = text_saliency.normalise_rows(rows, "l1")
-    assert scaled[0].tolist() == pytest.approx([2 / 7, -4 / 7, 1 / 7]) and divisors[0] == 7.0
-    scaled, divisors = text_saliency.normalise_rows(rows, "none")
+    scaled, divisors = text_saliency.normalise_rows(rows, text_saliency.l1_divisor)
+    assert scaled[0].tolist() == pytest.approx([2 / 7, -4 / 7, 1 / 7]) and divisors == [7.0, 1.0]
+    scaled, divisors = text_saliency.normalise_rows(rows, text_saliency.no_divisor)
     assert scaled[0].tolist() == [2.0, -4.0, 1.0] and divisors == [1.0, 1.0]
-    with pytest.raises(ValueError, match="normalisation"):
-        text_saliency.normalise_rows(rows, "softmax")
+    assert text_saliency.normalise_rows([torch.tensor([])], text_saliency.max_abs_divisor)[1] == [1.0]

@@ -6,27 +6,30 @@ import math
 import pytest
 import torch
 
-from backend.text.saliency_methods import METHODS, Parameter, SaliencyRegistry
-from backend.text.saliency_targets import TARGETS
+from backend.errors import UserInputError
+from backend.parameters import Parameter
+from backend.registry import Registry, UnknownNameError
+from backend.text.saliency_methods import METHODS
+from backend.text.saliency_targets import NORMALISATIONS, TARGETS
 
 LOGPROBS = torch.log(torch.tensor([[[0.5, 0.25, 0.25, 0.0], [0.25, 0.25, 0.25, 0.25]]]))  # (B=1, N=2, V=4)
 CHOSEN, ALTERNATIVE = torch.tensor([0, 3]), torch.tensor([1, 2])
 
 
 def test_targets_by_hand():
-    assert TARGETS["logprob"].value(LOGPROBS, CHOSEN, ALTERNATIVE)[0].tolist() == pytest.approx(
+    assert TARGETS.get("logprob").value(LOGPROBS, CHOSEN, ALTERNATIVE)[0].tolist() == pytest.approx(
         [math.log(0.5), math.log(0.25)])
-    assert TARGETS["alternative"].value(LOGPROBS, CHOSEN, ALTERNATIVE)[0].tolist() == pytest.approx(
+    assert TARGETS.get("alternative").value(LOGPROBS, CHOSEN, ALTERNATIVE)[0].tolist() == pytest.approx(
         [math.log(0.25), math.log(0.25)])
-    assert TARGETS["contrast"].value(LOGPROBS, CHOSEN, ALTERNATIVE)[0].tolist() == pytest.approx([math.log(2), 0.0])
+    assert TARGETS.get("contrast").value(LOGPROBS, CHOSEN, ALTERNATIVE)[0].tolist() == pytest.approx([math.log(2), 0.0])
     # 0.5, 0.25, 0.25, 0: H = 1.5 ln 2; uniform over 4: ln 4.
-    assert TARGETS["entropy"].value(LOGPROBS.nan_to_num(neginf=-1e9), CHOSEN, ALTERNATIVE)[0].tolist() == \
+    assert TARGETS.get("entropy").value(LOGPROBS.nan_to_num(neginf=-1e9), CHOSEN, ALTERNATIVE)[0].tolist() == \
         pytest.approx([1.5 * math.log(2), math.log(4)])
 
 
 def test_every_target_says_which_way_is_good():
-    assert {t.higher_is for t in TARGETS.values()} <= {"confident", "uncertain"}
-    assert TARGETS["entropy"].higher_is == "uncertain"
+    assert {t.higher_is for t in TARGETS} <= {"confident", "uncertain"}
+    assert TARGETS.get("entropy").higher_is == "uncertain"
 
 
 def test_every_method_carries_its_metadata():
@@ -41,14 +44,22 @@ def test_every_method_carries_its_metadata():
 
 
 def test_registry_refuses_to_overwrite_and_names_what_exists():
-    registry = SaliencyRegistry()
+    registry = Registry("saliency method")
     method = METHODS.get("gradient_norm")
     registry.register(method)
     with pytest.raises(ValueError, match="already registered"):
         registry.register(method)
     registry.register(method, overwrite=True)
-    with pytest.raises(ValueError, match="available: gradient_norm"):
+    with pytest.raises(UnknownNameError, match="unknown saliency method 'lime'; choose one of: gradient_norm"):
         registry.get("lime")
+
+
+def test_unknown_targets_and_normalisations_name_the_choices():
+    with pytest.raises(UnknownNameError, match="unknown saliency target 'loss'; choose one of: logprob, "
+                                               "alternative, contrast, entropy"):
+        TARGETS.get("loss")
+    with pytest.raises(UnknownNameError, match="choose one of: max_abs, l1, none"):
+        NORMALISATIONS.get("softmax")
 
 
 @pytest.mark.parametrize("given, message", [
@@ -56,9 +67,10 @@ def test_registry_refuses_to_overwrite_and_names_what_exists():
     ({"steps": True}, "whole number"), ({"baseline": "noise"}, "one of content_space"),
     ({"window": 3}, "has no parameter window")])
 def test_bad_parameters_say_what_is_allowed(given, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(UserInputError, match=message):
         METHODS.get("integrated_gradients").resolve(given)
 
 
 def test_parameter_check_accepts_whole_floats():
-    assert Parameter("steps", "Steps", "int", 8, "h", minimum=1, maximum=9).check(4.0) == 4
+    assert Parameter(name="steps", label="Steps", help="h", kind="int", default=8, minimum=1, maximum=9
+                     ).check(4.0) == 4
