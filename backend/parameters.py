@@ -48,12 +48,8 @@ class Parameter:
             if not isinstance(value, str) or value not in self.choices:
                 raise UserInputError(f"{where}{self.name} must be one of {', '.join(self.choices)}, got {value!r}")
             return value
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise UserInputError(f"{where}{self.name} must be a number, got {value!r}")
-        if self.kind == "int" and value != int(value):
-            raise UserInputError(f"{where}{self.name} must be a whole number from {self.minimum:g} to "
-                                 f"{self.maximum:g}, got {value!r}")
-        if not self.minimum <= value <= self.maximum:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or (self.kind == "int" and value != int(value)) or not self.minimum <= value <= self.maximum:
             noun = "a whole number" if self.kind == "int" else "a number"
             raise UserInputError(f"{where}{self.name} must be {noun} from {self.minimum:g} to {self.maximum:g}, "
                                  f"got {value!r}")
