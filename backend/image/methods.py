@@ -1,72 +1,46 @@
-"""Registries of image methods (uncertainty, saliency) and the checking of their parameters.
+"""What every image method's registry entry says: names, paper, cost, direction, the network family it needs and
+its Parameters, from which the UI builds its controls (`info()`) and a request's values are checked (`check()`).
 
-A registry is a plain dict of entries by name with register / get / available and an overwrite guard. Each entry
-carries its ImageMethodInfo (label, one-line description, paper, parameters with ranges, direction, cost) from which
-the UI builds its controls and explanations, and the function that computes it.
+The two tables are Registry[...] of entries built on ImageMethod: backend.image.uncertainty.UNCERTAINTY_METHODS
+(entries add `run`) and backend.image.saliency.SALIENCY_METHODS (entries add `compute`). `works_on(family)`
+keeps the entries a network family can run, e.g. `SALIENCY_METHODS.available(keep=works_on("vit"))`.
 """
 from __future__ import annotations
 
-from typing import Generic, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Callable, Literal, Mapping
 
-from backend.errors import UserInputError
+from backend.parameters import Parameter, check_parameters
 from backend.schemas.image import ImageMethodInfo
 
 
-class HasInfo(Protocol):
-    """An entry of a method registry."""
+@dataclass(frozen=True, kw_only=True)
+class ImageMethod:
+    """The metadata of an image method. higher_is: how to read a larger value; signed: saliency values can be
+    negative (evidence against the target); needs: the kind of network it works on; cost: passes per image."""
 
-    @property
-    def info(self) -> ImageMethodInfo: ...
+    name: str
+    label: str
+    description: str
+    paper: str
+    higher_is: Literal["uncertain", "confident", "relevant"]
+    cost: str
+    parameters: tuple[Parameter, ...] = ()
+    signed: bool = False
+    needs: Literal["any", "cnn", "vit"] = "any"
 
+    def info(self) -> ImageMethodInfo:
+        """The public view the UI builds its controls and explanations from."""
+        return ImageMethodInfo(name=self.name, label=self.label, description=self.description, paper=self.paper,
+                               cost=self.cost, parameters=[p.info() for p in self.parameters],
+                               higher_is=self.higher_is, signed=self.signed, needs=self.needs)
 
-Entry = TypeVar("Entry", bound=HasInfo)
-
-
-class MethodRegistry(Generic[Entry]):
-    """Entries by name, in registration order."""
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        self._entries: dict[str, Entry] = {}
-
-    def register(self, entry: Entry, *, overwrite: bool = False) -> None:
-        """Add an entry; refuses to replace an existing name unless overwrite=True."""
-        name = entry.info.name
-        if name in self._entries and not overwrite:
-            raise ValueError(f"{self.kind} method {name!r} is already registered; pass overwrite=True to replace it")
-        self._entries[name] = entry
-
-    def get(self, name: str) -> Entry:
-        """The entry, or UserInputError naming the methods there are."""
-        try:
-            return self._entries[name]
-        except KeyError:
-            raise UserInputError(f"unknown {self.kind} method {name!r}; choose from "
-                                 f"{', '.join(self._entries)}") from None
-
-    def available(self, family: str | None = None) -> list[str]:
-        """Names of the methods that work on a network family ("cnn", "vit", "other"); all when None."""
-        return [name for name, entry in self._entries.items()
-                if family is None or entry.info.needs in ("any", family)]
+    def check(self, given: Mapping[str, float]) -> dict[str, float]:
+        """Every parameter's value as a float: the given ones checked against their ranges (int parameters must
+        be whole numbers), defaults for the rest; UserInputError naming the parameter and its range."""
+        return {name: float(value) for name, value in check_parameters(self.parameters, given, self.label).items()}
 
 
-def resolve_params(info: ImageMethodInfo, given: dict[str, float]) -> dict[str, float]:
-    """Every parameter of the method: the given values checked against their ranges, defaults for the rest.
-
-    Integer parameters must be whole numbers. Raises UserInputError naming the parameter and its range.
-    """
-    known = {p.name: p for p in info.parameters}
-    unknown = sorted(set(given) - set(known))
-    if unknown:
-        raise UserInputError(f"{info.label} has no parameter {', '.join(unknown)}; its parameters are "
-                             f"{', '.join(known) or 'none'}")
-    values = {}
-    for name, spec in known.items():
-        value = float(given.get(name, spec.default))
-        if not spec.minimum <= value <= spec.maximum:
-            raise UserInputError(f"{info.label}: {spec.label} must be between {spec.minimum:g} and "
-                                 f"{spec.maximum:g}, got {value:g}")
-        if spec.kind == "int" and value != int(value):
-            raise UserInputError(f"{info.label}: {spec.label} must be a whole number, got {value:g}")
-        values[name] = value
-    return values
+def works_on(family: str) -> Callable[[ImageMethod], bool]:
+    """A registry filter: whether a method runs on a network family ("cnn", "vit", "other")."""
+    return lambda method: method.needs in ("any", family)

@@ -24,11 +24,12 @@ from backend.analyses.saliency_maps import grad_cam, layer_cam, reduce_channels,
 from backend.budget import checkpoint
 from backend.errors import UserInputError
 from backend.image.input import ReadImage
-from backend.image.methods import MethodRegistry, resolve_params
+from backend.image.methods import ImageMethod, works_on
 from backend.image.prediction import MAX_BATCH, batched_logits, png_bytes, prepare, rng_devices
 from backend.models.image_loader import LoadedImageModel
-from backend.schemas.image import (ImageMethodInfo, ImageMethodParameter, SaliencyAnalysis, SaliencyMap,
-                                   SaliencyRequest, SaliencySummary)
+from backend.parameters import Parameter
+from backend.registry import Registry
+from backend.schemas.image import SaliencyAnalysis, SaliencyMap, SaliencyRequest, SaliencySummary
 
 SIGNIFICANT_DIGITS = 5
 
@@ -77,11 +78,10 @@ class MethodOutput:
     convergence_delta: Optional[float] = None
 
 
-@dataclass(frozen=True)
-class SaliencyMethod:
+@dataclass(frozen=True, kw_only=True)
+class SaliencyMethod(ImageMethod):
     """A registry entry: metadata, the function (input, parameters) -> map."""
 
-    info: ImageMethodInfo
     compute: Callable[[SaliencyInput, dict[str, float]], MethodOutput]
 
 
@@ -177,55 +177,63 @@ def attention_rollout_method(source: SaliencyInput, params: dict[str, float]) ->
     return MethodOutput(upsample(patch_map, tuple(source.batch.shape[-2:])).cpu())
 
 
-SALIENCY_METHODS: MethodRegistry[SaliencyMethod] = MethodRegistry("saliency")
-SALIENCY_METHODS.register(SaliencyMethod(ImageMethodInfo(
-    name="grad_cam", label="Grad-CAM", needs="cnn", higher_is="relevant", cost="1 forward + 1 backward",
-    description="Last feature map weighted by the target's mean gradient per channel; coarse (one cell per 32 px) "
-                "but class-specific.",
-    paper="Selvaraju et al., Grad-CAM, ICCV 2017", parameters=[]), grad_cam_method))
-SALIENCY_METHODS.register(SaliencyMethod(ImageMethodInfo(
-    name="layer_cam", label="Layer-CAM", needs="cnn", higher_is="relevant", cost="1 forward + 1 backward",
-    description="Like Grad-CAM, but each position weighted by its own positive gradient: tighter maps.",
-    paper="Jiang et al., LayerCAM, IEEE TIP 2021", parameters=[]), layer_cam_method))
-SALIENCY_METHODS.register(SaliencyMethod(ImageMethodInfo(
-    name="integrated_gradients", label="Integrated gradients", higher_is="relevant", signed=True,
-    cost="steps forward + backward",
-    description="Gradients averaged along the straight path from a black image to this one; red pushes the target "
-                "up, blue down. The attributions sum to f(image) - f(black) up to the convergence delta.",
-    paper="Sundararajan et al., Axiomatic Attribution for Deep Networks, ICML 2017",
-    parameters=[ImageMethodParameter(
-        name="steps", label="Steps", kind="int", default=64, minimum=8, maximum=256, step=8,
-        help="points on the path; more shrink the convergence delta")]), integrated_gradients_method))
-SALIENCY_METHODS.register(SaliencyMethod(ImageMethodInfo(
-    name="occlusion", label="Occlusion", higher_is="relevant", signed=True, cost="one forward per window position",
-    description="Grey out a square, see how much the target drops; red = the target needs this region, blue = the "
-                "target rises without it.",
-    paper="Zeiler & Fergus, Visualizing and Understanding Convolutional Networks, ECCV 2014",
-    parameters=[ImageMethodParameter(name="window", label="Window (px)", kind="int", default=56, minimum=8,
-                                     maximum=112, step=8, help="side of the grey square"),
-                ImageMethodParameter(name="stride", label="Stride (px)", kind="int", default=28, minimum=4,
-                                     maximum=56, step=4, help="step between squares; smaller is finer and slower")]),
-    occlusion_method))
-SALIENCY_METHODS.register(SaliencyMethod(ImageMethodInfo(
-    name="gradient", label="Vanilla gradient", higher_is="relevant", cost="1 forward + 1 backward",
-    description="|d target / d pixel|: where a tiny change would move the target most; sharp but noisy.",
-    paper="Simonyan et al., Deep Inside Convolutional Networks, ICLR Workshop 2014", parameters=[]),
-    gradient_method))
-SALIENCY_METHODS.register(SaliencyMethod(ImageMethodInfo(
-    name="smoothgrad", label="SmoothGrad", higher_is="relevant", cost="samples forward + backward",
-    description="The gradient map averaged over noisy copies of the image: the noise cancels, the shape stays.",
-    paper="Smilkov et al., SmoothGrad: removing noise by adding noise, 2017",
-    parameters=[ImageMethodParameter(name="samples", label="Samples", kind="int", default=16, minimum=4,
-                                     maximum=64, step=4, help="noisy copies averaged"),
-                ImageMethodParameter(name="noise", label="Noise level", kind="float", default=0.15, minimum=0.05,
-                                     maximum=0.5, step=0.05, help="noise sigma as a share of the input's range")]),
-    smoothgrad_method))
-SALIENCY_METHODS.register(SaliencyMethod(ImageMethodInfo(
-    name="attention_rollout", label="Attention rollout", needs="vit", higher_is="relevant", cost="1 forward",
-    description="How much each patch flows into the class token through all attention layers; the same for every "
-                "target (it does not look at the class).",
-    paper="Abnar & Zuidema, Quantifying Attention Flow in Transformers, ACL 2020", parameters=[]),
-    attention_rollout_method))
+def _int_parameter(name: str, label: str, default: int, minimum: int, maximum: int, step: int,
+                   help: str) -> Parameter:
+    """A whole-number setting shown with its step."""
+    return Parameter(name=name, label=label, kind="int", default=default, minimum=minimum, maximum=maximum,
+                     step=step, help=help)
+
+
+SALIENCY_METHODS: Registry[SaliencyMethod] = Registry("saliency method")
+for _method in (
+    SaliencyMethod(
+        name="grad_cam", label="Grad-CAM", needs="cnn", higher_is="relevant", cost="1 forward + 1 backward",
+        description="Last feature map weighted by the target's mean gradient per channel; coarse (one cell per "
+                    "32 px) but class-specific.",
+        paper="Selvaraju et al., Grad-CAM, ICCV 2017", compute=grad_cam_method),
+    SaliencyMethod(
+        name="layer_cam", label="Layer-CAM", needs="cnn", higher_is="relevant", cost="1 forward + 1 backward",
+        description="Like Grad-CAM, but each position weighted by its own positive gradient: tighter maps.",
+        paper="Jiang et al., LayerCAM, IEEE TIP 2021", compute=layer_cam_method),
+    SaliencyMethod(
+        name="integrated_gradients", label="Integrated gradients", higher_is="relevant", signed=True,
+        cost="steps forward + backward",
+        description="Gradients averaged along the straight path from a black image to this one; red pushes the "
+                    "target up, blue down. The attributions sum to f(image) - f(black) up to the convergence delta.",
+        paper="Sundararajan et al., Axiomatic Attribution for Deep Networks, ICML 2017",
+        parameters=(_int_parameter("steps", "Steps", 64, 8, 256, 8,
+                                   "points on the path; more shrink the convergence delta"),),
+        compute=integrated_gradients_method),
+    SaliencyMethod(
+        name="occlusion", label="Occlusion", higher_is="relevant", signed=True,
+        cost="one forward per window position",
+        description="Grey out a square, see how much the target drops; red = the target needs this region, blue = "
+                    "the target rises without it.",
+        paper="Zeiler & Fergus, Visualizing and Understanding Convolutional Networks, ECCV 2014",
+        parameters=(_int_parameter("window", "Window (px)", 56, 8, 112, 8, "side of the grey square"),
+                    _int_parameter("stride", "Stride (px)", 28, 4, 56, 4,
+                                   "step between squares; smaller is finer and slower")),
+        compute=occlusion_method),
+    SaliencyMethod(
+        name="gradient", label="Vanilla gradient", higher_is="relevant", cost="1 forward + 1 backward",
+        description="|d target / d pixel|: where a tiny change would move the target most; sharp but noisy.",
+        paper="Simonyan et al., Deep Inside Convolutional Networks, ICLR Workshop 2014", compute=gradient_method),
+    SaliencyMethod(
+        name="smoothgrad", label="SmoothGrad", higher_is="relevant", cost="samples forward + backward",
+        description="The gradient map averaged over noisy copies of the image: the noise cancels, the shape stays.",
+        paper="Smilkov et al., SmoothGrad: removing noise by adding noise, 2017",
+        parameters=(_int_parameter("samples", "Samples", 16, 4, 64, 4, "noisy copies averaged"),
+                    Parameter(name="noise", label="Noise level", kind="float", default=0.15, minimum=0.05,
+                              maximum=0.5, step=0.05, help="noise sigma as a share of the input's range")),
+        compute=smoothgrad_method),
+    SaliencyMethod(
+        name="attention_rollout", label="Attention rollout", needs="vit", higher_is="relevant", cost="1 forward",
+        description="How much each patch flows into the class token through all attention layers; the same for "
+                    "every target (it does not look at the class).",
+        paper="Abnar & Zuidema, Quantifying Attention Flow in Transformers, ACL 2020",
+        compute=attention_rollout_method),
+):
+    SALIENCY_METHODS.register(_method)
 
 
 def compact(values: torch.Tensor) -> list[list[float]]:
@@ -252,13 +260,13 @@ def analyze_saliency(lm: LoadedImageModel, request: SaliencyRequest, read: ReadI
     started = time.perf_counter()
     methods = [SALIENCY_METHODS.get(name) for name in request.methods]
     for method in methods:
-        if method.info.needs not in ("any", lm.family):
-            raise UserInputError(f"{method.info.label} needs a {method.info.needs.upper()} model; "
+        if not works_on(lm.family)(method):
+            raise UserInputError(f"{method.label} needs a {method.needs.upper()} model; "
                                  f"{lm.spec.id} is a {lm.family.upper()}")
     unknown = sorted(set(request.params) - set(request.methods))
     if unknown:
         raise UserInputError(f"parameters given for {', '.join(unknown)}, which were not asked for")
-    params = [resolve_params(m.info, request.params.get(m.info.name, {})) for m in methods]
+    params = [m.check(request.params.get(m.name, {})) for m in methods]
     prepared = prepare(lm, read.image)
     lm.model.eval()
     target, label, value = resolve_target(lm, request, batched_logits(lm.model, prepared.batch)[0])
@@ -272,8 +280,8 @@ def analyze_saliency(lm: LoadedImageModel, request: SaliencyRequest, read: ReadI
             output = method.compute(source, values)
             summary = summarize_map(output.saliency)
             maps.append(SaliencyMap(
-                method=method.info.name, label=method.info.label, shape=tuple(output.saliency.shape),
-                values=compact(output.saliency), signed=method.info.signed,
+                method=method.name, label=method.label, shape=tuple(output.saliency.shape),
+                values=compact(output.saliency), signed=method.signed,
                 summary=SaliencySummary(**vars(summary)), convergence_delta=output.convergence_delta,
                 params=values, passes=source.images_forwarded, seconds=time.perf_counter() - method_started))
     finally:

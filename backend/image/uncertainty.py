@@ -23,15 +23,15 @@ import torch
 from backend.analyses.augmentations import apply_augmentation, draw_augmentations, normalize
 from backend.analyses.classifier_stats import ensemble_stats
 from backend.image.input import ReadImage
-from backend.image.methods import MethodRegistry
+from backend.image.methods import ImageMethod
 from backend.image.prediction import MAX_BATCH, PreparedImage, batched_logits, class_scores, prepare, rng_devices
 from backend.models.image_loader import LoadedImageModel
-from backend.schemas.image import (MAX_PASSES, ClassSpread, ImageMethodInfo, ImageMethodParameter,
-                                   ImageUncertainty, UncertaintyRequest)
+from backend.parameters import Parameter
+from backend.registry import Registry
+from backend.schemas.image import MAX_PASSES, ClassSpread, ImageUncertainty, UncertaintyRequest
 
-PASSES_PARAMETER = ImageMethodParameter(name="passes", label="Passes (K)", kind="int", default=16, minimum=2,
-                                   maximum=MAX_PASSES, step=1,
-                                   help="stochastic forward passes; more give steadier estimates")
+PASSES_PARAMETER = Parameter(name="passes", label="Passes (K)", kind="int", default=16, minimum=2, maximum=MAX_PASSES,
+                             step=1, help="stochastic forward passes; more give steadier estimates")
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,10 @@ class PassResult:
         return torch.softmax(self.logits / temperature, dim=-1)
 
 
-@dataclass(frozen=True)
-class UncertaintyMethod:
+@dataclass(frozen=True, kw_only=True)
+class UncertaintyMethod(ImageMethod):
     """A registry entry: metadata and the function that runs K passes (model, image, K, seed, max batch)."""
 
-    info: ImageMethodInfo
     run: Callable[[LoadedImageModel, PreparedImage, int, int, int], PassResult]
 
 
@@ -108,20 +107,20 @@ def tta_passes(lm: LoadedImageModel, prepared: PreparedImage, passes: int, seed:
                                       "1/2, brightness and contrast x0.9-1.1 (model fixed)")
 
 
-UNCERTAINTY_METHODS: MethodRegistry[UncertaintyMethod] = MethodRegistry("uncertainty")
-UNCERTAINTY_METHODS.register(UncertaintyMethod(ImageMethodInfo(
+UNCERTAINTY_METHODS: Registry[UncertaintyMethod] = Registry("uncertainty method")
+UNCERTAINTY_METHODS.register(UncertaintyMethod(
     name="mc_dropout", label="MC dropout",
     description="Dropout stays on at test time; each pass is a different thinned network. Their disagreement "
                 "(mutual information) is the model's own, epistemic, uncertainty.",
     paper="Gal & Ghahramani, Dropout as a Bayesian Approximation, ICML 2016",
-    parameters=[PASSES_PARAMETER], higher_is="uncertain", cost="K forward passes, batched"), mc_dropout_passes))
-UNCERTAINTY_METHODS.register(UncertaintyMethod(ImageMethodInfo(
+    parameters=(PASSES_PARAMETER,), higher_is="uncertain", cost="K forward passes, batched", run=mc_dropout_passes))
+UNCERTAINTY_METHODS.register(UncertaintyMethod(
     name="tta", label="Test-time augmentation",
     description="The same model sees K slightly changed copies of the image (crop, flip, light). Their spread "
                 "shows how much the answer depends on nuisance changes of the data (aleatoric side).",
     paper="Ayhan & Berens, Test-time Data Augmentation for Estimation of Heteroscedastic Aleatoric Uncertainty, "
           "MIDL 2018",
-    parameters=[PASSES_PARAMETER], higher_is="uncertain", cost="K forward passes, batched"), tta_passes))
+    parameters=(PASSES_PARAMETER,), higher_is="uncertain", cost="K forward passes, batched", run=tta_passes))
 
 
 def analyze_uncertainty(lm: LoadedImageModel, request: UncertaintyRequest, read: ReadImage) -> ImageUncertainty:
@@ -136,7 +135,7 @@ def analyze_uncertainty(lm: LoadedImageModel, request: UncertaintyRequest, read:
     spreads = [ClassSpread(label=lm.class_names[i], index=i, mean=float(stats.mean[i]), std=float(stats.std[i]),
                            per_pass=probs[:, i].tolist()) for i in order]
     return ImageUncertainty(
-        model=lm.spec.id, device=lm.device, method=request.method, label=method.info.label, passes=request.passes,
+        model=lm.spec.id, device=lm.device, method=request.method, label=method.label, passes=request.passes,
         seed=request.seed, stochastic_part=result.stochastic_part, pass_labels=result.labels,
         predictive_entropy=stats.predictive_entropy, expected_entropy=stats.expected_entropy,
         mutual_information=stats.mutual_information, max_entropy=float(np.log(lm.num_classes)),

@@ -8,7 +8,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from backend.schemas.common import DEFAULT_IMAGE_MODEL
+from backend.schemas.common import DEFAULT_IMAGE_MODEL, MethodInfoBase, ParameterInfo
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
@@ -95,29 +95,13 @@ class ImageAnalysis(BaseModel):
     seconds: float
 
 
-class ImageMethodParameter(BaseModel):
-    """A tunable number of a method, with its range: the UI builds its control from this."""
-
-    name: str
-    label: str
-    kind: Literal["int", "float"]
-    default: float
-    minimum: float
-    maximum: float
-    step: float
-    help: str
+ImageMethodParameter = ParameterInfo  # the name app/image_page.py still imports
 
 
-class ImageMethodInfo(BaseModel):
-    """A registered uncertainty or saliency method as the UI and the API see it."""
+class ImageMethodInfo(MethodInfoBase):
+    """A registered uncertainty or saliency method as the UI and the API see it (cost: passes per image)."""
 
-    name: str
-    label: str
-    description: str
-    paper: str
-    parameters: list[ImageMethodParameter]
     higher_is: Literal["uncertain", "confident", "relevant"]
-    cost: str = Field(description="forward / backward passes per image")
     signed: bool = Field(False, description="saliency: values can be negative (evidence against the target)")
     needs: Literal["any", "cnn", "vit"] = Field("any", description="the kind of network the method works on")
 

@@ -146,13 +146,13 @@ def test_tta_statistics_match_the_hand_computed_passes():
 
 def test_unknown_method_names_the_registered_ones():
     lm = tiny_cnn()
-    with pytest.raises(UserInputError, match="unknown uncertainty method 'bootstrap'; choose from mc_dropout, tta"):
+    with pytest.raises(UserInputError, match="unknown uncertainty method 'bootstrap'; choose one of: mc_dropout, tta"):
         analyze_uncertainty(lm, request("bootstrap", 4), grey_image(16))
 
 
 def test_registry_metadata_and_overwrite_guard():
     assert UNCERTAINTY_METHODS.available() == ["mc_dropout", "tta"]
-    info = UNCERTAINTY_METHODS.get("mc_dropout").info
+    info = UNCERTAINTY_METHODS.get("mc_dropout").info()
     assert info.higher_is == "uncertain" and "Gal" in info.paper and info.parameters[0].name == "passes"
     with pytest.raises(ValueError, match="already registered"):
         UNCERTAINTY_METHODS.register(UNCERTAINTY_METHODS.get("tta"))

@@ -74,3 +74,15 @@ def test_bad_parameters_say_what_is_allowed(given, message):
 def test_parameter_check_accepts_whole_floats():
     assert Parameter(name="steps", label="Steps", help="h", kind="int", default=8, minimum=1, maximum=9
                      ).check(4.0) == 4
+
+
+def test_the_catalog_keeps_every_key_of_the_old_shapes():
+    method_keys = {"name", "label", "description", "paper", "signed", "uses_target", "higher_is", "cost",
+                   "cost_grows_with_tokens", "parameters"}
+    parameter_keys = {"name", "label", "kind", "default", "help", "minimum", "maximum", "choices"}
+    for method in METHODS:
+        shown = method.info().model_dump(mode="json")
+        assert method_keys <= set(shown)
+        assert all(parameter_keys <= set(p) for p in shown["parameters"])
+    assert {"name", "label", "description", "unit", "higher_is", "needs_alternative"} <= \
+        set(TARGETS.get("entropy").info().model_dump())
