@@ -10,6 +10,7 @@ from typing import Callable, Optional, TypeVar
 
 from backend.errors import ModelLoadError, UserInputError
 from backend.image.input import read_image
+from backend.image.methods import works_on
 from backend.image.prediction import predict
 from backend.image.saliency import SALIENCY_METHODS, analyze_saliency
 from backend.image.uncertainty import UNCERTAINTY_METHODS, analyze_uncertainty
@@ -114,8 +115,8 @@ class Engine:
         lm = self.image_model(model_id)
         return ImageMethods(
             model=model_id, family=lm.family, class_names=lm.class_names,
-            uncertainty=[UNCERTAINTY_METHODS.get(n).info for n in UNCERTAINTY_METHODS.available(lm.family)],
-            saliency=[SALIENCY_METHODS.get(n).info for n in SALIENCY_METHODS.available(lm.family)])
+            uncertainty=[m.info() for m in UNCERTAINTY_METHODS.entries(works_on(lm.family))],
+            saliency=[m.info() for m in SALIENCY_METHODS.entries(works_on(lm.family))])
 
     def analyze_image(self, request: ImageRequest) -> ImageAnalysis:
         """Top classes, entropy and margin of one image (see backend.image.prediction)."""
