@@ -23,10 +23,10 @@ def render_parameter_controls(parameters: Sequence[SaliencyParameterInfo], *, ke
     for start in range(0, len(parameters), PER_ROW):
         for column, parameter in zip(st.columns(PER_ROW), parameters[start:start + PER_ROW]):
             if parameter.kind == "int":
+                low, high = int(parameter.minimum), int(parameter.maximum)
                 values[parameter.name] = int(column.number_input(
-                    f"{parameter.label} ({parameter.minimum}–{parameter.maximum})", min_value=parameter.minimum,
-                    max_value=parameter.maximum, value=int(parameter.default), step=1, help=parameter.help,
-                    key=f"{key}_{parameter.name}"))
+                    f"{parameter.label} ({low}–{high})", min_value=low, max_value=high,
+                    value=int(parameter.default), step=1, help=parameter.help, key=f"{key}_{parameter.name}"))
             else:
                 choices = list(parameter.choices)
                 values[parameter.name] = column.selectbox(
