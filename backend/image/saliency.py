@@ -12,7 +12,7 @@ import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator, Literal, Optional
 
 import torch
 from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
@@ -80,8 +80,9 @@ class MethodOutput:
 
 @dataclass(frozen=True, kw_only=True)
 class SaliencyMethod(ImageMethod):
-    """A registry entry: metadata, the function (input, parameters) -> map."""
+    """A registry entry: metadata, the function (input, parameters) -> map; a larger value is more relevant."""
 
+    higher_is: Literal["relevant"] = "relevant"
     compute: Callable[[SaliencyInput, dict[str, float]], MethodOutput]
 
 
@@ -187,17 +188,16 @@ def _int_parameter(name: str, label: str, default: int, minimum: int, maximum: i
 SALIENCY_METHODS: Registry[SaliencyMethod] = Registry("saliency method")
 for _method in (
     SaliencyMethod(
-        name="grad_cam", label="Grad-CAM", needs="cnn", higher_is="relevant", cost="1 forward + 1 backward",
+        name="grad_cam", label="Grad-CAM", needs="cnn", cost="1 forward + 1 backward",
         description="Last feature map weighted by the target's mean gradient per channel; coarse (one cell per "
                     "32 px) but class-specific.",
         paper="Selvaraju et al., Grad-CAM, ICCV 2017", compute=grad_cam_method),
     SaliencyMethod(
-        name="layer_cam", label="Layer-CAM", needs="cnn", higher_is="relevant", cost="1 forward + 1 backward",
+        name="layer_cam", label="Layer-CAM", needs="cnn", cost="1 forward + 1 backward",
         description="Like Grad-CAM, but each position weighted by its own positive gradient: tighter maps.",
         paper="Jiang et al., LayerCAM, IEEE TIP 2021", compute=layer_cam_method),
     SaliencyMethod(
-        name="integrated_gradients", label="Integrated gradients", higher_is="relevant", signed=True,
-        cost="steps forward + backward",
+        name="integrated_gradients", label="Integrated gradients", signed=True, cost="steps forward + backward",
         description="Gradients averaged along the straight path from a black image to this one; red pushes the "
                     "target up, blue down. The attributions sum to f(image) - f(black) up to the convergence delta.",
         paper="Sundararajan et al., Axiomatic Attribution for Deep Networks, ICML 2017",
@@ -205,8 +205,7 @@ for _method in (
                                    "points on the path; more shrink the convergence delta"),),
         compute=integrated_gradients_method),
     SaliencyMethod(
-        name="occlusion", label="Occlusion", higher_is="relevant", signed=True,
-        cost="one forward per window position",
+        name="occlusion", label="Occlusion", signed=True, cost="one forward per window position",
         description="Grey out a square, see how much the target drops; red = the target needs this region, blue = "
                     "the target rises without it.",
         paper="Zeiler & Fergus, Visualizing and Understanding Convolutional Networks, ECCV 2014",
@@ -215,11 +214,11 @@ for _method in (
                                    "step between squares; smaller is finer and slower")),
         compute=occlusion_method),
     SaliencyMethod(
-        name="gradient", label="Vanilla gradient", higher_is="relevant", cost="1 forward + 1 backward",
+        name="gradient", label="Vanilla gradient", cost="1 forward + 1 backward",
         description="|d target / d pixel|: where a tiny change would move the target most; sharp but noisy.",
         paper="Simonyan et al., Deep Inside Convolutional Networks, ICLR Workshop 2014", compute=gradient_method),
     SaliencyMethod(
-        name="smoothgrad", label="SmoothGrad", higher_is="relevant", cost="samples forward + backward",
+        name="smoothgrad", label="SmoothGrad", cost="samples forward + backward",
         description="The gradient map averaged over noisy copies of the image: the noise cancels, the shape stays.",
         paper="Smilkov et al., SmoothGrad: removing noise by adding noise, 2017",
         parameters=(_int_parameter("samples", "Samples", 16, 4, 64, 4, "noisy copies averaged"),
@@ -227,7 +226,7 @@ for _method in (
                               maximum=0.5, step=0.05, help="noise sigma as a share of the input's range")),
         compute=smoothgrad_method),
     SaliencyMethod(
-        name="attention_rollout", label="Attention rollout", needs="vit", higher_is="relevant", cost="1 forward",
+        name="attention_rollout", label="Attention rollout", needs="vit", cost="1 forward",
         description="How much each patch flows into the class token through all attention layers; the same for "
                     "every target (it does not look at the class).",
         paper="Abnar & Zuidema, Quantifying Attention Flow in Transformers, ACL 2020",
