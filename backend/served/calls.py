@@ -1,0 +1,100 @@
+"""The requests that turn a served model's answers into token evidence: generate (K samples in one request) and
+score a given answer (vLLM's prompt log-probabilities over the chat-templated prompt + answer ids)."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from backend.errors import UserInputError
+from backend.served.evidence import (Generation, ScoredAnswer, check_top_logprobs, parse_chat_choice,
+                                     prompt_position_evidence)
+from backend.served.http import OpenAIClient
+
+Messages = Sequence[dict]
+
+
+def user_messages(prompt: str) -> list[dict]:
+    """The chat UQ Lens sends for one prompt: a single user turn (as backend.text.generation templates it)."""
+    return [{"role": "user", "content": prompt}]
+
+
+def vocab_size(client: OpenAIClient) -> int:
+    """The width of the model's next-token distributions: the spec's vocab_size, else vLLM's /tokenizer_info
+    (served with --enable-tokenizer-info-endpoint); else a UserInputError saying to set it."""
+    if client.spec.vocab_size is not None:
+        return client.spec.vocab_size
+    raise UserInputError(f"entropy bounds for {client.spec.label} need the model's vocabulary size (the width of "
+                         f"its logits); set `vocab_size` in its model entry")
+
+
+def generate(client: OpenAIClient, messages: Messages, *, n: int = 1, max_tokens: int = 64,
+             temperature: float = 0.0, top_p: float = 1.0, seed: Optional[int] = 0,
+             top_logprobs: int = 5) -> Generation:
+    """n answers to a chat (the server applies the chat template, adding the generation prompt) from one
+    /v1/chat/completions request, each token with its log-probability and top_logprobs alternatives.
+
+    temperature 0 is greedy (n must then be 1); seed makes sampling reproducible on servers that honour it.
+    """
+    check_top_logprobs(top_logprobs)
+    if n < 1 or (temperature == 0 and n > 1):
+        raise UserInputError(f"n = {n} samples: ask for at least 1, and for more than 1 only with temperature > 0 "
+                             f"(greedy answers are all the same)")
+    body = {"model": client.spec.model, "messages": list(messages), "n": n, "max_tokens": max_tokens,
+            "temperature": temperature, "top_p": top_p, "logprobs": True, "top_logprobs": top_logprobs}
+    if seed is not None:
+        body["seed"] = seed
+    if client.spec.engine == "vllm":
+        body["return_token_ids"] = True
+    width = vocab_size(client)
+    reply = client.post("/chat/completions", body)
+    choices = sorted(reply.get("choices") or [], key=lambda c: c.get("index", 0))
+    if len(choices) != n:
+        raise UserInputError(f"asked {client.spec.label} for {n} samples, got {len(choices)}; the server may not "
+                             f"support `n`")
+    prompt_ids = reply.get("prompt_token_ids")
+    return Generation(model=client.spec.model, prompt_token_ids=tuple(prompt_ids) if prompt_ids else None,
+                      samples=tuple(parse_chat_choice(c, width, client.spec.label) for c in choices),
+                      top_logprobs=top_logprobs, temperature=temperature)
+
+
+def tokenize(client: OpenAIClient, body: dict) -> list[int]:
+    """Token ids from vLLM's /tokenize (never adding special tokens: the chat template carries them)."""
+    reply = client.post_root("/tokenize", {"model": client.spec.model, "add_special_tokens": False, **body})
+    return list(reply["tokens"])
+
+
+def chat_prompt_ids(client: OpenAIClient, messages: Messages) -> list[int]:
+    """The ids the engine feeds the model for a chat before the answer: its chat template with the generation
+    prompt, then tokenised without extra special tokens, exactly as backend.text.generation.build_model_input."""
+    return tokenize(client, {"messages": list(messages), "add_generation_prompt": True})
+
+
+def cannot_score(client: OpenAIClient) -> UserInputError:
+    """The message for a server that cannot score a given text."""
+    return UserInputError(f"{client.spec.label} cannot score a given answer: that needs the server's prompt "
+                          f"log-probabilities (vLLM's prompt_logprobs), which a generic OpenAI-compatible server "
+                          f"does not return; generate an answer instead, or serve the model with vLLM")
+
+
+def score_answer(client: OpenAIClient, messages: Messages, answer: str, top_logprobs: int = 5) -> ScoredAnswer:
+    """The given `answer` to a chat scored token by token: chat template + answer tokenised as for local models
+    (template ids, then the answer's ids without special tokens), one /v1/completions request over those ids
+    with prompt_logprobs = top_logprobs, ranks as vLLM reports them."""
+    check_top_logprobs(top_logprobs)
+    if client.spec.engine != "vllm":
+        raise cannot_score(client)
+    if not answer:
+        raise UserInputError("the answer to score is empty; type an answer or generate one")
+    prompt_ids = chat_prompt_ids(client, messages)
+    answer_ids = tokenize(client, {"prompt": answer})
+    width = vocab_size(client)
+    reply = client.post("/completions", {"model": client.spec.model, "prompt": prompt_ids + answer_ids,
+                                         "max_tokens": 1, "temperature": 0.0, "prompt_logprobs": top_logprobs})
+    choice = (reply.get("choices") or [{}])[0]
+    positions = choice.get("prompt_logprobs") or reply.get("prompt_logprobs")
+    if not positions or len(positions) != len(prompt_ids) + len(answer_ids):
+        raise cannot_score(client)
+    start = len(prompt_ids)
+    tokens = tuple(prompt_position_evidence(positions[start + i], tid, top_logprobs, width)
+                   for i, tid in enumerate(answer_ids))
+    return ScoredAnswer(model=client.spec.model, prompt_token_ids=tuple(prompt_ids),
+                        answer_token_ids=tuple(answer_ids), tokens=tokens)
