@@ -1,26 +1,19 @@
 """The Attention & saliency page under Streamlit's AppTest, on the real default model."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from backend.schemas import TextRequest
 from backend.schemas.text_saliency import TextSaliencyRequest
+from tests.app.pages import open_page as open_app_page
 
 pytestmark = pytest.mark.slow
-MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
-TIMEOUT_S = 240
 
 
 def open_page(**state) -> AppTest:
-    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page("attention_page.py").run()
-    return at
+    """The app on its Attention & saliency page, with `state` in the session first."""
+    return open_app_page("attention_page.py", **state)
 
 
 def analyze(at: AppTest, prompt: str, answer: str = "") -> AppTest:

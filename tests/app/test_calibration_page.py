@@ -1,23 +1,19 @@
 """The Calibration & audits page under Streamlit's AppTest: a digits audit, and bad input."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.pages import open_page as open_app_page
 from tests.app.streamlit_caches import fresh_streamlit_caches
 from tests.backend.audit.photo_zips import labelled_entries, photo, zip_bytes
 
-MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
 DIGITS = "Digits classifier (held-out scikit-learn digits)"
 
 
 def open_page() -> AppTest:
-    at = AppTest.from_file(MAIN, default_timeout=120)
-    at.run()
-    at.switch_page("calibration_page.py").run()
-    return at
+    """The app on its Calibration & audits page."""
+    return open_app_page("calibration_page.py", timeout_s=120)
 
 
 @pytest.mark.slow

@@ -1,24 +1,17 @@
 """The Image page under Streamlit's AppTest, on the real default image model (uploads are tested in tests/e2e)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.pages import classify_sample, open_page
+
 pytestmark = pytest.mark.slow
-MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
-TIMEOUT_S = 240
 
 
 def classified(sample: str = "coffee") -> AppTest:
     """The app on its Image page with a sample photo classified."""
-    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S)
-    at.run()
-    at.switch_page("image_page.py").run()
-    at.selectbox(key="image_sample").set_value(sample)
-    at.button(key="FormSubmitter:image_form-Classify").click().run()
-    return at
+    return classify_sample(open_page("image_page.py"), sample)
 
 
 def test_prediction_with_temperature_and_directions():
@@ -99,9 +92,7 @@ def test_no_method_chosen_says_what_to_do():
 
 
 def test_upload_chosen_without_a_file_says_what_to_do():
-    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S)
-    at.run()
-    at.switch_page("image_page.py").run()
+    at = open_page("image_page.py")
     at.radio(key="image_source").set_value("Upload")
     at.button(key="FormSubmitter:image_form-Classify").click().run()
     assert not at.exception

@@ -1,24 +1,18 @@
 """The pages under Streamlit's AppTest, on the real default model."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.pages import open_page
 from tests.app.streamlit_caches import fresh_streamlit_caches
 
 pytestmark = pytest.mark.slow
-MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
-TIMEOUT_S = 180
 
 
 def open_text_page() -> AppTest:
     """The app switched to its Text page, run once."""
-    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S)
-    at.run()
-    at.switch_page("text_page.py").run()
-    return at
+    return open_page("text_page.py")
 
 
 def submit(at: AppTest, prompt: str, **widgets) -> AppTest:
@@ -32,7 +26,7 @@ def submit(at: AppTest, prompt: str, **widgets) -> AppTest:
 
 
 def test_home_offers_three_examples_without_errors():
-    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S).run()
+    at = open_page()
     assert not at.exception
     assert at.title[0].value == "UQ Lens"
     assert len([b for b in at.button if b.label == "Open"]) == 3
@@ -66,7 +60,7 @@ def test_prompt_longer_than_the_model_reads_names_the_limit():
 
 
 def test_example_button_opens_the_text_page_and_runs_it():
-    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S).run()
+    at = open_page()
     at.button(key="home_example_0").click().run()
     assert not at.exception and not at.error
     assert at.text_area(key="text_prompt").value == "What is the capital of France?"

@@ -1,24 +1,18 @@
 """The Sequence uncertainty page under Streamlit's AppTest, on the real default models (small requests)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
+from tests.app.pages import open_page as open_app_page
 
 pytestmark = pytest.mark.slow
-MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
-TIMEOUT_S = 300
 
 
 def open_page() -> AppTest:
     """The app switched to the Sequence uncertainty page, run once."""
-    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S)
-    at.run()
-    at.switch_page("sequence_page.py").run()
-    return at
+    return open_app_page("sequence_page.py")
 
 
 def choose(at: AppTest, generation: list[str], samples: list[str], ask: list[str]) -> AppTest:
@@ -59,9 +53,7 @@ def test_running_selected_methods_shows_scores_samples_and_graph():
 
 def test_max_new_tokens_defaults_to_the_text_pages_value():
     at = open_page()
-    text = AppTest.from_file(MAIN, default_timeout=TIMEOUT_S)
-    text.run()
-    text.switch_page("text_page.py").run()
+    text = open_app_page("text_page.py")
     assert at.number_input(key="seq_max_new_tokens").value == text.number_input(key="text_max_new_tokens").value
     assert at.number_input(key="seq_max_new_tokens").value == DEFAULT_MAX_NEW_TOKENS
 
