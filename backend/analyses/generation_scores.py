@@ -1,9 +1,11 @@
 """Scores of one generation from its token log-probabilities and next-token distributions.
 
-Sequence probability and length-normalised log-likelihood as in Malinin & Gales, "Uncertainty Estimation in
-Autoregressive Structured Prediction" (ICLR 2021). Mean kurtosis of the token distributions as in Park et al.,
+Sequence probability, length-normalised log-likelihood and perplexity as in Malinin & Gales, "Uncertainty
+Estimation in Autoregressive Structured Prediction" (ICLR 2021); mean token entropy as in Fomicheva et al.,
+"Unsupervised Quality Estimation for Neural Machine Translation" (TACL 2020). Mean and geometric-mean token
+probability, and the mean kurtosis of the token distributions, as in Park et al.,
 "Visualizing Uncertainty in Translation Tasks: An Evaluation of LLM Performance and Confidence Metrics" (2025),
-which names the measure but gives no formula; here each step's kurtosis is Fisher's excess kurtosis of the V
+which names the kurtosis but gives no formula; here each step's kurtosis is Fisher's excess kurtosis of the V
 probabilities of the next-token distribution taken as a population (scipy.stats.kurtosis(p, fisher=True,
 bias=True)): large when one token stands out of a flat tail, that is when the model is sure.
 """
@@ -17,14 +19,44 @@ import torch
 CHUNK_POSITIONS = 32  # positions per float64 pass, bounding the peak memory (as in token_stats)
 
 
+def sequence_log_probability(logprobs: Sequence[float]) -> float:
+    """log p(answer | prompt) = the sum of the token log-probabilities. logprobs: (T,) nats. In (-inf, 0]."""
+    return sum(logprobs)
+
+
 def sequence_probability(logprobs: Sequence[float]) -> float:
     """p(answer | prompt) = exp(sum of token log-probabilities). logprobs: (T,) nats. In [0, 1]."""
-    return math.exp(sum(logprobs))
+    return math.exp(sequence_log_probability(logprobs))
 
 
 def length_normalized_log_likelihood(logprobs: Sequence[float]) -> float:
     """Mean token log-probability (nats), in (-inf, 0]; its exp is the geometric-mean token probability."""
     return sum(logprobs) / len(logprobs)
+
+
+def mean_token_probability(logprobs: Sequence[float]) -> float:
+    """Arithmetic mean of the token probabilities exp(logprobs). logprobs: (T,) nats, T >= 1. In [0, 1]."""
+    return sum(math.exp(lp) for lp in logprobs) / len(logprobs)
+
+
+def geometric_mean_probability(logprobs: Sequence[float]) -> float:
+    """exp of the mean token log-probability: the per-token probability of the whole answer. In [0, 1]."""
+    return math.exp(length_normalized_log_likelihood(logprobs))
+
+
+def perplexity(logprobs: Sequence[float]) -> float:
+    """exp of the mean surprisal -log p (nats), in [1, inf): 1 when every token had probability 1."""
+    return math.exp(-length_normalized_log_likelihood(logprobs))
+
+
+def mean_token_entropy(entropies: Sequence[float]) -> float:
+    """Mean entropy (nats) of the T >= 1 next-token distributions, in [0, ln V]."""
+    return sum(entropies) / len(entropies)
+
+
+def max_token_entropy(entropies: Sequence[float]) -> float:
+    """The largest next-token entropy (nats) of the T >= 1 steps, in [0, ln V]."""
+    return max(entropies)
 
 
 def excess_kurtosis(logits: torch.Tensor, *, temperature: float = 1.0) -> torch.Tensor:

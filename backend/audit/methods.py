@@ -1,4 +1,11 @@
-"""The confidence methods an audit can use: token-level summaries, the sequence-method registry, classifier scores.
+"""The confidence methods an audit can use: the sequence registry's methods for questions, classifier scores for
+images.
+
+A text audit's token methods (mean_logprob, geo_mean_prob, ...) are the sequence registry's generation entries
+(backend.sequence.methods) under the names audits have always used: their label, description, paper, direction
+and value come from the entry, scored on the batched answers' own logits. Its other methods are the registry's
+sampling and asking entries under their own names. Classifier methods score an image's class probabilities; the
+pass methods score K dropout or augmented passes.
 
 Each entry says which way its score points and whether the score is itself a probability of being right. Only
 probability scores enter ECE / Brier / NLL directly; the others are judged by ranking (AUROC, AURC, PRR) and mapped
@@ -6,33 +13,45 @@ to probabilities by Platt scaling for the calibration numbers (see backend.audit
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable, Literal, Optional, Sequence
 
 import numpy as np
 
-from backend.sequence.methods import METHODS
-from backend.analyses.sequence_summary import summarize
-from backend.errors import UserInputError
-from backend.schemas.audit import AuditMethodInfo
+from backend.registry import Registry, UnknownNameError
+from backend.schemas.audit import AuditCatalogEntry, AuditMethodCatalog, AuditMethodInfo, AuditMethodKind
+from backend.sequence.methods import METHODS, TokenValue
 
-MALININ = "Malinin & Gales, Uncertainty Estimation in Autoregressive Structured Prediction (ICLR 2021)"
-FOMICHEVA = "Fomicheva et al., Unsupervised Quality Estimation for Neural Machine Translation (TACL 2020)"
 HENDRYCKS = "Hendrycks & Gimpel, A Baseline for Detecting Misclassified and Out-of-Distribution Examples (ICLR 2017)"
 GAL = "Gal & Ghahramani, Dropout as a Bayesian Approximation (ICML 2016)"
 AYHAN = ("Ayhan & Berens, Test-time Data Augmentation for Estimation of Heteroscedastic Aleatoric Uncertainty "
          "(MIDL 2018)")
 HOULSBY = "Houlsby et al., Bayesian Active Learning for Classification and Preference Learning (2011)"
 K_PASSES = "K forward passes per image (K = the audit's samples), batched"
+IMAGE_HINT = "not an image method; use some of"
 ONE_PASS = "one batched generate call (its own logits; no scoring pass), shared by all token-level methods"
-PROBABILITY_SEQUENCE_METHODS = {"p_true", "verbalized_confidence"}
+TOKEN_METHODS: dict[str, str] = {
+    "mean_logprob": "length_normalized_log_likelihood",
+    "geo_mean_prob": "geometric_mean_probability",
+    "mean_prob": "mean_token_probability",
+    "sequence_prob": "sequence_probability",
+    "mean_entropy": "mean_token_entropy",
+    "max_entropy": "max_token_entropy",
+    "perplexity": "perplexity",
+}
+"""Audit name -> the sequence registry's generation entry it scores, in the order the audit lists them."""
+PROBABILITY_METHODS = frozenset({"sequence_probability", "mean_token_probability", "geometric_mean_probability",
+                                 "p_true", "verbalized_confidence"})
+"""Sequence registry entries whose value is meant as the probability that the answer is right."""
+DEFAULT_TEXT_METHODS = ("mean_logprob", "geo_mean_prob", "max_entropy")
+"""Selected unless changed for questions; for images, every one-pass classifier method is."""
 Source = Literal["token", "sequence", "classifier", "given"]
 
 
 @dataclass(frozen=True)
 class AuditMethod:
-    """One registry entry: metadata plus, for token and classifier methods, how to compute the score."""
+    """One entry: metadata plus, for token and classifier methods, how to compute the score. method: the sequence
+    registry entry a token or sequence method is."""
 
     name: str
     label: str
@@ -42,19 +61,16 @@ class AuditMethod:
     is_probability: bool
     source: Source
     cost: str
-    token_score: Optional[Callable[[Sequence[float], Sequence[float]], float]] = None
+    token_score: Optional[TokenValue] = None
     class_score: Optional[Callable[[np.ndarray], float]] = None
     passes: Optional[str] = None
     pass_score: Optional[Callable[[np.ndarray, int], float]] = None
+    method: Optional[str] = None
 
     def info(self) -> AuditMethodInfo:
         return AuditMethodInfo(name=self.name, label=self.label, description=self.description, paper=self.paper,
                                higher_is=self.higher_is, is_probability=self.is_probability, source=self.source,
                                cost=self.cost)
-
-
-def _summary(name: str) -> Callable[[Sequence[float], Sequence[float]], float]:
-    return lambda logprobs, entropies: summarize(logprobs, entropies)[name]
 
 
 def _entropy(probs: np.ndarray) -> float:
@@ -77,54 +93,20 @@ def mutual_information(passes: np.ndarray, _predicted: int) -> float:
     return max(_entropy(passes.mean(axis=0)) - float(np.mean([_entropy(p) for p in passes])), 0.0)
 
 
-TOKEN_METHODS = [
-    AuditMethod("mean_logprob", "Mean token log-probability", "Length-normalised log-likelihood of the answer "
-                "(nats per token).", MALININ, "confident", False, "token", ONE_PASS,
-                token_score=lambda lp, ent: sum(lp) / len(lp)),
-    AuditMethod("geo_mean_prob", "Geometric-mean token probability", "exp of the mean token log-probability.",
-                FOMICHEVA, "confident", True, "token", ONE_PASS, token_score=_summary("geo_mean_prob")),
-    AuditMethod("mean_prob", "Mean token probability", "Arithmetic mean of the answer's token probabilities.",
-                FOMICHEVA, "confident", True, "token", ONE_PASS, token_score=_summary("mean_prob")),
-    AuditMethod("sequence_prob", "Sequence probability", "Probability of the whole answer (product over tokens).",
-                MALININ, "confident", True, "token", ONE_PASS, token_score=lambda lp, ent: math.exp(sum(lp))),
-    AuditMethod("mean_entropy", "Mean token entropy", "Mean entropy (nats) of the next-token distributions.",
-                FOMICHEVA, "uncertain", False, "token", ONE_PASS, token_score=_summary("mean_entropy")),
-    AuditMethod("max_entropy", "Max token entropy", "Largest token entropy (nats) in the answer.", FOMICHEVA,
-                "uncertain", False, "token", ONE_PASS, token_score=_summary("max_entropy")),
-    AuditMethod("perplexity", "Perplexity", "exp of the mean surprisal; 1 = every token certain.", MALININ,
-                "uncertain", False, "token", ONE_PASS, token_score=_summary("perplexity")),
-]
-CLASSIFIER_METHODS = [
-    AuditMethod("softmax", "Max softmax probability", "Probability of the predicted class.", HENDRYCKS, "confident",
-                True, "classifier", "one forward pass", class_score=lambda p: float(np.max(p))),
-    AuditMethod("predictive_entropy", "Predictive entropy", "Entropy (nats) of the class distribution.", HENDRYCKS,
-                "uncertain", False, "classifier", "one forward pass", class_score=_entropy),
-    AuditMethod("margin", "Top-2 margin", "p(top-1) - p(top-2).", HENDRYCKS, "confident", False, "classifier",
-                "one forward pass", class_score=_margin),
-]
-
-
-IMAGE_PASS_METHODS = [
-    AuditMethod("mc_dropout_prob", "MC dropout probability", "Mean over K dropout passes of the probability of the "
-                "predicted class (dropout on the pooled features, as on the Image page).", GAL, "confident", True,
-                "classifier", K_PASSES, passes="mc_dropout", pass_score=mean_prob_of),
-    AuditMethod("mc_dropout_mi", "MC dropout mutual information", "Disagreement of K dropout passes: predictive "
-                "entropy minus expected entropy (nats), the model's epistemic uncertainty.", HOULSBY, "uncertain",
-                False, "classifier", K_PASSES, passes="mc_dropout", pass_score=mutual_information),
-    AuditMethod("tta_prob", "Test-time augmentation probability", "Mean over K augmented copies (crop position, "
-                "flip, brightness, contrast) of the probability of the predicted class.", AYHAN, "confident", True,
-                "classifier", K_PASSES, passes="tta", pass_score=mean_prob_of),
-    AuditMethod("tta_mi", "Test-time augmentation mutual information", "Disagreement of K augmented copies: "
-                "predictive entropy minus expected entropy (nats).", AYHAN, "uncertain", False, "classifier",
-                K_PASSES, passes="tta", pass_score=mutual_information),
-]
+def token_method(name: str, method: str) -> AuditMethod:
+    """An audit entry that scores the batched answers' tokens with a generation entry's token_value."""
+    spec = METHODS.get(method)
+    if spec.token_value is None:
+        raise ValueError(f"sequence method {method!r} needs more than the answer's tokens")
+    return AuditMethod(name, spec.label, spec.description, spec.paper, spec.higher_is, method in PROBABILITY_METHODS,
+                       "token", ONE_PASS, token_score=spec.token_value, method=method)
 
 
 def sequence_method(name: str) -> AuditMethod:
     """An audit entry for a method of the sequence registry (backend.sequence.methods), its raw value."""
     spec = METHODS.get(name)
     return AuditMethod(spec.name, spec.label, spec.description, spec.paper, spec.higher_is,
-                       spec.name in PROBABILITY_SEQUENCE_METHODS, "sequence", spec.cost)
+                       spec.name in PROBABILITY_METHODS, "sequence", spec.cost, method=spec.name)
 
 
 def given_method(name: str, higher_is: str, values: Sequence[float]) -> AuditMethod:
@@ -134,31 +116,90 @@ def given_method(name: str, higher_is: str, values: Sequence[float]) -> AuditMet
                        is_probability, "given", "none: no model run")
 
 
+def text_methods() -> Registry[AuditMethod]:
+    """Every method a text audit accepts: the token methods first, then the sequence registry's sampling and
+    asking entries (read from the registry on each call, so later registrations count)."""
+    registry: Registry[AuditMethod] = Registry("audit method", hint="use some of")
+    for name, method in TOKEN_METHODS.items():
+        registry.register(token_method(name, method))
+    for spec in METHODS.entries(keep=lambda spec: spec.group != "generation"):
+        registry.register(sequence_method(spec.name))
+    return registry
+
+
 def text_method_names() -> list[str]:
-    """Every method a text audit accepts: token-level first, then the sequence registry's non-generation ones."""
-    token = [m.name for m in TOKEN_METHODS]
-    return token + [n for n in METHODS.available() if METHODS.get(n).group != "generation"]
+    """The names text_methods() accepts, in its order."""
+    return text_methods().available()
 
 
 def resolve_text_methods(names: Sequence[str]) -> list[AuditMethod]:
-    """The entries for the names, or UserInputError listing what is available."""
-    by_name = {m.name: m for m in TOKEN_METHODS}
-    chosen = []
-    for name in names:
-        if name in by_name:
-            chosen.append(by_name[name])
-        elif name in METHODS.available() and METHODS.get(name).group != "generation":
-            chosen.append(sequence_method(name))
-        else:
-            raise UserInputError(f"unknown audit method {name!r}; use some of: {', '.join(text_method_names())}")
-    return chosen
+    """The entries for the names, or UnknownNameError listing what is available."""
+    registry = text_methods()
+    return [registry.get(name) for name in names]
+
+
+def default_classifier_methods() -> Registry[AuditMethod]:
+    """The image methods: one-pass scores of the class probabilities, then the K-pass ones (entries with passes)."""
+    registry: Registry[AuditMethod] = Registry("method", hint=IMAGE_HINT)
+    for method in (
+        AuditMethod("softmax", "Max softmax probability", "Probability of the predicted class.", HENDRYCKS,
+                    "confident", True, "classifier", "one forward pass", class_score=lambda p: float(np.max(p))),
+        AuditMethod("predictive_entropy", "Predictive entropy", "Entropy (nats) of the class distribution.",
+                    HENDRYCKS, "uncertain", False, "classifier", "one forward pass", class_score=_entropy),
+        AuditMethod("margin", "Top-2 margin", "p(top-1) - p(top-2).", HENDRYCKS, "confident", False, "classifier",
+                    "one forward pass", class_score=_margin),
+        AuditMethod("mc_dropout_prob", "MC dropout probability", "Mean over K dropout passes of the probability of "
+                    "the predicted class (dropout on the pooled features, as on the Image page).", GAL, "confident",
+                    True, "classifier", K_PASSES, passes="mc_dropout", pass_score=mean_prob_of),
+        AuditMethod("mc_dropout_mi", "MC dropout mutual information", "Disagreement of K dropout passes: predictive "
+                    "entropy minus expected entropy (nats), the model's epistemic uncertainty.", HOULSBY, "uncertain",
+                    False, "classifier", K_PASSES, passes="mc_dropout", pass_score=mutual_information),
+        AuditMethod("tta_prob", "Test-time augmentation probability", "Mean over K augmented copies (crop position, "
+                    "flip, brightness, contrast) of the probability of the predicted class.", AYHAN, "confident",
+                    True, "classifier", K_PASSES, passes="tta", pass_score=mean_prob_of),
+        AuditMethod("tta_mi", "Test-time augmentation mutual information", "Disagreement of K augmented copies: "
+                    "predictive entropy minus expected entropy (nats).", AYHAN, "uncertain", False, "classifier",
+                    K_PASSES, passes="tta", pass_score=mutual_information),
+    ):
+        registry.register(method)
+    return registry
+
+
+def one_pass(method: AuditMethod) -> bool:
+    """A registry filter: whether a classifier method needs only the one eval-mode pass (no dropout or TTA)."""
+    return method.passes is None
+
+
+CLASSIFIER_REGISTRY = default_classifier_methods()
+CLASSIFIER_METHODS = CLASSIFIER_REGISTRY.entries(keep=one_pass)  # app/calibration_page.py reads these two lists
+IMAGE_PASS_METHODS = CLASSIFIER_REGISTRY.entries(keep=lambda method: not one_pass(method))
 
 
 def resolve_classifier_methods(names: Sequence[str], *, with_passes: bool = False) -> list[AuditMethod]:
     """Classifier entries for the names (with_passes: also MC dropout and test-time augmentation, for registered
-    image models); other names are refused with the list of image methods."""
-    by_name = {m.name: m for m in CLASSIFIER_METHODS + (IMAGE_PASS_METHODS if with_passes else [])}
-    unknown = [n for n in names if n not in by_name]
-    if unknown:
-        raise UserInputError(f"{', '.join(unknown)}: not an image method; use some of: {', '.join(by_name)}")
-    return [by_name[n] for n in names]
+    image models); another name is refused (UnknownNameError) with the list of those allowed."""
+    allowed = CLASSIFIER_REGISTRY.available(None if with_passes else one_pass)
+    for name in names:
+        if name not in allowed:
+            raise UnknownNameError(CLASSIFIER_REGISTRY.noun, name, allowed, IMAGE_HINT)
+    return [CLASSIFIER_REGISTRY.get(name) for name in names]
+
+
+def kind_of(method: AuditMethod) -> AuditMethodKind:
+    """text: question audits; classifier: one pass (digits and image models); image: K passes (image models)."""
+    if method.source in ("token", "sequence"):
+        return "text"
+    return "classifier" if one_pass(method) else "image"
+
+
+def catalog_entry(method: AuditMethod) -> AuditCatalogEntry:
+    """The method's public view with its kind and whether it is selected unless changed."""
+    kind = kind_of(method)
+    default = method.name in DEFAULT_TEXT_METHODS if kind == "text" else kind == "classifier"
+    return AuditCatalogEntry(**method.info().model_dump(), kind=kind, default=default, sequence_method=method.method)
+
+
+def audit_method_catalog() -> AuditMethodCatalog:
+    """Every method an audit can use: text methods first, then the classifier and image-pass methods."""
+    methods = text_methods().entries() + CLASSIFIER_REGISTRY.entries()
+    return AuditMethodCatalog(methods=[catalog_entry(method) for method in methods])

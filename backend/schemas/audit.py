@@ -64,6 +64,33 @@ class AuditMethodInfo(BaseModel):
     cost: str
 
 
+AuditMethodKind = Literal["text", "classifier", "image"]
+
+
+class AuditCatalogEntry(AuditMethodInfo):
+    """A method of the catalog, with the data it works on and whether it is selected unless changed."""
+
+    kind: AuditMethodKind = Field(description="text: question audits; classifier: one forward pass (the digits "
+                                              "classifier and image models); image: K passes (image models only)")
+    default: bool = Field(description="selected unless changed, for data of its kind")
+    sequence_method: Optional[str] = Field(None, description="the sequence registry entry it is "
+                                                             "(/v1/sequence/methods), for text methods")
+
+
+class AuditMethodCatalog(BaseModel):
+    """Every confidence method an audit can use, text methods first (what a page offers for each data source)."""
+
+    methods: list[AuditCatalogEntry]
+
+    def names(self, *kinds: AuditMethodKind) -> list[str]:
+        """Names of the methods of these kinds (every kind when none is given), in catalog order."""
+        return [m.name for m in self.methods if not kinds or m.kind in kinds]
+
+    def defaults(self, *kinds: AuditMethodKind) -> list[str]:
+        """Names of the default methods of these kinds (every kind when none is given), in catalog order."""
+        return [m.name for m in self.methods if m.default and (not kinds or m.kind in kinds)]
+
+
 class AuditItem(BaseModel):
     """One finished item: the question, the model's answer, its grading and every method's score."""
 

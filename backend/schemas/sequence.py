@@ -9,7 +9,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from backend.schemas.common import DEFAULT_EMBEDDING_MODEL
+from backend.schemas.common import DEFAULT_EMBEDDING_MODEL, MethodInfoBase
 from backend.schemas.text import TextAnalysis, TextRequest
 
 MIN_SAMPLES = 2
@@ -55,31 +55,15 @@ class SequenceRequest(BaseModel):
         return list(dict.fromkeys(names))
 
 
-class ParameterInfo(BaseModel):
-    """A method parameter the user may set: its default and allowed range (inclusive)."""
+class MethodInfo(MethodInfoBase):
+    """A registry entry as the UI sees it: enough to build a control and explain the method (cost: forward
+    passes, in words)."""
 
-    name: str
-    label: str
-    description: str
-    default: float
-    minimum: float
-    maximum: float
-
-
-class MethodInfo(BaseModel):
-    """A registry entry as the UI sees it: enough to build a control and explain the method."""
-
-    name: str
-    label: str
     group: Literal["generation", "samples", "ask"]
-    description: str
-    paper: str
     higher_is: Literal["uncertain", "confident"]
     value_range: str
     normalization: str
-    cost: str = Field(description="forward passes, in words")
     needs: list[str] = Field(description="evidence the method is computed from (shared between methods)")
-    parameters: list[ParameterInfo]
 
 
 class MethodCost(BaseModel):

@@ -2,13 +2,15 @@
 
 Adding a method is one compute function, one registry entry and one test. Each entry names the paper, the
 direction (higher = more uncertain, or more confident), the range, how its normalised value in [0, 1] is made,
-its cost and the evidence it needs (see backend.analyses.evidence).
+its cost, the evidence it needs (see backend.analyses.evidence) and its Parameters. The generation entries whose
+value needs only the answer's token log-probabilities and entropies carry `token_value`: the audit's token methods
+and the Text page's summaries name these entries instead of describing the metric again.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping, Optional
+from typing import Any, Callable, Literal, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -19,21 +21,13 @@ from backend.analyses import sar as sar_scores
 from backend.analyses.evidence import Evidence
 from backend.analyses.rouge import mean_pairwise_rouge_l
 from backend.analyses.self_report import p_true_normalized, parse_confidence
-from backend.schemas import ALL_METHODS, MethodInfo, ParameterInfo
+from backend.parameters import Parameter, check_parameters
+from backend.registry import Registry
+from backend.schemas import ALL_METHODS, MethodInfo
 
 Group = Literal["generation", "samples", "ask"]
-
-
-@dataclass(frozen=True)
-class ParameterSpec:
-    """A method parameter with its default and inclusive range."""
-
-    name: str
-    label: str
-    description: str
-    default: float
-    minimum: float
-    maximum: float
+TokenValue = Callable[[Sequence[float], Sequence[float]], float]
+"""(logprobs (T,), entropies (T,)) of an answer's T >= 1 tokens, in nats -> the method's raw value."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +41,8 @@ class MethodResult:
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """One registry entry."""
+    """One registry entry. token_value: the raw value from the token log-probabilities and entropies alone, for
+    the generation methods that need nothing else."""
 
     name: str
     label: str
@@ -60,46 +55,36 @@ class MethodSpec:
     cost: str
     needs: tuple[str, ...]
     compute: Callable[[Evidence, Mapping[str, float]], MethodResult]
-    parameters: tuple[ParameterSpec, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    token_value: Optional[TokenValue] = None
 
     def info(self) -> MethodInfo:
         """The public view of this entry."""
         return MethodInfo(name=self.name, label=self.label, group=self.group, description=self.description,
                           paper=self.paper, higher_is=self.higher_is, value_range=self.value_range,
                           normalization=self.normalization, cost=self.cost, needs=list(self.needs),
-                          parameters=[ParameterInfo(**vars(p)) for p in self.parameters])
+                          parameters=[p.info() for p in self.parameters])
+
+    def check(self, given: Mapping[str, float]) -> dict[str, float]:
+        """Every parameter's value as a float: the given ones checked against their ranges, defaults for the rest;
+        UserInputError naming the parameter and its range, or the parameters the method has."""
+        return {name: float(value) for name, value in check_parameters(self.parameters, given, self.name).items()}
 
 
-class MethodRegistry:
-    """Plain dict of MethodSpec by name with register / get / available and an overwrite guard."""
+def in_group(group: Group) -> Callable[[MethodSpec], bool]:
+    """A registry filter: whether an entry belongs to a group, e.g. `METHODS.available(keep=in_group("ask"))`."""
+    return lambda spec: spec.group == group
 
-    def __init__(self) -> None:
-        self._specs: dict[str, MethodSpec] = {}
 
-    def register(self, spec: MethodSpec, *, overwrite: bool = False) -> None:
-        """Add an entry; refuses to replace an existing name unless overwrite=True."""
-        if spec.name == ALL_METHODS:
-            raise ValueError(f"{ALL_METHODS!r} is reserved for selecting every method")
-        if spec.name in self._specs and not overwrite:
-            raise ValueError(f"method {spec.name!r} is already registered; pass overwrite=True to replace it")
-        self._specs[spec.name] = spec
-
-    def get(self, name: str) -> MethodSpec:
-        """The entry for name, or KeyError naming the methods there are."""
-        try:
-            return self._specs[name]
-        except KeyError:
-            raise KeyError(f"unknown method {name!r}; use 'all' or some of: {', '.join(self._specs)}") from None
-
-    def available(self, group: Optional[Group] = None) -> list[str]:
-        """Registered names, optionally of one group, in registration order."""
-        return [s.name for s in self._specs.values() if group is None or s.group == group]
+def method_names(group: Optional[Group] = None) -> list[str]:
+    """The registered method names, of one group when given, in registration order."""
+    return METHODS.available(None if group is None else in_group(group))
 
 
 def run_method(spec: MethodSpec, evidence: Evidence, parameters: Mapping[str, float]) -> MethodResult:
-    """spec.compute with defaults filled in; a value that cannot be computed (evidence that failed, a ValueError,
-    or a value that is not finite) becomes None with the reason in details["error"]."""
-    values = {p.name: float(parameters.get(p.name, p.default)) for p in spec.parameters}
+    """spec.compute with its parameters checked and defaults filled in; a value that cannot be computed (evidence
+    that failed, a ValueError, or a value that is not finite) becomes None with the reason in details["error"]."""
+    values = spec.check(parameters)
     failed = [evidence.failures[name] for name in spec.needs if name in evidence.failures]
     if failed:
         return MethodResult(None, None, {"error": "; ".join(failed)})
@@ -110,6 +95,14 @@ def run_method(spec: MethodSpec, evidence: Evidence, parameters: Mapping[str, fl
     if result.value is not None and not math.isfinite(result.value):
         return MethodResult(None, None, {**result.details, "error": f"the value is not finite ({result.value})"})
     return result
+
+
+def _of_logprobs(score: Callable[[Sequence[float]], float]) -> TokenValue:
+    return lambda logprobs, _entropies: score(logprobs)
+
+
+def _of_entropies(score: Callable[[Sequence[float]], float]) -> TokenValue:
+    return lambda _logprobs, entropies: score(entropies)
 
 
 def _logistic(x: float) -> float:
@@ -123,18 +116,18 @@ def _k(evidence: Evidence) -> int:
 
 def _sequence_probability(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
     value = gen.sequence_probability(ev.logprobs)
-    return MethodResult(value, value, {"sequence_logprob": sum(ev.logprobs), "tokens": len(ev.logprobs)})
+    return MethodResult(value, value, {"sequence_logprob": gen.sequence_log_probability(ev.logprobs),
+                                       "tokens": len(ev.logprobs)})
 
 
 def _mean_token_probability(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
-    probs = [math.exp(lp) for lp in ev.logprobs]
-    value = sum(probs) / len(probs)
-    return MethodResult(value, value, {"token_probs": probs})
+    value = gen.mean_token_probability(ev.logprobs)
+    return MethodResult(value, value, {"token_probs": [math.exp(lp) for lp in ev.logprobs]})
 
 
 def _geometric_mean_probability(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
-    mean_logprob = gen.length_normalized_log_likelihood(ev.logprobs)
-    return MethodResult(math.exp(mean_logprob), math.exp(mean_logprob), {"mean_logprob": mean_logprob})
+    value = gen.geometric_mean_probability(ev.logprobs)
+    return MethodResult(value, value, {"mean_logprob": gen.length_normalized_log_likelihood(ev.logprobs)})
 
 
 def _mean_kurtosis(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
@@ -148,7 +141,7 @@ def _mean_kurtosis(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
 
 
 def _mean_token_entropy(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
-    value = sum(ev.entropies) / len(ev.entropies)
+    value = gen.mean_token_entropy(ev.entropies)
     return MethodResult(value, value / math.log(ev.vocab_size), {"per_token": ev.entropies,
                                                                  "log_vocab_size": math.log(ev.vocab_size)})
 
@@ -161,7 +154,7 @@ def _max_token_entropy(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
 
 
 def _perplexity(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
-    value = math.exp(-gen.length_normalized_log_likelihood(ev.logprobs))
+    value = gen.perplexity(ev.logprobs)
     return MethodResult(value, 1.0 - 1.0 / value, {"mean_logprob": -math.log(value)})
 
 
@@ -263,8 +256,8 @@ def _p_true(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
     return MethodResult(value, value, details)
 
 
-SAR_T = ParameterSpec("t", "SAR temperature t", "divides the other answers' relevance; smaller t lets agreement "
-                      "count for more", 0.001, 1e-6, 1.0)
+SAR_T = Parameter("t", "SAR temperature t", "divides the other answers' relevance; smaller t lets agreement count "
+                  "for more", "float", 0.001, minimum=1e-6, maximum=1.0)
 PARK = "Park et al., Visualizing Uncertainty in Translation Tasks (2025)"
 MALININ = "Malinin & Gales, Uncertainty Estimation in Autoregressive Structured Prediction (ICLR 2021)"
 FOMICHEVA = "Fomicheva et al., Unsupervised Quality Estimation for Neural Machine Translation (TACL 2020)"
@@ -275,21 +268,22 @@ SAMPLES_COST = "one batched generate call for K samples"
 MEANING_COST = SAMPLES_COST + "; meaning: K(K-1) NLI pairs, or K embeddings"
 
 
-def default_registry() -> MethodRegistry:
-    """Every method UQ Lens ships, in the order the UI lists them."""
-    registry = MethodRegistry()
+def default_registry() -> Registry[MethodSpec]:
+    """Every method UQ Lens ships, in the order the UI lists them ('all' is reserved: it selects every one)."""
+    registry: Registry[MethodSpec] = Registry("method", reserved=(ALL_METHODS,), hint="use 'all' or some of")
     for spec in (
         MethodSpec("sequence_probability", "Sequence probability", "generation",
                    "Probability of the whole answer, the product of its token probabilities; falls with length.",
                    MALININ, "confident", "[0, 1]", "already in [0, 1]", ONE_PASS, ("generation",),
-                   _sequence_probability),
+                   _sequence_probability, token_value=_of_logprobs(gen.sequence_probability)),
         MethodSpec("mean_token_probability", "Mean token probability", "generation",
                    "Arithmetic mean of the answer's token probabilities.", PARK, "confident", "[0, 1]",
-                   "already in [0, 1]", ONE_PASS, ("generation",), _mean_token_probability),
+                   "already in [0, 1]", ONE_PASS, ("generation",), _mean_token_probability,
+                   token_value=_of_logprobs(gen.mean_token_probability)),
         MethodSpec("geometric_mean_probability", "Geometric-mean token probability", "generation",
                    "exp of the mean token log-probability: the per-token probability of the whole answer.", PARK,
                    "confident", "[0, 1]", "already in [0, 1]", ONE_PASS, ("generation",),
-                   _geometric_mean_probability),
+                   _geometric_mean_probability, token_value=_of_logprobs(gen.geometric_mean_probability)),
         MethodSpec("mean_kurtosis", "Mean kurtosis", "generation",
                    "Mean excess kurtosis of the next-token distributions: high when one token stands out of a flat "
                    "tail.", PARK, "confident", "[-2, (V^2-3V+3)/(V-1) - 3]",
@@ -298,18 +292,20 @@ def default_registry() -> MethodRegistry:
         MethodSpec("mean_token_entropy", "Mean token entropy", "generation",
                    "Mean entropy (nats) of the next-token distributions over the answer.", FOMICHEVA, "uncertain",
                    "[0, ln V]", "divided by ln V (a uniform distribution)", ONE_PASS, ("generation",),
-                   _mean_token_entropy),
+                   _mean_token_entropy, token_value=_of_entropies(gen.mean_token_entropy)),
         MethodSpec("max_token_entropy", "Max token entropy", "generation",
                    "The largest token entropy (nats): the answer's most hesitant step.", FOMICHEVA, "uncertain",
-                   "[0, ln V]", "divided by ln V", ONE_PASS, ("generation",), _max_token_entropy),
+                   "[0, ln V]", "divided by ln V", ONE_PASS, ("generation",), _max_token_entropy,
+                   token_value=_of_entropies(gen.max_token_entropy)),
         MethodSpec("perplexity", "Perplexity", "generation",
                    "exp of the mean surprisal: the number of equally likely tokens the model chose among, on "
                    "average.", MALININ, "uncertain", "[1, inf)", "1 - 1/perplexity", ONE_PASS, ("generation",),
-                   _perplexity),
+                   _perplexity, token_value=_of_logprobs(gen.perplexity)),
         MethodSpec("length_normalized_log_likelihood", "Length-normalised log-likelihood", "generation",
                    "Mean token log-probability (nats); unlike the sequence probability it does not fall with "
                    "length.", MALININ, "confident", "(-inf, 0]", "exp(value), the geometric-mean probability",
-                   ONE_PASS, ("generation",), _length_normalized_ll),
+                   ONE_PASS, ("generation",), _length_normalized_ll,
+                   token_value=_of_logprobs(gen.length_normalized_log_likelihood)),
         MethodSpec("token_sar", "TokenSAR", "generation",
                    "Surprisal with each token weighted by how much removing it changes the answer's meaning.",
                    DUAN, "uncertain", "[0, inf) nats", "1 - exp(-value)",
@@ -341,16 +337,15 @@ def default_registry() -> MethodRegistry:
         MethodSpec("eccentricity", "Eccentricity", "samples",
                    "Spread of the answers' spectral embeddings around their centre.", LIN, "uncertain",
                    "[0, sqrt(K-1)]", "divided by sqrt(K - 1)", MEANING_COST, ("samples", "meaning"), _eccentricity,
-                   (ParameterSpec("eigenvalue_threshold", "Eigenvalue threshold",
-                                  "Laplacian eigenvectors with eigenvalues below this embed the answers", 0.9, 0.01,
-                                  2.0),)),
+                   (Parameter("eigenvalue_threshold", "Eigenvalue threshold", "Laplacian eigenvectors with "
+                              "eigenvalues below this embed the answers", "float", 0.9, minimum=0.01, maximum=2.0),)),
         MethodSpec("semantic_volume", "Semantic Volume", "samples",
                    "log det of the Gram matrix of the answers' unit embeddings: the volume they span.",
                    "Li et al., Semantic Volume (AAAI 2026)", "uncertain", "(K ln eps, K ln(1+eps)]",
                    "exp(value / K) / (1 + eps): geometric-mean Gram eigenvalue", SAMPLES_COST + "; K embeddings",
                    ("samples", "sample_embeddings"), _semantic_volume,
-                   (ParameterSpec("epsilon", "Ridge eps", "added to the Gram matrix's diagonal so that coinciding "
-                                  "answers give a finite value", 1e-3, 1e-8, 1.0),)),
+                   (Parameter("epsilon", "Ridge eps", "added to the Gram matrix's diagonal so that coinciding "
+                              "answers give a finite value", "float", 1e-3, minimum=1e-8, maximum=1.0),)),
         MethodSpec("sentence_sar", "SentenceSAR", "samples",
                    "Mean -log of each answer's probability plus the probability of the answers that agree with it.",
                    DUAN, "uncertain", "(-inf, inf) nats", "logistic 1/(1+e^-x): order only, no natural scale",

@@ -17,7 +17,7 @@ from backend.analyses.generation_scores import excess_kurtosis
 from backend.analyses.meaning_graph import greedy_meaning_clusters, laplacian_spectrum
 from backend.analyses.sample_scores import cluster_masses, sample_weights
 from backend.analyses.sar import token_relevance
-from backend.sequence.methods import METHODS, MethodSpec, run_method
+from backend.sequence.methods import METHODS, MethodSpec, method_names, run_method
 from backend.errors import UserInputError
 from backend.models.embedding_loader import LoadedEmbeddingModel
 from backend.models.nli_loader import LoadedNliModel
@@ -42,22 +42,13 @@ class SequenceModels:
 
 def selected_methods(request: SequenceRequest) -> list[MethodSpec]:
     """The registry entries the request names ('all' = every one), with parameters checked against their ranges."""
-    names = METHODS.available() if ALL_METHODS in request.methods else request.methods
-    try:
-        specs = [METHODS.get(name) for name in names]
-    except KeyError as exc:
-        raise UserInputError(str(exc.args[0])) from None
+    names = method_names() if ALL_METHODS in request.methods else request.methods
+    specs = [METHODS.get(name) for name in names]
     chosen = {spec.name: spec for spec in specs}
     for method, values in request.method_parameters.items():
         if method not in chosen:
             raise UserInputError(f"parameters were given for {method!r}, which is not among the selected methods")
-        known = {p.name: p for p in chosen[method].parameters}
-        for name, value in values.items():
-            if name not in known:
-                raise UserInputError(f"{method} has no parameter {name!r}; it takes: {', '.join(known) or 'none'}")
-            if not known[name].minimum <= value <= known[name].maximum:
-                raise UserInputError(f"{method}.{name} = {value:g} is out of range; use a value from "
-                                     f"{known[name].minimum:g} to {known[name].maximum:g}")
+        chosen[method].check(values)
     return specs
 
 

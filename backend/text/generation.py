@@ -13,13 +13,13 @@ from typing import Callable
 
 import torch
 
-from backend.analyses.sequence_summary import SUMMARIES, summarize
 from backend.analyses.token_stats import TokenStatsArrays, concat_stats, token_stats
 from backend.budget import claim
 from backend.errors import UserInputError
 from backend.models.text_loader import LoadedTextModel
-from backend.schemas import Alternative, Score, TextAnalysis, TextRequest, TokenScore
+from backend.schemas import Alternative, TextAnalysis, TextRequest, TokenScore
 from backend.text.passes import SINGLE_PASS_TOKENS, budget_criteria, forward_chunks, prefill
+from backend.text.summaries import summary_scores
 
 DECODE_WINDOW = 6
 REPLACEMENT_CHAR = "\ufffd"
@@ -196,14 +196,6 @@ def token_scores(lm: LoadedTextModel, ids: list[int], stats: TokenStatsArrays, s
                                  rank=int(stats.rank[row]), margin=float(stats.margin[row]),
                                  special=ids[position] in special, top_k=top))
     return scores
-
-
-def summary_scores(tokens: list[TokenScore]) -> list[Score]:
-    """Sequence summaries of the tokens, each with its label, direction, range and meaning."""
-    values = summarize([t.logprob for t in tokens], [t.entropy for t in tokens])
-    return [Score(name=name, label=SUMMARIES[name].label, value=value, higher_is=SUMMARIES[name].higher_is,
-                  value_range=SUMMARIES[name].value_range, description=SUMMARIES[name].description)
-            for name, value in values.items()]
 
 
 def analyze_text(lm: LoadedTextModel, request: TextRequest) -> TextAnalysis:

@@ -80,7 +80,7 @@ def test_labels_and_models_that_do_not_fit_fail_before_anything_runs(tmp_path, e
         runner.start_audit(request, engine, store)
     with pytest.raises(UserInputError, match="is a text model; pick an image model"):
         runner.start_audit(request.model_copy(update={"model": "smollm2-135m-instruct"}), engine, store)
-    with pytest.raises(UserInputError, match="semantic_entropy: not an image method"):
+    with pytest.raises(UserInputError, match="unknown method 'semantic_entropy'; not an image method"):
         runner.plan_audit(request.model_copy(update={"methods": ["semantic_entropy"]}))
 
 

@@ -1,5 +1,6 @@
 """The method registry: metadata of every entry, and every method's value and normalised value on small
-constructed cases worked out by hand (K identical answers, K unrelated answers, a three-token answer)."""
+constructed cases worked out by hand (K identical answers, K unrelated answers, a three-token answer); the token
+values the audit and the Text page read; the registry's guards and its error for an unknown name."""
 from __future__ import annotations
 
 import math
@@ -8,7 +9,9 @@ import numpy as np
 import pytest
 
 from backend.analyses.evidence import EVIDENCE, Evidence, required_evidence
-from backend.sequence.methods import METHODS, MethodRegistry, MethodResult, MethodSpec, run_method
+from backend.errors import UserInputError
+from backend.registry import UnknownNameError
+from backend.sequence.methods import METHODS, MethodResult, MethodSpec, default_registry, method_names, run_method
 
 LN2 = math.log(2)
 EPS = 1e-3
@@ -101,12 +104,27 @@ def test_metadata_is_complete_and_consistent(name):
     assert info.higher_is in {"uncertain", "confident"}
     assert set(spec.needs) <= set(EVIDENCE)
     for parameter in info.parameters:
-        assert parameter.minimum <= parameter.default <= parameter.maximum
+        assert parameter.kind == "float" and parameter.minimum <= parameter.default <= parameter.maximum
+        assert parameter.description == parameter.help
+
+
+@pytest.mark.parametrize("name", [n for n in method_names("generation") if METHODS.get(n).token_value])
+def test_token_values_equal_the_methods_raw_values(name):
+    evidence = answer_evidence()
+    token_value = METHODS.get(name).token_value(evidence.logprobs, evidence.entropies)
+    assert token_value == pytest.approx(run_method(METHODS.get(name), evidence, {}).value, rel=1e-12)
+
+
+def test_the_token_level_generation_methods_carry_a_token_value():
+    with_token_value = [n for n in method_names() if METHODS.get(n).token_value]
+    assert with_token_value == ["sequence_probability", "mean_token_probability", "geometric_mean_probability",
+                                "mean_token_entropy", "max_token_entropy", "perplexity",
+                                "length_normalized_log_likelihood"]
 
 
 def test_unrelated_answers_are_more_uncertain_than_identical_ones_for_every_meaning_method():
     # predictive entropy reads only probabilities, not meaning: both cases have mean surprisal 2 ln 2
-    for name in set(METHODS.available("samples")) - {"predictive_entropy"}:
+    for name in set(method_names("samples")) - {"predictive_entropy"}:
         spec = METHODS.get(name)
         same = run_method(spec, identical_samples(), {}).value
         different = run_method(spec, unrelated_samples(), {}).value
@@ -114,8 +132,9 @@ def test_unrelated_answers_are_more_uncertain_than_identical_ones_for_every_mean
 
 
 def test_groups_partition_the_registry():
-    groups = [METHODS.available(g) for g in ("generation", "samples", "ask")]
-    assert sum(map(len, groups)) == len(METHODS.available()) == 21
+    groups = [method_names(g) for g in ("generation", "samples", "ask")]
+    assert sum(map(len, groups)) == len(method_names()) == len(METHODS) == 21
+    assert method_names("ask") == ["verbalized_confidence", "p_true"]
 
 
 def test_a_failed_reading_is_reported_not_guessed():
@@ -138,6 +157,17 @@ def test_parameters_override_defaults():
     assert default == pytest.approx(3 * math.log(1.001)) and wider == pytest.approx(3 * math.log(1.5))
 
 
+def test_parameters_are_checked_against_their_ranges():
+    assert METHODS.get("sar").check({}) == {"t": 0.001}
+    assert METHODS.get("eccentricity").check({"eigenvalue_threshold": 1}) == {"eigenvalue_threshold": 1.0}
+    with pytest.raises(UserInputError, match="eccentricity: eigenvalue_threshold must be a number from 0.01 to 2"):
+        METHODS.get("eccentricity").check({"eigenvalue_threshold": 5.0})
+    with pytest.raises(UserInputError, match="sar has no parameter tau; its parameters are t"):
+        METHODS.get("sar").check({"tau": 0.1})
+    with pytest.raises(UserInputError, match="perplexity has no parameter t; its parameters are none"):
+        run_method(METHODS.get("perplexity"), answer_evidence(), {"t": 0.1})
+
+
 def spec_returning(value: float) -> MethodSpec:
     return MethodSpec("probe", "Probe", "generation", "A probe.", "none", "uncertain", "any", "none", "none",
                       ("generation",), lambda ev, p: MethodResult(value, None, {}))
@@ -155,16 +185,23 @@ def test_non_finite_values_become_none_and_value_errors_are_caught():
 
 
 def test_registry_guards():
-    registry = MethodRegistry()
+    registry = default_registry()
     registry.register(spec_returning(1.0))
     with pytest.raises(ValueError, match="already registered"):
         registry.register(spec_returning(2.0))
     registry.register(spec_returning(2.0), overwrite=True)
-    with pytest.raises(KeyError, match="probe"):
-        registry.get("nope")
+    assert registry.get("probe").compute(answer_evidence(), {}).value == 2.0
     all_spec = MethodSpec("all", "All", "generation", "x.", "x", "uncertain", "x", "x", "x", (), lambda e, p: None)
     with pytest.raises(ValueError, match="reserved"):
         registry.register(all_spec)
+    assert "probe" not in METHODS
+
+
+def test_an_unknown_method_is_a_user_error_naming_the_choices():
+    with pytest.raises(UnknownNameError) as raised:
+        METHODS.get("entropyy")
+    assert isinstance(raised.value, UserInputError) and raised.value.choices == method_names()
+    assert str(raised.value).startswith("unknown method 'entropyy'; use 'all' or some of: sequence_probability, ")
 
 
 def test_required_evidence_adds_dependencies():

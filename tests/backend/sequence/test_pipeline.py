@@ -108,8 +108,10 @@ def test_a_zero_threshold_puts_every_sample_in_one_meaning(tiny_lm, tiny_embedde
 
 @pytest.mark.parametrize("methods, parameters, message", [
     (["no_such_method"], {}, "unknown method 'no_such_method'"),
-    (["eccentricity"], {"eccentricity": {"eigenvalue_threshold": 5.0}}, "out of range"),
-    (["eccentricity"], {"eccentricity": {"nope": 1.0}}, "has no parameter 'nope'"),
+    (["eccentricity"], {"eccentricity": {"eigenvalue_threshold": 5.0}}, "eigenvalue_threshold must be a number from "
+                                                                         "0.01 to 2, got 5.0"),
+    (["eccentricity"], {"eccentricity": {"nope": 1.0}}, "eccentricity has no parameter nope; its parameters are "
+                                                        "eigenvalue_threshold"),
     (["perplexity"], {"sar": {"t": 0.1}}, "not among the selected methods"),
 ])
 def test_bad_method_requests_say_what_to_change(models, methods, parameters, message):
