@@ -11,15 +11,15 @@ from pydantic import ValidationError
 
 from app.attribution_services import (DELTA_WARNING, default_token, merge_saliency, position_chunks, relative_delta,
                                       saliency_catalog, text_attention, text_saliency, with_more_steps)
+from app.page_state import TEXT_REQUEST, text_page_request
 from app.services import analyze_text, default_model_index, get_client, model_ids
-from backend.errors import ModelLoadError, UserInputError
-from backend.models.registry import UnknownModelError
 from backend.schemas import MAX_NEW_TOKENS, TextAnalysis, TextRequest
 from backend.schemas.saved import SavedAttention
 from backend.schemas.text_attention import AttentionViewRequest, TextAttention, TextAttentionRequest
 from backend.schemas.text_saliency import SaliencyMethodInfo, SaliencyRow, TextSaliency, TextSaliencyRequest
 from components.attention_matrix import render_attention_matrix, render_head_grid
-from components.saliency_controls import choice_label, render_parameter_controls
+from components.errors import EXPECTED_ERRORS, REFUSED_ERRORS, refused, show_error
+from components.parameter_controls import choice_label, render_parameter_controls
 from components.saliency_matrix import render_saliency_matrix
 from components.save_form import render_save_form
 from components.text_safety import markdown_literal
@@ -33,24 +33,13 @@ AGGREGATION_LABELS = {"head_mean": "Heads averaged (one layer)", "head": "One he
 WINDOW_SIZES = [32, 64, 128, 256]
 DEFAULT_WINDOW = 128
 CHUNK_TOKENS = 16
-EXPECTED_ERRORS = (UserInputError, UnknownModelError, ModelLoadError, ValidationError)
-
-
-def show_error(exc: Exception) -> None:
-    """A message saying what went wrong and what to change."""
-    if isinstance(exc, ValidationError):
-        for error in exc.errors():
-            st.error(str(error["msg"]).removeprefix("Value error, "))
-    elif isinstance(exc, ModelLoadError):
-        st.error(f"The model could not be loaded. {exc}")
-    else:
-        st.error(str(exc))
 
 
 def use_text_page_request() -> None:
     """Analyse what the Text page analysed last (its exact request, so its cached result is reused)."""
-    request = TextRequest.model_validate_json(st.session_state["text_request"])
-    st.session_state[f"{KEY}_request"] = st.session_state["text_request"]
+    request_json = st.session_state[TEXT_REQUEST]
+    request = TextRequest.model_validate_json(request_json)
+    st.session_state[f"{KEY}_request"] = request_json
     st.session_state[f"{KEY}_prompt"] = request.prompt
     st.session_state[f"{KEY}_answer"] = request.answer or ""
     st.session_state[f"{KEY}_selected"] = None
@@ -58,7 +47,7 @@ def use_text_page_request() -> None:
 
 def read_form() -> Optional[dict]:
     """Prompt, optional answer to score and model settings; the request fields when submitted."""
-    text_request = st.session_state.get("text_request")
+    text_request = text_page_request()
     if text_request and text_request != st.session_state.get(f"{KEY}_request"):
         st.button("Use the Text page's last prompt", key=f"{KEY}_use_text", on_click=use_text_page_request,
                   help="analyse exactly what the Text page analysed (same answer, same decoding settings)")
@@ -348,7 +337,7 @@ def save_view(analysis: TextAnalysis, selected: int, granularity: str, show_temp
             attention = text_attention(attention_json)
             saliency = compute_saliency(TextSaliencyRequest.model_validate_json(saliency_json),
                                         len(analysis.tokens)) if saliency_json else None
-        except EXPECTED_ERRORS:
+        except REFUSED_ERRORS:
             attention, saliency = None, None
         return SavedAttention(analysis=analysis, selected=selected, granularity=granularity,
                               show_template=show_template, attention=attention,
@@ -379,8 +368,9 @@ def run_page() -> None:
         with st.spinner("Loading the model (first use only) and generating…"):
             analysis = analyze_text(request_json)
     except EXPECTED_ERRORS as exc:
-        show_error(exc)
-        st.session_state.pop(f"{KEY}_request")
+        show_error(exc, kept="Your prompt and settings are kept.", retry_key=f"{KEY}_retry")
+        if refused(exc):
+            st.session_state.pop(f"{KEY}_request")
         return
     if not analysis.tokens:
         st.warning("The answer is empty; there is nothing to explain.")

@@ -7,17 +7,15 @@ import uuid
 from typing import Optional
 
 import streamlit as st
-from pydantic import ValidationError
 
 from app.audit_services import run_batches, upload_dataset, when_free
 from app.services import default_model_index, get_client, model_ids
 from backend.audit.methods import CLASSIFIER_METHODS, IMAGE_PASS_METHODS, text_method_names
 from backend.audit.report import render_report
-from backend.errors import BackendBusyError, BackendUnavailableError, ModelLoadError, UserInputError
-from backend.models.registry import UnknownModelError
 from backend.schemas.audit import (BUILTIN_DIGITS, BUILTIN_QA, MAX_AUDIT_ITEMS, AuditOverride, AuditProgress,
                                    AuditRequest, AuditResult)
 from components.audit_views import items_frame, render_audit_tabs, render_items
+from components.errors import EXPECTED_ERRORS, show_error
 from components.save_form import render_save_form
 
 KEY = "calib"
@@ -120,13 +118,9 @@ def read_form() -> Optional[dict]:
 
 
 def say(exc: Exception) -> None:
-    """Tell the person what went wrong, and for a backend that is down or busy, that nothing was lost."""
-    if isinstance(exc, (BackendBusyError, BackendUnavailableError)):
-        st.warning(f"{exc}. Finished items are kept: press Run audit again to go on.")
-    elif isinstance(exc, ModelLoadError):
-        st.error(f"The model could not be loaded. {exc}")
-    else:
-        st.error(str(exc))
+    """Tell the person what went wrong (components.errors), and for a backend that is down or busy, that nothing
+    was lost."""
+    show_error(exc, kept="Finished items are kept: press Run audit again to go on.")
 
 
 def checked_request(fields: dict) -> Optional[str]:
@@ -137,10 +131,7 @@ def checked_request(fields: dict) -> Optional[str]:
         with st.spinner("Checking the data and the methods, loading the model…"):
             when_free(lambda: get_client().start_audit(request))
         return request.model_dump_json()
-    except ValidationError as exc:
-        for error in exc.errors():
-            st.error(f"{'.'.join(map(str, error['loc']))}: {str(error['msg']).removeprefix('Value error, ')}")
-    except (UserInputError, UnknownModelError, ModelLoadError, BackendBusyError, BackendUnavailableError) as exc:
+    except EXPECTED_ERRORS as exc:
         say(exc)
     return None
 
@@ -160,7 +151,7 @@ def run(request_json: str) -> None:
     try:
         run_batches(AuditRequest.model_validate_json(request_json), progress)
         holder.empty()
-    except (UserInputError, UnknownModelError, ModelLoadError, BackendBusyError, BackendUnavailableError) as exc:
+    except EXPECTED_ERRORS as exc:
         say(exc)
 
 
@@ -223,7 +214,7 @@ def current_result(request_json: str) -> Optional[AuditResult]:
     """What the audit has finished so far, or None after saying why it cannot be read now."""
     try:
         return read_result(request_json, st.session_state.get(f"{KEY}_revision", ""))
-    except (UserInputError, BackendBusyError, BackendUnavailableError) as exc:
+    except EXPECTED_ERRORS as exc:
         say(exc)
         return None
 
@@ -233,7 +224,7 @@ st.caption("One example shows a feeling; an audit over a dataset shows whether t
            "trusted. Finished items are kept, so a stopped or crashed audit resumes where it left off.")
 try:
     fields = read_form()
-except (UserInputError, BackendBusyError, BackendUnavailableError) as exc:
+except EXPECTED_ERRORS as exc:
     say(exc)
     fields = FAILED
 if fields is not None:

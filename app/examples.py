@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app.page_state import TEXT_AUTORUN, TEXT_CHAT_TEMPLATE, TEXT_DECODING, TEXT_MAX_NEW_TOKENS, TEXT_PROMPT
+
 TEXT_PAGE = "text_page.py"
 
 
@@ -33,9 +35,9 @@ EXAMPLES = (
 
 def open_example(example: Example) -> None:
     """Fill the Text page's form with the example, ask it to run at once, and go there."""
-    st.session_state["text_prompt"] = example.prompt
-    st.session_state["text_chat_template"] = example.chat_template
-    st.session_state["text_decoding"] = "sample" if example.do_sample else "greedy"
-    st.session_state["text_max_new_tokens"] = example.max_new_tokens
-    st.session_state["text_autorun"] = True
+    st.session_state[TEXT_PROMPT] = example.prompt
+    st.session_state[TEXT_CHAT_TEMPLATE] = example.chat_template
+    st.session_state[TEXT_DECODING] = "sample" if example.do_sample else "greedy"
+    st.session_state[TEXT_MAX_NEW_TOKENS] = example.max_new_tokens
+    st.session_state[TEXT_AUTORUN] = True
     st.switch_page(TEXT_PAGE)

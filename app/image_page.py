@@ -6,22 +6,18 @@ import json
 import math
 from typing import Optional
 
-import pandas as pd
 import streamlit as st
-import torch
 from pydantic import ValidationError
 
 from app.image_services import analyze_image, image_methods, image_saliency, image_uncertainty
 from app.services import default_model_index, get_client, model_ids
-from backend.analyses.classifier_stats import distribution_stats
-from backend.errors import ModelLoadError, UserInputError
-from backend.models.registry import UnknownModelError
-from backend.schemas.image import (SAMPLE_NAMES, ClassScore, ImageAnalysis, ImageInput, ImageMethodInfo,
-                                   ImageMethodParameter, ImageMethods, ImageRequest, ImageUncertainty,
+from backend.schemas.image import (SAMPLE_NAMES, ClassScore, ImageAnalysis, ImageInput, ImageMethods, ImageRequest,
                                    SaliencyAnalysis, SaliencyRequest, UncertaintyRequest)
 from backend.schemas.saved import SavedImage
-from components.class_probabilities import render_class_probabilities
-from components.pass_spread import render_entropy_split, render_pass_spread
+from components.class_probabilities import distribution_at, render_class_probabilities, scores_at
+from components.errors import EXPECTED_ERRORS, REFUSED_ERRORS, show_error
+from components.parameter_controls import parameter_control, render_method_parameters
+from components.pass_spread import render_entropy_split, render_pass_spread, uncertainty_frame
 from components.saliency_overlay import render_saliency_grid
 from components.save_form import render_save_form
 from components.text_safety import markdown_literal
@@ -32,22 +28,6 @@ SAMPLE_LABELS = {"cat": "Cat (Chelsea)", "coffee": "Coffee cup", "astronaut": "A
                  "rocket": "Rocket launch"}
 DEFAULT_SALIENCY = ("grad_cam", "attention_rollout", "integrated_gradients", "occlusion")
 TARGETS = {"top": "Top class", "class": "Another class", "entropy": "Entropy (what makes it unsure)"}
-
-
-def sentence(message: str) -> str:
-    """The message with a capital first letter."""
-    return message[:1].upper() + message[1:]
-
-
-def show_errors(exc: Exception) -> None:
-    """A clear message for bad input or a model that cannot load."""
-    if isinstance(exc, ValidationError):
-        for error in exc.errors():
-            st.error(sentence(str(error["msg"]).removeprefix("Value error, ")))
-    elif isinstance(exc, ModelLoadError):
-        st.error(f"The model could not be loaded. {exc}")
-    else:
-        st.error(sentence(str(exc)))
 
 
 def select_upload() -> None:
@@ -85,7 +65,7 @@ def read_image_form() -> Optional[tuple[str, str]]:
         image = (ImageInput(data=upload.getvalue(), filename=upload.name) if source == "Upload"
                  else ImageInput(sample=sample))
     except ValidationError as exc:
-        show_errors(exc)
+        show_error(exc)
         return None
     return model, image.model_dump_json()
 
@@ -103,9 +83,8 @@ def render_prediction(result: ImageAnalysis) -> float:
     with numbers:
         temperature = st.slider("Temperature", 0.1, 5.0, 1.0, 0.05, key=f"{KEY}_temperature",
                                 help="divides the logits before the softmax: below 1 sharpens, above 1 flattens")
-        stats = distribution_stats(torch.tensor(result.logits), temperature=temperature, top_k=TOP_K)
-        scores = [ClassScore(label=c.label, index=c.index, prob=float(stats.probs[c.index])) for c in result.top_k]
-        render_class_probabilities(scores, key=f"{KEY}_prediction")
+        stats = distribution_at(result.logits, temperature, top_k=TOP_K)
+        render_class_probabilities(scores_at(result.top_k, stats), key=f"{KEY}_prediction")
         first, second, third = st.columns(3)
         first.metric("Top probability", f"{stats.top_probs[0]:.3f}", help="higher = more confident; range [0, 1]")
         first.caption("higher = more confident")
@@ -118,24 +97,6 @@ def render_prediction(result: ImageAnalysis) -> float:
         st.caption(f"T = {temperature:.2f} applies to the whole page: these classes, MC dropout and test-time "
                    f"augmentation, and the entropy that saliency can explain.")
     return temperature
-
-
-def parameter_input(method: ImageMethodInfo, parameter: ImageMethodParameter, container) -> float:
-    """A number input built from a parameter's metadata, keyed by method and parameter."""
-    cast = int if parameter.kind == "int" else float
-    return float(container.number_input(
-        f"{method.label}: {parameter.label}", cast(parameter.minimum), cast(parameter.maximum),
-        cast(parameter.default), cast(parameter.step), key=f"{KEY}_param_{method.name}_{parameter.name}",
-        help=parameter.help))
-
-
-def uncertainty_table(results: list[ImageUncertainty]) -> pd.DataFrame:
-    """The comparison table: one row per quantity, one column per method."""
-    quantities = ["Predictive entropy (total)", "Expected entropy (each pass's own doubt)",
-                  "Mutual information (disagreement between passes)", "Passes agreeing on the top class"]
-    columns = {r.label: [f"{r.predictive_entropy:.3f}", f"{r.expected_entropy:.3f}", f"{r.mutual_information:.4f}",
-                         f"{r.agreement:.0%}"] for r in results}
-    return pd.DataFrame(columns, index=quantities)
 
 
 def at_temperature(request_json: str, model: type[UncertaintyRequest] | type[SaliencyRequest],
@@ -155,8 +116,7 @@ def render_uncertainty(model: str, image_json: str, methods: ImageMethods, tempe
     passes_spec = next(p for p in methods.uncertainty[0].parameters if p.name == "passes")
     with st.form(f"{KEY}_uncertainty_form"):
         left, right = st.columns(2)
-        passes = left.slider(passes_spec.label, int(passes_spec.minimum), int(passes_spec.maximum),
-                             int(passes_spec.default), key=f"{KEY}_passes", help=passes_spec.help)
+        passes = parameter_control(passes_spec, key=f"{KEY}_passes", container=left, slider=True)
         seed = right.number_input("Seed", 0, 2**31 - 1, 0, key=f"{KEY}_uncertainty_seed")
         run = st.form_submit_button("Run MC dropout and test-time augmentation")
     if run:
@@ -169,10 +129,10 @@ def render_uncertainty(model: str, image_json: str, methods: ImageMethods, tempe
     try:
         with st.spinner("Running MC dropout and test-time augmentation…"):
             results = [image_uncertainty(at_temperature(r, UncertaintyRequest, temperature)) for r in requests]
-    except (UserInputError, UnknownModelError, ModelLoadError) as exc:
-        show_errors(exc)
+    except EXPECTED_ERRORS as exc:
+        show_error(exc, kept="Press the button again to retry.")
         return
-    st.table(uncertainty_table(results))
+    st.table(uncertainty_frame(results))
     st.caption(f"Entropies in nats, from 0 (certain) to ln {len(methods.class_names)} = "
                f"{math.log(len(methods.class_names)):.2f} (uniform); higher = more uncertain. Predictive = expected "
                f"+ mutual information. Every pass's softmax at T = {results[0].temperature:.2f} (the temperature "
@@ -202,9 +162,7 @@ def read_saliency_form(model: str, image_json: str, methods: ImageMethods,
                                       key=f"{KEY}_class_index",
                                       format_func=lambda i: f"{i}: {class_names[i]}")
         with st.expander("Method settings"):
-            columns = st.columns(2)
-            params = {m.name: {p.name: parameter_input(m, p, columns[i % 2]) for i, p in enumerate(m.parameters)}
-                      for m in methods.saliency if m.parameters}
+            params = render_method_parameters(methods.saliency, key=f"{KEY}_param", per_row=2)
         submitted = st.form_submit_button("Explain", type="primary")
     if not submitted:
         return None
@@ -223,7 +181,7 @@ def explained_value(result: SaliencyAnalysis, prediction: ImageAnalysis, tempera
     class's probability from the prediction's logits (a class map explains the logit, which T does not change)."""
     if result.target == "entropy":
         return f"{result.target_value:.3f} nats at T = {result.temperature:.2f}"
-    stats = distribution_stats(torch.tensor(prediction.logits), temperature=temperature, top_k=1)
+    stats = distribution_at(prediction.logits, temperature)
     return f"p = {float(stats.probs[result.target_index]):.3f} at T = {temperature:.2f}"
 
 
@@ -249,9 +207,9 @@ def render_saliency(model: str, image_json: str, methods: ImageMethods, predicti
             results.append(image_saliency(at_temperature(request, SaliencyRequest, temperature) if entropy
                                           else request))
             progress.progress((done + 1) / len(requests), text=f"{done + 1} of {len(requests)} maps")
-    except (UserInputError, UnknownModelError, ModelLoadError) as exc:
+    except EXPECTED_ERRORS as exc:
         progress.empty()
-        show_errors(exc)
+        show_error(exc, kept="Press Explain again to retry.")
         return
     progress.empty()
     first = results[0]
@@ -291,7 +249,7 @@ def save_result(prediction: ImageAnalysis, model: str, image_json: str) -> None:
     def payload() -> dict:
         try:
             spreads, maps = [image_uncertainty(r) for r in uncertainty], [image_saliency(r) for r in saliency]
-        except (UserInputError, UnknownModelError, ModelLoadError):
+        except REFUSED_ERRORS:
             spreads, maps = [], []
         return json.loads(SavedImage(analysis=prediction, temperature=temperature, uncertainty=spreads,
                                      saliency=maps).model_dump_json())
@@ -310,8 +268,8 @@ def run_prediction(model: str, image_json: str) -> Optional[tuple[ImageAnalysis,
         with st.spinner("Loading the model (first use only) and classifying…"):
             result = analyze_image(request.model_dump_json())
             methods = image_methods(model)
-    except (UserInputError, UnknownModelError, ModelLoadError) as exc:
-        show_errors(exc)
+    except EXPECTED_ERRORS as exc:
+        show_error(exc, kept="Press Classify again to retry.")
         return None
     return result, methods
 

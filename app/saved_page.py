@@ -7,8 +7,8 @@ from typing import Optional
 import streamlit as st
 
 from app.services import get_client
-from backend.errors import BackendBusyError, BackendUnavailableError
 from backend.schemas.store import SavedItem, SavedSummary
+from components.errors import TRANSIENT_ERRORS, show_error
 from components.saved_compare import render_comparison
 from components.saved_views import kinds_present, payload_of, render_saved
 from components.text_safety import markdown_literal
@@ -80,9 +80,8 @@ def load_items(filters: dict) -> Optional[list[SavedSummary]]:
     """The filtered list, or None after saying why it could not be read."""
     try:
         return get_client().list_saved(limit=SCAN_LIMIT, **filters)
-    except (BackendBusyError, BackendUnavailableError) as exc:
-        st.warning(f"The saved analyses could not be read: {exc}. Nothing is lost; try again.")
-        st.button("Retry", key=f"{KEY}_retry")
+    except TRANSIENT_ERRORS as exc:
+        show_error(exc, kept="The saved analyses could not be read; nothing is lost.", retry_key=f"{KEY}_retry")
         return None
 
 
@@ -91,7 +90,7 @@ def run_page() -> None:
     st.title("Saved analyses")
     try:
         kinds = saved_kinds()
-    except (BackendBusyError, BackendUnavailableError):
+    except TRANSIENT_ERRORS:
         kinds = []
     items = load_items(search_filters(kinds))
     if items is not None and not items:

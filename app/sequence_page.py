@@ -8,14 +8,15 @@ from typing import Optional
 import streamlit as st
 from pydantic import ValidationError
 
+from app.page_state import TEXT_REQUEST, text_page_request
 from app.sequence_services import analyze_sequence, estimate_cost, sequence_methods
 from app.services import default_model_index, get_client, list_models, model_ids
-from backend.errors import ModelLoadError, UserInputError
-from backend.models.registry import UnknownModelError
 from backend.schemas import (DEFAULT_SAMPLES, DEFAULT_SIMILARITY_THRESHOLD, MAX_SAMPLES,
                              MIN_SAMPLES, MethodInfo, SequenceAnalysis, SequenceRequest, TextRequest)
 from backend.schemas.sequence import DEFAULT_SAMPLE_TEMPERATURE
 from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
+from components.errors import EXPECTED_ERRORS, refused, show_error
+from components.parameter_controls import render_method_parameters
 from components.save_form import render_save_form
 from components.sequence_costs import render_costs, total_seconds
 from components.sequence_view import render_sequence_analysis
@@ -25,21 +26,11 @@ GROUPS = {"generation": "From the answer itself", "samples": "From K sampled ans
 AUTO_MEANING = "auto"
 MAX_ANSWER_TOKENS = 256
 PARAMETERS_PER_ROW = 4
-EXPECTED_ERRORS = (UserInputError, UnknownModelError, ModelLoadError)
-
-
-def error_messages(exc: Exception) -> list[str]:
-    """What to tell the user about a bad request or a model that cannot load."""
-    if isinstance(exc, ValidationError):
-        return [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
-    if isinstance(exc, ModelLoadError):
-        return [f"The model could not be loaded. {exc}"]
-    return [str(exc)]
 
 
 def use_text_page_request() -> None:
     """Copy the Text page's last prompt, answer and model into this page's form."""
-    text = TextRequest.model_validate_json(st.session_state["text_request"])
+    text = TextRequest.model_validate_json(st.session_state[TEXT_REQUEST])
     st.session_state[f"{KEY}_prompt"] = text.prompt
     st.session_state[f"{KEY}_answer"] = text.answer or ""
     st.session_state[f"{KEY}_model"] = text.model
@@ -68,7 +59,8 @@ def read_settings(infos: list[MethodInfo], chosen: list[str]) -> dict:
         left, middle, right, last = st.columns(4)
         model = left.selectbox("Model", text_models, key=f"{KEY}_model",
                                index=default_model_index(text_models, "text"))
-        max_new_tokens = middle.number_input("Max new tokens", 1, MAX_ANSWER_TOKENS, DEFAULT_MAX_NEW_TOKENS, key=f"{KEY}_max_new_tokens",
+        max_new_tokens = middle.number_input("Max new tokens", 1, MAX_ANSWER_TOKENS, DEFAULT_MAX_NEW_TOKENS,
+                                             key=f"{KEY}_max_new_tokens",
                                              help="for the analysed answer and for each sample")
         seed = right.number_input("Seed", 0, 2**31 - 1, 0, key=f"{KEY}_seed", help="makes the samples reproducible")
         chat_template = last.checkbox("Chat template", value=True, key=f"{KEY}_chat_template")
@@ -94,16 +86,13 @@ def read_settings(infos: list[MethodInfo], chosen: list[str]) -> dict:
 
 
 def read_method_parameters(infos: list[MethodInfo]) -> dict[str, dict[str, float]]:
-    """A number input per parameter of the chosen methods, with the registry's range and default."""
-    values: dict[str, dict[str, float]] = {}
-    fields = [(info, p) for info in infos for p in info.parameters]
-    for start in range(0, len(fields), PARAMETERS_PER_ROW):
-        for column, (info, p) in zip(st.columns(PARAMETERS_PER_ROW), fields[start:start + PARAMETERS_PER_ROW]):
-            value = column.number_input(f"{info.label}: {p.label}", p.minimum, p.maximum, p.default, format="%g",
-                                        help=p.description, key=f"{KEY}_param_{info.name}_{p.name}")
-            if value != p.default:
-                values.setdefault(info.name, {})[p.name] = float(value)
-    return values
+    """A control per parameter of the chosen methods (components.parameter_controls); returns only the values
+    changed from their defaults, so that a request at the defaults names no parameter."""
+    values = render_method_parameters(infos, key=f"{KEY}_param", per_row=PARAMETERS_PER_ROW)
+    defaults = {(info.name, p.name): p.default for info in infos for p in info.parameters}
+    changed = {name: {p: float(v) for p, v in given.items() if v != defaults[name, p]}
+               for name, given in values.items()}
+    return {name: given for name, given in changed.items() if given}
 
 
 def build_request(settings: dict, chosen: list[str], prompt: str, answer: str) -> SequenceRequest:
@@ -122,9 +111,8 @@ def show_costs(settings: dict, chosen: list[str], labels: dict[str, str]) -> Opt
         request = build_request(settings, chosen, prompt, st.session_state.get(f"{KEY}_answer", ""))
         with st.spinner("Timing one pass of each model on this machine (first time only)…"):
             costs = estimate_cost(request.model_dump_json())
-    except (ValidationError, *EXPECTED_ERRORS) as exc:
-        for message in error_messages(exc):
-            st.error(message)
+    except EXPECTED_ERRORS as exc:
+        show_error(exc, kept="The cost is estimated again on the next change.")
         return None
     render_costs(costs, labels, key=KEY)
     return total_seconds(costs)
@@ -132,7 +120,7 @@ def show_costs(settings: dict, chosen: list[str], labels: dict[str, str]) -> Opt
 
 def ask_form(settings: dict, chosen: list[str]) -> None:
     """Prompt and optional answer; a valid submission becomes the page's current request."""
-    if st.session_state.get("text_request"):
+    if text_page_request():
         st.button("Use the Text page's last prompt", key=f"{KEY}_from_text", on_click=use_text_page_request)
     with st.form(f"{KEY}_form"):
         prompt = st.text_area("Prompt", key=f"{KEY}_prompt", height=90,
@@ -148,8 +136,7 @@ def ask_form(settings: dict, chosen: list[str]) -> None:
     try:
         st.session_state[f"{KEY}_request"] = build_request(settings, chosen, prompt, answer).model_dump_json()
     except ValidationError as exc:
-        for message in error_messages(exc):
-            st.error(message)
+        show_error(exc)
 
 
 def render_result(result: SequenceAnalysis) -> None:
@@ -182,9 +169,9 @@ if current:
         with st.spinner(f"Running {len(request.methods)} methods{about}…"):
             analysis = analyze_sequence(current)
     except EXPECTED_ERRORS as exc:
-        st.session_state.pop(f"{KEY}_request")
-        for message in error_messages(exc):
-            st.error(message)
+        show_error(exc, kept="Your prompt and settings are kept.", retry_key=f"{KEY}_retry")
+        if refused(exc):
+            st.session_state.pop(f"{KEY}_request")
     else:
         render_result(analysis)
         render_save_form(key=KEY, kind="sequence", model=analysis.text.model,

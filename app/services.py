@@ -7,8 +7,8 @@ import streamlit as st
 
 from backend.clients.local import Client, LocalClient
 from backend.clients.http import HttpClient
-from backend.errors import BackendBusyError, BackendUnavailableError
 from backend.schemas import DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, ModelInfo, TextAnalysis, TextRequest
+from components.errors import TRANSIENT_ERRORS, show_error
 
 DEFAULT_MODEL_OF_KIND = {"text": DEFAULT_TEXT_MODEL, "image": DEFAULT_IMAGE_MODEL}
 
@@ -34,8 +34,8 @@ def model_ids(kind: str) -> list[str]:
     warning, when the backend cannot be asked."""
     try:
         ids = [m.id for m in list_models() if m.kind == kind]
-    except (BackendBusyError, BackendUnavailableError) as exc:
-        st.warning(f"The backend could not list its models ({exc}); showing the default model only.")
+    except TRANSIENT_ERRORS as exc:
+        show_error(exc, kept="Only the default model is offered until it does.")
         ids = []
     return ids or [DEFAULT_MODEL_OF_KIND[kind]]
 

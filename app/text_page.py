@@ -8,23 +8,24 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app.long_work import STOPPED_MESSAGE, forget_stop, run_with_progress, was_stopped
+from app.page_state import (TEXT, TEXT_AUTORUN, TEXT_CHAT_TEMPLATE, TEXT_DECODING, TEXT_MAX_NEW_TOKENS, TEXT_PROMPT,
+                            TEXT_REQUEST)
 from app.services import analyze_text, default_model_index, get_client, model_ids
 from backend.budget import WorkCancelled
-from backend.errors import BackendBusyError, BackendUnavailableError, ModelLoadError, UserInputError
-from backend.models.registry import UnknownModelError
 from backend.schemas import MAX_NEW_TOKENS, TextAnalysis, TextRequest
 from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
+from components.errors import EXPECTED_ERRORS, refused, show_error
 from components.save_form import render_save_form
 from components.text_analysis_view import render_text_analysis
 
-KEY = "text"
+KEY = TEXT
 
 
 def read_form() -> Optional[dict]:
     """The prompt and settings form; returns the request fields when submitted (or auto-run from an example)."""
     text_models = model_ids("text")
     with st.form(f"{KEY}_form"):
-        prompt = st.text_area("Prompt", key=f"{KEY}_prompt", height=100,
+        prompt = st.text_area("Prompt", key=TEXT_PROMPT, height=100,
                               placeholder="Ask a question, or type the start of a text to continue")
         answer = st.text_area("Answer to score (optional)", key=f"{KEY}_answer", height=68,
                               help="Give an answer here to score it token by token instead of generating one.")
@@ -32,8 +33,9 @@ def read_form() -> Optional[dict]:
         left, middle, right = settings.columns(3)
         model = left.selectbox("Model", text_models, index=default_model_index(text_models, "text"),
                                key=f"{KEY}_model")
-        max_new_tokens = middle.number_input("Max new tokens", 1, MAX_NEW_TOKENS, DEFAULT_MAX_NEW_TOKENS, key=f"{KEY}_max_new_tokens")
-        decoding = right.radio("Decoding", ["greedy", "sample"], horizontal=True, key=f"{KEY}_decoding",
+        max_new_tokens = middle.number_input("Max new tokens", 1, MAX_NEW_TOKENS, DEFAULT_MAX_NEW_TOKENS,
+                                             key=TEXT_MAX_NEW_TOKENS)
+        decoding = right.radio("Decoding", ["greedy", "sample"], horizontal=True, key=TEXT_DECODING,
                                help="greedy: always the most likely token; sample: draw from the distribution. "
                                     "Neither applies to an answer given to score.")
         left, middle, right, last = settings.columns(4)
@@ -42,10 +44,10 @@ def read_form() -> Optional[dict]:
         top_p = middle.number_input("Top-p", 0.01, 1.0, 1.0, 0.01, key=f"{KEY}_top_p",
                                     help="sampling only: keep the smallest set of tokens with this much mass")
         seed = right.number_input("Seed", 0, 2**31 - 1, 0, key=f"{KEY}_seed", help="sampling only")
-        chat_template = last.checkbox("Chat template", value=True, key=f"{KEY}_chat_template",
+        chat_template = last.checkbox("Chat template", value=True, key=TEXT_CHAT_TEMPLATE,
                                       help="wrap the prompt as a user turn in the model's chat format")
         submitted = st.form_submit_button("Analyze", type="primary")
-    if not (submitted or st.session_state.pop(f"{KEY}_autorun", False)):
+    if not (submitted or st.session_state.pop(TEXT_AUTORUN, False)):
         return None
     return dict(model=model, prompt=prompt, answer=answer if answer.strip() else None, chat_template=chat_template,
                 max_new_tokens=int(max_new_tokens), do_sample=decoding == "sample", temperature=float(temperature),
@@ -57,8 +59,7 @@ def validated_request(fields: dict) -> Optional[str]:
     try:
         return TextRequest(**fields).model_dump_json()
     except ValidationError as exc:
-        for error in exc.errors():
-            st.error(str(error["msg"]).removeprefix("Value error, "))
+        show_error(exc)
         return None
 
 
@@ -77,15 +78,10 @@ def run_analysis(request_json: str) -> Optional[TextAnalysis]:
     except WorkCancelled:
         st.info(STOPPED_MESSAGE)
         return None
-    except (UserInputError, UnknownModelError) as exc:
-        st.error(str(exc))
-    except ModelLoadError as exc:
-        st.error(f"The model could not be loaded. {exc}")
-    except (BackendBusyError, BackendUnavailableError) as exc:
-        st.warning(f"The backend could not answer: {exc}. Your prompt and settings are kept.")
-        st.button("Retry", key=f"{KEY}_retry")
-        return None
-    st.session_state.pop(f"{KEY}_request", None)
+    except EXPECTED_ERRORS as exc:
+        show_error(exc, kept="Your prompt and settings are kept.", retry_key=f"{KEY}_retry")
+        if refused(exc):
+            st.session_state.pop(TEXT_REQUEST, None)
     return None
 
 
@@ -94,10 +90,10 @@ fields = read_form()
 if fields is not None:
     request_json = validated_request(fields)
     if request_json is not None:
-        st.session_state[f"{KEY}_request"] = request_json
+        st.session_state[TEXT_REQUEST] = request_json
         st.session_state[f"{KEY}_selected"] = None
         forget_stop(KEY)
-current = st.session_state.get(f"{KEY}_request")
+current = st.session_state.get(TEXT_REQUEST)
 if current:
     analysis = run_analysis(current)
     if analysis is not None:

@@ -1,11 +1,14 @@
-"""A classifier's top classes as horizontal probability bars, most likely on top."""
+"""A classifier's top classes as horizontal probability bars, most likely on top, and its distribution at any
+temperature from the logits an ImageAnalysis carries."""
 from __future__ import annotations
 
 from typing import Sequence
 
 import plotly.graph_objects as go
 import streamlit as st
+import torch
 
+from backend.analyses.classifier_stats import DistributionStats, distribution_stats
 from backend.schemas.image import ClassScore
 from components.figure_config import figure_config
 from components.text_safety import escape_plotly
@@ -13,6 +16,17 @@ from components.text_safety import escape_plotly
 TOP_COLOUR = "#d7301f"
 OTHER_COLOUR = "#9fb7d0"
 MAX_LABEL_CHARS = 40
+
+
+def distribution_at(logits: Sequence[float], temperature: float, *, top_k: int = 1) -> DistributionStats:
+    """The softmax of logits / temperature (C logits, as the wire carries them) with its entropy in nats, top-2
+    margin and top_k classes, in float64."""
+    return distribution_stats(torch.tensor(logits), temperature=temperature, top_k=top_k)
+
+
+def scores_at(classes: Sequence[ClassScore], stats: DistributionStats) -> list[ClassScore]:
+    """The classes (in their order) with their probabilities in stats, e.g. the top-k at another temperature."""
+    return [ClassScore(label=c.label, index=c.index, prob=float(stats.probs[c.index])) for c in classes]
 
 
 def short_label(label: str) -> str:

@@ -1,9 +1,10 @@
 """Epistemic vs. aleatoric pictures: each top class's probability in every stochastic pass, and the split of
-the predictive entropy into expected entropy and mutual information, method beside method."""
+the predictive entropy into expected entropy and mutual information, method beside method (and as a table)."""
 from __future__ import annotations
 
 from typing import Sequence
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -17,6 +18,15 @@ MEAN_COLOUR = "#d7301f"
 EXPECTED_COLOUR = "#fdae61"
 MUTUAL_COLOUR = "#2b6cb0"
 JITTER = 0.28
+
+
+def uncertainty_frame(results: Sequence[ImageUncertainty]) -> pd.DataFrame:
+    """One row per quantity (entropies in nats, agreement as a share), one column per method."""
+    quantities = ["Predictive entropy (total)", "Expected entropy (each pass's own doubt)",
+                  "Mutual information (disagreement between passes)", "Passes agreeing on the top class"]
+    return pd.DataFrame({r.label: [f"{r.predictive_entropy:.3f}", f"{r.expected_entropy:.3f}",
+                                   f"{r.mutual_information:.4f}", f"{r.agreement:.0%}"] for r in results},
+                        index=quantities)
 
 
 def jitter_offsets(count: int) -> list[float]:

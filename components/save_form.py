@@ -10,10 +10,9 @@ import uuid
 from typing import Callable, Optional, Union
 
 import streamlit as st
-from pydantic import ValidationError
 
-from backend.errors import BackendBusyError, BackendUnavailableError, SaveConflictError
 from backend.schemas.store import MAX_TITLE_CHARS, SavedItem, SaveRequest
+from components.errors import EXPECTED_ERRORS, show_error
 
 
 def parse_tags(text: str) -> list[str]:
@@ -59,14 +58,7 @@ def render_save_form(*, key: str, kind: str, model: str, default_title: str,
             item = save(SaveRequest(id=save_id_for(content_key), kind=kind, title=title, notes=notes,
                                     tags=parse_tags(tags), model=model,
                                     payload=payload() if callable(payload) else payload, request=request))
-        except ValidationError as exc:
-            for error in exc.errors():
-                st.error(f"{'.'.join(map(str, error['loc']))}: {str(error['msg']).removeprefix('Value error, ')}")
-            return
-        except SaveConflictError as exc:
-            st.error(str(exc))
-            return
-        except (BackendBusyError, BackendUnavailableError) as exc:
-            st.warning(f"Not saved: {exc}. Your title, notes and tags are still in the form; press Save again.")
+        except EXPECTED_ERRORS as exc:
+            show_error(exc, kept="Not saved: your title, notes and tags are still in the form; press Save again.")
             return
         st.success(f"Saved as “{item.title}” ({item.created_at} UTC). Find it on the Saved page.")

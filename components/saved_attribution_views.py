@@ -5,17 +5,14 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-import pandas as pd
 import streamlit as st
-import torch
 
-from backend.analyses.classifier_stats import distribution_stats
-from backend.schemas.image import ClassScore, ImageUncertainty
+from backend.schemas.image import ClassScore
 from backend.schemas.saved import SavedAttention, SavedImage
 from backend.schemas.text_attention import InputToken
 from components.attention_matrix import render_attention_matrix, render_head_grid
-from components.class_probabilities import render_class_probabilities
-from components.pass_spread import render_entropy_split, render_pass_spread
+from components.class_probabilities import distribution_at, render_class_probabilities, scores_at
+from components.pass_spread import render_entropy_split, render_pass_spread, uncertainty_frame
 from components.saliency_matrix import render_saliency_matrix
 from components.saliency_overlay import render_saliency_grid
 from components.text_safety import markdown_literal
@@ -100,19 +97,9 @@ def render_saved_saliency(saved: SavedAttention, *, key: str) -> None:
                                selected_position=position)
 
 
-def uncertainty_frame(results: Sequence[ImageUncertainty]) -> pd.DataFrame:
-    """One row per quantity (entropies in nats, agreement as a share), one column per method."""
-    quantities = ["Predictive entropy (total)", "Expected entropy (each pass's own doubt)",
-                  "Mutual information (disagreement between passes)", "Passes agreeing on the top class"]
-    return pd.DataFrame({r.label: [f"{r.predictive_entropy:.3f}", f"{r.expected_entropy:.3f}",
-                                   f"{r.mutual_information:.4f}", f"{r.agreement:.0%}"] for r in results},
-                        index=quantities)
-
-
 def top_classes(saved: SavedImage) -> list[ClassScore]:
     """The saved top classes with their probabilities at the saved temperature (from the saved logits)."""
-    probs = torch.softmax(torch.tensor(saved.analysis.logits, dtype=torch.float64) / saved.temperature, dim=-1)
-    return [ClassScore(label=c.label, index=c.index, prob=float(probs[c.index])) for c in saved.analysis.top_k]
+    return scores_at(saved.analysis.top_k, distribution_at(saved.analysis.logits, saved.temperature))
 
 
 def render_saved_image(saved: SavedImage, *, key: str) -> None:
@@ -124,7 +111,7 @@ def render_saved_image(saved: SavedImage, *, key: str) -> None:
         st.caption(f"{markdown_literal(result.image.name)}: {result.image.width} x {result.image.height} "
                    f"{result.image.format}. {result.preprocessing}.")
     with numbers:
-        stats = distribution_stats(torch.tensor(result.logits), temperature=saved.temperature, top_k=TOP_K)
+        stats = distribution_at(result.logits, saved.temperature, top_k=TOP_K)
         render_class_probabilities(top_classes(saved), key=f"{key}_prediction",
                                    title=f"Top classes at temperature {saved.temperature:g}")
         st.caption(f"Top probability {stats.top_probs[0]:.3f} (higher = more confident) · entropy "

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 import streamlit as st
-import torch
 
-from backend.analyses.classifier_stats import distribution_stats
 from backend.schemas import SequenceAnalysis, TextAnalysis
 from backend.schemas.audit import AuditResult
 from backend.schemas.saved import SavedAttention, SavedImage
-from components.class_probabilities import render_class_probabilities
+from components.class_probabilities import distribution_at, render_class_probabilities
 from components.measures import MEASURES
 from components.saved_attribution_views import top_classes
 from components.text_safety import markdown_literal
@@ -54,7 +52,7 @@ def sequence_scores_table(titles: Sequence[str], analyses: Sequence[SequenceAnal
 
 def image_table(titles: Sequence[str], results: Sequence[SavedImage]) -> list[dict]:
     """The top class, its probability, entropy and margin of each image result (at its saved temperature)."""
-    stats = [distribution_stats(torch.tensor(r.analysis.logits), temperature=r.temperature, top_k=1) for r in results]
+    stats = [distribution_at(r.analysis.logits, r.temperature) for r in results]
     columns = column_titles(titles)
     rows = [{"quantity": "top class", **{c: r.analysis.top_k[0].label for c, r in zip(columns, results)}},
             {"quantity": "temperature", **{c: r.temperature for c, r in zip(columns, results)}},

@@ -56,7 +56,7 @@ def test_the_text_pages_request_can_be_reused():
 def test_an_empty_prompt_says_what_to_do():
     at = analyze(open_page(), "  ")
     assert not at.exception
-    assert "the prompt is empty" in at.error[0].value
+    assert "The prompt is empty" in at.error[0].value
 
 
 def test_an_unconverged_integrated_gradients_run_warns_and_more_steps_doubles_them():

@@ -50,7 +50,7 @@ def test_scoring_a_given_answer():
 def test_empty_prompt_says_what_to_do():
     at = submit(open_text_page(), "   ")
     assert not at.exception
-    assert "the prompt is empty" in at.error[0].value
+    assert "The prompt is empty" in at.error[0].value
 
 
 def test_prompt_longer_than_the_model_reads_names_the_limit():

@@ -70,7 +70,7 @@ def test_method_and_score_tables_show_each_description_in_full():
 def test_empty_prompt_and_no_method_say_what_to_do():
     at = submit(choose(open_page(), ["perplexity"], [], []), "   ")
     assert not at.exception
-    assert "the prompt is empty" in at.error[0].value
+    assert "The prompt is empty" in at.error[0].value
     at = submit(choose(open_page(), [], [], []), "Hello")
     assert not at.exception
     assert "No method is selected" in at.error[0].value
