@@ -18,8 +18,8 @@ def user_messages(prompt: str) -> list[dict]:
 
 
 def vocab_size(client: OpenAIClient) -> int:
-    """The width of the model's next-token distributions: the spec's vocab_size, else vLLM's /tokenizer_info
-    (served with --enable-tokenizer-info-endpoint); else a UserInputError saying to set it."""
+    """The width of the model's next-token distributions (the spec's vocab_size: no OpenAI-compatible endpoint,
+    vLLM's included, reports it), else a UserInputError saying to set it."""
     if client.spec.vocab_size is not None:
         return client.spec.vocab_size
     raise UserInputError(f"entropy bounds for {client.spec.label} need the model's vocabulary size (the width of "
@@ -52,7 +52,8 @@ def generate(client: OpenAIClient, messages: Messages, *, n: int = 1, max_tokens
                              f"support `n`")
     prompt_ids = reply.get("prompt_token_ids")
     return Generation(model=client.spec.model, prompt_token_ids=tuple(prompt_ids) if prompt_ids else None,
-                      samples=tuple(parse_chat_choice(c, width, client.spec.label) for c in choices),
+                      samples=tuple(parse_chat_choice(c, width, client.spec.label, client.spec.engine != "vllm")
+                                    for c in choices),
                       top_logprobs=top_logprobs, temperature=temperature)
 
 

@@ -23,8 +23,8 @@ class ServedModel:
     /v1/models lists); api_key_env: the NAME of the env var holding the key, or None for an open server.
     engine: "vllm" enables vLLM's extensions (token ids, prompt log-probabilities to score a given answer, the
     /tokenize endpoint); "openai" sends only the standard parameters. vocab_size: the number of tokens each
-    next-token distribution ranges over (the model's logits width), needed for entropy bounds; None means
-    "ask the engine" (vLLM reports it) or, where it cannot, a clear error when bounds are asked for.
+    next-token distribution ranges over (the model's logits width), needed for entropy bounds (no OpenAI-compatible endpoint reports it: it is the
+    `vocab_size` of the model's config.json); None gives a clear error when token evidence is asked for.
     Time-outs in seconds; max_retries: extra attempts after a 429 / 503; backoff_s: the first wait, doubled per
     retry up to max_wait_s (a Retry-After header replaces it; a longer Retry-After is not waited for).
     """

@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 from backend.analyses.topk_entropy import EntropyBounds, entropy_bounds
 from backend.errors import UserInputError
 
+MIN_TOP_LOGPROBS = 2
 MAX_TOP_LOGPROBS = 20
 SAME_LOGPROB = 1e-6
 TOKEN_ID_PREFIX = "token_id:"
@@ -106,10 +107,11 @@ class ScoredAnswer:
 
 
 def check_top_logprobs(k: int) -> int:
-    """k if 1 <= k <= 20, else a UserInputError saying the allowed range."""
-    if not 1 <= k <= MAX_TOP_LOGPROBS:
-        raise UserInputError(f"top_logprobs must be from 1 to {MAX_TOP_LOGPROBS} (what OpenAI-compatible servers "
-                             f"return at most), not {k}")
+    """k if 2 <= k <= 20, else a UserInputError saying the allowed range (20: what OpenAI-compatible servers
+    return at most; 2: vLLM lists the chosen token first, so one entry says nothing about the others)."""
+    if not MIN_TOP_LOGPROBS <= k <= MAX_TOP_LOGPROBS:
+        raise UserInputError(f"top_logprobs must be from {MIN_TOP_LOGPROBS} to {MAX_TOP_LOGPROBS} (what "
+                             f"OpenAI-compatible servers return at most), not {k}")
     return k
 
 
@@ -120,15 +122,32 @@ def _same(a: Alternative, b: Alternative) -> bool:
     return a.text == b.text and abs(a.logprob - b.logprob) <= SAME_LOGPROB
 
 
-def token_evidence(chosen: Alternative, top: Sequence[Alternative], vocab_size: int,
+def token_evidence(chosen: Alternative, listed: Sequence[Alternative], vocab_size: int, *, true_top_k: bool,
                    rank: Optional[int] = None) -> TokenEvidence:
-    """Evidence for one position: `chosen` the token there, `top` the server's top-k (any order, k >= 1),
-    vocab_size the distribution's width, rank the engine's own rank of `chosen` when it reports one (else it is
-    looked up in the top-k: None when beyond)."""
-    ordered = tuple(sorted(top, key=lambda a: -a.logprob))
-    found = next((i for i, alt in enumerate(ordered, start=1) if _same(alt, chosen)), None)
-    other = () if found is not None else (chosen.logprob,)
-    bounds = entropy_bounds([a.logprob for a in ordered], vocab_size, other)
+    """Evidence for one position from the server's list of alternatives (any order, at least 2).
+
+    true_top_k: the list is the position's k most likely tokens (OpenAI's API; vLLM's prompt_logprobs read by
+    rank). vLLM's chat endpoint instead lists the chosen token first and then the most likely others, k in all,
+    so a chosen token beyond the top-k pushes the k-th out (true_top_k=False). Read safely either way:
+    - chosen not listed: the list is the top-k and the chosen token lies beyond it (rank None);
+    - chosen listed, and the list is the top-k or the chosen token is more likely than some other listed one:
+      the list is the true top-k and the rank is counted in it;
+    - otherwise (vLLM, chosen the least likely listed): it may be the k-th or lie beyond, so the bounds take only
+      the others as the top (unseen tokens at most the least of them: valid either way) and the rank is None.
+    `rank`, the engine's own rank of the chosen token (vLLM's prompt_logprobs), overrides the one read here.
+    """
+    ordered = tuple(sorted(listed, key=lambda a: -a.logprob))
+    others = [a for a in ordered if not _same(a, chosen)]
+    if not others:
+        raise UserInputError("one alternative per token says nothing about the rest of the distribution; ask for "
+                             "top_logprobs >= 2")
+    if len(others) == len(ordered):
+        found, bounds = None, entropy_bounds([a.logprob for a in ordered], vocab_size, (chosen.logprob,))
+    elif true_top_k or chosen.logprob > others[-1].logprob:
+        found = 1 + sum(a.logprob > chosen.logprob for a in others)
+        bounds = entropy_bounds([a.logprob for a in ordered], vocab_size)
+    else:
+        found, bounds = None, entropy_bounds([a.logprob for a in others], vocab_size, (chosen.logprob,))
     return TokenEvidence(text=chosen.text, id=chosen.id, logprob=chosen.logprob, top=ordered,
                          rank=rank if rank is not None else found, entropy=bounds)
 
@@ -155,8 +174,9 @@ def chat_alternative(entry: dict, token_id: Optional[int] = None) -> Alternative
                        id=token_id if token_id is not None else parsed_id)
 
 
-def parse_chat_choice(choice: dict, vocab_size: int, label: str) -> Sample:
-    """A chat completion choice (with logprobs) as a Sample; UserInputError when the server left logprobs out."""
+def parse_chat_choice(choice: dict, vocab_size: int, label: str, true_top_k: bool) -> Sample:
+    """A chat completion choice (with logprobs) as a Sample; UserInputError when the server left logprobs out.
+    true_top_k: whether the server's top_logprobs are the true top-k (OpenAI) or chosen-first (vLLM)."""
     content = (choice.get("logprobs") or {}).get("content")
     text = (choice.get("message") or {}).get("content") or ""
     if content is None or (text and not content):
@@ -170,7 +190,8 @@ def parse_chat_choice(choice: dict, vocab_size: int, label: str) -> Sample:
             raise UserInputError(f"the server of {label} returned no top log-probabilities; it must honour "
                                  f"`top_logprobs` >= 1 for entropy bounds")
         chosen = chat_alternative(entry, ids[i] if ids and i < len(ids) else None)
-        tokens.append(token_evidence(chosen, [chat_alternative(t) for t in top], vocab_size))
+        tokens.append(token_evidence(chosen, [chat_alternative(t) for t in top], vocab_size,
+                                     true_top_k=true_top_k))
     return Sample(text=text, tokens=tuple(tokens), token_ids=tuple(ids) if ids else None,
                   finish_reason=choice.get("finish_reason"))
 
@@ -188,4 +209,5 @@ def prompt_position_evidence(position: dict, token_id: int, k: int, vocab_size: 
                            id=tid)
     top = [alternative(tid) for tid, value in entries.items() if value.get("rank") is not None and value["rank"] <= k]
     rank = entries[token_id].get("rank")
-    return token_evidence(alternative(token_id), top, vocab_size, rank=int(rank) if rank is not None else None)
+    return token_evidence(alternative(token_id), top, vocab_size, true_top_k=True,
+                          rank=int(rank) if rank is not None else None)
