@@ -36,7 +36,7 @@ def test_text_page_shows_heatmap_curve_and_summaries():
     at = submit(open_text_page(), "What is the capital of France?", text_max_new_tokens=12)
     assert not at.exception and not at.error
     metric_labels = [m.label for m in at.metric]
-    assert {"Mean token probability", "Mean entropy", "Perplexity"} <= set(metric_labels)
+    assert {"Mean token probability", "Mean token entropy", "Perplexity"} <= set(metric_labels)
     assert any("tokens generated" in c.value for c in at.caption)
     assert at.radio(key="text_measure").options == ["Probability", "Entropy", "Surprisal", "Rank", "Top-2 margin"]
 
