@@ -10,9 +10,12 @@ from __future__ import annotations
 import time
 from typing import Callable, Optional, TypeVar
 
+import streamlit as st
+
 from app.services import get_client
+from backend.audit.methods import audit_method_catalog
 from backend.errors import BackendBusyError
-from backend.schemas.audit import AuditDatasetUpload, AuditProgress, AuditRequest
+from backend.schemas.audit import AuditDatasetUpload, AuditMethodCatalog, AuditProgress, AuditRequest
 
 BUSY_RETRIES = 30
 Result = TypeVar("Result")
@@ -29,6 +32,12 @@ def when_free(call: Callable[[], Result], *, wait: Optional[Callable[[float], No
         except BackendBusyError as exc:
             (wait or time.sleep)(exc.retry_after_s)
     return call()
+
+
+@st.cache_data(show_spinner=False, ttl=3600)
+def audit_methods() -> AuditMethodCatalog:
+    """Every confidence method an audit can use, with its kind and whether it is selected unless changed."""
+    return audit_method_catalog()
 
 
 def upload_dataset(filename: str, data: bytes) -> str:

@@ -8,12 +8,11 @@ from typing import Optional
 
 import streamlit as st
 
-from app.audit_services import run_batches, upload_dataset, when_free
+from app.audit_services import audit_methods, run_batches, upload_dataset, when_free
 from app.services import default_model_index, get_client, model_ids
-from backend.audit.methods import CLASSIFIER_METHODS, IMAGE_PASS_METHODS, text_method_names
 from backend.audit.report import render_report
-from backend.schemas.audit import (BUILTIN_DIGITS, BUILTIN_QA, MAX_AUDIT_ITEMS, AuditOverride, AuditProgress,
-                                   AuditRequest, AuditResult)
+from backend.schemas.audit import (BUILTIN_DIGITS, BUILTIN_QA, MAX_AUDIT_ITEMS, AuditMethodCatalog, AuditOverride,
+                                   AuditProgress, AuditRequest, AuditResult)
 from components.audit_views import items_frame, render_audit_tabs, render_items
 from components.errors import EXPECTED_ERRORS, show_error
 from components.save_form import render_save_form
@@ -34,8 +33,6 @@ DEFAULT_ITEMS = {BUILTIN_QA: 100, BUILTIN_DIGITS: 540, IMAGES: MAX_AUDIT_ITEMS, 
 ITEMS_HELP = ("Audit the first N items. Defaults: 100 of the 224 bundled questions, all 540 held-out digits, every "
               "item of an upload. Below 100 items the metrics' intervals are wide (the page says so). Raising N "
               "later reuses the items already finished.")
-IMAGE_METHODS = CLASSIFIER_METHODS + IMAGE_PASS_METHODS
-METHOD_LABELS = {m.name: m.label for m in IMAGE_METHODS}
 ZIP_LAYOUT = """**How to lay out the zip**: one folder per class, named after the label, the images inside.
 
 ```
@@ -54,23 +51,31 @@ are skipped. At most 20 MB compressed, 5,000 images, 512 MiB unpacked. An unknow
 with what to rename it to."""
 
 
-def method_choices(source: str) -> tuple[list[str], list[str]]:
-    """(options, defaults) of the methods box for a data source."""
+def method_choices(source: str, catalog: AuditMethodCatalog) -> tuple[list[str], list[str]]:
+    """(options, defaults) of the methods box for a data source: the digits classifier's one-pass methods, an
+    image model's one-pass and K-pass methods, the text methods of question audits, none for an upload (typed)."""
     if source == BUILTIN_DIGITS:
-        names = [m.name for m in CLASSIFIER_METHODS]
-        return names, names
+        return catalog.names("classifier"), catalog.defaults("classifier")
     if source == IMAGES:
-        return [m.name for m in IMAGE_METHODS], [m.name for m in CLASSIFIER_METHODS]
+        return catalog.names("classifier", "image"), catalog.defaults("classifier")
     if source == BUILTIN_QA:
-        return text_method_names(), ["mean_logprob", "geo_mean_prob", "max_entropy"]
+        return catalog.names("text"), catalog.defaults("text")
     return [], []
+
+
+def method_label(name: str, catalog: AuditMethodCatalog) -> str:
+    """How the methods box shows a method: a classifier method with its label ("max_prob (Max probability)"), a
+    text method by its name, which the audit's report and CSV use too."""
+    labels = {m.name: m.label for m in catalog.methods if m.kind != "text"}
+    return f"{name} ({labels[name]})" if name in labels else name
 
 
 def read_form() -> Optional[dict]:
     """The audit settings: the request fields when submitted (an upload is kept by the backend first), FAILED when
     the submission was refused (after saying why), None when nothing was submitted."""
     source = SOURCES[st.radio("Data", list(SOURCES), key=f"{KEY}_source")]
-    options, defaults = method_choices(source)
+    catalog = audit_methods()
+    options, defaults = method_choices(source, catalog)
     with st.form(f"{KEY}_form"):
         upload = None
         if source == IMAGES:
@@ -83,7 +88,7 @@ def read_form() -> Optional[dict]:
                                          "mean_logprob", key=f"{KEY}_methods_text")
         else:
             methods = st.multiselect("Confidence methods", options, default=defaults, key=f"{KEY}_methods_{source}",
-                                     format_func=lambda n: f"{n} ({METHOD_LABELS[n]})" if n in METHOD_LABELS else n)
+                                     format_func=lambda n: method_label(n, catalog))
         left, middle, right = st.columns(3)
         kind = "image" if source == IMAGES else "text"
         models = model_ids(kind)
