@@ -3,6 +3,12 @@ local model folder on a free loopback port, started once and stopped (its whole 
 
 UQLENS_TEST_VLLM_URL=http://127.0.0.1:PORT/v1 reuses a server already running (started with server_command),
 so a developer pays vLLM's start-up once across test runs.
+
+Start-up, measured on the 2-core machine with other work running (same load for each row, ready = /v1/models
+answers): --enforce-eager 77 s, against 289 s without it (torch.compile of the model at start); the same
+log-probabilities to 1.5e-6. VLLM_ENABLE_V1_MULTIPROCESSING=0 (engine and worker in the API server's process)
+starts in 69 s but then answers 5x slower (vLLM's CPU build sets its OpenMP threads only in a worker process),
+so it is not used. A first start after installing (cold disk cache) took 215 s.
 """
 from __future__ import annotations
 
