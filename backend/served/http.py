@@ -9,6 +9,7 @@ Every failure becomes one of backend.errors' types with a message that says what
 from __future__ import annotations
 
 import email.utils
+import os
 import time
 from typing import Any, Callable, Optional
 
@@ -82,6 +83,11 @@ class OpenAIClient:
         key = self.spec.api_key()
         return {"Authorization": f"Bearer {key}"} if key else {}
 
+    def _scrub(self, text: str) -> str:
+        """text with the API key blanked out, should a server echo it back."""
+        key = os.environ.get(self.spec.api_key_env) if self.spec.api_key_env else None
+        return text.replace(key, "***") if key else text
+
     def _send(self, method: str, url: str, body: Optional[dict]) -> httpx.Response:
         """One request, network failures turned into BackendUnavailableError naming the server."""
         try:
@@ -121,7 +127,7 @@ class OpenAIClient:
             except ValueError:
                 raise BackendUnavailableError(f"the server of {self.spec.label} answered {status} with a body "
                                               f"that is not JSON; is the location an OpenAI-compatible /v1?") from None
-        detail = server_message(response)
+        detail = self._scrub(server_message(response))
         if status == 429:
             wait = retry_after_seconds(response.headers.get("retry-after")) or self.spec.backoff_s
             raise BackendBusyError(f"the server of {self.spec.label} is rate-limiting these requests (429) after "

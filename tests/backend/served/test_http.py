@@ -109,3 +109,13 @@ def test_the_key_is_sent_but_never_shown(monkeypatch):
     assert "UQLENS_TEST_KEY" in str(err.value)
     for text in (str(err.value), repr(err.value), repr(spec), repr(client), str(spec.__dict__)):
         assert secret not in text
+
+
+def test_a_key_echoed_by_the_server_is_blanked(monkeypatch):
+    secret = "sk-echoed-0123456789"
+    monkeypatch.setenv("UQLENS_TEST_KEY", secret)
+    spec = ServedModel(location="http://engine.test/v1", model="smollm2", api_key_env="UQLENS_TEST_KEY")
+    client, _, _ = client_with([httpx.Response(400, json={"message": f"bad header Bearer {secret}"})], spec)
+    with pytest.raises(UserInputError, match=r"bad header Bearer \*\*\*") as err:
+        client.get("/models")
+    assert secret not in str(err.value)
