@@ -1,29 +1,23 @@
-"""HttpClient: the Client protocol over HTTP, for a front end whose models run on another (GPU) machine.
+"""HttpClient: the Client over HTTP, for a front end whose models run on another (GPU) machine.
 
 Set UQLENS_BACKEND_URL (and UQLENS_API_TOKEN if the service has one) and the app uses this instead of running
 models in-process. Errors come back as the same exceptions LocalClient raises, so pages handle both alike.
 """
 from __future__ import annotations
 
-from typing import Optional, TypeVar
+from typing import Any, Optional, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
+from backend.clients.protocol import Client
 from backend.errors import (BackendBusyError, BackendUnavailableError, ItemNotFoundError, ModelLoadError,
                             SaveConflictError, UserInputError)
 from backend.models.registry import UnknownModelError
-from backend.schemas import ImageAnalysis, ImageMethods, ImageRequest, ImageUncertainty, ModelInfo, TextAnalysis, \
-    TextRequest
-from backend.schemas.audit import (AuditDatasetUpload, AuditItem, AuditOverride, AuditProgress, AuditRequest,
-                                   AuditResult, UploadedAuditDataset)
-from backend.schemas.image import SaliencyAnalysis, SaliencyRequest, UncertaintyRequest
-from backend.schemas.sequence import MethodCost, MethodInfo, SequenceAnalysis, SequenceRequest
-from backend.schemas.text_attention import TextAttention, TextAttentionRequest
-from backend.schemas.text_saliency import SaliencyCatalog, TextSaliency, TextSaliencyRequest
-from backend.service.operations import OPERATIONS_BY_NAME
+from backend.schemas import ModelInfo
 from backend.schemas.store import SavedItem, SavedSummary, SaveRequest
+from backend.service.operations import Operation
 
 DEFAULT_TIMEOUT_S = 300.0
 Result = TypeVar("Result")
@@ -55,7 +49,7 @@ def raise_for_status(response: httpx.Response) -> None:
     raise BackendUnavailableError(f"the backend answered {status}: {detail}")
 
 
-class HttpClient:
+class HttpClient(Client):
     """Talks to `python -m backend serve` at base_url."""
 
     def __init__(self, base_url: str, *, token: Optional[str] = None, timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -76,12 +70,12 @@ class HttpClient:
         raise_for_status(response)
         return TypeAdapter(result_type).validate_json(response.content) if result_type is not type(None) else None
 
-    def _operation(self, name: str, argument=None):
-        """Call the service route of one Client method (see backend.service.operations)."""
-        operation = OPERATIONS_BY_NAME[name]
+    def call(self, operation: Operation, *arguments: Any) -> Any:
+        """Call the service route of one row of the operations table: POST the request as its JSON body, or GET
+        with the row's query parameter set to the argument (or without parameters)."""
         if operation.request_type is not None:
-            return self._call("POST", operation.path, operation.response_type, body=argument)
-        params = {operation.query: argument} if operation.query else None
+            return self._call("POST", operation.path, operation.response_type, body=arguments[0])
+        params = {operation.query: arguments[0]} if operation.query else None
         return self._call("GET", operation.path, operation.response_type, params=params)
 
     def ready(self) -> bool:
@@ -93,54 +87,6 @@ class HttpClient:
 
     def models(self) -> list[ModelInfo]:
         return self._call("GET", "/v1/models", list[ModelInfo])
-
-    def analyze_text(self, request: TextRequest) -> TextAnalysis:
-        return self._operation("analyze_text", request)
-
-    def text_attention(self, request: TextAttentionRequest) -> TextAttention:
-        return self._operation("text_attention", request)
-
-    def text_saliency_catalog(self) -> SaliencyCatalog:
-        return self._operation("text_saliency_catalog")
-
-    def text_saliency(self, request: TextSaliencyRequest) -> TextSaliency:
-        return self._operation("text_saliency", request)
-
-    def sequence_methods(self) -> list[MethodInfo]:
-        return self._operation("sequence_methods")
-
-    def estimate_sequence_cost(self, request: SequenceRequest) -> list[MethodCost]:
-        return self._operation("estimate_sequence_cost", request)
-
-    def analyze_sequence(self, request: SequenceRequest) -> SequenceAnalysis:
-        return self._operation("analyze_sequence", request)
-
-    def image_methods(self, model: str) -> ImageMethods:
-        return self._operation("image_methods", model)
-
-    def analyze_image(self, request: ImageRequest) -> ImageAnalysis:
-        return self._operation("analyze_image", request)
-
-    def image_uncertainty(self, request: UncertaintyRequest) -> ImageUncertainty:
-        return self._operation("image_uncertainty", request)
-
-    def image_saliency(self, request: SaliencyRequest) -> SaliencyAnalysis:
-        return self._operation("image_saliency", request)
-
-    def upload_audit_dataset(self, upload: AuditDatasetUpload) -> UploadedAuditDataset:
-        return self._operation("upload_audit_dataset", upload)
-
-    def start_audit(self, request: AuditRequest) -> AuditProgress:
-        return self._operation("start_audit", request)
-
-    def run_audit_batch(self, request: AuditRequest) -> AuditProgress:
-        return self._operation("run_audit_batch", request)
-
-    def audit_result(self, request: AuditRequest) -> AuditResult:
-        return self._operation("audit_result", request)
-
-    def set_audit_override(self, override: AuditOverride) -> AuditItem:
-        return self._operation("set_audit_override", override)
 
     def save(self, request: SaveRequest) -> SavedItem:
         return self._call("POST", "/v1/saved", SavedItem, body=request)

@@ -193,7 +193,7 @@ def add_operation_route(app: FastAPI, operation: Operation, client: LocalClient,
         parameters.append(inspect.Parameter("http_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request))
     endpoint.__signature__ = inspect.Signature(parameters, return_annotation=operation.response_type)
     endpoint.__name__ = operation.method_name
-    endpoint.__doc__ = getattr(LocalClient, operation.method_name).__doc__ or operation.method_name
+    endpoint.__doc__ = operation.doc
     app.add_api_route(operation.path, endpoint, methods=["POST" if operation.request_type else "GET"],
                       response_model=operation.response_type, dependencies=dependencies, tags=["analyses"],
                       responses={404: {}, 413: {}, 422: {}, 429: {}, 503: {}})
