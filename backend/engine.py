@@ -1,26 +1,26 @@
-"""The engine: loads registered models once, serialises work on each model, and runs the analyses."""
+"""The engine: runs the analyses on the models of its pool (backend.models.pool loads each once and holds the
+lock that serialises work on it)."""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Callable, Optional, TypeVar
+from typing import Optional
 
-from backend.errors import ModelLoadError, UserInputError
+from backend.errors import UserInputError
 from backend.image.input import read_image
 from backend.image.methods import works_on
 from backend.image.prediction import predict
 from backend.image.saliency import SALIENCY_METHODS, analyze_saliency
 from backend.image.uncertainty import UNCERTAINTY_METHODS, analyze_uncertainty
 from backend.sequence.methods import METHODS
-from backend.models.device import pick_device
-from backend.models.embedding_loader import LoadedEmbeddingModel, load_embedding_model
-from backend.models.image_loader import LoadedImageModel, load_image_model
-from backend.models.nli_loader import LoadedNliModel, load_nli_model
-from backend.models.registry import ModelRegistry, ModelSpec, build_registry
-from backend.models.text_loader import LoadedTextModel, load_text_model
+from backend.models.embedding_loader import LoadedEmbeddingModel
+from backend.models.image_loader import LoadedImageModel
+from backend.models.nli_loader import LoadedNliModel
+from backend.models.pool import ModelPool
+from backend.models.registry import ModelRegistry
+from backend.models.text_loader import LoadedTextModel
 from backend.schemas import DEFAULT_TEXT_MODEL, ModelInfo, TextAnalysis, TextRequest
 from backend.schemas.image import (ImageAnalysis, ImageMethods, ImageRequest, ImageUncertainty, SaliencyAnalysis,
                                    SaliencyRequest, UncertaintyRequest)
@@ -34,31 +34,16 @@ from backend.text.attention import attention_maps
 from backend.text.saliency import catalog as saliency_catalog, text_saliency
 
 log = logging.getLogger(__name__)
-Loaded = TypeVar("Loaded")
 EMBEDDING_EVIDENCE = {"token_relevance", "sample_embeddings", "sample_token_relevance"}
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def default_cache_dir() -> Path:
-    """UQLENS_CACHE_DIR, else .cache/uqlens in the project folder."""
-    return Path(os.environ.get("UQLENS_CACHE_DIR") or PROJECT_ROOT / ".cache" / "uqlens")
 
 
 class Engine:
-    """Holds loaded models (one copy each) with a lock per model; thread-safe."""
+    """Dispatches each operation to its pipeline on the pool's models, under their locks; thread-safe."""
 
     def __init__(self, registry: Optional[ModelRegistry] = None, cache_dir: Optional[Path] = None,
                  device: Optional[str] = None) -> None:
-        self.registry = registry or build_registry()
-        self.cache_dir = cache_dir or default_cache_dir()
-        self.device = device or pick_device()
-        self._text_models: dict[str, LoadedTextModel] = {}
-        self._image_models: dict[str, LoadedImageModel] = {}
-        self._embedding_models: dict[str, LoadedEmbeddingModel] = {}
-        self._nli_models: dict[str, LoadedNliModel] = {}
-        self._pass_seconds: dict[tuple[str, int], float] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._registry_lock = threading.Lock()
+        self.pool = ModelPool(registry, cache_dir, device)
+        self.registry, self.cache_dir, self.device = self.pool.registry, self.pool.cache_dir, self.pool.device
 
     def models(self) -> list[ModelInfo]:
         """Every registered model, defaults flagged."""
@@ -67,22 +52,11 @@ class Engine:
 
     def model_lock(self, model_id: str) -> threading.Lock:
         """The lock that serialises all work on one model (hooks and dropout mutate shared modules)."""
-        with self._registry_lock:
-            return self._locks.setdefault(model_id, threading.Lock())
+        return self.pool.lock(model_id)
 
     def text_model(self, model_id: str) -> LoadedTextModel:
         """The loaded text model for a registered id, loading it on first use."""
-        spec = self.registry.get(model_id)
-        if spec.kind != "text":
-            raise UserInputError(f"{model_id!r} is a {spec.kind} model; pick a text model: "
-                                 f"{', '.join(self.registry.available('text'))}")
-        with self.model_lock(model_id):
-            if model_id not in self._text_models:
-                try:
-                    self._text_models[model_id] = load_text_model(spec, self.cache_dir, self.device)
-                except (OSError, ValueError, RuntimeError) as exc:
-                    raise ModelLoadError(f"could not load model {model_id!r} from {spec.location}: {exc}") from exc
-            return self._text_models[model_id]
+        return self.pool.text(model_id)
 
     def analyze_text(self, request: TextRequest) -> TextAnalysis:
         """Token-level uncertainty of a generated or given answer (see backend.text.generation)."""
@@ -108,7 +82,7 @@ class Engine:
 
     def image_model(self, model_id: str) -> LoadedImageModel:
         """The loaded image classifier for a registered id, loading it on first use."""
-        return self._loaded("image", model_id, self._image_models, lambda spec: load_image_model(spec, self.device))
+        return self.pool.image(model_id)
 
     def image_methods(self, model_id: str) -> ImageMethods:
         """The uncertainty and saliency methods that apply to this image model."""
@@ -139,28 +113,13 @@ class Engine:
         with self.model_lock(request.model):
             return analyze_saliency(lm, request, read)
 
-    def _loaded(self, kind: str, model_id: str, cache: dict[str, Loaded], load: Callable[[ModelSpec], Loaded]) -> Loaded:
-        """The loaded model of `kind` for a registered id, loading it on first use."""
-        spec = self.registry.get(model_id)
-        if spec.kind != kind:
-            raise UserInputError(f"{model_id!r} is a {spec.kind} model; pick a{'n' if kind[0] in 'aein' else ''} "
-                                 f"{kind} model: {', '.join(self.registry.available(kind)) or 'none is registered'}")
-        with self.model_lock(model_id):
-            if model_id not in cache:
-                try:
-                    cache[model_id] = load(spec)
-                except (OSError, ValueError, RuntimeError) as exc:
-                    raise ModelLoadError(f"could not load model {model_id!r} from {spec.location}: {exc}") from exc
-            return cache[model_id]
-
     def embedding_model(self, model_id: str) -> LoadedEmbeddingModel:
         """The loaded sentence-embedding model for a registered id."""
-        return self._loaded("embedding", model_id, self._embedding_models,
-                            lambda spec: load_embedding_model(spec, self.device))
+        return self.pool.embedding(model_id)
 
     def nli_model(self, model_id: str) -> LoadedNliModel:
         """The loaded NLI classifier for a registered id."""
-        return self._loaded("nli", model_id, self._nli_models, lambda spec: load_nli_model(spec, self.device))
+        return self.pool.nli(model_id)
 
     def sequence_methods(self) -> list[MethodInfo]:
         """Every sequence-level method, with the metadata the UI builds its controls from."""
@@ -196,19 +155,7 @@ class Engine:
 
     def _hold(self, models: SequenceModels) -> ExitStack:
         """The locks of every model used, taken in id order (so two analyses never wait on each other in a cycle)."""
-        stack = ExitStack()
-        ids = {models.lm.spec.id} | {m.spec.id for m in (models.embedder, models.nli) if m is not None}
-        for model_id in sorted(ids):
-            stack.enter_context(self.model_lock(model_id))
-        return stack
-
-    def _timed(self, model_id: str, batch: int, measure: Callable[[], float]) -> float:
-        """Seconds per pass of a model at a batch size, measured once under the model's lock and kept."""
-        key = (model_id, batch)
-        if key not in self._pass_seconds:
-            with self.model_lock(model_id):
-                self._pass_seconds[key] = measure()
-        return self._pass_seconds[key]
+        return self.pool.hold(m.spec.id for m in (models.lm, models.embedder, models.nli) if m is not None)
 
     def estimate_sequence_cost(self, request: SequenceRequest) -> list[MethodCost]:
         """What the request's methods will cost: passes per piece of evidence, and seconds from passes timed on
@@ -222,10 +169,10 @@ class Engine:
         return estimate_costs(
             selected_methods(request), k=request.samples, new_tokens=new_tokens, given_answer=answer is not None,
             meaning_kind=models.meaning.kind if models.meaning else "",
-            lm_pass_seconds=lambda batch: self._timed(lm.spec.id, batch, lambda: time_lm_pass(lm, batch)),
-            embedding_seconds=self._timed(embedder.spec.id, 1, lambda: time_embedding_text(embedder))
+            lm_pass_seconds=lambda batch: self.pool.timed(lm.spec.id, batch, lambda: time_lm_pass(lm, batch)),
+            embedding_seconds=self.pool.timed(embedder.spec.id, 1, lambda: time_embedding_text(embedder))
             if embedder else None,
-            nli_seconds=self._timed(nli.spec.id, 1, lambda: time_nli_pair(nli)) if nli else None)
+            nli_seconds=self.pool.timed(nli.spec.id, 1, lambda: time_nli_pair(nli)) if nli else None)
 
     def analyze_sequence(self, request: SequenceRequest) -> SequenceAnalysis:
         """Sequence-level uncertainty of a generated or given answer (see backend.sequence.pipeline)."""

@@ -27,7 +27,6 @@ import harness
 import workload
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas.text_attention import AttentionViewRequest, TextAttention, TextAttentionRequest
-from backend.text.attention import LAST_ATTENTION
 
 PEER = "bertviz"
 
@@ -83,7 +82,7 @@ def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Compar
         return Rendered(maps.model_dump_json(), maps)
 
     def uqlens() -> Rendered:
-        LAST_ATTENTION.clear()
+        engine.pool.clear_caches()
         return uqlens_view()
 
     sizes = {"uqlens_json_bytes": len(uqlens().text)}

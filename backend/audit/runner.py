@@ -105,15 +105,16 @@ def _qa_batch(engine: Engine, request: AuditRequest, plan: Plan, indices: list[i
 
     Token methods come from the batched greedy answers. Sequence methods (sampling, asking) run one analysis per
     item on the same answer text given as the answer to score (re-tokenised, so its ids can differ from the
-    generated ones where a tokenizer is not round-trip stable)."""
+    generated ones where a tokenizer is not round-trip stable). Models and their locks come from the engine's
+    pool; the grading embedder is loaded before any item is graded, so a wrong id fails whatever the answers."""
     questions = [plan.dataset.qa[i] for i in indices]
-    lm = engine.text_model(request.model)
-    with engine.model_lock(request.model):
+    pool = engine.pool
+    with pool.using("text", request.model) as lm:
         answered = answer_batch(lm, [q.question for q in questions], request.max_new_tokens)
-    embedder = engine.embedding_model(request.embedding_model)
+    pool.embedding(request.embedding_model)
 
     def embed(texts: list[str]):
-        with engine.model_lock(request.embedding_model):
+        with pool.using("embedding", request.embedding_model) as embedder:
             return embedder.embed(texts)
 
     sequence_names = [m.name for m in plan.methods if m.source == "sequence"]
@@ -161,12 +162,11 @@ def _digits_batch(engine: Engine, plan: Plan, indices: list[int]) -> list[AuditI
 
 
 def _image_batch(engine: Engine, request: AuditRequest, plan: Plan, indices: list[int]) -> list[AuditItem]:
-    """Classify labelled images with the request's registered image model and score them."""
-    lm = engine.image_model(request.model)
-    classes = audit_classes(lm, plan.dataset.images)
-    with engine.model_lock(request.model):
-        return image_items(lm, plan.dataset.images, classes, plan.methods, indices, passes=request.samples,
-                           seed=request.seed)
+    """Classify labelled images with the request's registered image model (from the engine's pool, under its
+    lock) and score them."""
+    with engine.pool.using("image", request.model) as lm:
+        return image_items(lm, plan.dataset.images, audit_classes(lm, plan.dataset.images), plan.methods, indices,
+                           passes=request.samples, seed=request.seed)
 
 
 def run_batch(engine: Engine, request: AuditRequest, plan: Plan, indices: list[int]) -> list[AuditItem]:
@@ -184,9 +184,9 @@ def check_models(engine: Engine, request: AuditRequest, plan: Plan) -> None:
     """Load the model an audit needs and check that it fits the data (an image model knows every class folder),
     so that a wrong model id or label fails before anything is computed."""
     if plan.dataset.kind == "qa":
-        engine.text_model(request.model)
+        engine.pool.text(request.model)
     elif plan.dataset.kind == "images":
-        audit_classes(engine.image_model(request.model), plan.dataset.images)
+        audit_classes(engine.pool.image(request.model), plan.dataset.images)
 
 
 def progress_of(plan: Plan, store: AuditStore, computed: int = 0, seconds: float = 0.0) -> AuditProgress:

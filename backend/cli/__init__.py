@@ -20,7 +20,6 @@ from pydantic import ValidationError
 
 from backend.cli import audit, image, models, serve, text
 from backend.errors import ModelLoadError, UserInputError
-from backend.models.registry import UnknownModelError
 
 EXIT_BAD_INPUT = 2
 EXIT_MODEL = 3
@@ -59,7 +58,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ValidationError as exc:
         print(f"error: {validation_message(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (UserInputError, UnknownModelError) as exc:
+    except UserInputError as exc:  # an unknown model id (UnknownModelError) too
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ModelLoadError as exc:

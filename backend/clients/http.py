@@ -37,7 +37,7 @@ def raise_for_status(response: httpx.Response) -> None:
     if status == 429:
         raise BackendBusyError(str(detail), float(response.headers.get("Retry-After", "1")))
     if status == 404:
-        raise (UnknownModelError if "model" in str(detail) else ItemNotFoundError)(str(detail))
+        raise UnknownModelError.from_detail(str(detail)) or ItemNotFoundError(str(detail))
     if status == 409:
         raise SaveConflictError(str(detail))
     if status in (400, 413, 422):

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from backend.audit.digits import prepare_digits
-from backend.engine import default_cache_dir
+from backend.models.pool import default_cache_dir
 from backend.models.registry import ModelRegistry, build_registry, resolve_location
 from backend.models.text_loader import prepare_text_model
 

@@ -16,10 +16,12 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal, Optional, Sequence
 
 from backend.errors import UserInputError
+from backend.registry import Registry, UnknownNameError
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, ModelInfo
 
 Kind = Literal["text", "image", "embedding", "nli"]
@@ -43,17 +45,31 @@ MODELS_FILE_REQUIRED = ("id", "kind", "location")
 JSON_TYPE_NAMES = {str: "string", bool: "true/false", int: "integer", float: "number", list: "list", dict: "object"}
 MODEL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 PACKAGE_PREFIX = "pkg:"
+UNKNOWN_MODEL_DETAIL = re.compile(  # the message of UnknownModelError, as a service's 404 detail carries it
+    r"^unknown model id (?P<name>'.*?'|\".*?\"); registered: (?P<listed>.*)$", re.DOTALL)
 
 
 class ModelsConfigError(UserInputError):
     """A models file or UQLENS_TEXT_MODELS entry that cannot be registered; the message names it and the fix."""
 
 
-class UnknownModelError(KeyError):
-    """A model id that no registry entry has."""
+class UnknownModelError(UnknownNameError):
+    """A model id that no registry entry has; the message names the registered ids (the service answers 404)."""
 
-    def __str__(self) -> str:
-        return str(self.args[0])
+    def __init__(self, model_id: str, registered: Sequence[str]) -> None:
+        super().__init__("model id", model_id, registered, hint="registered")
+
+    @classmethod
+    def from_detail(cls, detail: str) -> Optional[UnknownModelError]:
+        """The error a service's 404 detail states, when it has this error's wording (HttpClient raises it as
+        LocalClient would): the message as sent, the id and the registered ids read back from it; else None."""
+        match = UNKNOWN_MODEL_DETAIL.match(detail)
+        if match is None:
+            return None
+        listed = "" if match["listed"] == "none are registered" else match["listed"]
+        error = cls(match["name"][1:-1], listed.split(", ") if listed else [])
+        error.args = (detail,)
+        return error
 
 
 @dataclass(frozen=True)
@@ -91,29 +107,29 @@ def resolve_location(location: str) -> str:
     return str(Path(list(found.submodule_search_locations)[0]) / inner)
 
 
-class ModelRegistry:
-    """Plain dict of ModelSpec by id with register / get / available and an overwrite guard."""
+class ModelRegistry(Registry[ModelSpec]):
+    """ModelSpec by id (register / get / available, overwrite guard); entries are checked before they are taken,
+    and an unknown id raises UnknownModelError."""
 
     def __init__(self) -> None:
-        self._specs: dict[str, ModelSpec] = {}
+        super().__init__("model id", key=attrgetter("id"))
 
-    def register(self, spec: ModelSpec, *, overwrite: bool = False) -> None:
-        """Add an entry; refuses to replace an existing id unless overwrite=True."""
+    def register(self, spec: ModelSpec, *, overwrite: bool = False) -> ModelSpec:
+        """Add an entry (ValueError naming what to change for a bad id, kind or loader, or a taken id unless
+        overwrite=True) and return it."""
         check_spec(spec)
-        if spec.id in self._specs and not overwrite:
-            raise ValueError(f"model id {spec.id!r} is already registered; pass overwrite=True to replace it")
-        self._specs[spec.id] = spec
+        return super().register(spec, overwrite=overwrite)
 
     def get(self, model_id: str) -> ModelSpec:
         """The entry for model_id, or UnknownModelError naming the ids there are."""
         try:
-            return self._specs[model_id]
-        except KeyError:
-            raise UnknownModelError(f"unknown model id {model_id!r}; registered: {', '.join(self._specs)}") from None
+            return super().get(model_id)
+        except UnknownNameError as exc:
+            raise UnknownModelError(model_id, exc.choices) from None
 
     def available(self, kind: Optional[Kind] = None) -> list[str]:
         """Registered ids, optionally of one kind, in registration order."""
-        return [s.id for s in self._specs.values() if kind is None or s.kind == kind]
+        return super().available(None if kind is None else (lambda spec: spec.kind == kind))
 
 
 def check_spec(spec: ModelSpec) -> None:

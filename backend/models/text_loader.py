@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from backend.models.device import model_dtype
+from backend.models.kept import KeptForward
 from backend.models.registry import ModelSpec, resolve_location
 
 log = logging.getLogger(__name__)
@@ -21,12 +22,14 @@ CONVERTED_MARKER = "uqlens-converted.txt"
 
 @dataclass
 class LoadedTextModel:
-    """A causal LM ready for analysis: model in eval mode on `device`, tokenizer beside it."""
+    """A causal LM ready for analysis: model in eval mode on `device`, tokenizer beside it, and the attention
+    forward it keeps for the last sequence it ran (backend.text.attention)."""
 
     spec: ModelSpec
     model: PreTrainedModel
     tokenizer: PreTrainedTokenizerBase
     device: str
+    kept_attention: KeptForward = field(default_factory=KeptForward, repr=False, compare=False)
 
     @property
     def max_length(self) -> int:

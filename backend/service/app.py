@@ -15,7 +15,8 @@ import logging
 import math
 import threading
 import time
-from typing import Callable, Optional
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Callable, Optional
 
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -104,8 +105,10 @@ def out_of_memory_types() -> tuple[type, ...]:
     return (torch.cuda.OutOfMemoryError,)
 
 
-def install_error_handlers(app: FastAPI, settings: ServiceSettings) -> None:
-    """Map the backend's errors to status codes with a `detail` that says what to change."""
+def install_error_handlers(app: FastAPI, client: LocalClient, settings: ServiceSettings) -> None:
+    """Map the backend's errors to status codes with a `detail` that says what to change (an unknown model id is
+    a UserInputError, but answers 404: handlers go by the error's most specific class). Out of GPU memory, the
+    client's model pool lets its kept tensors go first."""
     def handler(status: int, headers: Optional[dict] = None):
         async def respond(_request: Request, exc: Exception) -> JSONResponse:
             return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
@@ -131,9 +134,7 @@ def install_error_handlers(app: FastAPI, settings: ServiceSettings) -> None:
     async def out_of_memory(_request: Request, _exc: Exception) -> JSONResponse:
         import torch
 
-        from backend.text.attention import LAST_ATTENTION
-
-        LAST_ATTENTION.clear()
+        client.engine.pool.clear_caches()
         torch.cuda.empty_cache()
         return JSONResponse({"detail": "the GPU ran out of memory; retry with a shorter input or fewer samples"},
                             status_code=503, headers={"Retry-After": str(settings.retry_after_s)})
@@ -213,16 +214,21 @@ def create_app(client: Optional[LocalClient] = None, settings: Optional[ServiceS
     admission = Admission(settings.max_running, settings.max_waiting, settings.retry_after_s,
                           max_queued_cost=settings.max_queued_cost, seconds_per_token_pass=SECONDS_PER_TOKEN_PASS)
     readiness = Readiness(ping=lambda: client.store.ping())
-    threading.Thread(target=preload, args=(client, settings.preload_model, readiness), daemon=True).start()
 
-    app = FastAPI(title="UQ Lens backend", version="1", description=__doc__)
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        """Preload the default text model in the background while the service starts answering."""
+        threading.Thread(target=preload, args=(client, settings.preload_model, readiness), daemon=True).start()
+        yield
+
+    app = FastAPI(title="UQ Lens backend", version="1", description=__doc__, lifespan=lifespan)
     app.router.route_class = StrictJSONRoute
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        image_max_bytes=settings.max_image_body_bytes, upload_paths=UPLOAD_PATHS)
     app.add_middleware(AllowedMethodsMiddleware, routes=lambda: app.router.routes)
     if settings.api_token is not None:  # outermost: the token is checked before the body is read
         app.add_middleware(TokenMiddleware, token=settings.api_token)
-    install_error_handlers(app, settings)
+    install_error_handlers(app, client, settings)
     install_openapi(app, settings)
     guarded = [Depends(bearer)] if settings.api_token is not None else []  # declares the scheme the middleware checks
 

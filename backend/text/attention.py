@@ -3,12 +3,12 @@
 The answer rows (rollout and the last layer's head mean) are always returned; a view adds one chosen map's rows,
 a square window of it (tokens or words) and every head's thumbnail over that window. The caller holds the model's
 lock. The last sequence's attentions and rollout are kept (up to CACHE_BYTES), so that changing the view (layer,
-head, window) does not run the model again.
+head, window) does not run the model again: the model keeps them (LoadedTextModel.kept_attention, one per model in
+the model pool, which clears them when the GPU runs out of memory).
 """
 from __future__ import annotations
 
 import math
-import threading
 import time
 from typing import Sequence
 
@@ -58,35 +58,15 @@ def attention_weights(lm: LoadedTextModel, ids: Sequence[int]) -> torch.Tensor:
     return torch.stack([layer[0] for layer in out.attentions]).float()
 
 
-class LastAttention:
-    """The attentions (L, H, T, T) and rollout (T, T) of the last sequence one model ran, when they fit in
-    CACHE_BYTES; the model object itself is part of the key."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entry: tuple[object, tuple[int, ...], torch.Tensor, torch.Tensor] | None = None
-
-    def get(self, lm: LoadedTextModel, ids: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(attentions, rollout) of ids: kept ones when the same model ran the same ids last, else computed."""
-        key = tuple(ids)
-        with self._lock:
-            entry = self._entry
-        if entry is not None and entry[0] is lm.model and entry[1] == key:
-            return entry[2], entry[3]
+def kept_attention(lm: LoadedTextModel, ids: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(attentions (L, H, T, T), rollout (T, T)) of ids: the ones the model kept when it ran these ids last, else
+    computed (and kept when they fit in CACHE_BYTES)."""
+    def compute() -> tuple[torch.Tensor, torch.Tensor]:
         attentions = attention_weights(lm, ids)
-        rolled = text_attention.rollout(attentions)
-        fits = attentions.numel() * attentions.element_size() <= CACHE_BYTES
-        with self._lock:
-            self._entry = (lm.model, key, attentions, rolled) if fits else None
-        return attentions, rolled
+        return attentions, text_attention.rollout(attentions)
 
-    def clear(self) -> None:
-        """Let the kept tensors go (before emptying the GPU's cache after running out of memory)."""
-        with self._lock:
-            self._entry = None
-
-
-LAST_ATTENTION = LastAttention()
+    attentions, rolled = lm.kept_attention.get(tuple(ids), compute, CACHE_BYTES)
+    return attentions, rolled
 
 
 def rows_as_lists(rows: list[torch.Tensor]) -> list[list[float]]:
@@ -159,7 +139,7 @@ def attention_maps(lm: LoadedTextModel, request: TextAttentionRequest) -> TextAt
     requested view."""
     started = time.perf_counter()
     check_ids(lm, request.ids)
-    attentions, rolled = LAST_ATTENTION.get(lm, request.ids)
+    attentions, rolled = kept_attention(lm, request.ids)
     answer = range(request.answer_start, len(request.ids))
     tokens = input_tokens(lm, request.ids, request.answer_start)
     return TextAttention(

@@ -22,7 +22,7 @@ from backend.errors import UserInputError
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas.text import Alternative
 from backend.schemas.text_saliency import SaliencyCatalog, SaliencyRow, TextSaliency, TextSaliencyRequest
-from backend.text.attention import LAST_ATTENTION
+from backend.text.attention import kept_attention
 from backend.text.positions import check_ids, input_tokens
 
 MEMORY_BUDGET_BYTES = {"cpu": 1 << 30, "cuda": 8 << 30}
@@ -125,7 +125,7 @@ def explain(lm: LoadedTextModel, request: TextSaliencyRequest, method: SaliencyM
         embeddings = embed(ids).detach()
     inputs = SaliencyInputs(embeddings=embeddings, score_fn=score_fn, positions=torch.tensor(positions),
                             baseline=baseline_builder(lm, ids, keep, lambda t: embed(t).detach()),
-                            attentions=lambda: LAST_ATTENTION.get(lm, request.ids)[0], chunk=chunk, batch=batch)
+                            attentions=lambda: kept_attention(lm, request.ids)[0], chunk=chunk, batch=batch)
     try:
         output = method.compute(inputs, parameters)
         if output.at_input is None and method.uses_target:

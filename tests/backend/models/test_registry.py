@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from backend.errors import UserInputError
 from backend.models.registry import (
     DEFAULT_SPECS,
     ModelRegistry,
@@ -17,6 +18,7 @@ from backend.models.registry import (
     parse_text_models_env,
     resolve_location,
 )
+from backend.registry import UnknownNameError
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL
 
 
@@ -83,8 +85,19 @@ def test_unknown_id_error_lists_registered_ids():
         registry.get("nope")
     message = str(info.value)
     assert "'nope'" in message
-    assert "first-lm" in message and "second-lm" in message
-    assert isinstance(info.value, KeyError)
+    assert message == "unknown model id 'nope'; registered: first-lm, second-lm"
+    assert isinstance(info.value, UnknownNameError) and isinstance(info.value, UserInputError)
+    assert (info.value.name, info.value.choices) == ("nope", ["first-lm", "second-lm"])
+
+
+def test_unknown_id_error_is_read_back_from_a_service_detail():
+    sent = UnknownModelError("it's", ["a-lm", "b-lm"])
+    read = UnknownModelError.from_detail(str(sent))
+    assert str(read) == str(sent) == "unknown model id \"it's\"; registered: a-lm, b-lm"
+    assert (read.name, read.choices) == ("it's", ["a-lm", "b-lm"])
+    assert UnknownModelError.from_detail(str(UnknownModelError("x", []))).choices == []
+    assert UnknownModelError.from_detail("no saved item with id 'model-1'") is None
+
 
 
 def test_infer_text_loader():

@@ -34,18 +34,21 @@ def local_client(engine, tmp_path_factory) -> LocalClient:
     return LocalClient(engine=engine, store=Store(f"sqlite:///{tmp_path_factory.mktemp('store') / 'db.sqlite'}"))
 
 
-def make_test_client(local_client: LocalClient, **settings) -> TestClient:
-    """A TestClient over a fresh app with the given settings (max_new_tokens 8 unless set), ready to use."""
+@contextmanager
+def make_test_client(local_client: LocalClient, **settings) -> Iterator[TestClient]:
+    """A TestClient over a fresh app with the given settings (max_new_tokens 8 unless set), started (its lifespan
+    runs the preload) and ready to use for the block."""
     app = create_app(local_client, ServiceSettings(**{"max_new_tokens": 8, **settings}))
-    client = TestClient(app, raise_server_exceptions=False)
-    wait_ready(client)
-    return client
+    with TestClient(app, raise_server_exceptions=False) as client:
+        wait_ready(client)
+        yield client
 
 
 @pytest.fixture(scope="session")
-def api(local_client) -> TestClient:
+def api(local_client) -> Iterator[TestClient]:
     """The service without a token."""
-    return make_test_client(local_client)
+    with make_test_client(local_client) as client:
+        yield client
 
 
 @contextmanager

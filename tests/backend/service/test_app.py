@@ -12,6 +12,7 @@ from backend.clients.http import HttpClient
 from backend.models.registry import UnknownModelError
 from backend.schemas import TextRequest
 from backend.schemas.store import SaveRequest
+from backend.schemas.text_attention import TextAttentionRequest
 from tests.backend.service.conftest import TOKEN, make_test_client, running_server
 
 pytestmark = pytest.mark.slow
@@ -56,11 +57,11 @@ def test_http_client_raises_the_same_errors_as_the_local_one(local_client):
 
 
 def test_bearer_token_guards_everything_but_health(local_client):
-    client = make_test_client(local_client, api_token=TOKEN)
-    assert client.get("/livez").status_code == 200 and client.get("/readyz").status_code == 200
-    assert client.get("/v1/models").status_code == 401
-    assert client.get("/v1/models", headers={"Authorization": "Bearer wrong"}).status_code == 401
-    assert client.get("/v1/models", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    with make_test_client(local_client, api_token=TOKEN) as client:
+        assert client.get("/livez").status_code == 200 and client.get("/readyz").status_code == 200
+        assert client.get("/v1/models").status_code == 401
+        assert client.get("/v1/models", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert client.get("/v1/models", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
 
 
 def test_busy_service_answers_429_with_retry_after(local_client):
@@ -132,9 +133,15 @@ def test_openapi_documents_every_route(api):
     assert json.dumps(paths["/v1/text"]).count("429") >= 1
 
 
-def test_gpu_out_of_memory_answers_503_and_the_next_request_runs(local_client, monkeypatch):
+def test_gpu_out_of_memory_answers_503_lets_the_kept_attention_go_and_the_next_request_runs(local_client,
+                                                                                             monkeypatch):
     import torch
 
+    analysis = local_client.analyze_text(TextRequest(prompt="Hi", answer="Hello!"))
+    local_client.text_attention(TextAttentionRequest(model=analysis.model, ids=analysis.ids,
+                                                     answer_start=analysis.answer_start))
+    kept = local_client.engine.pool.kept_attention(analysis.model)
+    assert kept.key == tuple(analysis.ids)
     real = local_client.analyze_text
     calls = []
 
@@ -145,7 +152,8 @@ def test_gpu_out_of_memory_answers_503_and_the_next_request_runs(local_client, m
         return real(request)
 
     monkeypatch.setattr(local_client, "analyze_text", out_of_memory_once)
-    api = make_test_client(local_client)
-    first = api.post("/v1/text", json=VALID)
-    assert first.status_code == 503 and "out of memory" in first.json()["detail"] and first.headers["Retry-After"]
-    assert api.post("/v1/text", json=VALID).status_code == 200
+    with make_test_client(local_client) as api:
+        first = api.post("/v1/text", json=VALID)
+        assert first.status_code == 503 and "out of memory" in first.json()["detail"]
+        assert first.headers["Retry-After"] and kept.key is None
+        assert api.post("/v1/text", json=VALID).status_code == 200

@@ -28,13 +28,15 @@ HEAVY_PATHS = {op.path for op in OPERATIONS if op.heavy}
 @pytest.fixture(scope="module")
 def open_api(local_client):
     """The service without a token, nothing preloaded."""
-    return make_test_client(local_client, preload_model=None)
+    with make_test_client(local_client, preload_model=None) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
 def guarded_api(local_client):
     """The service with a token, nothing preloaded."""
-    return make_test_client(local_client, preload_model=None, api_token=TOKEN)
+    with make_test_client(local_client, preload_model=None, api_token=TOKEN) as client:
+        yield client
 
 
 def request_models() -> set[type]:

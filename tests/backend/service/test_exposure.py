@@ -19,7 +19,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 @pytest.fixture(scope="module")
 def guarded_api(local_client):
     """The service with a token, nothing preloaded."""
-    return make_test_client(local_client, preload_model=None, api_token=TOKEN)
+    with make_test_client(local_client, preload_model=None, api_token=TOKEN) as client:
+        yield client
 
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect", "/v1/models",

@@ -104,7 +104,8 @@ def says_what_to_change(status: int, detail: Any, must_hold: str, expected: int)
 @pytest.fixture(scope="module")
 def quiet_api(local_client):
     """The service without a preloaded model: every request here is refused before any model runs."""
-    return make_test_client(local_client, preload_model=None)
+    with make_test_client(local_client, preload_model=None) as client:
+        yield client
 
 
 def test_every_refusal_names_the_field_or_header_and_the_fix(quiet_api, capsys):

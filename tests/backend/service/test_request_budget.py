@@ -45,16 +45,16 @@ def test_a_request_whose_client_disconnects_stops_and_frees_the_model(local_clie
 
 
 def test_a_request_past_its_deadline_answers_503_saying_what_to_change(local_client):
-    api = make_test_client(local_client, max_new_tokens=256, request_deadline_s=1)
-    response = api.post("/v1/text", json=LONG_SAMPLED)
+    with make_test_client(local_client, max_new_tokens=256, request_deadline_s=1) as api:
+        response = api.post("/v1/text", json=LONG_SAMPLED)
     assert response.status_code == 503
     assert "deadline of 1 s" in response.json()["detail"]
     assert "fewer new tokens" in response.json()["detail"]
 
 
 def test_a_request_over_the_work_cap_is_refused_with_422_before_it_runs(local_client):
-    api = make_test_client(local_client, max_new_tokens=256, max_token_passes=200)
-    response = api.post("/v1/text", json={"prompt": "Hello there", "max_new_tokens": 200})
+    with make_test_client(local_client, max_new_tokens=256, max_token_passes=200) as api:
+        response = api.post("/v1/text", json={"prompt": "Hello there", "max_new_tokens": 200})
     assert response.status_code == 422
     assert "at most 200" in response.json()["detail"] and "shorten the prompt" in response.json()["detail"]
 

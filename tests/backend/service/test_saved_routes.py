@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,12 +19,20 @@ from tests.backend.service.conftest import running_server, wait_ready
 
 
 @pytest.fixture
-def api(database_url) -> TestClient:
+def api(database_url) -> Iterator[TestClient]:
     """The service on an empty store (no model preloaded: the saved routes need none)."""
-    client = TestClient(create_app(LocalClient(store=Store(database_url)), ServiceSettings(preload_model=None)),
-                        raise_server_exceptions=False)
-    wait_ready(client)
-    return client
+    with TestClient(create_app(LocalClient(store=Store(database_url)), ServiceSettings(preload_model=None)),
+                    raise_server_exceptions=False) as client:
+        wait_ready(client)
+        yield client
+
+
+def test_the_app_starts_its_preload_when_it_starts_not_when_it_is_made(database_url):
+    app = create_app(LocalClient(store=Store(database_url)), ServiceSettings(preload_model=None))
+    assert TestClient(app).get("/readyz").json() == {"status": "loading", "detail": None}  # no lifespan: no preload
+    with TestClient(app) as started:
+        wait_ready(started, timeout_s=30)
+        assert started.get("/readyz").json() == {"status": "ready"}
 
 
 def item(**changes) -> dict:

@@ -46,30 +46,30 @@ def item() -> dict:
 
 def test_a_stopped_database_is_a_503_that_names_it_and_readyz_follows(own_server):
     url = own_server.new_database()
-    api = TestClient(create_app(LocalClient(store=Store(url)), ServiceSettings(preload_model=None)),
-                     raise_server_exceptions=False)
-    kept = item()
-    assert api.post("/v1/saved", json=kept).status_code == 200
-    assert wait_for_readyz(api, 200) == {"status": "ready"}
+    with TestClient(create_app(LocalClient(store=Store(url)), ServiceSettings(preload_model=None)),
+                    raise_server_exceptions=False) as api:
+        kept = item()
+        assert api.post("/v1/saved", json=kept).status_code == 200
+        assert wait_for_readyz(api, 200) == {"status": "ready"}
 
-    own_server.stop()
-    try:
-        named = f"the database at postgresql://postgres@127.0.0.1:{own_server.port}/{url.rsplit('/', 1)[1]}"
-        for answer in (api.post("/v1/saved", json=item()), api.get("/v1/saved"),
-                       api.get(f"/v1/saved/{kept['id']}"), api.delete(f"/v1/saved/{kept['id']}"),
-                       api.get("/v1/saved-kinds")):
-            assert answer.status_code == 503, answer.text
-            assert answer.json()["detail"].startswith(f"{named} is not reachable: ")
-            assert answer.json()["detail"].endswith("retry when it is back")
-            assert int(answer.headers["Retry-After"]) >= 1
-        body = wait_for_readyz(api, 503)
-        assert body["status"] == "database unreachable" and body["detail"].startswith(named)
-    finally:
-        own_server.start()
+        own_server.stop()
+        try:
+            named = f"the database at postgresql://postgres@127.0.0.1:{own_server.port}/{url.rsplit('/', 1)[1]}"
+            for answer in (api.post("/v1/saved", json=item()), api.get("/v1/saved"),
+                           api.get(f"/v1/saved/{kept['id']}"), api.delete(f"/v1/saved/{kept['id']}"),
+                           api.get("/v1/saved-kinds")):
+                assert answer.status_code == 503, answer.text
+                assert answer.json()["detail"].startswith(f"{named} is not reachable: ")
+                assert answer.json()["detail"].endswith("retry when it is back")
+                assert int(answer.headers["Retry-After"]) >= 1
+            body = wait_for_readyz(api, 503)
+            assert body["status"] == "database unreachable" and body["detail"].startswith(named)
+        finally:
+            own_server.start()
 
-    wait_for_readyz(api, 200)
-    assert api.get(f"/v1/saved/{kept['id']}").json()["title"] == "kept"
-    assert api.post("/v1/saved", json=item()).status_code == 200
+        wait_for_readyz(api, 200)
+        assert api.get(f"/v1/saved/{kept['id']}").json()["title"] == "kept"
+        assert api.post("/v1/saved", json=item()).status_code == 200
 
 
 def test_a_store_opened_while_its_database_is_down_works_once_it_is_up(own_server):

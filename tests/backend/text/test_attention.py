@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from backend.errors import UserInputError
 from backend.schemas import TextRequest
 from backend.schemas.text_attention import AttentionViewRequest, TextAttentionRequest
-from backend.text.attention import LAST_ATTENTION, attention_maps
+from backend.text.attention import attention_maps
 from backend.text.generation import analyze_text
 
 PROMPT = "What is the capital of France?"
@@ -113,7 +113,7 @@ def test_default_model_rows_sum_to_one_and_match_a_direct_forward(default_lm):
 
 
 def test_changing_the_view_of_the_same_sequence_does_not_run_the_model_again(tiny_lm, analysis):
-    LAST_ATTENTION.clear()
+    tiny_lm.kept_attention.clear()
     runs = []
     hook = tiny_lm.model.register_forward_hook(lambda *_: runs.append(1))
     try:
@@ -125,6 +125,7 @@ def test_changing_the_view_of_the_same_sequence_does_not_run_the_model_again(tin
         attention_maps(tiny_lm, TextAttentionRequest(model=analysis.model, ids=analysis.ids[:-1],
                                                      answer_start=analysis.answer_start))
         assert len(runs) == 2
+        assert tiny_lm.kept_attention.key == tuple(analysis.ids[:-1])  # the model keeps its last sequence only
     finally:
         hook.remove()
     assert first.rollout == second.rollout
