@@ -201,3 +201,41 @@ def test_temperature_that_does_not_help_is_flagged():
     assert metrics.ece_eval_after >= metrics.ece_eval_before  # T fitted on 5 items makes the other 5 worse
     assert RECALIBRATION_FAILED in metrics.warnings
     assert any("occupied bins" in w for w in metrics.warnings)
+
+
+def test_a_question_batch_takes_its_models_and_locks_from_the_engines_pool(tmp_path, monkeypatch):
+    """Answers are generated under the text model's lock, grading embeds under the embedder's, and neither lock is
+    held past its step (stand-in models: only the runner's use of the pool is under test)."""
+    from types import SimpleNamespace
+
+    from backend.audit.batch_text import AnsweredQuestion
+    from backend.audit.grading import Verdict
+    from backend.models import pool as pool_module
+
+    engine = Engine(cache_dir=tmp_path, device="cpu")
+    request = AuditRequest(limit=2, batch_size=2)
+    pool, seen = engine.pool, []
+
+    def embed(texts):
+        seen.append(("embed", pool.lock(request.model).locked(), pool.lock(request.embedding_model).locked()))
+        return np.ones((len(texts), 4), dtype=np.float32)
+
+    monkeypatch.setitem(pool_module.LOADERS, "text", lambda spec, *_: SimpleNamespace(spec=spec))
+    monkeypatch.setitem(pool_module.LOADERS, "embedding", lambda spec, *_: SimpleNamespace(spec=spec, embed=embed))
+
+    def answer_batch(lm, questions, max_new_tokens):
+        seen.append(("answer", pool.lock(request.model).locked(), pool.lock(request.embedding_model).locked()))
+        return [AnsweredQuestion("Paris", [1], [-0.5], [0.1]) for _ in questions]
+
+    def grade(answer, aliases, embed_texts, threshold, question):
+        embed_texts(["Paris"])
+        return Verdict(correct=True, grading="embedding", similarity=1.0, reason="stand-in")
+
+    monkeypatch.setattr(runner, "answer_batch", answer_batch)
+    monkeypatch.setattr(runner, "grade", grade)
+    plan = runner.plan_audit(request)
+    items = runner.run_batch(engine, request, plan, [0, 1])
+    assert [item.scores["mean_logprob"] for item in items] == [-0.5, -0.5]
+    assert seen == [("answer", True, False), ("embed", False, True), ("embed", False, True)]
+    assert pool.loaded_ids() == sorted([request.model, request.embedding_model])
+    assert not pool.lock(request.model).locked() and not pool.lock(request.embedding_model).locked()
