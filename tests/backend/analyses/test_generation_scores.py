@@ -8,8 +8,10 @@ import pytest
 import torch
 from scipy import stats
 
-from backend.analyses.generation_scores import (excess_kurtosis, length_normalized_log_likelihood,
-                                                max_excess_kurtosis, sequence_probability)
+from backend.analyses.generation_scores import (excess_kurtosis, geometric_mean_probability,
+                                                length_normalized_log_likelihood, max_excess_kurtosis,
+                                                max_token_entropy, mean_token_entropy, mean_token_probability,
+                                                perplexity, sequence_log_probability, sequence_probability)
 
 LOGPROBS = [math.log(0.5), math.log(0.25), math.log(0.8)]
 
@@ -20,6 +22,16 @@ def test_sequence_probability_is_the_product_of_token_probabilities():
 
 def test_length_normalized_log_likelihood_is_the_mean_log_probability():
     assert length_normalized_log_likelihood(LOGPROBS) == pytest.approx(math.log(0.1) / 3)
+
+
+def test_token_level_scores_hand_values():
+    # p = 0.5, 0.25, 0.8: product 0.1, arithmetic mean 1.55 / 3; entropies 0.1, 0.7, 0.4 nats
+    assert sequence_log_probability(LOGPROBS) == pytest.approx(math.log(0.1))
+    assert mean_token_probability(LOGPROBS) == pytest.approx(1.55 / 3)
+    assert geometric_mean_probability(LOGPROBS) == pytest.approx(0.1 ** (1 / 3))
+    assert perplexity(LOGPROBS) == pytest.approx(10 ** (1 / 3))
+    assert mean_token_entropy([0.1, 0.7, 0.4]) == pytest.approx(0.4)
+    assert max_token_entropy([0.1, 0.7, 0.4]) == 0.7
 
 
 def test_kurtosis_hand_value():

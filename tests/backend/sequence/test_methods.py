@@ -108,6 +108,20 @@ def test_metadata_is_complete_and_consistent(name):
         assert parameter.description == parameter.help
 
 
+def test_the_wire_view_keeps_every_key_and_value_of_the_old_shape():
+    method_keys = {"name", "label", "group", "description", "paper", "higher_is", "value_range", "normalization",
+                   "cost", "needs", "parameters"}
+    shown = {m.name: m.info().model_dump(mode="json") for m in METHODS}
+    assert all(set(view) == method_keys for view in shown.values())
+    t = shown["sar"]["parameters"][0]
+    assert {key: t[key] for key in ("name", "label", "default", "minimum", "maximum", "kind")} == {
+        "name": "t", "label": "SAR temperature t", "default": 0.001, "minimum": 1e-6, "maximum": 1.0, "kind": "float"}
+    assert t["description"] == t["help"] == ("divides the other answers' relevance; smaller t lets agreement count "
+                                             "for more")
+    assert [p["name"] for view in shown.values() for p in view["parameters"]] == ["eigenvalue_threshold", "epsilon",
+                                                                                  "t", "t"]
+
+
 @pytest.mark.parametrize("name", [n for n in method_names("generation") if METHODS.get(n).token_value])
 def test_token_values_equal_the_methods_raw_values(name):
     evidence = answer_evidence()
