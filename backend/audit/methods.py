@@ -127,11 +127,6 @@ def text_methods() -> Registry[AuditMethod]:
     return registry
 
 
-def text_method_names() -> list[str]:
-    """The names text_methods() accepts, in its order."""
-    return text_methods().available()
-
-
 def resolve_text_methods(names: Sequence[str]) -> list[AuditMethod]:
     """The entries for the names, or UnknownNameError listing what is available."""
     registry = text_methods()
@@ -171,8 +166,6 @@ def one_pass(method: AuditMethod) -> bool:
 
 
 CLASSIFIER_REGISTRY = default_classifier_methods()
-CLASSIFIER_METHODS = CLASSIFIER_REGISTRY.entries(keep=one_pass)  # app/calibration_page.py reads these two lists
-IMAGE_PASS_METHODS = CLASSIFIER_REGISTRY.entries(keep=lambda method: not one_pass(method))
 
 
 def resolve_classifier_methods(names: Sequence[str], *, with_passes: bool = False) -> list[AuditMethod]:

@@ -48,7 +48,7 @@ def test_only_probability_scores_are_marked_as_probabilities():
 
 
 def test_text_methods_are_the_token_methods_then_the_registrys_sampling_and_asking_entries():
-    names = am.text_method_names()
+    names = am.text_methods().available()
     assert names == list(am.TOKEN_METHODS) + method_names("samples") + method_names("ask")
     for method in am.resolve_text_methods(method_names("samples")):
         spec = METHODS.get(method.name)
@@ -65,7 +65,7 @@ def test_an_unknown_text_method_is_a_user_error_naming_the_choices():
     with pytest.raises(UnknownNameError) as raised:
         am.resolve_text_methods(["mean_logprob", "entropyy"])
     assert isinstance(raised.value, UserInputError)
-    assert raised.value.name == "entropyy" and raised.value.choices == am.text_method_names()
+    assert raised.value.name == "entropyy" and raised.value.choices == am.text_methods().available()
 
 
 def test_classifier_methods_without_passes_refuse_the_pass_methods():
@@ -78,14 +78,15 @@ def test_classifier_methods_without_passes_refuse_the_pass_methods():
     assert [(m.name, m.passes) for m in chosen] == [("tta_mi", "tta"), ("softmax", None)]
 
 
-def test_the_lists_the_calibration_page_reads_split_the_classifier_registry():
-    assert [m.name for m in am.CLASSIFIER_METHODS] == ["softmax", "predictive_entropy", "margin"]
-    assert [m.name for m in am.IMAGE_PASS_METHODS] == ["mc_dropout_prob", "mc_dropout_mi", "tta_prob", "tta_mi"]
+def test_the_one_pass_filter_splits_the_classifier_registry():
+    assert am.CLASSIFIER_REGISTRY.available(am.one_pass) == ["softmax", "predictive_entropy", "margin"]
+    assert [m.name for m in am.CLASSIFIER_REGISTRY if m.passes] == ["mc_dropout_prob", "mc_dropout_mi", "tta_prob",
+                                                                     "tta_mi"]
 
 
 def test_classifier_scores():
     probs = np.array([0.7, 0.2, 0.1])
-    scores = {m.name: m.class_score(probs) for m in am.CLASSIFIER_METHODS}
+    scores = {m.name: m.class_score(probs) for m in am.CLASSIFIER_REGISTRY.entries(am.one_pass)}
     entropy = entropy_of(probs)
     assert scores == pytest.approx({"softmax": 0.7, "predictive_entropy": entropy, "margin": 0.5})
     passes = np.array([[0.9, 0.1], [0.5, 0.5]])
@@ -97,7 +98,7 @@ def test_classifier_scores():
 def test_the_catalog_lists_every_method_once_by_kind():
     catalog = am.audit_method_catalog()
     assert isinstance(catalog, AuditMethodCatalog)
-    assert catalog.names("text") == am.text_method_names()
+    assert catalog.names("text") == am.text_methods().available()
     assert catalog.names("classifier") == ["softmax", "predictive_entropy", "margin"]
     assert catalog.names("image") == ["mc_dropout_prob", "mc_dropout_mi", "tta_prob", "tta_mi"]
     assert catalog.names() == catalog.names("text") + catalog.names("classifier", "image")
