@@ -35,7 +35,7 @@ chromium:
 postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
 
-test: setup chromium postgresql
+test: setup chromium postgresql vllm
 	$(PY) -m pytest
 
 # The peers (inseq, lm-polygraph, bertviz) go into their own venv, resolved together with the app's pins so the
