@@ -1,49 +1,61 @@
-"""The engine: runs the analyses on the models of its pool (backend.models.pool loads each once and holds the
-lock that serialises work on it)."""
+"""The engine: a thin dispatcher that runs each analysis row of the operations table (backend.service.operations.
+Analyses, inherited as methods: `engine.analyze_text(request)`) on the models of its pool (backend.models.pool
+loads each once and holds the lock that serialises work on it)."""
 from __future__ import annotations
 
-import logging
 import threading
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from backend.errors import UserInputError
 from backend.image.input import read_image
-from backend.image.methods import works_on
-from backend.image.prediction import predict
-from backend.image.saliency import SALIENCY_METHODS, analyze_saliency
-from backend.image.uncertainty import UNCERTAINTY_METHODS, analyze_uncertainty
-from backend.sequence.methods import METHODS
 from backend.models.embedding_loader import LoadedEmbeddingModel
 from backend.models.image_loader import LoadedImageModel
 from backend.models.nli_loader import LoadedNliModel
 from backend.models.pool import ModelPool
 from backend.models.registry import ModelRegistry
 from backend.models.text_loader import LoadedTextModel
-from backend.schemas import DEFAULT_TEXT_MODEL, ModelInfo, TextAnalysis, TextRequest
-from backend.schemas.image import (ImageAnalysis, ImageMethods, ImageRequest, ImageUncertainty, SaliencyAnalysis,
-                                   SaliencyRequest, UncertaintyRequest)
-from backend.schemas.sequence import MeaningSource, MethodCost, MethodInfo, SequenceAnalysis, SequenceRequest
-from backend.sequence.costs import estimate_costs, time_embedding_text, time_lm_pass, time_nli_pair
-from backend.sequence.pipeline import SequenceModels, analyze_sequence, needed_evidence, selected_methods
-from backend.text.generation import analyze_text
-from backend.schemas.text_attention import TextAttention, TextAttentionRequest
-from backend.schemas.text_saliency import SaliencyCatalog, TextSaliency, TextSaliencyRequest
-from backend.text.attention import attention_maps
-from backend.text.saliency import catalog as saliency_catalog, text_saliency
+from backend.schemas import DEFAULT_TEXT_MODEL, ModelInfo
+from backend.schemas.sequence import MeaningSource, SequenceRequest
+from backend.sequence.pipeline import SequenceModels, needed_evidence, selected_methods
+from backend.service.operations import Analyses, Operation
 
-log = logging.getLogger(__name__)
 EMBEDDING_EVIDENCE = {"token_relevance", "sample_embeddings", "sample_token_relevance"}
 
 
-class Engine:
-    """Dispatches each operation to its pipeline on the pool's models, under their locks; thread-safe."""
+class Engine(Analyses):
+    """Runs each analysis row on the pool's models, under their locks; thread-safe."""
 
     def __init__(self, registry: Optional[ModelRegistry] = None, cache_dir: Optional[Path] = None,
                  device: Optional[str] = None) -> None:
         self.pool = ModelPool(registry, cache_dir, device)
         self.registry, self.cache_dir, self.device = self.pool.registry, self.pool.cache_dir, self.pool.device
+
+    def call(self, operation: Operation, *arguments: Any) -> Any:
+        """Run one analysis row: its pipeline called with what the row runs on (backend.service.operations.RUNS_ON),
+        the models loaded from the pool and their locks held while it runs; ValueError for an audit row."""
+        pipeline, runs_on = operation.function(), operation.runs_on
+        if runs_on == "request":
+            return pipeline(*arguments)
+        (argument,) = arguments
+        if runs_on == "engine":
+            return pipeline(self, argument)
+        if runs_on == "image model id":
+            return pipeline(self.image_model(argument))
+        if runs_on == "text model":
+            with self.pool.using("text", argument.model) as lm:
+                return pipeline(lm, argument)
+        if runs_on == "image model":
+            read = read_image(argument.image)  # decoded (or refused) before the model is loaded and locked
+            with self.pool.using("image", argument.model) as lm:
+                return pipeline(lm, argument, read)
+        if runs_on == "sequence models":
+            models = self.sequence_models(argument)
+            with self._hold(models):
+                return pipeline(models, argument)
+        raise ValueError(f"{operation.method_name} runs on the {runs_on}, which the engine does not have; call it "
+                         f"through a client")
 
     def models(self) -> list[ModelInfo]:
         """Every registered model, defaults flagged."""
@@ -58,60 +70,9 @@ class Engine:
         """The loaded text model for a registered id, loading it on first use."""
         return self.pool.text(model_id)
 
-    def analyze_text(self, request: TextRequest) -> TextAnalysis:
-        """Token-level uncertainty of a generated or given answer (see backend.text.generation)."""
-        lm = self.text_model(request.model)
-        with self.model_lock(request.model):
-            return analyze_text(lm, request)
-
-    def text_attention(self, request: TextAttentionRequest) -> TextAttention:
-        """Attention maps of an analysed sequence (see backend.text.attention)."""
-        lm = self.text_model(request.model)
-        with self.model_lock(request.model):
-            return attention_maps(lm, request)
-
-    def text_saliency_catalog(self) -> SaliencyCatalog:
-        """The token saliency methods, targets and normalisations, with their metadata."""
-        return saliency_catalog()
-
-    def text_saliency(self, request: TextSaliencyRequest) -> TextSaliency:
-        """Which input tokens drive the answer tokens' targets (see backend.text.saliency)."""
-        lm = self.text_model(request.model)
-        with self.model_lock(request.model):
-            return text_saliency(lm, request)
-
     def image_model(self, model_id: str) -> LoadedImageModel:
         """The loaded image classifier for a registered id, loading it on first use."""
         return self.pool.image(model_id)
-
-    def image_methods(self, model_id: str) -> ImageMethods:
-        """The uncertainty and saliency methods that apply to this image model."""
-        lm = self.image_model(model_id)
-        return ImageMethods(
-            model=model_id, family=lm.family, class_names=lm.class_names,
-            uncertainty=[m.info() for m in UNCERTAINTY_METHODS.entries(works_on(lm.family))],
-            saliency=[m.info() for m in SALIENCY_METHODS.entries(works_on(lm.family))])
-
-    def analyze_image(self, request: ImageRequest) -> ImageAnalysis:
-        """Top classes, entropy and margin of one image (see backend.image.prediction)."""
-        read = read_image(request.image)
-        lm = self.image_model(request.model)
-        with self.model_lock(request.model):
-            return predict(lm, request, read)
-
-    def image_uncertainty(self, request: UncertaintyRequest) -> ImageUncertainty:
-        """K stochastic passes (MC dropout or test-time augmentation) and their entropy split."""
-        read = read_image(request.image)
-        lm = self.image_model(request.model)
-        with self.model_lock(request.model):
-            return analyze_uncertainty(lm, request, read)
-
-    def image_saliency(self, request: SaliencyRequest) -> SaliencyAnalysis:
-        """Saliency maps of the top class, a chosen class or the entropy (see backend.image.saliency)."""
-        read = read_image(request.image)
-        lm = self.image_model(request.model)
-        with self.model_lock(request.model):
-            return analyze_saliency(lm, request, read)
 
     def embedding_model(self, model_id: str) -> LoadedEmbeddingModel:
         """The loaded sentence-embedding model for a registered id."""
@@ -120,10 +81,6 @@ class Engine:
     def nli_model(self, model_id: str) -> LoadedNliModel:
         """The loaded NLI classifier for a registered id."""
         return self.pool.nli(model_id)
-
-    def sequence_methods(self) -> list[MethodInfo]:
-        """Every sequence-level method, with the metadata the UI builds its controls from."""
-        return [METHODS.get(name).info() for name in METHODS.available()]
 
     def meaning_source(self, request: SequenceRequest) -> MeaningSource:
         """Which model decides that two answers mean the same: the named one, else the first registered NLI model,
@@ -144,7 +101,7 @@ class Engine:
             f"affinity is 1 when one only adds words to the other (no negation or 'or'), else the cosine of the "
             f"embeddings (negatives as 0); they mean the same when it is at least {request.similarity_threshold:g}"))
 
-    def _sequence_models(self, request: SequenceRequest) -> SequenceModels:
+    def sequence_models(self, request: SequenceRequest) -> SequenceModels:
         """The models the request's methods use, loaded (the embedding and NLI models only when needed)."""
         specs = selected_methods(request)
         meaning = self.meaning_source(request) if any("meaning" in spec.needs for spec in specs) else None
@@ -156,26 +113,3 @@ class Engine:
     def _hold(self, models: SequenceModels) -> ExitStack:
         """The locks of every model used, taken in id order (so two analyses never wait on each other in a cycle)."""
         return self.pool.hold(m.spec.id for m in (models.lm, models.embedder, models.nli) if m is not None)
-
-    def estimate_sequence_cost(self, request: SequenceRequest) -> list[MethodCost]:
-        """What the request's methods will cost: passes per piece of evidence, and seconds from passes timed on
-        these models (each timed once, on first use)."""
-        models = self._sequence_models(request)
-        lm = models.lm
-        answer = request.text.answer
-        new_tokens = (len(lm.tokenizer(answer, add_special_tokens=False)["input_ids"]) if answer is not None
-                      else request.text.max_new_tokens)
-        embedder, nli = models.embedder, models.nli
-        return estimate_costs(
-            selected_methods(request), k=request.samples, new_tokens=new_tokens, given_answer=answer is not None,
-            meaning_kind=models.meaning.kind if models.meaning else "",
-            lm_pass_seconds=lambda batch: self.pool.timed(lm.spec.id, batch, lambda: time_lm_pass(lm, batch)),
-            embedding_seconds=self.pool.timed(embedder.spec.id, 1, lambda: time_embedding_text(embedder))
-            if embedder else None,
-            nli_seconds=self.pool.timed(nli.spec.id, 1, lambda: time_nli_pair(nli)) if nli else None)
-
-    def analyze_sequence(self, request: SequenceRequest) -> SequenceAnalysis:
-        """Sequence-level uncertainty of a generated or given answer (see backend.sequence.pipeline)."""
-        models = self._sequence_models(request)
-        with self._hold(models):
-            return analyze_sequence(models, request)

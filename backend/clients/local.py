@@ -70,7 +70,7 @@ class LocalClient(Client):
             return operation.function()(*arguments, self.audit_store)
         if runs_on == "engine and audit store":
             return operation.function()(*arguments, self.engine, self.audit_store)
-        return getattr(self.engine, operation.method_name)(*arguments)
+        return self.engine.call(operation, *arguments)
 
     def save(self, request: SaveRequest) -> SavedItem:
         return self.store.save(request)

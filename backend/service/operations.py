@@ -42,8 +42,8 @@ RUNS_ON: tuple[str, ...] = get_args(RunsOn)
 - engine: pipeline(engine, request)
 - audit store: pipeline(request, audit store)
 - engine and audit store: pipeline(request, engine, audit store)
+The engine runs the rows on models (backend.engine.Engine.call); LocalClient runs the rest itself.
 """
-ENGINE_RUNS_ON = ("request", "text model", "image model", "image model id", "sequence models", "engine")
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,6 @@ def rows(table: type) -> list[Operation]:
 
 OPERATIONS: tuple[Operation, ...] = (*rows(Analyses), *rows(Operations))
 UPLOAD_PATHS = ("/v1/image", "/v1/audit/datasets")  # bodies carrying a file as base64 get the larger size cap
-OPERATIONS_BY_NAME = {operation.method_name: operation for operation in OPERATIONS}
 
 
 def audit_requests_in(request: Any) -> list[AuditRequest]:
