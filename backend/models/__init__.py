@@ -1,2 +1,3 @@
-"""Models: the registry of ids (local and from UQLENS_MODELS_FILE), the loaders for each kind, the device choice
-and the offline preparation of the embedded default models."""
+"""Models: the registry of ids (local and from UQLENS_MODELS_FILE), the loaders for each kind, the model pool
+(each model loaded once, its lock, what it keeps between requests), the device choice and the offline preparation
+of the embedded default models."""

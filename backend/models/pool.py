@@ -60,6 +60,8 @@ class ModelPool:
         self._slots_lock = threading.Lock()
 
     def _slot(self, model_id: str) -> Slot:
+        """The slot of a model id, made on first use (ids are checked against the registry by the callers that
+        load; a lock may be asked for any id)."""
         with self._slots_lock:
             return self._slots.setdefault(model_id, Slot())
 
