@@ -11,11 +11,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def run_models(args: argparse.Namespace) -> int:
-    """List registered models, defaults flagged."""
+    """List registered models, defaults flagged, each with its engine and what it can do."""
     from backend.clients.local import LocalClient
 
     for info in LocalClient().models():
-        print(f"{info.id:<28} {info.kind:<10} {'(default) ' if info.default else ''}{info.description}")
+        print(f"{info.id:<28} {info.kind:<10} {info.engine:<11} {'(default) ' if info.default else ''}"
+              f"{info.description}  [{', '.join(info.capabilities)}]")
     return 0
 
 

@@ -22,11 +22,21 @@ from backend.models.kept import KeptForward
 from backend.models.nli_loader import LoadedNliModel, load_nli_model
 from backend.models.registry import Kind, ModelRegistry, ModelSpec, build_registry
 from backend.models.text_loader import LoadedTextModel, load_text_model
+from backend.served.model import ServedTextModel, load_served_text_model
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 Load = Callable[[ModelSpec, Path, str], Any]  # (spec, cache folder, device) -> the loaded model
+
+
+def load_text_or_served(spec: ModelSpec, cache_dir: Path, device: str) -> LoadedTextModel | ServedTextModel:
+    """A text model: loaded into the process, or (loader "openai") the client of the engine that serves it."""
+    if spec.served is not None:
+        return load_served_text_model(spec)
+    return load_text_model(spec, cache_dir, device)
+
+
 LOADERS: dict[str, Load] = {
-    "text": load_text_model,
+    "text": load_text_or_served,
     "image": lambda spec, _cache_dir, device: load_image_model(spec, device),
     "embedding": lambda spec, _cache_dir, device: load_embedding_model(spec, device),
     "nli": lambda spec, _cache_dir, device: load_nli_model(spec, device),
@@ -90,8 +100,9 @@ class ModelPool:
                     raise ModelLoadError(f"could not load model {model_id!r} from {spec.location}: {exc}") from exc
             return slot.loaded
 
-    def text(self, model_id: str) -> LoadedTextModel:
-        """The loaded causal LM of a registered text model id."""
+    def text(self, model_id: str) -> LoadedTextModel | ServedTextModel:
+        """The loaded causal LM of a registered text model id (a ServedTextModel, the client of its engine, for a
+        served one: its in-process parts raise the UserInputError saying they need a model in the process)."""
         return self.load("text", model_id)
 
     def image(self, model_id: str) -> LoadedImageModel:

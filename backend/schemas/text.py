@@ -51,7 +51,7 @@ class Alternative(BaseModel):
     """One of the most likely tokens at a step."""
 
     text: str
-    id: int
+    id: Optional[int] = Field(description="None when a served model's server names the token only by its text")
     prob: float
 
 
@@ -60,14 +60,19 @@ class TokenScore(BaseModel):
 
     position: int = Field(description="index in the full sequence (template + prompt + answer)")
     text: str
-    id: int
+    id: Optional[int] = Field(description="None when a served model's server names the token only by its text")
     prob: float
     logprob: float
-    entropy: float = Field(description="entropy of the next-token distribution, nats")
-    rank: int = Field(description="1 = the model's most likely token")
+    entropy: float = Field(description="entropy of the next-token distribution, nats (for a served model the "
+                                       "midpoint of entropy_bounds, an estimate unless they are equal)")
+    rank: Optional[int] = Field(description="1 = the model's most likely token; None = beyond a served model's "
+                                            "top-k (not known)")
     margin: float = Field(description="p(top-1) - p(top-2)")
     special: bool = Field(False, description="a special token such as end-of-turn")
     top_k: list[Alternative]
+    entropy_bounds: Optional[list[float]] = Field(None, description=(
+        "[lower, upper] nats, provably valid bounds on the entropy from a served model's top-k log-probabilities "
+        "(unseen tokens each at most as likely as the k-th); None for an in-process model (entropy exact)"))
 
 
 class TextAnalysis(BaseModel):
@@ -92,3 +97,8 @@ class TextAnalysis(BaseModel):
     prompt_tokens: list[TokenScore] = Field(description="the input's tokens from the second on, teacher-forced")
     summaries: list[Score] = Field(description="sequence summaries of the answer's tokens")
     seconds: float = Field(description="wall time of the analysis")
+    engine: Literal["in-process", "vllm", "openai"] = Field("in-process", description="where the model ran")
+    exact: Optional[dict[str, bool]] = Field(None, description=(
+        "for a served model, which numbers are exact (prob, logprob, rank, entropy, margin: true when exact for "
+        "every answer token); None for an in-process model, where all are"))
+    exactness_note: Optional[str] = Field(None, description="what is exact and what is estimated, in words")
