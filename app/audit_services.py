@@ -13,7 +13,6 @@ from typing import Callable, Optional, TypeVar
 import streamlit as st
 
 from app.services import get_client
-from backend.audit.methods import audit_method_catalog
 from backend.errors import BackendBusyError
 from backend.schemas.audit import AuditDatasetUpload, AuditMethodCatalog, AuditProgress, AuditRequest
 
@@ -37,7 +36,7 @@ def when_free(call: Callable[[], Result], *, wait: Optional[Callable[[float], No
 @st.cache_data(show_spinner=False, ttl=3600)
 def audit_methods() -> AuditMethodCatalog:
     """Every confidence method an audit can use, with its kind and whether it is selected unless changed."""
-    return audit_method_catalog()
+    return get_client().audit_methods()
 
 
 def upload_dataset(filename: str, data: bytes) -> str:

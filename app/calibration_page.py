@@ -10,11 +10,10 @@ import streamlit as st
 
 from app.audit_services import audit_methods, run_batches, upload_dataset, when_free
 from app.services import default_model_index, get_client, model_ids
-from backend.audit.report import render_report
 from backend.schemas.audit import (BUILTIN_DIGITS, BUILTIN_QA, MAX_AUDIT_ITEMS, AuditMethodCatalog, AuditOverride,
                                    AuditProgress, AuditRequest, AuditResult)
 from components.audit_views import items_frame, render_audit_tabs, render_items
-from components.errors import EXPECTED_ERRORS, show_error
+from components.errors import EXPECTED_ERRORS, TRANSIENT_ERRORS, show_error
 from components.save_form import render_save_form
 
 KEY = "calib"
@@ -70,12 +69,22 @@ def method_label(name: str, catalog: AuditMethodCatalog) -> str:
     return f"{name} ({labels[name]})" if name in labels else name
 
 
+def method_catalog() -> Optional[AuditMethodCatalog]:
+    """The audit method catalog, or None after saying that the backend could not answer (the form is drawn
+    without methods, and a submission waits for the backend)."""
+    try:
+        return audit_methods()
+    except TRANSIENT_ERRORS as exc:
+        say(exc)
+        return None
+
+
 def read_form() -> Optional[dict]:
     """The audit settings: the request fields when submitted (an upload is kept by the backend first), FAILED when
     the submission was refused (after saying why), None when nothing was submitted."""
     source = SOURCES[st.radio("Data", list(SOURCES), key=f"{KEY}_source")]
-    catalog = audit_methods()
-    options, defaults = method_choices(source, catalog)
+    catalog = method_catalog()
+    options, defaults = method_choices(source, catalog) if catalog else ([], [])
     with st.form(f"{KEY}_form"):
         upload = None
         if source == IMAGES:
@@ -106,6 +115,8 @@ def read_form() -> Optional[dict]:
         submitted = st.form_submit_button("Run audit", type="primary")
     if not submitted:
         return None
+    if catalog is None:
+        return FAILED
     if source in (IMAGES, UPLOAD):
         if upload is None:
             st.error("Choose a file to upload first.")
@@ -163,9 +174,9 @@ def run(request_json: str) -> None:
 def render_export(result: AuditResult) -> None:
     """Downloads (HTML report, CSV, JSON; each made only when clicked) and the save form."""
     left, middle, right = st.columns(3)
-    left.download_button("HTML report", lambda: render_report(result), file_name=f"audit-{result.audit_id}.html",
-                         mime="text/html", key=f"{KEY}_html", on_click="ignore",
-                         help="figures, numbers, model and data ids, settings, seed and date in one offline file")
+    left.download_button("HTML report", lambda: when_free(lambda: get_client().audit_report(result.request)),
+                         file_name=f"audit-{result.audit_id}.html", mime="text/html", key=f"{KEY}_html",
+                         on_click="ignore", help="figures, numbers, model and data ids, settings, seed and date in one offline file")
     middle.download_button("Items as CSV", lambda: items_frame(result, range(len(result.items))).to_csv(index=False),
                            file_name=f"audit-{result.audit_id}.csv", mime="text/csv", key=f"{KEY}_csv",
                            on_click="ignore")

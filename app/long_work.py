@@ -1,6 +1,7 @@
 """Long work on a page: progress with the time left, a Stop button, and no work left running for nobody.
 
-The call runs in a worker thread under a budget (backend.budget) while the script thread shows where it stands.
+The call runs in a worker thread under a budget (backend.clients.Budget) while the script thread shows where it
+stands.
 Any rerun (Stop, another widget) or the end of the session (the tab was closed) interrupts the script thread at
 its next update; the `finally` then cancels the budget, so the worker stops at its next checkpoint (a chunk of the
 prompt, a generated token) instead of running on. Over HTTP the backend applies its own budget and deadline; the
@@ -14,7 +15,7 @@ from typing import Callable, Optional, TypeVar
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from backend.budget import DEFAULT_DEADLINE_S, DEFAULT_MAX_TOKEN_PASSES, Budget, Progress, run_under
+from backend.clients import DEFAULT_DEADLINE_S, DEFAULT_MAX_TOKEN_PASSES, Budget, Progress, run_under
 
 T = TypeVar("T")
 POLL_S = 0.25

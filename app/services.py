@@ -5,8 +5,7 @@ import os
 
 import streamlit as st
 
-from backend.clients.local import Client, LocalClient
-from backend.clients.http import HttpClient
+from backend.clients import Client, HttpClient, LocalClient
 from backend.schemas import DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, ModelInfo, TextAnalysis, TextRequest
 from components.errors import TRANSIENT_ERRORS, show_error
 

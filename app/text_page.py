@@ -11,7 +11,7 @@ from app.long_work import STOPPED_MESSAGE, forget_stop, run_with_progress, was_s
 from app.page_state import (TEXT, TEXT_AUTORUN, TEXT_CHAT_TEMPLATE, TEXT_DECODING, TEXT_MAX_NEW_TOKENS, TEXT_PROMPT,
                             TEXT_REQUEST)
 from app.services import analyze_text, default_model_index, get_client, model_ids
-from backend.budget import WorkCancelled
+from backend.clients import WorkCancelled
 from backend.schemas import MAX_NEW_TOKENS, TextAnalysis, TextRequest
 from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
 from components.errors import EXPECTED_ERRORS, refused, show_error
