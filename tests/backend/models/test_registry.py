@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,63 @@ def test_resolve_location_leaves_plain_locations_unchanged():
 def test_resolve_location_of_missing_package_raises_file_not_found():
     with pytest.raises(FileNotFoundError, match="no_such_uqlens_package"):
         resolve_location("pkg:no_such_uqlens_package/weights.bin")
+
+
+SERVED_ENTRY = {"id": "big", "kind": "text", "loader": "openai", "location": "http://gpu1:8000/v1/",
+                "model": "meta-llama/Llama-3.1-70B-Instruct", "api_key_env": "MY_KEY"}
+
+
+def test_a_served_models_file_entry_registers_its_engine_and_never_a_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("MY_KEY", "sk-never-stored-4f1e")
+    (spec,) = parse_models_file(write_json(tmp_path, [{**SERVED_ENTRY, "vocab_size": 128256}]))
+    assert (spec.loader, spec.location, spec.engine, spec.chat) == ("openai", "http://gpu1:8000/v1", "vllm", True)
+    assert (spec.served.model, spec.served.api_key_env, spec.served.vocab_size) == (
+        "meta-llama/Llama-3.1-70B-Instruct", "MY_KEY", 128256)
+    info = spec.info()
+    assert (info.engine, info.capabilities, info.source) == ("vllm", ["token_logprobs", "score_given_answer"], "openai")
+    assert "sk-never-stored-4f1e" not in repr(spec) + info.model_dump_json()
+
+
+def test_a_generic_openai_server_entry_cannot_score_and_local_models_can_do_everything(tmp_path):
+    (spec,) = parse_models_file(write_json(tmp_path, [{**SERVED_ENTRY, "engine": "openai"}]))
+    assert (spec.engine, spec.capabilities) == ("openai", ("token_logprobs",))
+    local = build_registry({}).get(DEFAULT_TEXT_MODEL).info()
+    assert local.engine == "in-process" and {"attention", "gradients", "full_distribution"} <= set(local.capabilities)
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"model": None}, "lacks 'model', the served model name"),
+    ({"location": "gpu1:8000"}, "must be an http(s) base URL ending in /v1"),
+    ({"engine": "tgi"}, "engine 'tgi' is not one of vllm, openai"),
+    ({"api_key_env": "sk-abc def"}, "must be the NAME of an environment variable"),
+    ({"vocab_size": 0}, "vocab_size must be a positive number"),
+    ({"kind": "image"}, "serves text models only"),
+    ({"loader": None}, "only a served model takes; add \"loader\": \"openai\""),
+])
+def test_a_bad_served_entry_says_what_to_change_without_echoing_the_key_name_as_a_value(tmp_path, change, words):
+    entry = {key: value for key, value in {**SERVED_ENTRY, **change}.items() if value is not None}
+    with pytest.raises(UserInputError, match=re.escape(words)) as err:
+        parse_models_file(write_json(tmp_path, [entry]))
+    assert "entry 1 ('big')" in str(err.value) and "sk-abc def" not in str(err.value)
+
+
+def test_text_models_env_takes_a_served_model_with_options():
+    (spec,) = parse_text_models_env("big=openai+http://gpu1:8000/v1#org/served-name&api_key_env=MY_KEY"
+                                    "&engine=openai&vocab_size=49152")
+    assert (spec.id, spec.loader, spec.location, spec.served.model, spec.served.api_key_env, spec.engine,
+            spec.served.vocab_size) == ("big", "openai", "http://gpu1:8000/v1", "org/served-name", "MY_KEY", "openai",
+                                        49152)
+    plain = parse_text_models_env("small=openai+http://127.0.0.1:8000/v1#smollm2")[0]
+    assert (plain.engine, plain.served.api_key_env, plain.served.vocab_size) == ("vllm", None, None)
+
+
+@pytest.mark.parametrize("value, words", [
+    ("big=openai+http://gpu1:8000/v1", "lacks 'model'"),
+    ("big=openai+http://gpu1:8000/v1#name&key=sk-1", "option 'key' must be one of api_key_env=..."),
+    ("big=openai+http://gpu1:8000/v1#name&vocab_size=lots", "vocab_size must be a whole number"),
+    ("big=openai+gpu1#name", "must be an http(s) base URL ending in /v1"),
+])
+def test_a_bad_served_text_models_entry_says_what_to_change(value, words):
+    with pytest.raises(UserInputError, match=re.escape(words)) as err:
+        parse_text_models_env(value)
+    assert "sk-1" not in str(err.value)
