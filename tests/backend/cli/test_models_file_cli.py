@@ -47,3 +47,16 @@ def test_a_missing_models_file_exits_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("UQLENS_MODELS_FILE", str(tmp_path / "absent.json"))
     assert cli.main(["models"]) == cli.EXIT_BAD_INPUT
     assert "cannot read it" in capsys.readouterr().err
+
+
+def test_the_models_command_says_each_models_engine_and_what_it_can_do(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MY_KEY", "sk-not-printed-93b2")
+    write_models_file(tmp_path, monkeypatch, [{"id": "big", "kind": "text", "loader": "openai",
+                                               "location": "http://gpu1:8000/v1", "model": "llama-70b",
+                                               "api_key_env": "MY_KEY"}])
+    assert cli.main(["models"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["big"].split()[1:3] == ["text", "vllm"]
+    assert lines["big"].endswith("[token_logprobs, score_given_answer]") and "sk-not-printed" not in lines["big"]
+    local = lines["smollm2-135m-instruct"]
+    assert local.split()[1:4] == ["text", "in-process", "(default)"] and "attention, gradients" in local
