@@ -58,7 +58,11 @@ def render_reopened(item: SavedItem) -> None:
                                   mime="application/json", key=f"{KEY}_export")
     confirm = delete_column.checkbox("I want to delete this", key=f"{KEY}_confirm_delete")
     if delete_column.button("Delete", disabled=not confirm, key=f"{KEY}_delete"):
-        get_client().delete_saved(item.id)
+        try:
+            get_client().delete_saved(item.id)
+        except TRANSIENT_ERRORS as exc:
+            show_error(exc, kept="Nothing was deleted; press Delete again when the backend answers.")
+            return
         st.session_state.pop(f"{KEY}_confirm_delete", None)
         st.rerun()
     render_saved(item, key=f"{KEY}_view")
@@ -103,7 +107,11 @@ def run_page() -> None:
     if len(selected) not in (1, 2):
         st.caption("Select one row to reopen it, or two to compare them.")
         return
-    found = [get_client().get_saved(s.id) for s in selected]
+    try:
+        found = [get_client().get_saved(s.id) for s in selected]
+    except TRANSIENT_ERRORS as exc:
+        show_error(exc, kept="The selected items could not be read; nothing is lost.", retry_key=f"{KEY}_retry_open")
+        return
     if not all(found):
         st.warning("That item was deleted meanwhile.")
     elif len(found) == 1:

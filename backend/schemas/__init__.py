@@ -11,14 +11,14 @@ from backend.schemas.sequence import (ALL_METHODS, DEFAULT_SAMPLES, DEFAULT_SIMI
                                       SampledAnswer, SequenceAnalysis, SequenceRequest, SequenceScore, TokenRelevance)
 from backend.schemas.image import (MAX_CLASS_TOP_K, MAX_IMAGE_PIXELS, MAX_PASSES, MAX_SALIENCY_METHODS,
                                    MAX_UPLOAD_BYTES, SAMPLE_NAMES, ClassScore, ClassSpread, ImageAnalysis, ImageInfo,
-                                   ImageInput, ImageMethodInfo, ImageMethodParameter, ImageMethods, ImageRequest,
+                                   ImageInput, ImageMethodInfo, ImageMethods, ImageRequest,
                                    ImageUncertainty, SaliencyAnalysis, SaliencyMap, SaliencyRequest, SaliencySummary,
                                    UncertaintyRequest)
 from backend.schemas.text_attention import (MAX_SEQUENCE_TOKENS, MAX_THUMBNAIL, MAX_WINDOW, AnalysedIds,
                                             AttentionMatrix, AttentionView, AttentionViewRequest, HeadGrid, InputToken,
                                             TextAttention, TextAttentionRequest)
 from backend.schemas.text_saliency import (MAX_EXPLAINED_TOKENS, SaliencyCatalog, SaliencyMethodInfo,
-                                           SaliencyParameterInfo, SaliencyRow, SaliencyTargetInfo, TextSaliency,
+                                           SaliencyRow, SaliencyTargetInfo, TextSaliency,
                                            TextSaliencyRequest)
 from backend.schemas.audit import (BUILTIN_DIGITS, BUILTIN_QA, AuditCatalogEntry, AuditItem, AuditMethodCatalog,
                                    AuditMethodInfo, AuditRequest, AuditResult, MethodMetrics)
@@ -31,11 +31,11 @@ __all__ += ["ALL_METHODS", "DEFAULT_SAMPLES", "DEFAULT_SIMILARITY_THRESHOLD", "M
             "SequenceAnalysis", "SequenceRequest", "SequenceScore", "TokenRelevance"]
 __all__ += ["MAX_CLASS_TOP_K", "MAX_IMAGE_PIXELS", "MAX_PASSES", "MAX_SALIENCY_METHODS", "MAX_UPLOAD_BYTES",
             "SAMPLE_NAMES", "ClassScore", "ClassSpread", "ImageAnalysis", "ImageInfo", "ImageInput", "ImageMethodInfo",
-            "ImageMethodParameter", "ImageMethods", "ImageRequest", "ImageUncertainty", "SaliencyAnalysis",
+            "ImageMethods", "ImageRequest", "ImageUncertainty", "SaliencyAnalysis",
             "SaliencyMap", "SaliencyRequest", "SaliencySummary", "UncertaintyRequest"]
 __all__ += ["MAX_SEQUENCE_TOKENS", "MAX_THUMBNAIL", "MAX_WINDOW", "AnalysedIds", "AttentionMatrix", "AttentionView",
             "AttentionViewRequest", "HeadGrid", "InputToken", "TextAttention", "TextAttentionRequest",
-            "MAX_EXPLAINED_TOKENS", "SaliencyCatalog", "SaliencyMethodInfo", "SaliencyParameterInfo", "SaliencyRow",
+            "MAX_EXPLAINED_TOKENS", "SaliencyCatalog", "SaliencyMethodInfo", "SaliencyRow",
             "SaliencyTargetInfo", "TextSaliency", "TextSaliencyRequest"]
 __all__ += ["BUILTIN_DIGITS", "BUILTIN_QA", "AuditCatalogEntry", "AuditItem", "AuditMethodCatalog", "AuditMethodInfo",
             "AuditRequest", "AuditResult", "MethodMetrics"]

@@ -8,7 +8,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from backend.schemas.common import DEFAULT_IMAGE_MODEL, MethodInfoBase, ParameterInfo
+from backend.schemas.common import DEFAULT_IMAGE_MODEL, MethodInfoBase
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
@@ -95,7 +95,6 @@ class ImageAnalysis(BaseModel):
     seconds: float
 
 
-ImageMethodParameter = ParameterInfo  # the name app/image_page.py still imports
 
 
 class ImageMethodInfo(MethodInfoBase):

@@ -6,7 +6,7 @@ from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, Field, model_validator
 
-from backend.schemas.common import MethodInfoBase, ParameterInfo
+from backend.schemas.common import MethodInfoBase
 from backend.schemas.text import Alternative
 from backend.schemas.text_attention import AnalysedIds, InputToken
 
@@ -79,7 +79,6 @@ class TextSaliency(BaseModel):
     seconds: float
 
 
-SaliencyParameterInfo = ParameterInfo  # the name components/saliency_controls.py still imports
 
 
 class SaliencyMethodInfo(MethodInfoBase):

@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 
-from backend.clients.local import LocalClient
 from backend.errors import BackendUnavailableError, UserInputError
 from backend.clients.http import HttpClient
 from backend.models.registry import UnknownModelError

@@ -55,7 +55,6 @@ def test_gradient_methods_equal_captum_token_by_token(tiny_lm, analysis, method,
 
 def test_integrated_gradients_equal_captum_and_hold_completeness_to_their_delta(tiny_lm, analysis):
     result = explain(tiny_lm, analysis, "integrated_gradients", parameters={"steps": 8, "baseline": "content_zero"})
-    embed = tiny_lm.model.get_input_embeddings()
     keep = torch.tensor([t.kind == "template" or t.special for t in result.tokens])
     for row in result.rows:
         forward, embeddings = prefix_target(tiny_lm, analysis, row.position)
