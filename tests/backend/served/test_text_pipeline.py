@@ -1,7 +1,8 @@
 """analyze_text on a served model against a real vLLM (tests/backend/served/conftest.py starts it): the served
 TextAnalysis equals the in-process one of the same model on the same ids (log-probabilities within LOGPROB_TOL,
 the tolerance test_against_vllm measures and states), the exact in-process entropy lies inside each token's
-entropy_bounds, and attention or saliency on a served model is a clear 4xx through the service."""
+entropy_bounds, and attention, saliency or a sequence analysis (until the sequence methods run through
+the engine) on a served model is a clear 4xx through the service."""
 from __future__ import annotations
 
 from typing import Iterator
@@ -83,14 +84,15 @@ def served_api(served_engine, tmp_path_factory) -> Iterator[TestClient]:
         yield client
 
 
-def test_the_service_analyses_a_served_model_and_refuses_attention_and_saliency_clearly(served_api):
+def test_the_service_analyses_a_served_model_and_refuses_what_needs_the_process_clearly(served_api):
     reply = served_api.post("/v1/text", json={"model": SERVED_ID, "prompt": PROMPT, "max_new_tokens": 4})
     assert reply.status_code == 200, reply.text
     body = reply.json()
     assert body["engine"] == "vllm" and len(body["tokens"][0]["entropy_bounds"]) == 2
     analysed = {"model": SERVED_ID, "ids": body["ids"], "answer_start": body["answer_start"]}
-    for path in ("/v1/text/attention", "/v1/text/saliency"):
-        refused = served_api.post(path, json=analysed)
+    sequence = {"text": {"model": SERVED_ID, "prompt": PROMPT}, "samples": 2, "methods": ["predictive_entropy"]}
+    for path, body in (("/v1/text/attention", analysed), ("/v1/text/saliency", analysed), ("/v1/sequence", sequence)):
+        refused = served_api.post(path, json=body)
         assert 400 <= refused.status_code < 500, (path, refused.status_code, refused.text)
         assert "needs a model loaded in UQ Lens's process" in refused.text
     models = {m["id"]: m for m in served_api.get("/v1/models").json()}
