@@ -7,6 +7,9 @@
 - evidence: token evidence from the engine's top-k log-probabilities (probability, rank or "beyond top-k",
   entropy bounds), for generated answers (K samples in one request) and for a given answer scored through
   vLLM's prompt log-probabilities.
+- model: ServedTextModel, what the model pool holds for a served registry entry (its client, no weights; the
+  parts only an in-process model has raise "needs a model loaded in UQ Lens's process").
+- text_analysis: analyze_text on a served model (a TextAnalysis with entropy_bounds and what is exact).
 
 These give the server's numbers: only the top-k of each position are known, so entropy is an interval
 (backend.analyses.topk_entropy) and each number says whether it is exact.

@@ -4,7 +4,8 @@ alternatives, rank (None = beyond the top-k) and entropy as the midpoint of its 
 
 The server reports log-probabilities before temperature (temperature 1), only for the answer: prompt tokens are
 not scored (prompt_tokens is empty), and the chat template is the engine's (the same as in-process for the model
-vLLM serves from the same folder).
+vLLM serves from the same folder). ids are empty (answer_start 0) when the server gives no token ids (a generic
+OpenAI-compatible server); token and alternative ids are then None.
 """
 from __future__ import annotations
 
