@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from backend.clients.local import LocalClient
 from backend.engine import Engine
+from backend.errors import UserInputError
 from backend.models.registry import build_registry
 from backend.schemas import TextAnalysis, TextRequest
 from backend.service.app import create_app
@@ -97,3 +98,18 @@ def test_the_service_analyses_a_served_model_and_refuses_what_needs_the_process_
         assert "needs a model loaded in UQ Lens's process" in refused.text
     models = {m["id"]: m for m in served_api.get("/v1/models").json()}
     assert models[SERVED_ID]["engine"] == "vllm" and "attention" not in models[SERVED_ID]["capabilities"]
+
+
+def test_a_generic_openai_server_gives_the_same_numbers_without_ids_and_cannot_score(served_engine, vllm_url,
+                                                                                     default_vocab_size, engine):
+    registry = build_registry({"UQLENS_TEXT_MODELS": f"generic=openai+{vllm_url}#{SERVED_NAME}&engine=openai"
+                                                     f"&vocab_size={default_vocab_size}"})
+    generic = Engine(registry, cache_dir=engine.cache_dir, device="cpu")
+    request = dict(prompt=PROMPT, max_new_tokens=6)
+    plain = generic.analyze_text(TextRequest(model="generic", **request))
+    served = served_engine.analyze_text(TextRequest(model=SERVED_ID, **request))
+    assert plain.engine == "openai" and plain.ids == [] and plain.model_input == PROMPT
+    assert all(t.id is None for t in plain.tokens) and [t.text for t in plain.tokens] == [t.text for t in served.tokens]
+    assert [t.logprob for t in plain.tokens] == pytest.approx([t.logprob for t in served.tokens], abs=LOGPROB_TOL)
+    with pytest.raises(UserInputError, match="cannot score a given answer"):
+        generic.analyze_text(TextRequest(model="generic", prompt=PROMPT, answer="Paris."))
