@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from backend.schemas import TokenScore
+from backend.schemas import Alternative, TokenScore
 
 UNCERTAIN_SCALE = [[0.0, "#f7f7f2"], [0.35, "#fdd49e"], [0.7, "#fc8d59"], [1.0, "#d7301f"]]
 CONFIDENT_SCALE = [[1.0 - stop, colour] for stop, colour in reversed(UNCERTAIN_SCALE)]
@@ -51,9 +51,31 @@ MEASURES: dict[str, Measure] = {
                 "-ln p of the produced token; how surprised the model is by it.", lambda t: -t.logprob),
         Measure("rank", "Rank", "", "uncertain", 1.0, 10.0,
                 "position of the produced token in the model's ranking; 1 = its first choice.",
-                lambda t: float(t.rank)),
+                lambda t: float(t.rank if t.rank is not None else len(t.top_k) + 1)),
         Measure("margin", "Top-2 margin", "", "confident", 0.0, 1.0,
                 "p(first choice) - p(second choice); near 0 = a coin toss between two tokens.",
                 lambda t: t.margin),
     )
 }
+
+
+def rank_label(token: TokenScore) -> str:
+    """The token's rank as shown: "3", or "> 20" when a served model gave only its top 20 and the token is not
+    among them (rank None)."""
+    return str(token.rank) if token.rank is not None else f"> {len(token.top_k)}"
+
+
+def entropy_label(token: TokenScore) -> str:
+    """The token's entropy in nats as shown: "0.412", or "0.9 (0.3-1.5)" with the bounds of a served model's
+    estimate (entropy_bounds [lower, upper], exact when they are equal)."""
+    bounds = token.entropy_bounds
+    if bounds is None or bounds[1] - bounds[0] < 5e-4:
+        return f"{token.entropy:.3f}"
+    return f"{token.entropy:.2f} ({bounds[0]:.2f}-{bounds[1]:.2f})"
+
+
+def is_token(alternative: Alternative, token: TokenScore) -> bool:
+    """Whether a top-k alternative is the produced token: by id, or by text where the server gave no ids."""
+    if token.id is not None and alternative.id is not None:
+        return alternative.id == token.id
+    return alternative.text == token.text

@@ -22,13 +22,17 @@ def analysis_caption(result: TextAnalysis) -> str:
     else:
         verb = f"generated ({result.stop_reason.replace('_', ' ')})"
         sampling = f"sampled, top-p {result.top_p}, seed {result.seed}" if result.do_sample else "greedy"
-    return (f"{result.model} · {len(result.tokens)} tokens {verb} · {sampling} · probabilities at temperature "
-            f"{result.temperature:g} · {result.device} · {result.seconds:.1f} s")
+    probabilities = ("probabilities as the server reports them (its top-k, before temperature)"
+                     if result.exactness_note else f"probabilities at temperature {result.temperature:g}")
+    return (f"{result.model} · {len(result.tokens)} tokens {verb} · {sampling} · {probabilities} · {result.device} · "
+            f"{result.seconds:.1f} s")
 
 
 def render_text_analysis(result: TextAnalysis, *, key: str) -> None:
     """Draw the analysis; the token selection lives in st.session_state[f"{key}_selected"]."""
     st.caption(analysis_caption(result))
+    if result.exactness_note:
+        st.info(result.exactness_note)
     measure = st.radio("Colour by", list(MEASURES), format_func=lambda k: MEASURES[k].label, horizontal=True,
                        key=f"{key}_measure")
     selected = st.session_state.get(f"{key}_selected")

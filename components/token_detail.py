@@ -6,6 +6,7 @@ import streamlit as st
 
 from backend.schemas import TokenScore
 from components.figure_config import figure_config
+from components.measures import entropy_label, is_token, rank_label
 from components.text_safety import escape_plotly, markdown_literal
 
 CHOSEN_COLOUR = "#d7301f"
@@ -15,9 +16,9 @@ OTHER_COLOUR = "#9fb7d0"
 def bar_rows(token: TokenScore) -> list[tuple[str, float, bool]]:
     """(label, probability, is_chosen) for the top-k alternatives in rank order, plus the produced token with its
     rank when it is not among them (an unlikely token: sampled, or given in a scored answer)."""
-    rows = [(f"{rank}. {a.text!r}", a.prob, a.id == token.id) for rank, a in enumerate(token.top_k, start=1)]
-    if all(a.id != token.id for a in token.top_k):
-        rows.append((f"{token.rank}. {token.text!r}", token.prob, True))
+    rows = [(f"{rank}. {a.text!r}", a.prob, is_token(a, token)) for rank, a in enumerate(token.top_k, start=1)]
+    if not any(is_token(a, token) for a in token.top_k):
+        rows.append((f"{rank_label(token)}. {token.text!r}", token.prob, True))
     return rows
 
 
@@ -42,9 +43,10 @@ def origin_note(token: TokenScore, *, mode: str, do_sample: bool) -> str:
     mode: TextAnalysis.mode, "score" (the user gave the answer) or "generate"; do_sample: sampled, not greedy.
     """
     parts = ["Given in the answer you supplied (scored, not chosen by the model)."] if mode == "score" else []
-    if token.rank > 1 and token.top_k:
+    if (token.rank is None or token.rank > 1) and token.top_k:
         first = token.top_k[0]
-        behind = f"The model's first choice was {first.text!r} (p = {first.prob:.3f}); this token is rank {token.rank}"
+        behind = (f"The model's first choice was {first.text!r} (p = {first.prob:.3f}); this token is rank "
+                  f"{rank_label(token)}")
         if mode == "score":
             parts.append(f"{behind}.")
         elif do_sample:
@@ -66,8 +68,12 @@ def render_token_detail(token: TokenScore, *, key: str, mode: str = "generate", 
                 + (" (special token)" if token.special else ""))
     left, middle, right = st.columns(3)
     left.metric("Probability", f"{token.prob:.3f}", help="p of this token; higher = more confident")
-    middle.metric("Entropy (nats)", f"{token.entropy:.3f}", help="spread of the distribution; lower = more confident")
-    right.metric("Rank", token.rank, help="1 = the model's first choice")
+    middle.metric("Entropy (nats)", entropy_label(token),
+                  help="spread of the distribution; lower = more confident" + (
+                      ". A served model gives only its top-k, so this is an estimate: the midpoint of bounds that "
+                      "are provably valid (each unseen token is at most as likely as the k-th)"
+                      if token.entropy_bounds is not None else ""))
+    right.metric("Rank", rank_label(token), help="1 = the model's first choice")
     note = origin_note(token, mode=mode, do_sample=do_sample)
     if note:
         st.caption(markdown_literal(note))

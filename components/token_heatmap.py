@@ -12,7 +12,7 @@ import streamlit as st
 
 from backend.schemas import TokenScore
 from components.figure_config import figure_config
-from components.measures import MEASURES, Measure
+from components.measures import MEASURES, Measure, entropy_label, is_token, rank_label
 from components.text_safety import escape_plotly
 from components.token_layout import (EMPTY_TOKEN, TokenBox, GlyphUnit, display_text, layout_tokens, layout_units,
                                      token_boxes)
@@ -33,12 +33,12 @@ def hover_text(token: TokenScore, note: str = "") -> str:
     """Hover box: the token, its numbers, and its top alternatives (escaped; plotly reads tags in it); note, when
     given, is a line of plain text put under the title (escaped here)."""
     alternatives = "<br>".join(
-        f"{'▶ ' if alt.id == token.id else '   '}{escape_plotly(repr(alt.text))} {alt.prob:.3f}"
+        f"{'▶ ' if is_token(alt, token) else '   '}{escape_plotly(repr(alt.text))} {alt.prob:.3f}"
         for alt in token.top_k)
     return (f"<b>{escape_plotly(repr(token.text))}</b> (position {token.position}, id {token.id})<br>"
             + (f"<i>{escape_plotly(note)}</i><br>" if note else "")
             + f"probability {token.prob:.4f} · log-prob {token.logprob:.3f}<br>"
-            f"entropy {token.entropy:.3f} nats · rank {token.rank} · margin {token.margin:.3f}<br>"
+            f"entropy {entropy_label(token)} nats · rank {rank_label(token)} · margin {token.margin:.3f}<br>"
             f"<i>top alternatives</i><br>{alternatives}")
 
 

@@ -41,8 +41,12 @@ def format_table(result: TextAnalysis) -> str:
              f"{'pos':>5} {'token':<18} {'prob':>7} {'entropy':>8} {'rank':>5}  top alternatives"]
     for t in result.tokens:
         alts = ", ".join(f"{a.text!r} {a.prob:.2f}" for a in t.top_k[:3])
-        lines.append(f"{t.position:>5} {t.text!r:<18} {t.prob:>7.3f} {t.entropy:>8.3f} {t.rank:>5}  {alts}")
+        rank = t.rank if t.rank is not None else f">{len(t.top_k)}"
+        bounds = f"  entropy in [{t.entropy_bounds[0]:.3f}, {t.entropy_bounds[1]:.3f}]" if t.entropy_bounds else ""
+        lines.append(f"{t.position:>5} {t.text!r:<18} {t.prob:>7.3f} {t.entropy:>8.3f} {rank:>5}  {alts}{bounds}")
     lines += [""] + [f"{s.label}: {s.value:.4f} (higher = more {s.higher_is})" for s in result.summaries]
+    if result.exactness_note:
+        lines += ["", result.exactness_note]
     return "\n".join(lines)
 
 

@@ -2,6 +2,8 @@
 score a given answer (vLLM's prompt log-probabilities over the chat-templated prompt + answer ids)."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Optional, Sequence
 
 from backend.errors import UserInputError
@@ -17,13 +19,30 @@ def user_messages(prompt: str) -> list[dict]:
     return [{"role": "user", "content": prompt}]
 
 
+def local_config_vocab_size(root: object) -> Optional[int]:
+    """The `vocab_size` in config.json of a model folder `root` when that folder is readable here (a vLLM on this
+    host names the folder it serves as its model's "root"), else None."""
+    if not isinstance(root, str) or not root:
+        return None
+    try:
+        value = json.loads((Path(root) / "config.json").read_text(encoding="utf-8")).get("vocab_size")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and value > 0 else None
+
+
 def vocab_size(client: OpenAIClient) -> int:
-    """The width of the model's next-token distributions (the spec's vocab_size: no OpenAI-compatible endpoint,
-    vLLM's included, reports it), else a UserInputError saying to set it."""
+    """The width of the model's next-token distributions: the spec's vocab_size, else the `vocab_size` of the served
+    folder's config.json when the server's /v1/models "root" is a folder on this machine (no OpenAI-compatible
+    endpoint, vLLM's included, reports the width itself), else a UserInputError saying how to set it."""
     if client.spec.vocab_size is not None:
         return client.spec.vocab_size
+    found = local_config_vocab_size(client.check_model().get("root"))
+    if found is not None:
+        return found
     raise UserInputError(f"entropy bounds for {client.spec.label} need the model's vocabulary size (the width of "
-                         f"its logits); set `vocab_size` in its model entry")
+                         f"its logits, `vocab_size` in its config.json); set \"vocab_size\" in its models-file entry "
+                         f"or add &vocab_size=N to its UQLENS_TEXT_MODELS location")
 
 
 def generate(client: OpenAIClient, messages: Messages, *, n: int = 1, max_tokens: int = 64,

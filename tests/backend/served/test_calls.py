@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from backend.errors import UserInputError
-from backend.served.calls import generate, score_answer, user_messages
+from backend.served.calls import generate, score_answer, user_messages, vocab_size
 from backend.served.config import ServedModel
 from backend.served.http import OpenAIClient
 
@@ -60,9 +60,6 @@ def test_checks_before_any_request():
         generate(client, user_messages("Hi"), top_logprobs=50)
     with pytest.raises(UserInputError, match="cannot score a given answer"):
         score_answer(client, user_messages("Hi"), "Hello")
-    no_vocab, _ = answering({}, ServedModel(location="http://engine.test/v1", model="m"))
-    with pytest.raises(UserInputError, match="need the model's vocabulary size"):
-        generate(no_vocab, user_messages("Hi"))
     assert seen == []
 
 
@@ -76,3 +73,23 @@ def test_a_vllm_without_prompt_logprobs_cannot_score():
     client = OpenAIClient(spec, transport=httpx.MockTransport(handler))
     with pytest.raises(UserInputError, match="cannot score a given answer: that needs the server's prompt"):
         score_answer(client, user_messages("Hi"), "Hello")
+
+
+def models_answering(root: str) -> OpenAIClient:
+    """A client of a spec without vocab_size whose server lists 'm' served from folder `root`."""
+    body = {"object": "list", "data": [{"id": "m", "object": "model", "root": root}]}
+    spec = ServedModel(location="http://engine.test/v1", model="m", engine="vllm")
+    return OpenAIClient(spec, transport=httpx.MockTransport(lambda request: httpx.Response(200, json=body)))
+
+
+def test_vocab_size_comes_from_the_served_folders_config_when_it_is_on_this_machine(tmp_path):
+    (tmp_path / "config.json").write_text('{"vocab_size": 49152}')
+    assert vocab_size(models_answering(str(tmp_path))) == 49152
+
+
+def test_without_vocab_size_anywhere_the_message_says_how_to_set_it(tmp_path):
+    client = models_answering(str(tmp_path / "elsewhere"))
+    with pytest.raises(UserInputError, match="need the model's vocabulary size .* &vocab_size=N to its UQLENS_TEXT"):
+        vocab_size(client)
+    with pytest.raises(UserInputError, match="need the model's vocabulary size"):
+        generate(client, user_messages("Hi"))
