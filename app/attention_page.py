@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from app.attribution_services import (DELTA_WARNING, default_token, merge_saliency, position_chunks, relative_delta,
                                       saliency_catalog, text_attention, text_saliency, with_more_steps)
 from app.page_state import TEXT_REQUEST, text_page_request
-from app.services import analyze_text, default_model_index, get_client, model_ids
+from app.services import NEEDS_IN_PROCESS, analyze_text, default_model_index, get_client, model_ids
 from backend.schemas import MAX_NEW_TOKENS, TextAnalysis, TextRequest
 from backend.schemas.saved import SavedAttention
 from backend.schemas.text_attention import AttentionViewRequest, TextAttention, TextAttentionRequest
@@ -51,7 +51,7 @@ def read_form() -> Optional[dict]:
     if text_request and text_request != st.session_state.get(f"{KEY}_request"):
         st.button("Use the Text page's last prompt", key=f"{KEY}_use_text", on_click=use_text_page_request,
                   help="analyse exactly what the Text page analysed (same answer, same decoding settings)")
-    text_models = model_ids("text")
+    text_models = model_ids("text", needs="attention", why=NEEDS_IN_PROCESS)
     with st.form(f"{KEY}_form"):
         prompt = st.text_area("Prompt", key=f"{KEY}_prompt", height=90,
                               placeholder="Ask a question, or type the start of a text to continue")

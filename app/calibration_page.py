@@ -9,7 +9,7 @@ from typing import Optional
 import streamlit as st
 
 from app.audit_services import audit_methods, run_batches, upload_dataset, when_free
-from app.services import default_model_index, get_client, model_ids
+from app.services import SEQUENCE_NEEDS, default_model_index, get_client, model_ids
 from backend.schemas.audit import (BUILTIN_DIGITS, BUILTIN_QA, MAX_AUDIT_ITEMS, AuditMethodCatalog, AuditOverride,
                                    AuditProgress, AuditRequest, AuditResult)
 from components.audit_views import items_frame, render_audit_tabs, render_items
@@ -100,7 +100,7 @@ def read_form() -> Optional[dict]:
                                      format_func=lambda n: method_label(n, catalog))
         left, middle, right = st.columns(3)
         kind = "image" if source == IMAGES else "text"
-        models = model_ids(kind)
+        models = model_ids(kind, needs="full_distribution", why=SEQUENCE_NEEDS)
         model = left.selectbox(f"{kind.capitalize()} model", models, index=default_model_index(models, kind),
                                key=f"{KEY}_model_{source}", disabled=source == BUILTIN_DIGITS)
         limit = middle.number_input("Items (first N)", 1, MAX_AUDIT_ITEMS, DEFAULT_ITEMS[source],

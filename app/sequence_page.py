@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from app.page_state import TEXT_REQUEST, text_page_request
 from app.sequence_services import analyze_sequence, estimate_cost, sequence_methods
-from app.services import default_model_index, get_client, list_models, model_ids
+from app.services import SEQUENCE_NEEDS, default_model_index, get_client, list_models, model_ids
 from backend.schemas import (DEFAULT_SAMPLES, DEFAULT_SIMILARITY_THRESHOLD, MAX_SAMPLES,
                              MIN_SAMPLES, MethodInfo, SequenceAnalysis, SequenceRequest, TextRequest)
 from backend.schemas.sequence import DEFAULT_SAMPLE_TEMPERATURE
@@ -53,7 +53,7 @@ def choose_methods(infos: list[MethodInfo]) -> list[str]:
 
 def read_settings(infos: list[MethodInfo], chosen: list[str]) -> dict:
     """Model, sampling, meaning and method-parameter settings (request fields other than the prompt)."""
-    text_models = model_ids("text")
+    text_models = model_ids("text", needs="full_distribution", why=SEQUENCE_NEEDS)
     meaning_models = [AUTO_MEANING] + [m.id for m in list_models() if m.kind in ("nli", "embedding")]
     with st.expander("Model, sampling and meaning settings"):
         left, middle, right, last = st.columns(4)

@@ -10,6 +10,10 @@ from backend.schemas import DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, ModelInfo, 
 from components.errors import TRANSIENT_ERRORS, show_error
 
 DEFAULT_MODEL_OF_KIND = {"text": DEFAULT_TEXT_MODEL, "image": DEFAULT_IMAGE_MODEL}
+NEEDS_IN_PROCESS = ("attention and saliency need a model loaded in UQ Lens's process; served models give "
+                    "log-probabilities only")
+SEQUENCE_NEEDS = ("sequence methods and audits do not run through a serving engine yet; analyse served models on "
+                  "the Text page")
 
 
 @st.cache_resource(show_spinner=False)
@@ -28,15 +32,19 @@ def list_models() -> list[ModelInfo]:
     return get_client().models()
 
 
-def model_ids(kind: str) -> list[str]:
+def model_ids(kind: str, *, needs: str = "", why: str = "") -> list[str]:
     """Registered model ids of one kind ("text" or "image"), for a model box; the kind's default alone, with a
-    warning, when the backend cannot be asked."""
+    warning, when the backend cannot be asked. With `needs` (a capability, e.g. "attention"), the models without
+    it (served ones) are left out, and a caption names them and says `why`."""
     try:
-        ids = [m.id for m in list_models() if m.kind == kind]
+        models = [m for m in list_models() if m.kind == kind]
     except TRANSIENT_ERRORS as exc:
         show_error(exc, kept="Only the default model is offered until it does.")
-        ids = []
-    return ids or [DEFAULT_MODEL_OF_KIND[kind]]
+        models = []
+    left_out = [m.id for m in models if needs and needs not in m.capabilities]
+    if left_out:
+        st.caption(f"Not offered here: {', '.join(left_out)} ({why}).")
+    return [m.id for m in models if m.id not in left_out] or [DEFAULT_MODEL_OF_KIND[kind]]
 
 
 def default_model_index(ids: list[str], kind: str) -> int:
