@@ -3,6 +3,7 @@ score a given answer (vLLM's prompt log-probabilities over the chat-templated pr
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -34,11 +35,13 @@ def local_config_vocab_size(root: object) -> Optional[int]:
 def vocab_size(client: OpenAIClient) -> int:
     """The width of the model's next-token distributions: the spec's vocab_size, else the `vocab_size` of the served
     folder's config.json when the server's /v1/models "root" is a folder on this machine (no OpenAI-compatible
-    endpoint, vLLM's included, reports the width itself), else a UserInputError saying how to set it."""
+    endpoint, vLLM's included, reports the width itself; kept in the client's spec once found), else a UserInputError
+    saying how to set it."""
     if client.spec.vocab_size is not None:
         return client.spec.vocab_size
     found = local_config_vocab_size(client.check_model().get("root"))
     if found is not None:
+        client.spec = replace(client.spec, vocab_size=found)  # found once: later requests skip /v1/models
         return found
     raise UserInputError(f"entropy bounds for {client.spec.label} need the model's vocabulary size (the width of "
                          f"its logits, `vocab_size` in its config.json); set \"vocab_size\" in its models-file entry "
