@@ -1,8 +1,13 @@
-"""Shared fixtures: the real default engine (loaded once per session) and a tiny random causal LM."""
+"""Shared fixtures: the real default engine (loaded once per session), a tiny random causal LM, a real PostgreSQL
+and a real vLLM server (vLLM's CPU build serving the default model's safetensors conversion, started once per
+session by tests/vllm_server.py; an error, never a skip, when .venv-vllm is missing)."""
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+from pathlib import Path
+from typing import Iterator
 
 import pytest
 import torch
@@ -12,6 +17,9 @@ from backend.engine import Engine
 from backend.models.registry import ModelSpec, build_registry
 from backend.models.text_loader import LoadedTextModel, converted_dir, prepare_text_model
 from backend.schemas import DEFAULT_TEXT_MODEL
+from backend.served.config import ServedModel
+from backend.served.http import OpenAIClient
+from tests.vllm_server import SERVED_NAME, vllm_server
 
 
 def pytest_configure(config) -> None:
@@ -101,3 +109,29 @@ def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.sqlite'}"
     return request.getfixturevalue("postgres_server").new_database()
+
+
+@pytest.fixture(scope="session")
+def default_model_dir(engine) -> Path:
+    """The default text model's safetensors conversion in the engine's cache (made once if missing)."""
+    return Path(prepare_text_model(build_registry().get(DEFAULT_TEXT_MODEL), engine.cache_dir))
+
+
+@pytest.fixture(scope="session")
+def vllm_url(default_model_dir: Path) -> Iterator[str]:
+    """Base URL (ending /v1) of a vLLM server serving the default text model as SERVED_NAME."""
+    with vllm_server(default_model_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def default_vocab_size(default_model_dir: Path) -> int:
+    """The default model's logits width, from the config.json vLLM serves."""
+    return json.loads((default_model_dir / "config.json").read_text())["vocab_size"]
+
+
+@pytest.fixture(scope="session")
+def served(vllm_url: str, default_vocab_size: int) -> Iterator[OpenAIClient]:
+    """A client of the served default model."""
+    with OpenAIClient(ServedModel(location=vllm_url, model=SERVED_NAME, vocab_size=default_vocab_size)) as client:
+        yield client
