@@ -3,7 +3,8 @@ model keeps between requests (its last attention forward, its timed passes).
 
 Captum hooks and MC dropout mutate a shared model, so all work on one model holds its lock; work on several
 models takes their locks in id order (two requests never wait on each other in a cycle). Loading happens under
-the model's lock too, so two first requests load it once.
+the model's lock too, so two first requests load it once. A served model (a client of its engine, no weights
+here) takes no lock for work: its engine batches concurrent requests, which is what it is for.
 """
 from __future__ import annotations
 
@@ -126,18 +127,24 @@ class ModelPool:
         """The lock that serialises all work on one model (hooks and dropout mutate shared modules)."""
         return self._slot(model_id).lock
 
+    def is_served(self, model_id: str) -> bool:
+        """Whether a registered id is a served model (an unregistered id is not)."""
+        return model_id in self.registry and self.registry.get(model_id).served is not None
+
     def hold(self, model_ids: Iterable[str]) -> ExitStack:
-        """The locks of these models (each once), taken in id order; released when the stack closes."""
+        """The locks of these models (each once, served models none), taken in id order; released when the stack
+        closes."""
         stack = ExitStack()
         for model_id in sorted(set(model_ids)):
-            stack.enter_context(self.lock(model_id))
+            if not self.is_served(model_id):
+                stack.enter_context(self.lock(model_id))
         return stack
 
     @contextmanager
     def using(self, kind: Kind, model_id: str) -> Iterator[Any]:
-        """The loaded model of `kind`, with its lock held for the block."""
+        """The loaded model of `kind`, with its lock held for the block (none for a served model)."""
         loaded = self.load(kind, model_id)
-        with self.lock(model_id):
+        with self.hold([model_id]):
             yield loaded
 
     def kept_attention(self, model_id: str) -> KeptForward:

@@ -11,7 +11,7 @@ from backend.engine import Engine
 from backend.errors import ModelLoadError, UserInputError
 from backend.models import pool as pool_module
 from backend.models.pool import ModelPool
-from backend.models.registry import ModelRegistry, ModelSpec, UnknownModelError
+from backend.models.registry import ModelRegistry, ModelSpec, UnknownModelError, parse_served_location
 from backend.schemas.text_attention import TextAttentionRequest
 from backend.text.attention import attention_maps
 from tests.backend.tiny_models import save_tiny_encoder
@@ -156,3 +156,15 @@ def test_a_pass_is_timed_once_and_a_kept_time_needs_no_lock(pool):
     with pool.lock("lm-a"):  # another request is working on the model
         assert pool.timed("lm-a", 3, lambda: measured.append(1) or 9.0) == 0.25
     assert measured == [1] and pool.pass_seconds("lm-a") == {3: 0.25} and pool.pass_seconds("lm-b") == {}
+
+
+def test_a_served_model_takes_no_lock_so_its_engine_sees_concurrent_requests(folders):
+    registry = registry_of(folders)
+    registry.register(parse_served_location("big", "openai+http://127.0.0.1:9/v1#big-model", "'big'"))
+    pool = ModelPool(registry, device="cpu")
+    assert pool.is_served("big") and not pool.is_served("lm-a") and not pool.is_served("unregistered")
+    with pool.using("text", "big") as first, pool.using("text", "big") as second:
+        assert first is second and first.spec.id == "big"
+        assert not pool.lock("big").locked()
+    with pool.hold(["lm-a", "big"]):
+        assert pool.lock("lm-a").locked() and not pool.lock("big").locked()
