@@ -44,18 +44,25 @@ class Plan:
     methods: list[AuditMethod]
 
 
+NOT_IDENTITY = frozenset({"limit", "concurrency"})
+"""Request fields that do not name the audit: how many items to compute, how many requests in flight."""
+
+
 def audit_id_for(request: AuditRequest, dataset_sha256: str) -> str:
-    """16 hex digits of SHA-256 over the request JSON without its limit, and the dataset's hash.
+    """16 hex digits of SHA-256 over the request JSON without its limit and concurrency, and the dataset's hash.
 
     The limit is left out because it picks how many of the items to compute, not how an item is computed: an
     audit of the first 44 items reuses the 20 an audit of the first 20 finished (and a smaller limit shows the
-    first N of those kept)."""
-    return hashlib.sha256(f"{request.model_dump_json(exclude={'limit'})}|{dataset_sha256}".encode()).hexdigest()[:16]
+    first N of those kept). The concurrency only says how many requests a served model gets at once."""
+    return hashlib.sha256(f"{request.model_dump_json(exclude=NOT_IDENTITY)}|{dataset_sha256}".encode()
+                          ).hexdigest()[:16]
 
 
 def legacy_audit_id(request: AuditRequest, dataset_sha256: str) -> str:
-    """The audit id runs were kept under before the limit left the identity (the whole request JSON hashed)."""
-    return hashlib.sha256(f"{request.model_dump_json()}|{dataset_sha256}".encode()).hexdigest()[:16]
+    """The audit id runs were kept under before the limit left the identity (the whole request JSON hashed, as it
+    was then: without the concurrency, which came later)."""
+    return hashlib.sha256(f"{request.model_dump_json(exclude={'concurrency'})}|{dataset_sha256}".encode()
+                          ).hexdigest()[:16]
 
 
 def adopt_earlier_runs(plan: Plan, request: AuditRequest, store: AuditStore) -> None:
@@ -63,13 +70,13 @@ def adopt_earlier_runs(plan: Plan, request: AuditRequest, store: AuditStore) -> 
     under this plan's id, once, so audits kept before the limit left the identity stay readable and resume."""
     if store.created_at(plan.audit_id) is not None:
         return
-    settings = request.model_dump(exclude={"limit"})
+    settings = request.model_dump(exclude=NOT_IDENTITY)
     for audit_id, request_json in store.runs_of(plan.dataset.dataset_id):
         try:
             earlier = AuditRequest.model_validate_json(request_json)
         except ValueError:
             continue
-        if earlier.model_dump(exclude={"limit"}) == settings and \
+        if earlier.model_dump(exclude=NOT_IDENTITY) == settings and \
                 legacy_audit_id(earlier, plan.dataset.sha256) == audit_id:
             store.move_run(audit_id, plan.audit_id)
 

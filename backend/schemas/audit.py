@@ -33,6 +33,10 @@ class AuditRequest(BaseModel):
     methods: list[str] = Field(["mean_logprob"], min_length=1, max_length=40)
     limit: Optional[int] = Field(None, ge=1, le=MAX_AUDIT_ITEMS, description="audit the first N items only")
     batch_size: int = Field(8, ge=1, le=64, description="items generated and scored together")
+    concurrency: int = Field(8, ge=1, le=64, description="requests in flight at once to a served model; an "
+                                                         "in-process model answers batch_size questions per "
+                                                         "generate call (it does not change the results, so "
+                                                         "not the audit id either)")
     max_new_tokens: int = Field(24, ge=1, le=128)
     samples: int = Field(5, ge=2, le=20, description="K sampled answers for sampling-based methods, or K passes "
                                                      "for MC dropout / test-time augmentation of images")

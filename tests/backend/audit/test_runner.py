@@ -239,3 +239,28 @@ def test_a_question_batch_takes_its_models_and_locks_from_the_engines_pool(tmp_p
     assert seen == [("answer", True, False), ("embed", False, True), ("embed", False, True)]
     assert pool.loaded_ids() == sorted([request.model, request.embedding_model])
     assert not pool.lock(request.model).locked() and not pool.lock(request.embedding_model).locked()
+
+
+PINNED_REQUEST = dict(dataset="builtin-qa", model="smollm2-135m-instruct", methods=["mean_logprob", "max_entropy"],
+                      limit=12, batch_size=4, seed=3)
+PINNED_SHA256 = "ab" * 32
+
+
+@pytest.mark.parametrize("concurrency", [None, 1, 8, 64])
+def test_audit_ids_kept_in_stores_stay_the_same_at_any_concurrency(concurrency):
+    """The ids this request had before the concurrency setting existed (computed on main before it came), so every
+    audit already kept in a store keeps its id and resumes."""
+    extra = {} if concurrency is None else {"concurrency": concurrency}
+    request = AuditRequest(**PINNED_REQUEST, **extra)
+    assert runner.audit_id_for(request, PINNED_SHA256) == "09d21aff209a4bdb"
+    assert runner.legacy_audit_id(request, PINNED_SHA256) == "cfa3ffd4c307b17f"
+    assert runner.audit_id_for(AuditRequest(**extra), "0" * 64) == "ab129b84b5379daf"
+    assert runner.legacy_audit_id(AuditRequest(**extra), "0" * 64) == "c7fbdcd869b98cf9"
+
+
+def test_a_run_recorded_at_another_concurrency_is_the_same_audit(tmp_path, store, monkeypatch):
+    path = scores_csv(tmp_path)
+    computed = counting_runs(monkeypatch)
+    first = runner.run_audit(AuditRequest(dataset=str(path), methods=["p"], limit=10, concurrency=2), None, store)
+    again = runner.run_audit(AuditRequest(dataset=str(path), methods=["p"], limit=20, concurrency=16), None, store)
+    assert again.audit_id == first.audit_id and computed == list(range(20)) and again.items[:10] == first.items
