@@ -4,13 +4,18 @@ Each request is admitted with its estimated cost in token-passes (backend.servic
 work already admitted (running + waiting) may not pass `max_queued_cost`, so a queue of a few very long requests
 is refused as a queue of many short ones would be; a request arriving at an empty backend is always admitted (its
 own size is bounded by the request's budget, not here). A refusal's Retry-After grows with the work ahead.
+
+Requests on a served model (its engine computes; UQ Lens only waits on the network) go through a queue of their
+own with a larger running limit, so a class on a served model is batched by its engine instead of queued here
+behind one in-process slot, and never waits behind in-process work.
 """
 from __future__ import annotations
 
 import asyncio
 import math
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Optional
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Callable, Optional
 
 from backend.errors import BackendBusyError
 
@@ -62,3 +67,25 @@ class Admission:
         finally:
             self.admitted -= 1
             self.queued_cost -= cost
+
+
+def requested_model(request: Any) -> Optional[str]:
+    """The model id a request names (request.model, or request.text.model for a sequence request), else None."""
+    model = getattr(request, "model", None)
+    if model is None:
+        model = getattr(getattr(request, "text", None), "model", None)
+    return model if isinstance(model, str) else None
+
+
+@dataclass(frozen=True)
+class Admissions:
+    """The service's two queues: work on models in this process, and work on served models."""
+
+    in_process: Admission
+    served: Admission
+
+    def of(self, request: Any, is_served: Callable[[str], bool]) -> Admission:
+        """The queue a request waits in: `served` when the model it names is served (is_served(id)), else
+        `in_process`."""
+        model = requested_model(request)
+        return self.served if model is not None and is_served(model) else self.in_process

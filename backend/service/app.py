@@ -35,7 +35,7 @@ from backend.models.registry import UnknownModelError
 from backend.schemas import ModelInfo
 from backend.schemas.audit import BUILTIN_DIGITS
 from backend.schemas.store import SavedItem, SavedSummary, SaveRequest
-from backend.service.admission import Admission
+from backend.service.admission import Admission, Admissions
 from backend.service.auth import TokenMiddleware
 from backend.service.body_limit import BodyLimitMiddleware
 from backend.service.json_body import StrictJSONRoute
@@ -162,7 +162,7 @@ def check_work_caps(request, settings: ServiceSettings) -> None:
                                  f"{settings.max_audit_batch} audit items per request")
 
 
-def add_operation_route(app: FastAPI, operation: Operation, client: LocalClient, admission: Admission,
+def add_operation_route(app: FastAPI, operation: Operation, client: LocalClient, admissions: Admissions,
                         settings: ServiceSettings, dependencies: list) -> None:
     """Serve one Client method: POST with its request model as the JSON body, or GET (with an optional query)."""
     method = getattr(client, operation.method_name)
@@ -170,6 +170,7 @@ def add_operation_route(app: FastAPI, operation: Operation, client: LocalClient,
     async def run(*args, http_request: Optional[Request] = None):
         if not operation.heavy:
             return await run_in_threadpool(method, *args)
+        admission = admissions.of(args[0], client.engine.pool.is_served) if args else admissions.in_process
         return await run_budgeted(method, args, http_request, admission, settings.request_deadline_s,
                                   settings.max_token_passes)
 
@@ -211,8 +212,10 @@ def create_app(client: Optional[LocalClient] = None, settings: Optional[ServiceS
     """The service around one in-process client (engine + store)."""
     settings = settings or ServiceSettings.from_env()
     client = client or LocalClient()
-    admission = Admission(settings.max_running, settings.max_waiting, settings.retry_after_s,
-                          max_queued_cost=settings.max_queued_cost, seconds_per_token_pass=SECONDS_PER_TOKEN_PASS)
+    admissions = Admissions(
+        in_process=Admission(settings.max_running, settings.max_waiting, settings.retry_after_s,
+                             max_queued_cost=settings.max_queued_cost, seconds_per_token_pass=SECONDS_PER_TOKEN_PASS),
+        served=Admission(settings.max_served_running, settings.max_served_waiting, settings.retry_after_s))
     readiness = Readiness(ping=lambda: client.store.ping())
 
     @asynccontextmanager
@@ -258,7 +261,7 @@ def create_app(client: Optional[LocalClient] = None, settings: Optional[ServiceS
         return client.models()
 
     for operation in OPERATIONS:
-        add_operation_route(app, operation, client, admission, settings, guarded)
+        add_operation_route(app, operation, client, admissions, settings, guarded)
 
     @app.post("/v1/saved", dependencies=guarded, tags=["saved"], responses={409: {}})
     def save(request: SaveRequest) -> SavedItem:

@@ -14,6 +14,8 @@ class ServiceSettings:
 
     api_token: bearer token every route but /livez and /readyz requires (None = open, for loopback use).
     max_running / max_waiting: requests computing at once / queued behind them; more get 429.
+    max_served_running / max_served_waiting: the same for requests on served models (their engine computes and
+    batches them; UQ Lens waits on the network), counted apart from the in-process ones.
     retry_after_s: the Retry-After a 429 carries. max_body_bytes: larger bodies get 413 (max_image_body_bytes
     on /v1/image routes and /v1/audit/datasets, whose uploads travel as base64: 30 MB holds the app's 20 MiB
     upload cap).
@@ -27,6 +29,8 @@ class ServiceSettings:
     api_token: Optional[str] = None
     max_running: int = 1
     max_waiting: int = 4
+    max_served_running: int = 32
+    max_served_waiting: int = 64
     retry_after_s: int = 2
     max_body_bytes: int = 1_000_000
     max_image_body_bytes: int = 30_000_000
@@ -39,7 +43,8 @@ class ServiceSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "ServiceSettings":
-        """UQLENS_API_TOKEN, UQLENS_MAX_RUNNING, UQLENS_MAX_WAITING, UQLENS_RETRY_AFTER_S, UQLENS_MAX_BODY_BYTES,
+        """UQLENS_API_TOKEN, UQLENS_MAX_RUNNING, UQLENS_MAX_WAITING, UQLENS_MAX_SERVED_RUNNING,
+        UQLENS_MAX_SERVED_WAITING, UQLENS_RETRY_AFTER_S, UQLENS_MAX_BODY_BYTES,
         UQLENS_MAX_IMAGE_BODY_BYTES, UQLENS_MAX_NEW_TOKENS, UQLENS_MAX_AUDIT_BATCH, UQLENS_REQUEST_DEADLINE_S,
         UQLENS_MAX_TOKEN_PASSES, UQLENS_MAX_QUEUED_COST, UQLENS_PRELOAD_MODEL ("" = none) override the defaults."""
         def number(name: str, default: int) -> int:
@@ -51,6 +56,8 @@ class ServiceSettings:
         return cls(api_token=environ.get("UQLENS_API_TOKEN") or None,
                    max_running=max(1, number("UQLENS_MAX_RUNNING", cls.max_running)),
                    max_waiting=number("UQLENS_MAX_WAITING", cls.max_waiting),
+                   max_served_running=max(1, number("UQLENS_MAX_SERVED_RUNNING", cls.max_served_running)),
+                   max_served_waiting=number("UQLENS_MAX_SERVED_WAITING", cls.max_served_waiting),
                    retry_after_s=max(1, number("UQLENS_RETRY_AFTER_S", cls.retry_after_s)),
                    max_body_bytes=number("UQLENS_MAX_BODY_BYTES", cls.max_body_bytes),
                    max_image_body_bytes=number("UQLENS_MAX_IMAGE_BODY_BYTES", cls.max_image_body_bytes),
