@@ -18,6 +18,15 @@ DEFAULT_SAMPLES = 8
 DEFAULT_SAMPLE_TEMPERATURE = 0.7
 DEFAULT_SIMILARITY_THRESHOLD = 0.75  # of the claim rule's affinity: bench/bench_meaning_rule.py chose it
 ALL_METHODS = "all"
+CAPABILITY_NEEDS: dict[str, str] = {  # a text-model capability -> why a method lacking it cannot run, in words
+    "full_distribution": "needs the full next-token distribution: pick a model loaded in UQ Lens's process",
+    "token_logprobs": "needs the answer's token log-probabilities, which this model's server does not return",
+    "score_given_answer": "needs the server to score a given answer (vLLM's prompt log-probabilities): generate the "
+                          "answer instead, or serve the model with vLLM",
+    "attention": "needs attention weights: pick a model loaded in UQ Lens's process",
+    "gradients": "needs gradients: pick a model loaded in UQ Lens's process",
+    "hidden_states": "needs hidden states: pick a model loaded in UQ Lens's process",
+}
 
 
 class SequenceRequest(BaseModel):
@@ -64,6 +73,13 @@ class MethodInfo(MethodInfoBase):
     value_range: str
     normalization: str
     needs: list[str] = Field(description="evidence the method is computed from (shared between methods)")
+    requires: list[str] = Field(default_factory=list, description=(
+        "text-model capabilities the method needs on a generated answer (ModelInfo.capabilities: "
+        "full_distribution, token_logprobs, ...); a method whose requires a model lacks cannot run on it "
+        "(CAPABILITY_NEEDS says why)"))
+    exact_requires: list[str] = Field(default_factory=list, description=(
+        "capabilities the value needs to be exact; on a model without them (a served model's top-k) it is an "
+        "estimate, its details giving valid bounds (value_bounds)"))
 
 
 class MethodCost(BaseModel):

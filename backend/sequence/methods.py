@@ -5,12 +5,19 @@ direction (higher = more uncertain, or more confident), the range, how its norma
 its cost, the evidence it needs (see backend.analyses.evidence) and its Parameters. The generation entries whose
 value needs only the answer's token log-probabilities and entropies carry `token_value`: the audit's token methods
 and the Text page's summaries name these entries instead of describing the metric again.
+
+What a method requires of the text model (`MethodSpec.requires`, capabilities in the vocabulary of
+backend.models.registry.CAPABILITIES_BY_ENGINE) is derived from its evidence through one table, EVIDENCE_REQUIRES,
+so it is written once: a method needing kurtosis requires the full distribution, one needing K samples the token
+log-probabilities, and any method on a given answer (not generated) requires scoring a given answer.
+`exact_requires` names what the value needs to be exact: without it (a served model's top-k) the value is an
+estimate, with valid bounds (see `value_bounds`).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Literal, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -18,9 +25,10 @@ from backend.analyses import generation_scores as gen
 from backend.analyses import meaning_graph as graph
 from backend.analyses import sample_scores as samp
 from backend.analyses import sar as sar_scores
-from backend.analyses.evidence import Evidence
+from backend.analyses.evidence import Evidence, required_evidence
 from backend.analyses.rouge import mean_pairwise_rouge_l
 from backend.analyses.self_report import p_true_normalized, parse_confidence
+from backend.models.registry import CAPABILITIES_BY_ENGINE, IN_PROCESS
 from backend.parameters import Parameter, check_parameters
 from backend.registry import Registry
 from backend.schemas import ALL_METHODS, MethodInfo
@@ -28,6 +36,29 @@ from backend.schemas import ALL_METHODS, MethodInfo
 Group = Literal["generation", "samples", "ask"]
 TokenValue = Callable[[Sequence[float], Sequence[float]], float]
 """(logprobs (T,), entropies (T,)) of an answer's T >= 1 tokens, in nats -> the method's raw value."""
+
+EVIDENCE_REQUIRES: dict[str, tuple[str, ...]] = {  # evidence -> the text-model capabilities gathering it takes
+    "generation": ("token_logprobs",),
+    "kurtosis": ("full_distribution",),
+    "token_relevance": (),  # the answer's token texts and the embedding model
+    "samples": ("token_logprobs",),
+    "sample_embeddings": (),
+    "meaning": (),
+    "sample_token_relevance": (),
+    "verbalized": (),  # one greedy reply
+    "p_true": ("token_logprobs",),  # the first reply token's top log-probabilities
+}
+GIVEN_ANSWER_REQUIRES = ("score_given_answer",)
+CAPABILITY_ORDER = CAPABILITIES_BY_ENGINE[IN_PROCESS]  # every capability, in the registry's order
+
+
+def capabilities_for(needs: Iterable[str], *, given_answer: bool = False) -> tuple[str, ...]:
+    """The text-model capabilities that evidence `needs` (with what it depends on) requires, in CAPABILITY_ORDER;
+    given_answer: the analysed answer is given, so it must be scored rather than generated."""
+    wanted = {cap for name in required_evidence(set(needs), "") for cap in EVIDENCE_REQUIRES[name]}
+    if given_answer:
+        wanted.update(GIVEN_ANSWER_REQUIRES)
+    return tuple(cap for cap in CAPABILITY_ORDER if cap in wanted)
 
 
 @dataclass(frozen=True)
@@ -42,7 +73,8 @@ class MethodResult:
 @dataclass(frozen=True)
 class MethodSpec:
     """One registry entry. token_value: the raw value from the token log-probabilities and entropies alone, for
-    the generation methods that need nothing else."""
+    the generation methods that need nothing else. exact_requires: capabilities without which the value is an
+    estimate (token entropies from a served model's top-k), bounded by value_bounds."""
 
     name: str
     label: str
@@ -57,18 +89,43 @@ class MethodSpec:
     compute: Callable[[Evidence, Mapping[str, float]], MethodResult]
     parameters: tuple[Parameter, ...] = ()
     token_value: Optional[TokenValue] = None
+    exact_requires: tuple[str, ...] = ()
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """The text-model capabilities this method needs on a generated answer (from its evidence)."""
+        return capabilities_for(self.needs)
+
+    def missing(self, capabilities: Iterable[str]) -> tuple[str, ...]:
+        """The required capabilities a model with `capabilities` lacks (empty: it can run this method)."""
+        have = set(capabilities)
+        return tuple(cap for cap in self.requires if cap not in have)
 
     def info(self) -> MethodInfo:
         """The public view of this entry."""
         return MethodInfo(name=self.name, label=self.label, group=self.group, description=self.description,
                           paper=self.paper, higher_is=self.higher_is, value_range=self.value_range,
                           normalization=self.normalization, cost=self.cost, needs=list(self.needs),
-                          parameters=[p.info() for p in self.parameters])
+                          parameters=[p.info() for p in self.parameters], requires=list(self.requires),
+                          exact_requires=list(self.exact_requires))
 
     def check(self, given: Mapping[str, float]) -> dict[str, float]:
         """Every parameter's value as a float: the given ones checked against their ranges, defaults for the rest;
         UserInputError naming the parameter and its range, or the parameters the method has."""
         return {name: float(value) for name, value in check_parameters(self.parameters, given, self.name).items()}
+
+
+def value_bounds(spec: MethodSpec, logprobs: Sequence[float],
+                 entropy_bounds: Sequence[Sequence[float]]) -> Optional[tuple[float, float]]:
+    """[lower, upper] on the raw value of a method whose value is an estimate without exact entropies, from each
+    token's entropy bounds (T, 2) in nats: its token_value on the lower and on the upper ends (valid because the
+    entropy methods' token_value, the mean or the max, does not decrease when any entropy grows). None for a
+    method that needs no exact entropies."""
+    if not spec.exact_requires or spec.token_value is None:
+        return None
+    lower = spec.token_value(logprobs, [float(b[0]) for b in entropy_bounds])
+    upper = spec.token_value(logprobs, [float(b[1]) for b in entropy_bounds])
+    return lower, upper
 
 
 def in_group(group: Group) -> Callable[[MethodSpec], bool]:
@@ -292,11 +349,12 @@ def default_registry() -> Registry[MethodSpec]:
         MethodSpec("mean_token_entropy", "Mean token entropy", "generation",
                    "Mean entropy (nats) of the next-token distributions over the answer.", FOMICHEVA, "uncertain",
                    "[0, ln V]", "divided by ln V (a uniform distribution)", ONE_PASS, ("generation",),
-                   _mean_token_entropy, token_value=_of_entropies(gen.mean_token_entropy)),
+                   _mean_token_entropy, token_value=_of_entropies(gen.mean_token_entropy),
+                   exact_requires=("full_distribution",)),
         MethodSpec("max_token_entropy", "Max token entropy", "generation",
                    "The largest token entropy (nats): the answer's most hesitant step.", FOMICHEVA, "uncertain",
                    "[0, ln V]", "divided by ln V", ONE_PASS, ("generation",), _max_token_entropy,
-                   token_value=_of_entropies(gen.max_token_entropy)),
+                   token_value=_of_entropies(gen.max_token_entropy), exact_requires=("full_distribution",)),
         MethodSpec("perplexity", "Perplexity", "generation",
                    "exp of the mean surprisal: the number of equally likely tokens the model chose among, on "
                    "average.", MALININ, "uncertain", "[1, inf)", "1 - 1/perplexity", ONE_PASS, ("generation",),

@@ -111,8 +111,9 @@ def test_metadata_is_complete_and_consistent(name):
 def test_the_wire_view_keeps_every_key_and_value_of_the_old_shape():
     method_keys = {"name", "label", "group", "description", "paper", "higher_is", "value_range", "normalization",
                    "cost", "needs", "parameters"}
+    added = {"requires", "exact_requires"}  # additive: what a method needs of the model
     shown = {m.name: m.info().model_dump(mode="json") for m in METHODS}
-    assert all(set(view) == method_keys for view in shown.values())
+    assert all(set(view) == method_keys | added for view in shown.values())
     t = shown["sar"]["parameters"][0]
     assert {key: t[key] for key in ("name", "label", "default", "minimum", "maximum", "kind")} == {
         "name": "t", "label": "SAR temperature t", "default": 0.001, "minimum": 1e-6, "maximum": 1.0, "kind": "float"}
@@ -222,3 +223,37 @@ def test_required_evidence_adds_dependencies():
     assert required_evidence({"meaning"}, "embedding") == ["generation", "samples", "sample_embeddings", "meaning"]
     assert required_evidence({"meaning"}, "nli") == ["generation", "samples", "meaning"]
     assert required_evidence(set(), "nli") == ["generation"]
+
+
+def test_every_method_requires_capabilities_derived_from_its_evidence_alone():
+    from backend.models.registry import CAPABILITIES_BY_ENGINE
+    from backend.sequence.methods import EVIDENCE_REQUIRES, capabilities_for
+    vocabulary = {cap for caps in CAPABILITIES_BY_ENGINE.values() for cap in caps}
+    assert set(EVIDENCE_REQUIRES) == set(EVIDENCE)  # one row per piece of evidence, no other place
+    assert {cap for caps in EVIDENCE_REQUIRES.values() for cap in caps} <= vocabulary
+    for name in method_names():
+        spec = METHODS.get(name)
+        derived = {cap for need in required_evidence(set(spec.needs), "") for cap in EVIDENCE_REQUIRES[need]}
+        assert spec.requires and set(spec.requires) == derived, name
+        assert spec.info().requires == list(spec.requires) and spec.info().exact_requires == list(spec.exact_requires)
+    assert METHODS.get("mean_kurtosis").requires == ("full_distribution", "token_logprobs")
+    assert METHODS.get("semantic_entropy").requires == ("token_logprobs",)
+    assert capabilities_for(("generation",), given_answer=True) == ("token_logprobs", "score_given_answer")
+
+
+def test_what_a_served_model_lacks_and_which_values_are_estimates_there():
+    from backend.models.registry import CAPABILITIES_BY_ENGINE
+    vllm = CAPABILITIES_BY_ENGINE["vllm"]
+    assert [n for n in method_names() if METHODS.get(n).missing(vllm)] == ["mean_kurtosis"]
+    assert METHODS.get("mean_kurtosis").missing(vllm) == ("full_distribution",)
+    assert not METHODS.get("mean_kurtosis").missing(CAPABILITIES_BY_ENGINE["in-process"])
+    estimated = [n for n in method_names() if METHODS.get(n).exact_requires]
+    assert estimated == ["mean_token_entropy", "max_token_entropy"]
+
+
+def test_value_bounds_of_the_entropy_methods_are_their_values_at_each_tokens_bounds():
+    from backend.sequence.methods import value_bounds
+    logprobs, bounds = [-0.1, -0.2, -0.3], [(0.1, 0.3), (0.7, 0.8), (0.2, 1.1)]
+    assert value_bounds(METHODS.get("mean_token_entropy"), logprobs, bounds) == pytest.approx((1.0 / 3, 2.2 / 3))
+    assert value_bounds(METHODS.get("max_token_entropy"), logprobs, bounds) == pytest.approx((0.7, 1.1))
+    assert value_bounds(METHODS.get("perplexity"), logprobs, bounds) is None
