@@ -98,19 +98,15 @@ def cannot_score(client: OpenAIClient) -> UserInputError:
                           f"does not return; generate an answer instead, or serve the model with vLLM")
 
 
-def score_answer(client: OpenAIClient, messages: Messages, answer: str, top_logprobs: int = 5) -> ScoredAnswer:
-    """The given `answer` to a chat scored token by token: chat template + answer tokenised as for local models
-    (template ids, then the answer's ids without special tokens), one /v1/completions request over those ids
-    with prompt_logprobs = top_logprobs, ranks as vLLM reports them."""
-    check_top_logprobs(top_logprobs)
+def score_ids(client: OpenAIClient, prompt_ids: Sequence[int], answer_ids: Sequence[int],
+              top_logprobs: int = 5) -> ScoredAnswer:
+    """The answer ids after the prompt ids scored token by token: one /v1/completions request over prompt + answer
+    with prompt_logprobs = top_logprobs (vLLM: each answer token's log-probability, its exact rank in the whole
+    vocabulary, and the top alternatives, from one teacher-forced pass)."""
     if client.spec.engine != "vllm":
         raise cannot_score(client)
-    if not answer:
-        raise UserInputError("the answer to score is empty; type an answer or generate one")
-    prompt_ids = chat_prompt_ids(client, messages)
-    answer_ids = tokenize(client, {"prompt": answer})
     width = vocab_size(client)
-    reply = client.post("/completions", {"model": client.spec.model, "prompt": prompt_ids + answer_ids,
+    reply = client.post("/completions", {"model": client.spec.model, "prompt": list(prompt_ids) + list(answer_ids),
                                          "max_tokens": 1, "temperature": 0.0, "prompt_logprobs": top_logprobs})
     choice = (reply.get("choices") or [{}])[0]
     positions = choice.get("prompt_logprobs") or reply.get("prompt_logprobs")
@@ -121,3 +117,14 @@ def score_answer(client: OpenAIClient, messages: Messages, answer: str, top_logp
                    for i, tid in enumerate(answer_ids))
     return ScoredAnswer(model=client.spec.model, prompt_token_ids=tuple(prompt_ids),
                         answer_token_ids=tuple(answer_ids), tokens=tokens)
+
+
+def score_answer(client: OpenAIClient, messages: Messages, answer: str, top_logprobs: int = 5) -> ScoredAnswer:
+    """The given `answer` to a chat scored token by token (score_ids): chat template + answer tokenised as for
+    local models (template ids, then the answer's ids without special tokens)."""
+    check_top_logprobs(top_logprobs)
+    if client.spec.engine != "vllm":
+        raise cannot_score(client)
+    if not answer:
+        raise UserInputError("the answer to score is empty; type an answer or generate one")
+    return score_ids(client, chat_prompt_ids(client, messages), tokenize(client, {"prompt": answer}), top_logprobs)

@@ -2,6 +2,10 @@
 log-probabilities) as a TextAnalysis, each token with the server's probability, log-probability, top
 alternatives, rank (None = beyond the top-k) and entropy as the midpoint of its provably valid bounds.
 
+On vLLM a generated answer is scored once more, as a given answer is (its ids after the prompt's, through
+prompt_logprobs: one teacher-forced pass, as the in-process path scores its answers), because only that gives
+every token's exact rank in the whole vocabulary; a generic server's numbers are those of its answer.
+
 The server reports log-probabilities before temperature (temperature 1), only for the answer: prompt tokens are
 not scored (prompt_tokens is empty), and the chat template is the engine's (the same as in-process for the model
 vLLM serves from the same folder). ids are empty (answer_start 0) when the server gives no token ids (a generic
@@ -14,7 +18,7 @@ from typing import Optional, Sequence
 
 from backend.errors import UserInputError
 from backend.schemas import Alternative, TextAnalysis, TextRequest, TokenScore
-from backend.served.calls import generate, score_answer, user_messages
+from backend.served.calls import generate, score_answer, score_ids, user_messages
 from backend.served.evidence import MAX_TOP_LOGPROBS, TokenEvidence
 from backend.served.http import OpenAIClient
 from backend.served.model import ServedTextModel
@@ -76,6 +80,8 @@ def analyze_served_text(lm: ServedTextModel, request: TextRequest) -> TextAnalys
                               top_logprobs=MAX_TOP_LOGPROBS)
         sample = generation.samples[0]
         prompt_ids, answer_ids, evidence = generation.prompt_token_ids, sample.token_ids, sample.tokens
+        if client.spec.engine == "vllm" and prompt_ids and answer_ids:
+            evidence = score_ids(client, prompt_ids, answer_ids, MAX_TOP_LOGPROBS).tokens
         text, stop_reason = sample.text, STOP_REASONS.get(sample.finish_reason or "", "max_new_tokens")
     start = len(prompt_ids or ())
     tokens = [token_score(t, start + i, request.top_k) for i, t in enumerate(evidence)]

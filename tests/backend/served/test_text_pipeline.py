@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
+import torch
 from fastapi.testclient import TestClient
 
 from backend.clients.local import LocalClient
@@ -18,6 +19,7 @@ from backend.schemas import TextAnalysis, TextRequest
 from backend.service.app import create_app
 from backend.service.settings import ServiceSettings
 from backend.store.repository import Store
+from backend.text.generation import answer_logits
 from tests.backend.served.test_against_vllm import LOGPROB_TOL
 from tests.vllm_server import SERVED_NAME
 
@@ -58,7 +60,7 @@ def test_a_served_greedy_answer_equals_the_in_process_analysis(served_engine, en
         :local.answer_start]
     assert served.model_input == local.model_input  # the engine's chat template is UQ Lens's
     assert_same_tokens(served, local)
-    assert all(t.rank == 1 for t in served.tokens)  # greedy
+    assert [t.rank for t in served.tokens] == [1] * len(served.tokens)  # greedy, and every rank known
     assert local.tokens[len(served.tokens):] == [] or all(t.special for t in local.tokens[len(served.tokens):])
     assert served.generated_text == local.generated_text and served.stop_reason == local.stop_reason
     assert served.exact == {"prob": True, "logprob": True, "margin": True, "rank": True, "entropy": False}
@@ -74,6 +76,20 @@ def test_a_given_answer_scored_by_the_engine_equals_the_in_process_scores(served
     assert_same_tokens(served, local)
     assert [t.rank for t in served.tokens] == [t.rank for t in local.tokens]  # vLLM ranks beyond the top-k too
     assert max(t.rank for t in served.tokens) > 20 and served.exact["rank"]
+
+
+def test_every_rank_of_a_sampled_answer_is_exact_even_beyond_the_top_k(served_engine, default_lm):
+    """Each served rank lies within the in-process ranks the token can have when log-probabilities within
+    LOGPROB_TOL of its own count as ties (deep in the tail, fp32 neighbours differ by less than that)."""
+    served = served_engine.analyze_text(TextRequest(model=SERVED_ID, prompt="Write one strange word.",
+                                                    max_new_tokens=24, do_sample=True, temperature=2.0, seed=7))
+    logprobs = torch.log_softmax(answer_logits(default_lm, served.ids, served.answer_start).double(), dim=-1)
+    chosen = logprobs.gather(1, torch.tensor(served.ids[served.answer_start:])[:, None])
+    best = ((logprobs > chosen + LOGPROB_TOL).sum(dim=-1) + 1).tolist()
+    worst = (logprobs >= chosen - LOGPROB_TOL).sum(dim=-1).tolist()
+    assert all(b <= t.rank <= w for t, b, w in zip(served.tokens, best, worst))
+    assert max(t.rank for t in served.tokens) > 20 and served.exact["rank"]
+    assert [t.logprob for t in served.tokens] == pytest.approx(chosen.squeeze(1).tolist(), abs=LOGPROB_TOL)
 
 
 @pytest.fixture(scope="module")
