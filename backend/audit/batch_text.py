@@ -10,6 +10,7 @@ dataset audit. An answer's tokens run up to and including the first end-of-seque
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 
@@ -21,12 +22,15 @@ from backend.text.passes import budget_criteria
 
 @dataclass(frozen=True)
 class AnsweredQuestion:
-    """One question's greedy answer: its text, ids, and per-token log-probability and entropy (nats), (T,) each."""
+    """One question's greedy answer: its text, ids, and per-token log-probability and entropy (nats), (T,) each.
+    entropy_bounds: [lower, upper] per token (T, 2) where the entropies are estimates (a served model's top-k),
+    None where they are exact."""
 
     answer: str
     answer_ids: list[int]
     logprobs: list[float]
     entropies: list[float]
+    entropy_bounds: Optional[list[tuple[float, float]]] = None
 
 
 def left_pad(rows: list[list[int]], pad: int, device: str) -> tuple[torch.Tensor, torch.Tensor]:

@@ -20,7 +20,8 @@ import numpy as np
 
 from backend.registry import Registry, UnknownNameError
 from backend.schemas.audit import AuditCatalogEntry, AuditMethodCatalog, AuditMethodInfo, AuditMethodKind
-from backend.sequence.methods import METHODS, TokenValue
+from backend.schemas.sequence import CAPABILITY_NEEDS
+from backend.sequence.methods import METHODS, TokenValue, capabilities_for
 
 HENDRYCKS = "Hendrycks & Gimpel, A Baseline for Detecting Misclassified and Out-of-Distribution Examples (ICLR 2017)"
 GAL = "Gal & Ghahramani, Dropout as a Bayesian Approximation (ICML 2016)"
@@ -51,7 +52,8 @@ Source = Literal["token", "sequence", "classifier", "given"]
 @dataclass(frozen=True)
 class AuditMethod:
     """One entry: metadata plus, for token and classifier methods, how to compute the score. method: the sequence
-    registry entry a token or sequence method is."""
+    registry entry a token or sequence method is; requires: the text-model capabilities it needs
+    (ModelInfo.capabilities), empty for methods of other data."""
 
     name: str
     label: str
@@ -66,6 +68,7 @@ class AuditMethod:
     passes: Optional[str] = None
     pass_score: Optional[Callable[[np.ndarray, int], float]] = None
     method: Optional[str] = None
+    requires: tuple[str, ...] = ()
 
     def info(self) -> AuditMethodInfo:
         return AuditMethodInfo(name=self.name, label=self.label, description=self.description, paper=self.paper,
@@ -99,14 +102,22 @@ def token_method(name: str, method: str) -> AuditMethod:
     if spec.token_value is None:
         raise ValueError(f"sequence method {method!r} needs more than the answer's tokens")
     return AuditMethod(name, spec.label, spec.description, spec.paper, spec.higher_is, method in PROBABILITY_METHODS,
-                       "token", ONE_PASS, token_score=spec.token_value, method=method)
+                       "token", ONE_PASS, token_score=spec.token_value, method=method, requires=spec.requires)
 
 
 def sequence_method(name: str) -> AuditMethod:
-    """An audit entry for a method of the sequence registry (backend.sequence.methods), its raw value."""
+    """An audit entry for a method of the sequence registry (backend.sequence.methods), its raw value. It runs on
+    the audit's greedy answer given as the answer, so it also requires scoring a given answer."""
     spec = METHODS.get(name)
     return AuditMethod(spec.name, spec.label, spec.description, spec.paper, spec.higher_is,
-                       spec.name in PROBABILITY_METHODS, "sequence", spec.cost, method=spec.name)
+                       spec.name in PROBABILITY_METHODS, "sequence", spec.cost, method=spec.name,
+                       requires=capabilities_for(spec.needs, given_answer=True))
+
+
+def cannot_run(method: AuditMethod, capabilities: Sequence[str]) -> str:
+    """Why a text model with these capabilities cannot give the method, in words (CAPABILITY_NEEDS), or '' when
+    it can."""
+    return "; ".join(CAPABILITY_NEEDS[cap] for cap in method.requires if cap not in capabilities)
 
 
 def given_method(name: str, higher_is: str, values: Sequence[float]) -> AuditMethod:
@@ -189,7 +200,8 @@ def catalog_entry(method: AuditMethod) -> AuditCatalogEntry:
     """The method's public view with its kind and whether it is selected unless changed."""
     kind = kind_of(method)
     default = method.name in DEFAULT_TEXT_METHODS if kind == "text" else kind == "classifier"
-    return AuditCatalogEntry(**method.info().model_dump(), kind=kind, default=default, sequence_method=method.method)
+    return AuditCatalogEntry(**method.info().model_dump(), kind=kind, default=default, sequence_method=method.method,
+                             requires=list(method.requires))
 
 
 def audit_method_catalog() -> AuditMethodCatalog:

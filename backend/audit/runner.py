@@ -1,35 +1,37 @@
 """Run an audit: batch over the items, keep every finished batch, resume a stopped run, summarise.
 
-The audit id is a hash of the request (all but its limit) and the dataset's bytes, so running the same audit
-again (after a crash, a kill or a cancel, or with a larger limit) finds the finished items in the store and
-computes only the rest.
+The audit id is a hash of the request (all but its limit and concurrency) and the dataset's bytes, so running
+the same audit again (after a crash, a kill, a cancel or an engine gone away, or with a larger limit) finds the
+finished items in the store and computes only the rest.
 
 Two ways to drive it: run_audit loops over every pending batch in one call (the command line); start_audit,
 next_batch and summarize_audit do one step each (the clients: over HTTP every batch is its own short request, so
-progress, Stop and resume work the same in-process and remote).
+progress, Stop and resume work the same in-process and remote). A question audit of a served model has no
+batches: request.concurrency requests stay in flight and each item is kept (in small groups) as it finishes, so an
+engine that goes away loses only the requests in flight; the run then ends with an error naming the engine and
+the items kept.
 """
 from __future__ import annotations
 
 import hashlib
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 from backend.audit import digits as digits_data
 from backend.audit import summary
-from backend.audit.batch_text import answer_batch
+from backend.audit.batch_served import StopCheck
 from backend.audit.datasets import Dataset, load_dataset
-from backend.audit.grading import grade
 from backend.audit.image_audit import audit_classes, image_items
-from backend.audit.methods import AuditMethod, given_method, resolve_classifier_methods, resolve_text_methods
+from backend.audit.methods import (AuditMethod, cannot_run, given_method, resolve_classifier_methods,
+                                   resolve_text_methods)
+from backend.audit.qa_items import qa_batch, served_qa_items
 from backend.audit.store import AuditStore
 from backend.engine import Engine
-from backend.errors import UserInputError
-from backend.schemas import SequenceRequest, TextRequest
+from backend.errors import BackendBusyError, BackendUnavailableError, StoreUnavailableError, UserInputError
 from backend.schemas.audit import AuditItem, AuditProgress, AuditRequest, AuditResult
 
 Progress = Callable[[int, int, Optional[float]], None]
-StopCheck = Callable[[], bool]
 IMAGE_CLASS_NOTE = ("class probabilities: the dataset's classes plus one column holding the mass of every other "
                     "class of the model; class-wise ECE averages the classes that occur as true labels")
 
@@ -107,45 +109,6 @@ def plan_audit(request: AuditRequest, content: Optional[bytes] = None) -> Plan:
     return Plan(dataset, audit_id_for(request, dataset.sha256), total, methods)
 
 
-def _qa_batch(engine: Engine, request: AuditRequest, plan: Plan, indices: list[int]) -> list[AuditItem]:
-    """Answer, score and grade the QA items at these indices.
-
-    Token methods come from the batched greedy answers. Sequence methods (sampling, asking) run one analysis per
-    item on the same answer text given as the answer to score (re-tokenised, so its ids can differ from the
-    generated ones where a tokenizer is not round-trip stable). Models and their locks come from the engine's
-    pool; the grading embedder is loaded before any item is graded, so a wrong id fails whatever the answers."""
-    questions = [plan.dataset.qa[i] for i in indices]
-    pool = engine.pool
-    with pool.using("text", request.model) as lm:
-        answered = answer_batch(lm, [q.question for q in questions], request.max_new_tokens)
-    pool.embedding(request.embedding_model)
-
-    def embed(texts: list[str]):
-        with pool.using("embedding", request.embedding_model) as embedder:
-            return embedder.embed(texts)
-
-    sequence_names = [m.name for m in plan.methods if m.source == "sequence"]
-    items = []
-    for index, question, result in zip(indices, questions, answered):
-        scores: dict[str, Optional[float]] = {}
-        for method in plan.methods:
-            if method.source == "token":
-                scores[method.name] = method.token_score(result.logprobs, result.entropies) if result.logprobs else None
-        if sequence_names:
-            text = TextRequest(model=request.model, prompt=question.question, max_new_tokens=request.max_new_tokens,
-                               answer=result.answer or None, seed=request.seed)
-            analysis = engine.analyze_sequence(SequenceRequest(text=text, methods=sequence_names,
-                                                               samples=request.samples,
-                                                               embedding_model=request.embedding_model))
-            scores.update({s.name: s.value for s in analysis.scores})
-        verdict = grade(result.answer, question.answers, embed, request.grading_threshold, question.question)
-        items.append(AuditItem(index=index, id=question.id, question=question.question, answers=question.answers,
-                               answer=result.answer, correct=verdict.correct, grading=verdict.grading,
-                               grading_reason=verdict.reason, similarity=verdict.similarity, scores=scores,
-                               difficulty=question.difficulty))
-    return items
-
-
 def _given_batch(plan: Plan, indices: list[int]) -> list[AuditItem]:
     """Items straight from a precomputed file (no model run)."""
     rows = [plan.dataset.given[i] for i in indices]
@@ -179,7 +142,7 @@ def _image_batch(engine: Engine, request: AuditRequest, plan: Plan, indices: lis
 def run_batch(engine: Engine, request: AuditRequest, plan: Plan, indices: list[int]) -> list[AuditItem]:
     """One batch of finished items, whatever the dataset kind."""
     if plan.dataset.kind == "qa":
-        return _qa_batch(engine, request, plan, indices)
+        return qa_batch(engine, request, plan, indices)
     if plan.dataset.kind == "digits":
         return _digits_batch(engine, plan, indices)
     if plan.dataset.kind == "images":
@@ -187,11 +150,24 @@ def run_batch(engine: Engine, request: AuditRequest, plan: Plan, indices: list[i
     return _given_batch(plan, indices)
 
 
+def check_methods(engine: Engine, request: AuditRequest, plan: Plan) -> None:
+    """Refuse, before anything runs, the methods the audit's text model cannot give (a served model has no full
+    distribution, ...): a UserInputError naming each with the reason."""
+    capabilities = engine.pool.registry.get(request.model).capabilities
+    refused = [f"{m.name} ({reason})" for m in plan.methods for reason in [cannot_run(m, capabilities)] if reason]
+    if refused:
+        raise UserInputError(f"{request.model!r} cannot give {', '.join(refused)}; leave "
+                             f"{'it' if len(refused) == 1 else 'them'} out or pick a model loaded in UQ Lens's "
+                             f"process")
+
+
 def check_models(engine: Engine, request: AuditRequest, plan: Plan) -> None:
-    """Load the model an audit needs and check that it fits the data (an image model knows every class folder),
-    so that a wrong model id or label fails before anything is computed."""
+    """Load the model an audit needs and check that it fits the data (an image model knows every class folder)
+    and the methods (check_methods), so that a wrong model id, label or method fails before anything is
+    computed."""
     if plan.dataset.kind == "qa":
         engine.pool.text(request.model)
+        check_methods(engine, request, plan)
     elif plan.dataset.kind == "images":
         audit_classes(engine.pool.image(request.model), plan.dataset.images)
 
@@ -212,13 +188,80 @@ def start_audit(request: AuditRequest, engine: Engine, store: AuditStore) -> Aud
     return progress_of(plan, store)
 
 
+def is_served(engine: Optional[Engine], request: AuditRequest, plan: Plan) -> bool:
+    """Whether the audit's questions go to a model behind a serving engine (its items then stream in as they
+    finish, request.concurrency at a time)."""
+    return plan.dataset.kind == "qa" and engine is not None and engine.pool.is_served(request.model)
+
+
+def step_size(engine: Optional[Engine], request: AuditRequest, plan: Plan) -> int:
+    """Items one next_batch call computes: batch_size, or for a served model at least concurrency (so a step can
+    keep that many requests in flight)."""
+    return max(request.batch_size, request.concurrency) if is_served(engine, request, plan) else request.batch_size
+
+
+def keep_as_finished(store: AuditStore, plan: Plan, items: Iterator[AuditItem], group: int,
+                     kept: Optional[Callable[[int], None]] = None) -> int:
+    """Keep the items an iterator yields as they finish, `group` per transaction (and whatever is finished when it
+    ends or fails, before the failure goes on); kept(count so far) after each group. Returns how many were kept."""
+    count, finished = 0, []
+
+    def flush() -> None:
+        nonlocal count, finished
+        if finished:
+            store.save_items(plan.audit_id, finished)
+            count, finished = count + len(finished), []
+            if kept:
+                kept(count)
+
+    try:
+        for item in items:
+            finished.append(item)
+            if len(finished) >= group:
+                flush()
+    finally:
+        flush()
+    return count
+
+
+def engine_stopped(exc: Exception, request: AuditRequest, plan: Plan, store: AuditStore) -> Exception:
+    """The error of an audit whose engine went away (or kept refusing) mid-run: the engine's own message, how
+    many items are kept, and that running the same audit again resumes; of the same type, so the service
+    still answers 503 (or 429 with Retry-After)."""
+    done = progress_of(plan, store).done
+    message = (f"{exc}. The audit of {request.model!r} stopped: {done} of {plan.total} items are kept (only the "
+               f"requests in flight were lost); run the same audit again to resume from there")
+    if isinstance(exc, BackendBusyError):
+        return BackendBusyError(message, exc.retry_after_s)
+    return BackendUnavailableError(message)
+
+
+def compute_served(engine: Engine, request: AuditRequest, plan: Plan, store: AuditStore, indices: Sequence[int],
+                   kept: Optional[Callable[[int], None]] = None, should_stop: Optional[StopCheck] = None) -> int:
+    """Compute and keep the items at these indices through the engine (served_qa_items, kept in groups of
+    min(batch_size, concurrency) as they finish); returns how many were kept. An engine that goes away ends
+    it with engine_stopped's error, everything finished kept."""
+    group = min(request.batch_size, request.concurrency)
+    try:
+        return keep_as_finished(store, plan, served_qa_items(engine, request, plan, indices, should_stop), group,
+                                kept)
+    except (BackendUnavailableError, BackendBusyError) as exc:
+        if isinstance(exc, StoreUnavailableError):
+            raise
+        raise engine_stopped(exc, request, plan, store) from None
+
+
 def next_batch(request: AuditRequest, engine: Optional[Engine], store: AuditStore) -> AuditProgress:
-    """Compute and keep the next request.batch_size pending items (none when the audit is complete)."""
+    """Compute and keep the next pending items (none when the audit is complete): request.batch_size of them,
+    or for a served model step_size's, request.concurrency in flight and kept as they finish."""
     plan = plan_audit(request)
     open_run(plan, request, store)
-    batch = sorted(set(range(plan.total)) - store.finished_indices(plan.audit_id))[:request.batch_size]
+    batch = sorted(set(range(plan.total)) - store.finished_indices(plan.audit_id))[:step_size(engine, request, plan)]
     started = time.perf_counter()
-    if batch:
+    if batch and is_served(engine, request, plan):
+        check_methods(engine, request, plan)
+        compute_served(engine, request, plan, store, batch)
+    elif batch:
         store.save_items(plan.audit_id, run_batch(engine, request, plan, batch))
     return progress_of(plan, store, len(batch), time.perf_counter() - started)
 
@@ -233,11 +276,13 @@ def summarize_audit(request: AuditRequest, store: AuditStore) -> AuditResult:
 def run_audit(request: AuditRequest, engine: Optional[Engine], store: AuditStore, *, content: Optional[bytes] = None,
               progress: Optional[Progress] = None, should_stop: Optional[StopCheck] = None) -> AuditResult:
     """Compute the items not yet kept, batch by batch (each batch kept before the next starts), then summarise.
+    A served model's items are computed request.concurrency at a time and kept as they finish (compute_served).
 
     engine may be None for a precomputed file, or to summarise what is kept without computing (should_stop=True).
 
-    progress(done, total, seconds left or None) is called after each batch; should_stop() is checked before each
-    batch and ends the run early, everything finished so far kept (the result then has extra["complete"] False).
+    progress(done, total, seconds left or None) is called after each batch (each group kept); should_stop() is
+    checked before each batch (each request) and ends the run early, everything finished so far kept (the result
+    then has extra["complete"] False).
     """
     plan = plan_audit(request, content)
     created_at = open_run(plan, request, store)
@@ -245,6 +290,16 @@ def run_audit(request: AuditRequest, engine: Optional[Engine], store: AuditStore
     done, started = plan.total - len(pending), time.perf_counter()
     if progress:
         progress(done, plan.total, None)
+
+    def kept(computed: int) -> None:
+        if progress:
+            rate = (time.perf_counter() - started) / computed
+            progress(done + computed, plan.total, rate * (len(pending) - computed))
+
+    if pending and is_served(engine, request, plan):
+        check_methods(engine, request, plan)
+        compute_served(engine, request, plan, store, pending, kept, should_stop)
+        return build_result(plan, request, store.items(plan.audit_id), created_at)
     computed = 0
     for start in range(0, len(pending), request.batch_size):
         if should_stop is not None and should_stop():
@@ -252,9 +307,7 @@ def run_audit(request: AuditRequest, engine: Optional[Engine], store: AuditStore
         batch = pending[start:start + request.batch_size]
         store.save_items(plan.audit_id, run_batch(engine, request, plan, batch))
         computed += len(batch)
-        if progress:
-            rate = (time.perf_counter() - started) / computed
-            progress(done + computed, plan.total, rate * (len(pending) - computed))
+        kept(computed)
     return build_result(plan, request, store.items(plan.audit_id), created_at)
 
 

@@ -3,7 +3,9 @@
   audit --dataset builtin-qa --methods mean_logprob,semantic_entropy --limit 50 --json OUT.json --html REPORT.html
   audit --dataset images:photos.zip --model efficientnet-lite0 --methods softmax,mc_dropout_mi --json OUT.json
 
-Running the same command again after a kill or Ctrl-C resumes: finished items are kept in the database.
+Running the same command again after a kill or Ctrl-C resumes: finished items are kept in the database. So it
+does after a served model's engine went away mid-audit: the command then says how many items are kept and exits
+with status 4 (no traceback).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from backend.schemas import DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL
 from backend.schemas.audit import BUILTIN_DIGITS, BUILTIN_QA, AuditRequest, AuditResult
 
 NAME = "audit"
+EXIT_UNAVAILABLE = 4  # a serving engine (or the database) went away mid-audit; running it again resumes
 DEFAULT_METHODS = {"text": "mean_logprob", "classifier": "softmax,predictive_entropy,margin"}
 
 
@@ -32,6 +35,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                                        f"{DEFAULT_IMAGE_MODEL} for images)")
     audit.add_argument("--limit", type=int, help="audit the first N items only")
     audit.add_argument("--batch-size", type=int, default=8)
+    audit.add_argument("--concurrency", type=int, default=8,
+                       help="requests in flight at once to a served model (1-64; an in-process model answers "
+                            "--batch-size questions per generate call); it does not change the results or the "
+                            "audit id")
     audit.add_argument("--max-new-tokens", type=int, default=24)
     audit.add_argument("--samples", type=int, default=5,
                        help="K samples for sampling-based methods, or K passes for MC dropout / TTA on images")
@@ -52,7 +59,8 @@ def build_request(args: argparse.Namespace) -> AuditRequest:
     methods = args.methods or DEFAULT_METHODS["classifier" if classifier else "text"]
     return AuditRequest(dataset=args.dataset, methods=methods.split(","),
                         model=args.model or (DEFAULT_IMAGE_MODEL if images else DEFAULT_TEXT_MODEL), limit=args.limit,
-                        batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, samples=args.samples,
+                        batch_size=args.batch_size, concurrency=args.concurrency,
+                        max_new_tokens=args.max_new_tokens, samples=args.samples,
                         seed=args.seed, grading_threshold=args.grading_threshold)
 
 
@@ -85,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from backend.audit.runner import check_models, plan_audit, run_audit
     from backend.audit.store import AuditStore
     from backend.engine import Engine
+    from backend.errors import BackendBusyError, BackendUnavailableError
 
     hf_logging.disable_progress_bar()
     request = build_request(args)
@@ -97,7 +106,12 @@ def run(args: argparse.Namespace) -> int:
         def progress(done: int, total: int, _seconds_left) -> None:
             bar.update(done - bar.n)
 
-        result = run_audit(request, engine, store, progress=progress)
+        try:
+            result = run_audit(request, engine, store, progress=progress)
+        except (BackendUnavailableError, BackendBusyError) as exc:  # an engine gone mid-audit: items kept
+            bar.close()
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_UNAVAILABLE
     if args.json_path == "-":
         print(json.dumps(result_json(result)))
     elif args.json_path:

@@ -79,6 +79,9 @@ class AuditCatalogEntry(AuditMethodInfo):
     default: bool = Field(description="selected unless changed, for data of its kind")
     sequence_method: Optional[str] = Field(None, description="the sequence registry entry it is "
                                                              "(/v1/sequence/methods), for text methods")
+    requires: list[str] = Field(default_factory=list, description=(
+        "text-model capabilities it needs (ModelInfo.capabilities: full_distribution, token_logprobs, "
+        "score_given_answer, ...); a model lacking one cannot give it (CAPABILITY_NEEDS says why)"))
 
 
 class AuditMethodCatalog(BaseModel):
@@ -110,6 +113,9 @@ class AuditItem(BaseModel):
                                                 "saved before reasons were kept)")
     override: Optional[bool] = Field(None, description="a person's verdict replacing the automatic one")
     scores: dict[str, Optional[float]]
+    score_bounds: dict[str, list[float]] = Field(default_factory=dict, description=(
+        "[lower, upper] of each score that is an estimate (a served model's token entropies, known from the "
+        "top-k only within provably valid bounds); a score not listed here is exact"))
     probs: Optional[list[float]] = Field(None, description="class probabilities (image audits)")
     label: Optional[int] = Field(None, description="true class index (image audits)")
     difficulty: str = ""

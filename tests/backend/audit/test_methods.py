@@ -117,7 +117,9 @@ def test_catalog_entries_carry_the_registry_metadata():
     softmax = by_kind_and_name["classifier", "softmax"]
     assert softmax.paper == am.HENDRYCKS and softmax.sequence_method is None and softmax.default
     assert set(softmax.model_dump()) == {"name", "label", "description", "paper", "higher_is", "is_probability",
-                                         "source", "cost", "kind", "default", "sequence_method"}
+                                         "source", "cost", "kind", "default", "sequence_method", "requires"}
+    assert softmax.requires == [] and geo.requires == ["token_logprobs"]
+    assert entropy.requires == ["token_logprobs", "score_given_answer"]  # it scores the audit's answer, given
 
 
 def test_a_given_column_is_a_probability_only_when_it_is_a_confidence_in_0_1():

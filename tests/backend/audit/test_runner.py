@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from backend.analyses import calibration as cal
-from backend.audit import runner
+from backend.audit import qa_items, runner
 from backend.audit.store import AuditStore
 from backend.engine import Engine
 from backend.errors import ItemNotFoundError, UserInputError
@@ -231,8 +231,8 @@ def test_a_question_batch_takes_its_models_and_locks_from_the_engines_pool(tmp_p
         embed_texts(["Paris"])
         return Verdict(correct=True, grading="embedding", similarity=1.0, reason="stand-in")
 
-    monkeypatch.setattr(runner, "answer_batch", answer_batch)
-    monkeypatch.setattr(runner, "grade", grade)
+    monkeypatch.setattr(qa_items, "answer_batch", answer_batch)
+    monkeypatch.setattr(qa_items, "grade", grade)
     plan = runner.plan_audit(request)
     items = runner.run_batch(engine, request, plan, [0, 1])
     assert [item.scores["mean_logprob"] for item in items] == [-0.5, -0.5]

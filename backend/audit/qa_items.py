@@ -1,0 +1,100 @@
+"""The items of a question audit: each question's greedy answer scored by the token methods (on the answer's own
+token numbers), the sequence methods (one analysis on that answer) and graded.
+
+An in-process model answers a batch of questions in one generate call (backend.audit.batch_text) under its pool
+lock; a served model answers each question in its own request, request.concurrency of them in flight at once
+(backend.audit.batch_served), each item handed back as it finishes so the runner keeps it at once.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
+
+from backend.audit.batch_served import StopCheck, answer_question, bounded_map
+from backend.audit.batch_text import AnsweredQuestion, answer_batch
+from backend.audit.grading import grade
+from backend.audit.methods import AuditMethod
+from backend.engine import Engine
+from backend.schemas import SequenceRequest, TextRequest
+from backend.schemas.audit import AuditItem, AuditRequest
+from backend.sequence.methods import METHODS
+
+if TYPE_CHECKING:
+    from backend.audit.runner import Plan
+
+Embed = Callable[[list[str]], Any]
+
+
+def grading_embedder(engine: Engine, request: AuditRequest) -> Embed:
+    """The grading embedder's embed, run under its pool lock; loaded now, so a wrong id fails before any item is
+    graded."""
+    pool = engine.pool
+    pool.embedding(request.embedding_model)
+
+    def embed(texts: list[str]):
+        with pool.using("embedding", request.embedding_model) as embedder:
+            return embedder.embed(texts)
+
+    return embed
+
+
+def score_bounds(method: AuditMethod, result: AnsweredQuestion) -> Optional[list[float]]:
+    """[lower, upper] of a token method's score when it is an estimate (its sequence entry's exact_requires: the
+    entropy methods) and the answer's entropies are known only within bounds (a served model's top-k): the score
+    of every token entropy at its lower and at its upper bound, valid because the mean and the max never decrease
+    when an entropy grows. None when the score is exact."""
+    if not (result.logprobs and result.entropy_bounds and METHODS.get(method.method).exact_requires):
+        return None
+    return [method.token_score(result.logprobs, [b[side] for b in result.entropy_bounds]) for side in (0, 1)]
+
+
+def qa_item(engine: Engine, request: AuditRequest, plan: Plan, index: int, result: AnsweredQuestion,
+            embed: Embed) -> AuditItem:
+    """One QA item from its greedy answer: the token methods scored on the answer's own token numbers (with the
+    bounds of scores made from estimated entropies), the sequence methods by one analysis on the same answer
+    text given as the answer to score (re-tokenised, so its ids can differ from the generated ones where a
+    tokenizer is not round-trip stable), then graded."""
+    question = plan.dataset.qa[index]
+    scores: dict[str, Optional[float]] = {}
+    bounds: dict[str, list[float]] = {}
+    for method in plan.methods:
+        if method.source == "token":
+            scores[method.name] = method.token_score(result.logprobs, result.entropies) if result.logprobs else None
+            bound = score_bounds(method, result)
+            if bound is not None:
+                bounds[method.name] = bound
+    sequence_names = [m.name for m in plan.methods if m.source == "sequence"]
+    if sequence_names:
+        text = TextRequest(model=request.model, prompt=question.question, max_new_tokens=request.max_new_tokens,
+                           answer=result.answer or None, seed=request.seed)
+        analysis = engine.analyze_sequence(SequenceRequest(text=text, methods=sequence_names, samples=request.samples,
+                                                           embedding_model=request.embedding_model))
+        scores.update({s.name: s.value for s in analysis.scores})
+    verdict = grade(result.answer, question.answers, embed, request.grading_threshold, question.question)
+    return AuditItem(index=index, id=question.id, question=question.question, answers=question.answers,
+                     answer=result.answer, correct=verdict.correct, grading=verdict.grading,
+                     grading_reason=verdict.reason, similarity=verdict.similarity, scores=scores,
+                     score_bounds=bounds, difficulty=question.difficulty)
+
+
+def qa_batch(engine: Engine, request: AuditRequest, plan: Plan, indices: list[int]) -> list[AuditItem]:
+    """Answer, score and grade the QA items at these indices with an in-process model: one batched generate
+    under the model's pool lock (the token methods read its own logits), then each item (qa_item)."""
+    with engine.pool.using("text", request.model) as lm:
+        answered = answer_batch(lm, [plan.dataset.qa[i].question for i in indices], request.max_new_tokens)
+    embed = grading_embedder(engine, request)
+    return [qa_item(engine, request, plan, index, result, embed) for index, result in zip(indices, answered)]
+
+
+def served_qa_items(engine: Engine, request: AuditRequest, plan: Plan, indices: Sequence[int],
+                    should_stop: Optional[StopCheck] = None) -> Iterator[AuditItem]:
+    """The QA items at these indices through a served model's engine, each yielded as it finishes: one chat
+    request per question and its sequence analysis (qa_item), at most request.concurrency items in flight
+    (backend.audit.batch_served.bounded_map: none started once should_stop() says so or one failed)."""
+    lm = engine.pool.text(request.model)
+    embed = grading_embedder(engine, request)
+
+    def one(index: int) -> AuditItem:
+        answered = answer_question(lm, plan.dataset.qa[index].question, request.max_new_tokens, request.seed)
+        return qa_item(engine, request, plan, index, answered, embed)
+
+    return bounded_map(one, indices, request.concurrency, should_stop)
