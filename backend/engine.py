@@ -1,6 +1,8 @@
 """The engine: a thin dispatcher that runs each analysis row of the operations table (backend.service.operations.
 Analyses, inherited as methods: `engine.analyze_text(request)`) on the models of its pool (backend.models.pool
-loads each once and holds the lock that serialises work on it)."""
+loads each once and holds the lock that serialises work on it). A row with a served pipeline runs that one when
+the request's text model is served by an engine (its registry entry has .served): the choice is made here, once.
+"""
 from __future__ import annotations
 
 import threading
@@ -18,8 +20,10 @@ from backend.models.registry import ModelRegistry
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas import DEFAULT_TEXT_MODEL, ModelInfo
 from backend.schemas.sequence import MeaningSource, SequenceRequest
-from backend.sequence.pipeline import SequenceModels, needed_evidence, selected_methods
-from backend.service.operations import Analyses, Operation
+from backend.sequence.pipeline import SequenceModels, needed_evidence, runnable_methods
+from backend.sequence.methods import MethodSpec
+from backend.served.model import ServedTextModel
+from backend.service.operations import Analyses, Operation, text_requests_in
 
 EMBEDDING_EVIDENCE = {"token_relevance", "sample_embeddings", "sample_token_relevance"}
 
@@ -34,8 +38,9 @@ class Engine(Analyses):
 
     def call(self, operation: Operation, *arguments: Any) -> Any:
         """Run one analysis row: its pipeline called with what the row runs on (backend.service.operations.RUNS_ON),
-        the models loaded from the pool and their locks held while it runs; ValueError for an audit row."""
-        pipeline, runs_on = operation.function(), operation.runs_on
+        the models loaded from the pool and their locks held while it runs; the row's served pipeline when its
+        request's text model is served; ValueError for an audit row."""
+        pipeline, runs_on = operation.function(served=self.serves(*arguments)), operation.runs_on
         if runs_on == "request":
             return pipeline(*arguments)
         (argument,) = arguments
@@ -57,6 +62,12 @@ class Engine(Analyses):
         raise ValueError(f"{operation.method_name} runs on the {runs_on}, which the engine does not have; call it "
                          f"through a client")
 
+    def serves(self, *arguments: Any) -> bool:
+        """Whether the (one) argument is a request whose text model is registered as served by an engine."""
+        texts = text_requests_in(arguments[0]) if len(arguments) == 1 else []
+        return bool(texts) and texts[0].model in self.registry.available() and self.registry.get(
+            texts[0].model).served is not None
+
     def models(self) -> list[ModelInfo]:
         """Every registered model, defaults flagged."""
         defaults = {DEFAULT_TEXT_MODEL}
@@ -66,8 +77,8 @@ class Engine(Analyses):
         """The lock that serialises all work on one model (hooks and dropout mutate shared modules)."""
         return self.pool.lock(model_id)
 
-    def text_model(self, model_id: str) -> LoadedTextModel:
-        """The loaded text model for a registered id, loading it on first use."""
+    def text_model(self, model_id: str) -> LoadedTextModel | ServedTextModel:
+        """The loaded text model for a registered id, loading it on first use (a served one: its engine's client)."""
         return self.pool.text(model_id)
 
     def image_model(self, model_id: str) -> LoadedImageModel:
@@ -103,12 +114,17 @@ class Engine(Analyses):
 
     def sequence_models(self, request: SequenceRequest) -> SequenceModels:
         """The models the request's methods use, loaded (the embedding and NLI models only when needed)."""
-        specs = selected_methods(request)
+        specs = self.runnable_methods(request)[0]
         meaning = self.meaning_source(request) if any("meaning" in spec.needs for spec in specs) else None
         evidence = set(needed_evidence(specs, meaning.kind if meaning else ""))
         embedder = self.embedding_model(request.embedding_model) if evidence & EMBEDDING_EVIDENCE else None
         nli = self.nli_model(meaning.model) if meaning and meaning.kind == "nli" else None
         return SequenceModels(lm=self.text_model(request.text.model), embedder=embedder, nli=nli, meaning=meaning)
+
+    def runnable_methods(self, request: SequenceRequest) -> tuple[list[MethodSpec], dict[str, str]]:
+        """The request's methods its text model can run, and those left out with why (backend.sequence.pipeline.
+        runnable_methods on the model's capabilities)."""
+        return runnable_methods(request, self.registry.get(request.text.model).capabilities)
 
     def _hold(self, models: SequenceModels) -> ExitStack:
         """The locks of every model used, taken in id order (so two analyses never wait on each other in a cycle)."""

@@ -167,3 +167,12 @@ class SequenceAnalysis(BaseModel):
     token_relevance: list[TokenRelevance] = Field(description="SAR weights on the analysed answer's tokens")
     scores: list[SequenceScore]
     seconds: dict[str, float] = Field(description="wall time of each stage, and 'total'")
+    left_out: dict[str, str] = Field(default_factory=dict, description=(
+        "methods that 'all' selected but the text model cannot run (e.g. mean_kurtosis on a served model), with "
+        "why; a method named explicitly that the model cannot run is refused before anything runs"))
+    sample_logprob_temperature: Optional[float] = Field(None, description=(
+        "temperature of the distribution the samples' token_logprobs come from: the sample temperature "
+        "in-process; 1.0 on vLLM (its default logprobs mode reports them before temperature); None when the server "
+        "does not say, or no samples were drawn"))
+    evidence_note: str = Field("", description="how the evidence was gathered where it differs from a model in "
+                                               "UQ Lens's process (a served model: what the engine gave)")

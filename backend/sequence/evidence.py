@@ -29,13 +29,16 @@ def removal_texts(tokenizer: PreTrainedTokenizerBase, prompt: str, answer_ids: S
                                    for i in range(len(answer_ids))]
 
 
-def removal_similarities(embedder: LoadedEmbeddingModel, tokenizer: PreTrainedTokenizerBase, prompt: str,
-                         answers: Sequence[Sequence[int]]) -> list[list[float]]:
-    """For each answer, the cosine similarity (T,) between prompt + answer and prompt + answer without each token.
+def removal_texts_from_pieces(prompt: str, pieces: Sequence[str], special: Sequence[bool]) -> list[str]:
+    """removal_texts from the answer's T token texts (a served model's: the engine returns each token's text)
+    instead of a tokenizer: the pieces joined, special ones (the end token) left out as decoding skips them."""
+    kept = [piece if not is_special else "" for piece, is_special in zip(pieces, special)]
+    return [f"{prompt} {''.join(kept)}"] + [f"{prompt} {''.join(kept[:i] + kept[i + 1:])}" for i in range(len(kept))]
 
-    All texts of all answers are embedded in one batched call.
-    """
-    groups = [removal_texts(tokenizer, prompt, ids) for ids in answers]
+
+def group_similarities(embedder: LoadedEmbeddingModel, groups: Sequence[Sequence[str]]) -> list[list[float]]:
+    """For each group [whole, without token 1, ..., without token T], the cosine similarity (T,) of each later
+    text to the first; every text of every group embedded in one batched call."""
     embeddings = unit_rows(embedder.embed([text for group in groups for text in group]))
     similarities, start = [], 0
     for group in groups:
@@ -43,6 +46,15 @@ def removal_similarities(embedder: LoadedEmbeddingModel, tokenizer: PreTrainedTo
         similarities.append([float(v) for v in block[1:] @ block[0]])
         start += len(group)
     return similarities
+
+
+def removal_similarities(embedder: LoadedEmbeddingModel, tokenizer: PreTrainedTokenizerBase, prompt: str,
+                         answers: Sequence[Sequence[int]]) -> list[list[float]]:
+    """For each answer, the cosine similarity (T,) between prompt + answer and prompt + answer without each token.
+
+    All texts of all answers are embedded in one batched call.
+    """
+    return group_similarities(embedder, [removal_texts(tokenizer, prompt, ids) for ids in answers])
 
 
 def meaning_by_embedding(embedder: LoadedEmbeddingModel, texts: Sequence[str], question: str,

@@ -11,12 +11,12 @@ backend.models.registry.CAPABILITIES_BY_ENGINE) is derived from its evidence thr
 so it is written once: a method needing kurtosis requires the full distribution, one needing K samples the token
 log-probabilities, and any method on a given answer (not generated) requires scoring a given answer.
 `exact_requires` names what the value needs to be exact: without it (a served model's top-k) the value is an
-estimate, with valid bounds (see `value_bounds`).
+estimate, with valid bounds (value_bounds).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Literal, Mapping, Optional, Sequence
 
 import numpy as np
@@ -115,16 +115,16 @@ class MethodSpec:
         return {name: float(value) for name, value in check_parameters(self.parameters, given, self.name).items()}
 
 
-def value_bounds(spec: MethodSpec, logprobs: Sequence[float],
-                 entropy_bounds: Sequence[Sequence[float]]) -> Optional[tuple[float, float]]:
-    """[lower, upper] on the raw value of a method whose value is an estimate without exact entropies, from each
-    token's entropy bounds (T, 2) in nats: its token_value on the lower and on the upper ends (valid because the
-    entropy methods' token_value, the mean or the max, does not decrease when any entropy grows). None for a
-    method that needs no exact entropies."""
-    if not spec.exact_requires or spec.token_value is None:
+def value_bounds(spec: MethodSpec, evidence: Evidence, entropy_bounds: Sequence[Sequence[float]],
+                 parameters: Mapping[str, float]) -> Optional[tuple[MethodResult, MethodResult]]:
+    """The method run with every token entropy at its lower and at its upper bound ((T, 2) in nats, a served
+    model's top-k bounds): valid bounds on its value and normalised value, because the entropy methods (the mean
+    and the max, divided by ln V) never decrease when a token's entropy grows. None for a method that needs no
+    exact entropies."""
+    if not spec.exact_requires:
         return None
-    lower = spec.token_value(logprobs, [float(b[0]) for b in entropy_bounds])
-    upper = spec.token_value(logprobs, [float(b[1]) for b in entropy_bounds])
+    ends = [replace(evidence, entropies=[float(b[side]) for b in entropy_bounds]) for side in (0, 1)]
+    lower, upper = (run_method(spec, end, parameters) for end in ends)
     return lower, upper
 
 

@@ -3,12 +3,18 @@
 The answer is analysed exactly as on the Text page (backend.text.generation.analyze_text), so the scores describe
 the same generation as the token heatmap. Each piece of evidence is gathered once, whatever the number of methods
 that share it; the K samples come from one batched generate call.
+
+Which methods run (runnable_methods): a method the text model cannot do (its MethodSpec.requires has a capability
+the model's registry entry lacks, e.g. mean kurtosis on a served model) is refused with a UserInputError before
+anything runs when it is named; with methods=["all"] it is left out, and SequenceAnalysis.left_out says which and
+why. A model served by an engine runs backend.served.sequence_analysis instead (the operations table's served
+pipeline), which shares the selection, the scoring and the assembly here.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional, Union
 
 import numpy as np
 
@@ -22,11 +28,13 @@ from backend.errors import UserInputError
 from backend.models.embedding_loader import LoadedEmbeddingModel
 from backend.models.nli_loader import LoadedNliModel
 from backend.models.text_loader import LoadedTextModel
+from backend.served.model import ServedTextModel
 from backend.sequence.sampling import Sample, sample_answers
 from backend.sequence.self_assessment import ask_confidence, ask_p_true
 from backend.sequence.evidence import meaning_by_embedding, meaning_by_nli, removal_similarities
 from backend.schemas import (ALL_METHODS, MeaningCluster, MeaningSource, SampledAnswer, SequenceAnalysis,
                              SequenceRequest, SequenceScore, TextAnalysis, TokenRelevance)
+from backend.schemas.sequence import CAPABILITY_NEEDS
 from backend.text.generation import analyze_text, answer_logits
 
 
@@ -34,7 +42,7 @@ from backend.text.generation import analyze_text, answer_logits
 class SequenceModels:
     """The models one analysis uses; embedder, nli and meaning are None when no selected method needs them."""
 
-    lm: LoadedTextModel
+    lm: Union[LoadedTextModel, ServedTextModel]
     embedder: Optional[LoadedEmbeddingModel]
     nli: Optional[LoadedNliModel]
     meaning: Optional[MeaningSource]
@@ -52,37 +60,73 @@ def selected_methods(request: SequenceRequest) -> list[MethodSpec]:
     return specs
 
 
+def why_not(missing: Iterable[str]) -> str:
+    """Why a method lacking these capabilities cannot run, in words (schemas.sequence.CAPABILITY_NEEDS)."""
+    return "; ".join(CAPABILITY_NEEDS.get(cap, f"needs {cap}") for cap in missing)
+
+
+def runnable_methods(request: SequenceRequest,
+                     capabilities: Iterable[str]) -> tuple[list[MethodSpec], dict[str, str]]:
+    """(the selected methods a text model with `capabilities` can run, {left-out method: why}).
+
+    Named methods the model cannot run, or a given answer it cannot score, are a UserInputError saying why and
+    what to change; with 'all', such methods are left out (and named with the reason)."""
+    have = set(capabilities)
+    if request.text.answer is not None and "score_given_answer" not in have:
+        raise UserInputError(f"{request.text.model!r} cannot score a given answer: it "
+                             f"{why_not(['score_given_answer'])}")
+    specs, left_out = [], {}
+    for spec in selected_methods(request):
+        missing = spec.missing(have)
+        if missing:
+            left_out[spec.name] = why_not(missing)
+        else:
+            specs.append(spec)
+    if left_out and ALL_METHODS not in request.methods:
+        named = "; ".join(f"{name} ({why})" for name, why in left_out.items())
+        raise UserInputError(f"{request.text.model!r} cannot run {named}; deselect "
+                             f"{'it' if len(left_out) == 1 else 'them'}, or select 'all' to run what it can")
+    return specs, left_out
+
+
 def needed_evidence(specs: list[MethodSpec], meaning_kind: str) -> list[str]:
     """The evidence the methods need, with its dependencies, in gathering order ("" = meaning not needed)."""
     return ev.required_evidence({need for spec in specs for need in spec.needs}, meaning_kind)
 
 
 @dataclass
-class _Run:
-    """One analysis in progress: its models, request, analysed answer, evidence so far and samples."""
+class SequenceRun:
+    """One analysis in progress: its models, request, analysed answer, evidence so far and samples.
+
+    left_out: methods 'all' selected that the model cannot run, with why; sample_logprob_temperature: the
+    temperature of the distribution the samples' log-probabilities come from (None: the server does not say);
+    evidence_note: how the evidence was gathered where it differs from an in-process model's."""
 
     models: SequenceModels
     request: SequenceRequest
     text: TextAnalysis
     evidence: ev.Evidence
     samples: list[Sample] = field(default_factory=list)
+    left_out: dict[str, str] = field(default_factory=dict)
+    sample_logprob_temperature: Optional[float] = None
+    evidence_note: str = ""
 
     @property
     def answer_ids(self) -> list[int]:
         return self.text.ids[self.text.answer_start:]
 
 
-def _gather_kurtosis(run: _Run) -> None:
+def _gather_kurtosis(run: SequenceRun) -> None:
     logits = answer_logits(run.models.lm, run.text.ids, run.text.answer_start)
     run.evidence.kurtosis = excess_kurtosis(logits, temperature=run.request.text.temperature).tolist()
 
 
-def _gather_token_relevance(run: _Run) -> None:
+def _gather_token_relevance(run: SequenceRun) -> None:
     run.evidence.token_similarity = removal_similarities(run.models.embedder, run.models.lm.tokenizer,
                                                          run.request.text.prompt, [run.answer_ids])[0]
 
 
-def _gather_samples(run: _Run) -> None:
+def _gather_samples(run: SequenceRun) -> None:
     lm, request = run.models.lm, run.request
     run.samples = sample_answers(lm, run.text.ids[:run.text.answer_start], k=request.samples,
                                  temperature=request.sample_temperature, max_new_tokens=request.text.max_new_tokens,
@@ -93,11 +137,11 @@ def _gather_samples(run: _Run) -> None:
     run.evidence.sample_special = [[i in special for i in s.ids] for s in run.samples]
 
 
-def _gather_sample_embeddings(run: _Run) -> None:
+def _gather_sample_embeddings(run: SequenceRun) -> None:
     run.evidence.sample_embeddings = run.models.embedder.embed(run.evidence.sample_texts).astype(np.float64)
 
 
-def _gather_meaning(run: _Run) -> None:
+def _gather_meaning(run: SequenceRun) -> None:
     models, evidence = run.models, run.evidence
     if models.meaning.kind == "nli":
         same, affinity = meaning_by_nli(models.nli, evidence.sample_texts)
@@ -107,17 +151,17 @@ def _gather_meaning(run: _Run) -> None:
     evidence.clusters, evidence.affinity = greedy_meaning_clusters(same), affinity
 
 
-def _gather_sample_token_relevance(run: _Run) -> None:
+def _gather_sample_token_relevance(run: SequenceRun) -> None:
     run.evidence.sample_token_similarity = removal_similarities(
         run.models.embedder, run.models.lm.tokenizer, run.request.text.prompt, [s.ids for s in run.samples])
 
 
-def _gather_verbalized(run: _Run) -> None:
+def _gather_verbalized(run: SequenceRun) -> None:
     run.evidence.prompts["verbalized"], run.evidence.verbalized_reply = ask_confidence(
         run.models.lm, run.request.text.prompt, run.text.generated_text, run.request.text.chat_template)
 
 
-def _gather_p_true(run: _Run) -> None:
+def _gather_p_true(run: SequenceRun) -> None:
     try:
         model_input, p_true, p_false = ask_p_true(run.models.lm, run.request.text.prompt, run.text.generated_text,
                                                   run.request.text.chat_template)
@@ -127,7 +171,7 @@ def _gather_p_true(run: _Run) -> None:
     run.evidence.prompts["p_true"], run.evidence.p_true_probs = model_input, (p_true, p_false)
 
 
-GATHERERS: dict[str, Callable[[_Run], None]] = {
+GATHERERS: dict[str, Callable[[SequenceRun], None]] = {
     "kurtosis": _gather_kurtosis,
     "token_relevance": _gather_token_relevance,
     "samples": _gather_samples,
@@ -142,23 +186,24 @@ GATHERERS: dict[str, Callable[[_Run], None]] = {
 def analyze_sequence(models: SequenceModels, request: SequenceRequest) -> SequenceAnalysis:
     """Every selected method on the request's answer. The caller holds the locks of all models used."""
     started = time.perf_counter()
-    specs = selected_methods(request)
+    specs, left_out = runnable_methods(request, models.lm.spec.capabilities)
     text = analyze_text(models.lm, request.text)
     evidence = ev.Evidence(logprobs=[t.logprob for t in text.tokens], entropies=[t.entropy for t in text.tokens],
                            special=[t.special for t in text.tokens], vocab_size=int(models.lm.model.config.vocab_size))
-    run = _Run(models, request, text, evidence)
+    run = SequenceRun(models, request, text, evidence, left_out=left_out,
+                      sample_logprob_temperature=request.sample_temperature)
     seconds = {"generation": text.seconds}
     for name in needed_evidence(specs, models.meaning.kind if models.meaning else ""):
         if name in GATHERERS:
             stage = time.perf_counter()
             GATHERERS[name](run)
             seconds[name] = time.perf_counter() - stage
-    scores = [_score(spec, evidence, request) for spec in specs]
+    scores = [score_method(spec, evidence, request) for spec in specs]
     seconds["total"] = time.perf_counter() - started
-    return _assemble(run, scores, seconds)
+    return assemble(run, scores, seconds)
 
 
-def _score(spec: MethodSpec, evidence: ev.Evidence, request: SequenceRequest) -> SequenceScore:
+def score_method(spec: MethodSpec, evidence: ev.Evidence, request: SequenceRequest) -> SequenceScore:
     """One method's SequenceScore."""
     result = run_method(spec, evidence, request.method_parameters.get(spec.name, {}))
     return SequenceScore(name=spec.name, label=spec.label, value=result.value, normalized=result.normalized,
@@ -166,7 +211,7 @@ def _score(spec: MethodSpec, evidence: ev.Evidence, request: SequenceRequest) ->
                          description=spec.description, details=result.details)
 
 
-def _assemble(run: _Run, scores: list[SequenceScore], seconds: dict[str, float]) -> SequenceAnalysis:
+def assemble(run: SequenceRun, scores: list[SequenceScore], seconds: dict[str, float]) -> SequenceAnalysis:
     """The SequenceAnalysis: samples with their clusters and weights, the graph, the SAR weights and the scores."""
     evidence, samples = run.evidence, run.samples
     clusters = evidence.clusters or []
@@ -190,4 +235,6 @@ def _assemble(run: _Run, scores: list[SequenceScore], seconds: dict[str, float])
                   for c, (members, mass) in enumerate(zip(clusters, cluster_masses(weights, clusters)))],
         similarity=affinity.tolist() if affinity is not None else [],
         laplacian_eigenvalues=laplacian_spectrum(affinity)[0].tolist() if affinity is not None else [],
-        token_relevance=relevance, scores=scores, seconds=seconds)
+        token_relevance=relevance, scores=scores, seconds=seconds, left_out=run.left_out,
+        sample_logprob_temperature=run.sample_logprob_temperature if samples else None,
+        evidence_note=run.evidence_note)

@@ -10,7 +10,9 @@ request/response schema, its pipeline function and one row here; the service rou
 analysis) the engine follow, and a static reader sees `client.analyze_text: (TextRequest) -> TextAnalysis`.
 
 This module stays importable without torch (HttpClient needs it): a row names its pipeline as "module:function",
-imported on first call.
+imported on first call. A row whose request carries a text model may name a second pipeline, `served`, for a text
+model behind a serving engine (backend.served); the engine picks it when the request's model is served, so no
+pipeline branches on the kind of model it was given.
 """
 from __future__ import annotations
 
@@ -54,7 +56,9 @@ class Operation(Generic[Arguments, Result]):
     string query parameter `query` when given. response_type: what it answers (a schema, or a list or str).
     pipeline: "module:function" that computes it; runs_on: what the function is called with (see RUNS_ON).
     heavy: runs a model (or reads a whole audit), so the service admits it by cost under a budget (429 when full).
-    doc: one line for the method and the route's description. method_name: the name it is assigned to.
+    doc: one line for the method and the route's description. served: "module:function" computing it instead when
+    the request's text model is served by an engine (None: the row runs `pipeline` on any model, or refuses a
+    served one itself). method_name: the name it is assigned to.
     """
 
     path: str
@@ -65,14 +69,16 @@ class Operation(Generic[Arguments, Result]):
     heavy: bool
     doc: str
     query: Optional[str] = None
+    served: Optional[str] = None
     method_name: str = field(default="", compare=False)
 
     def __set_name__(self, owner: type, name: str) -> None:
         object.__setattr__(self, "method_name", name)
 
-    def function(self) -> Callable[..., Any]:
-        """The pipeline function, imported (on first use of its module)."""
-        module, _, name = self.pipeline.partition(":")
+    def function(self, served: bool = False) -> Callable[..., Any]:
+        """The pipeline function (the served one when `served` and the row has one), imported on first use of its
+        module."""
+        module, _, name = (self.served if served and self.served else self.pipeline).partition(":")
         return getattr(importlib.import_module(module), name)
 
     def signature(self) -> inspect.Signature:
@@ -107,9 +113,10 @@ class Operation(Generic[Arguments, Result]):
 
 
 def post(path: str, request_type: type[Request], response_type: type[Result], pipeline: str, runs_on: RunsOn, *,
-         heavy: bool, doc: str) -> Operation[[Request], Result]:
-    """A row served as POST path with a JSON body of request_type; the method takes the request."""
-    return Operation(path, request_type, response_type, pipeline, runs_on, heavy, doc)
+         heavy: bool, doc: str, served: Optional[str] = None) -> Operation[[Request], Result]:
+    """A row served as POST path with a JSON body of request_type; the method takes the request. served: the
+    pipeline for a request whose text model is served by an engine."""
+    return Operation(path, request_type, response_type, pipeline, runs_on, heavy, doc, served=served)
 
 
 def get(path: str, response_type: type[Result], pipeline: str, runs_on: RunsOn = "request", *,
@@ -128,7 +135,8 @@ class Analyses:
     """The rows the engine serves: a request in, the models' answer out (Engine inherits them as methods)."""
 
     analyze_text = post("/v1/text", TextRequest, TextAnalysis, "backend.text.generation:analyze_text", "text model",
-                        heavy=True, doc="Token-level uncertainty of a generated or given answer.")
+                        heavy=True, doc="Token-level uncertainty of a generated or given answer.",
+                        served="backend.served.text_analysis:analyze_served_text")
     text_attention = post("/v1/text/attention", TextAttentionRequest, TextAttention,
                           "backend.text.attention:attention_maps", "text model", heavy=True,
                           doc="Attention maps of an analysed sequence: answer rows, and one view's matrix window and "
@@ -144,11 +152,11 @@ class Analyses:
     estimate_sequence_cost = post("/v1/sequence/cost", SequenceRequest, list[MethodCost],
                                   "backend.sequence.request_cost:estimate_request_cost", "engine", heavy=True,
                                   doc="What the request's methods will cost: passes, and seconds from passes timed on "
-                                      "these models.")
+                                      "these models.", served="backend.served.sequence_costs:estimate_served_cost")
     analyze_sequence = post("/v1/sequence", SequenceRequest, SequenceAnalysis,
                             "backend.sequence.pipeline:analyze_sequence", "sequence models", heavy=True,
                             doc="Sequence-level uncertainty scores of a generated or given answer, with their "
-                                "evidence.")
+                                "evidence.", served="backend.served.sequence_analysis:analyze_served_sequence")
     image_methods = get_by("model", "/v1/image/methods", ImageMethods, "backend.image.catalog:image_methods",
                            "image model id",
                            doc="The uncertainty and saliency methods that apply to an image model, with their "

@@ -18,8 +18,6 @@ from backend.budget import claim
 from backend.errors import UserInputError
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas import Alternative, TextAnalysis, TextRequest, TokenScore
-from backend.served.model import ServedTextModel
-from backend.served.text_analysis import analyze_served_text
 from backend.text.passes import SINGLE_PASS_TOKENS, budget_criteria, forward_chunks, prefill
 from backend.text.summaries import summary_scores
 
@@ -200,15 +198,13 @@ def token_scores(lm: LoadedTextModel, ids: list[int], stats: TokenStatsArrays, s
     return scores
 
 
-def analyze_text(lm: LoadedTextModel | ServedTextModel, request: TextRequest) -> TextAnalysis:
+def analyze_text(lm: LoadedTextModel, request: TextRequest) -> TextAnalysis:
     """Generate (or take the given answer), then score every token of input and answer in one forward pass.
 
     The caller holds the model's lock. Probabilities are softmax(logits / request.temperature) over the full
-    vocabulary. A served model answers through its engine instead (backend.served.text_analysis: the server's
-    top-k log-probabilities, entropy bounds).
+    vocabulary. (A served model answers through its engine instead: the operations table's served pipeline,
+    backend.served.text_analysis, with the server's top-k log-probabilities and entropy bounds.)
     """
-    if isinstance(lm, ServedTextModel):
-        return analyze_served_text(lm, request)
     started = time.perf_counter()
     model_input, input_ids, used_template = build_model_input(lm, request.prompt, request.chat_template)
     answer_ids, stats = answer_and_stats(lm, input_ids, request)

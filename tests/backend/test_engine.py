@@ -41,3 +41,17 @@ def test_a_text_row_runs_under_its_models_lock(engine, default_lm):
         lock.release()
     worker.join(60)
     assert done.is_set()
+
+
+def test_the_engine_picks_a_rows_served_pipeline_only_for_a_served_text_model(tmp_path):
+    from backend.engine import Engine
+    from backend.models.registry import build_registry
+    from backend.schemas import SequenceRequest
+    registry = build_registry({"UQLENS_TEXT_MODELS": "far=openai+http://127.0.0.1:9/v1#m&vocab_size=10"})
+    served_engine = Engine(registry, cache_dir=tmp_path, device="cpu")
+    assert served_engine.serves(TextRequest(model="far", prompt="x"))
+    assert served_engine.serves(SequenceRequest(text=TextRequest(model="far", prompt="x")))
+    assert not served_engine.serves(TextRequest(prompt="x")) and not served_engine.serves("far")
+    assert not served_engine.serves(TextRequest(model="not-registered", prompt="x"))
+    specs, left_out = served_engine.runnable_methods(SequenceRequest(text=TextRequest(model="far", prompt="x")))
+    assert "mean_kurtosis" in left_out and "mean_kurtosis" not in [s.name for s in specs] and len(specs) == 20

@@ -24,6 +24,15 @@ def test_every_row_is_a_method_with_its_doc_and_signature(operation):
         assert inspect.signature(method).return_annotation == operation.response_type
     assert getattr(Client, operation.method_name) is operation
     assert operation.runs_on in RUNS_ON and callable(operation.function())
+    assert callable(operation.function(served=True))  # its served pipeline, or the same one when it has none
+
+
+def test_the_rows_with_a_served_pipeline_are_those_a_served_text_model_can_answer():
+    served = {op.method_name: op.served for op in OPERATIONS if op.served}
+    assert served == {"analyze_text": "backend.served.text_analysis:analyze_served_text",
+                      "estimate_sequence_cost": "backend.served.sequence_costs:estimate_served_cost",
+                      "analyze_sequence": "backend.served.sequence_analysis:analyze_served_sequence"}
+    assert Operations.text_attention.function(served=True) is Operations.text_attention.function()
 
 
 def test_signatures_name_the_request_the_query_or_nothing():

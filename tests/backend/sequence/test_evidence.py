@@ -10,7 +10,8 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from backend.analyses.meaning_graph import greedy_meaning_clusters
 from backend.models.nli_loader import load_nli_model
 from backend.models.registry import ModelSpec
-from backend.sequence.evidence import meaning_by_embedding, meaning_by_nli, removal_similarities, removal_texts
+from backend.sequence.evidence import (meaning_by_embedding, meaning_by_nli, removal_similarities, removal_texts,
+                                       removal_texts_from_pieces)
 
 ENTAIL, NEUTRAL, CONTRA = 0, 1, 2
 
@@ -38,6 +39,15 @@ def test_removal_texts_drop_one_token_each(default_tokenizer):
     texts = removal_texts(default_tokenizer, "Q?", ids)
     assert texts[0] == "Q? Paris is big"
     assert texts[1:] == ["Q?  is big", "Q? Paris big", "Q? Paris is"]
+
+
+def test_removal_texts_from_an_engines_token_pieces_equal_those_from_the_tokenizer(default_tokenizer):
+    ids = default_tokenizer("Paris is big", add_special_tokens=False)["input_ids"] + [default_tokenizer.eos_token_id]
+    pieces = [default_tokenizer.decode([i]) for i in ids]  # what a served model returns as each token's text
+    texts = removal_texts_from_pieces("Q?", pieces, [False] * (len(ids) - 1) + [True])
+    assert texts == removal_texts(default_tokenizer, "Q?", ids)
+    assert texts[-1] == texts[0] == "Q? Paris is big"  # the end token is left out, as decoding skips it
+    assert removal_texts_from_pieces("Q?", ["A", "B"], [False, False]) == ["Q? AB", "Q? B", "Q? A"]
 
 
 def test_removal_similarities_one_list_per_answer(tiny_embedder, default_tokenizer):

@@ -253,7 +253,10 @@ def test_what_a_served_model_lacks_and_which_values_are_estimates_there():
 
 def test_value_bounds_of_the_entropy_methods_are_their_values_at_each_tokens_bounds():
     from backend.sequence.methods import value_bounds
-    logprobs, bounds = [-0.1, -0.2, -0.3], [(0.1, 0.3), (0.7, 0.8), (0.2, 1.1)]
-    assert value_bounds(METHODS.get("mean_token_entropy"), logprobs, bounds) == pytest.approx((1.0 / 3, 2.2 / 3))
-    assert value_bounds(METHODS.get("max_token_entropy"), logprobs, bounds) == pytest.approx((0.7, 1.1))
-    assert value_bounds(METHODS.get("perplexity"), logprobs, bounds) is None
+    evidence, bounds = answer_evidence(), [(0.1, 0.3), (0.7, 0.8), (0.2, 1.1)]  # entropies 0.1, 0.7, 0.4 inside
+    lower, upper = value_bounds(METHODS.get("mean_token_entropy"), evidence, bounds, {})
+    assert (lower.value, upper.value) == pytest.approx((1.0 / 3, 2.2 / 3))
+    assert (lower.normalized, upper.normalized) == pytest.approx((1 / 3 / math.log(10), 2.2 / 3 / math.log(10)))
+    lower, upper = value_bounds(METHODS.get("max_token_entropy"), evidence, bounds, {})
+    assert (lower.value, upper.value) == pytest.approx((0.7, 1.1))
+    assert value_bounds(METHODS.get("perplexity"), evidence, bounds, {}) is None

@@ -1,8 +1,8 @@
 """analyze_text on a served model against a real vLLM (tests/backend/served/conftest.py starts it): the served
 TextAnalysis equals the in-process one of the same model on the same ids (log-probabilities within LOGPROB_TOL,
 the tolerance test_against_vllm measures and states), the exact in-process entropy lies inside each token's
-entropy_bounds, and attention, saliency or a sequence analysis (until the sequence methods run through
-the engine) on a served model is a clear 4xx through the service."""
+entropy_bounds, and attention, saliency or a sequence method that needs the full distribution on a served model
+is a clear 4xx through the service."""
 from __future__ import annotations
 
 from typing import Iterator
@@ -107,11 +107,15 @@ def test_the_service_analyses_a_served_model_and_refuses_what_needs_the_process_
     body = reply.json()
     assert body["engine"] == "vllm" and len(body["tokens"][0]["entropy_bounds"]) == 2
     analysed = {"model": SERVED_ID, "ids": body["ids"], "answer_start": body["answer_start"]}
-    sequence = {"text": {"model": SERVED_ID, "prompt": PROMPT}, "samples": 2, "methods": ["predictive_entropy"]}
-    for path, body in (("/v1/text/attention", analysed), ("/v1/text/saliency", analysed), ("/v1/sequence", sequence)):
+    for path, body in (("/v1/text/attention", analysed), ("/v1/text/saliency", analysed)):
         refused = served_api.post(path, json=body)
         assert 400 <= refused.status_code < 500, (path, refused.status_code, refused.text)
         assert "needs a model loaded in UQ Lens's process" in refused.text
+    sequence = {"text": {"model": SERVED_ID, "prompt": PROMPT, "max_new_tokens": 4}, "samples": 2}
+    kurtosis = served_api.post("/v1/sequence", json={**sequence, "methods": ["mean_kurtosis"]})
+    assert kurtosis.status_code == 422 and "needs the full next-token distribution" in kurtosis.text
+    sampled = served_api.post("/v1/sequence", json={**sequence, "methods": ["predictive_entropy"]})
+    assert sampled.status_code == 200, sampled.text
     models = {m["id"]: m for m in served_api.get("/v1/models").json()}
     assert models[SERVED_ID]["engine"] == "vllm" and "attention" not in models[SERVED_ID]["capabilities"]
 
