@@ -1,5 +1,9 @@
 """Sequence uncertainty page: scores from the literature on one answer, each shown with the evidence it came from
-(the K samples and their meanings, the similarity graph, SAR's token weights), and their cost before they run."""
+(the K samples and their meanings, the similarity graph, SAR's token weights), and their cost before they run.
+
+Every text model is offered, served ones too; a method whose `requires` the chosen model lacks (ModelInfo.
+capabilities) is shown greyed out with the reason and never sent, and the methods that are estimates on that model
+(MethodInfo.exact_requires: the token entropies of a served model) say so."""
 from __future__ import annotations
 
 import json
@@ -10,12 +14,12 @@ from pydantic import ValidationError
 
 from app.page_state import TEXT_REQUEST, text_page_request
 from app.sequence_services import analyze_sequence, estimate_cost, sequence_methods
-from app.services import SEQUENCE_NEEDS, default_model_index, get_client, list_models, model_ids
+from app.services import default_model_index, get_client, list_models, model_ids
 from backend.schemas import (DEFAULT_SAMPLES, DEFAULT_SIMILARITY_THRESHOLD, MAX_SAMPLES,
-                             MIN_SAMPLES, MethodInfo, SequenceAnalysis, SequenceRequest, TextRequest)
-from backend.schemas.sequence import DEFAULT_SAMPLE_TEMPERATURE
+                             MIN_SAMPLES, MethodInfo, ModelInfo, SequenceAnalysis, SequenceRequest, TextRequest)
+from backend.schemas.sequence import CAPABILITY_NEEDS, DEFAULT_SAMPLE_TEMPERATURE
 from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
-from components.errors import EXPECTED_ERRORS, refused, show_error
+from components.errors import EXPECTED_ERRORS, TRANSIENT_ERRORS, refused, show_error
 from components.parameter_controls import render_method_parameters
 from components.save_form import render_save_form
 from components.sequence_costs import render_costs, total_seconds
@@ -36,34 +40,83 @@ def use_text_page_request() -> None:
     st.session_state[f"{KEY}_model"] = text.model
 
 
-def choose_methods(infos: list[MethodInfo]) -> list[str]:
-    """One row of toggles per group, all methods on at first; returns the chosen names in registry order."""
-    labels = {i.name: i.label for i in infos}
+def model_capabilities(model_id: str) -> Optional[ModelInfo]:
+    """The chosen text model's registry entry (its engine and capabilities); None when the backend cannot say."""
+    try:
+        return next((m for m in list_models() if m.id == model_id), None)
+    except TRANSIENT_ERRORS:
+        return None
+
+
+def why_unavailable(info: MethodInfo, model: Optional[ModelInfo]) -> str:
+    """Why the model cannot run the method ("" when it can, or when the model is unknown)."""
+    if model is None:
+        return ""
+    return "; ".join(CAPABILITY_NEEDS.get(cap, f"needs {cap}") for cap in info.requires
+                     if cap not in model.capabilities)
+
+
+def estimated_on(info: MethodInfo, model: Optional[ModelInfo]) -> bool:
+    """Whether the method's value is an estimate on the model (it lacks what the value needs to be exact)."""
+    return model is not None and any(cap not in model.capabilities for cap in info.exact_requires)
+
+
+def choose_methods(infos: list[MethodInfo], model: Optional[ModelInfo]) -> list[str]:
+    """One row of toggles per group, all methods the model can run on at first; those it cannot run greyed out
+    beside them with the reason (never sent); returns the chosen names in registry order."""
+    unavailable = {i.name: why_unavailable(i, model) for i in infos if why_unavailable(i, model)}
+    estimates = [i for i in infos if estimated_on(i, model) and i.name not in unavailable]
+    labels = {i.name: i.label + (" (estimate)" if i in estimates else "") for i in infos}
+    suffix = "_limited" if unavailable or estimates else ""  # a fresh selection when the set of methods changes
     chosen: list[str] = []
     for group, title in GROUPS.items():
-        names = [i.name for i in infos if i.group == group]
-        chosen += st.pills(title, names, selection_mode="multi", default=names, format_func=labels.get,
-                           key=f"{KEY}_methods_{group}") or []
+        names = [i.name for i in infos if i.group == group and i.name not in unavailable]
+        greyed = [i.name for i in infos if i.group == group and i.name in unavailable]
+        if names:
+            chosen += st.pills(title, names, selection_mode="multi", default=names, format_func=labels.get,
+                               key=f"{KEY}_methods_{group}{suffix}") or []
+        if greyed:
+            st.pills(f"Not available on {model.id}" if names else f"{title}: not available on {model.id}", greyed,
+                     selection_mode="multi", disabled=True, format_func=labels.get,
+                     key=f"{KEY}_unavailable_{group}", help="; ".join(unavailable[n] for n in greyed))
+            for name in greyed:
+                st.caption(f"{labels[name]} {unavailable[name]}.")
+    if estimates:
+        st.caption(f"On {model.id}, {' and '.join(i.label for i in estimates)} are estimates: each token entropy is "
+                   f"the midpoint of provably valid bounds from the served model's top-20 log-probabilities (the "
+                   f"scores show the bounds).")
     with st.expander("What each method measures, its paper, range and cost"), st.container(key=f"{KEY}_method_table"):
         st.table([{"Method": i.label, "Higher is": f"more {i.higher_is}", "Range": i.value_range,
-                   "What it measures": i.description, "Paper": i.paper, "Cost": i.cost} for i in infos],
+                   "What it measures": i.description, "Paper": i.paper, "Cost": i.cost,
+                   "Needs of the model": ", ".join(i.requires).replace("_", " ")} for i in infos],
                  hide_index=True)
     return chosen
 
 
-def read_settings(infos: list[MethodInfo], chosen: list[str]) -> dict:
+def chosen_model_id(text_models: list[str]) -> str:
+    """The model the box shows (read before the box is drawn, so the methods above it can follow the model)."""
+    current = st.session_state.get(f"{KEY}_model")
+    return current if current in text_models else text_models[default_model_index(text_models, "text")]
+
+
+def read_settings(infos: list[MethodInfo], chosen: list[str], text_models: list[str],
+                  model_info: Optional[ModelInfo]) -> dict:
     """Model, sampling, meaning and method-parameter settings (request fields other than the prompt)."""
-    text_models = model_ids("text", needs="full_distribution", why=SEQUENCE_NEEDS)
     meaning_models = [AUTO_MEANING] + [m.id for m in list_models() if m.kind in ("nli", "embedding")]
+    served = model_info is not None and model_info.engine != "in-process"
     with st.expander("Model, sampling and meaning settings"):
         left, middle, right, last = st.columns(4)
         model = left.selectbox("Model", text_models, key=f"{KEY}_model",
-                               index=default_model_index(text_models, "text"))
+                               index=default_model_index(text_models, "text"),
+                               help="served models (vLLM or another OpenAI-compatible server) run every method "
+                                    "that needs only samples, log-probabilities or replies")
         max_new_tokens = middle.number_input("Max new tokens", 1, MAX_ANSWER_TOKENS, DEFAULT_MAX_NEW_TOKENS,
                                              key=f"{KEY}_max_new_tokens",
                                              help="for the analysed answer and for each sample")
         seed = right.number_input("Seed", 0, 2**31 - 1, 0, key=f"{KEY}_seed", help="makes the samples reproducible")
-        chat_template = last.checkbox("Chat template", value=True, key=f"{KEY}_chat_template")
+        chat_template = last.checkbox("Chat template", value=True, key=f"{KEY}_chat_template", disabled=served,
+                                      help="a served model's engine always applies its chat template" if served
+                                      else None) or served
         left, middle, right, last = st.columns(4)
         samples = left.slider("Samples K", MIN_SAMPLES, MAX_SAMPLES, DEFAULT_SAMPLES, key=f"{KEY}_samples",
                               help="answers drawn in one batched generate call")
@@ -151,10 +204,12 @@ st.title("Sequence uncertainty")
 st.caption("Scores from the literature that condense how sure the model is of a whole answer, each computed on "
            "the same answer as the Text page's token heatmap and shown with the evidence it came from.")
 infos = sequence_methods()
+text_models = model_ids("text")
+model_info = model_capabilities(chosen_model_id(text_models))
 st.subheader("1. Methods")
 st.caption("Click a method to turn it off or on; those from K samples share one batched sampling call.")
-chosen = choose_methods(infos)
-settings = read_settings(infos, chosen)
+chosen = choose_methods(infos, model_info)
+settings = read_settings(infos, chosen, text_models, model_info)
 st.subheader("2. What they will cost")
 estimate = show_costs(settings, chosen, {i.name: i.label for i in infos}) if chosen else None
 if not chosen:

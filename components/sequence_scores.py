@@ -49,16 +49,25 @@ def score_overview_figure(scores: Sequence[SequenceScore]) -> go.Figure:
     return figure
 
 
+def with_bounds(value: Optional[float], bounds: Optional[Sequence[Optional[float]]]) -> str:
+    """A value with its bounds when it is an estimate (a served model's token entropies): "0.89 (0.76 to 1.02)"."""
+    if value is None or not bounds or None in bounds:
+        return format_number(value)
+    return f"≈ {format_number(value)} ({format_number(bounds[0])} to {format_number(bounds[1])})"
+
+
 def score_rows(scores: Sequence[SequenceScore]) -> list[dict[str, str]]:
-    """One row per score for a table: label, raw and normalised values, direction, range, what it measures."""
+    """One row per score for a table: label, raw and normalised values (an estimate with its valid bounds), direction,
+    range, what it measures."""
     return [{
-        "Score": s.label,
-        "Value": format_number(s.value),
-        "Normalised": format_number(s.normalized),
+        "Score": s.label + (" (estimate)" if "value_bounds" in s.details else ""),
+        "Value": with_bounds(s.value, s.details.get("value_bounds")),
+        "Normalised": with_bounds(s.normalized, s.details.get("normalized_bounds")),
         "Higher is": f"more {s.higher_is}",
         "Range": s.value_range,
         "Normalisation": s.normalization,
-        "What it measures": s.description + (f" Not computed: {s.details['error']}" if "error" in s.details else ""),
+        "What it measures": s.description + (f" Not computed: {s.details['error']}" if "error" in s.details else "")
+        + (f" On this model {s.details['estimate']}." if "estimate" in s.details else ""),
     } for s in scores]
 
 

@@ -21,8 +21,12 @@ def render_samples(result: SequenceAnalysis, *, key: str) -> None:
     if not result.samples:
         st.info("No sample-based method was selected, so no answers were sampled.")
         return
+    read = ""
+    if result.text.engine != "in-process" and result.sample_logprob_temperature != result.sample_temperature:
+        read = (" (their log-probabilities as the engine reports them, before temperature: at temperature 1)"
+                if result.sample_logprob_temperature == 1.0 else " (log-probabilities as the server reports them)")
     st.caption(f"{len(result.samples)} answers sampled in one batched call at temperature "
-               f"{result.sample_temperature:g}; weight = exp(mean token log-prob), normalised over the samples.")
+               f"{result.sample_temperature:g}{read}; weight = exp(mean token log-prob), normalised over the samples.")
     if result.meaning is None:
         st.markdown("\n".join(f"- log p = {s.logprob:.2f} · {markdown_literal(s.text) or '*(empty)*'}"
                               for s in result.samples))
@@ -58,6 +62,11 @@ def render_sequence_analysis(result: SequenceAnalysis, *, key: str, asking: bool
                f"{'scored' if text.mode == 'score' else 'generated greedily'} · colour = entropy (nats) · "
                f"{result.seconds.get('total', 0.0):.1f} s in all")
     render_token_heatmap(text.tokens, key=f"{key}_answer", measure="entropy")
+    if result.evidence_note:
+        st.caption(result.evidence_note[0].upper() + result.evidence_note[1:] + ".")
+    if result.left_out:
+        st.info("Left out on this model: " + "; ".join(f"{name.replace('_', ' ')} {why}"
+                                                       for name, why in result.left_out.items()) + ".")
     tabs = st.tabs(EVIDENCE_TABS + ([ASKING_TAB] if asking else []))
     with tabs[0]:
         render_sequence_scores(result.scores, key=f"{key}_scores")

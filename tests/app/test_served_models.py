@@ -1,5 +1,5 @@
-"""Pages and a served model: the Text page offers it; the pages whose work needs a model in UQ Lens's process
-(attention, saliency, sequence methods, audits) leave it out of their model box and say why, instead of failing."""
+"""Pages and a served model: the Text and Sequence pages offer it; the pages whose work needs a model in UQ Lens's
+process (attention, saliency) leave it out of their model box and say why, instead of failing."""
 from __future__ import annotations
 
 import pytest
@@ -13,7 +13,6 @@ SERVED = "served=openai+http://127.0.0.1:9/v1#big-model"  # never asked: listing
 
 @pytest.mark.parametrize("page, box, reason", [
     ("attention_page.py", "attn_model", "attention and saliency need a model loaded in UQ Lens's process"),
-    ("sequence_page.py", "seq_model", "sequence methods and audits do not run through a serving engine yet"),
 ])
 def test_pages_that_need_an_in_process_model_leave_a_served_one_out_and_say_why(monkeypatch, page, box, reason):
     monkeypatch.setenv("UQLENS_TEXT_MODELS", SERVED)
@@ -24,9 +23,11 @@ def test_pages_that_need_an_in_process_model_leave_a_served_one_out_and_say_why(
         assert any("Not offered here: served" in c.value and reason in c.value for c in at.caption)
 
 
-def test_the_text_page_offers_the_served_model(monkeypatch):
+@pytest.mark.parametrize("page, box", [("text_page.py", "text_model"), ("sequence_page.py", "seq_model")])
+def test_the_text_and_sequence_pages_offer_the_served_model(monkeypatch, page, box):
     monkeypatch.setenv("UQLENS_TEXT_MODELS", SERVED)
     with fresh_streamlit_caches():
-        at = open_page("text_page.py")
-        assert "served" in at.selectbox(key="text_model").options
+        at = open_page(page)
+        assert not at.exception
+        assert "served" in at.selectbox(key=box).options
         assert not any("Not offered here" in c.value for c in at.caption)

@@ -51,6 +51,15 @@ def test_score_rows_carry_raw_normalised_direction_and_failure():
     assert rows[2]["Value"] == "—" and "Not computed: the reply contains no number" in rows[2]["What it measures"]
 
 
+def test_an_estimated_score_shows_its_bounds_and_says_it_is_an_estimate():
+    estimated = score("mean_token_entropy", 0.888, 0.0822, value_bounds=[0.759, 1.017],
+                      normalized_bounds=[0.0703, 0.0942], estimate="an estimate: midpoints of valid bounds")
+    row = score_rows([estimated])[0]
+    assert row["Score"] == "Mean_Token_Entropy (estimate)"
+    assert row["Value"] == "≈ 0.888 (0.759 to 1.017)" and row["Normalised"] == "≈ 0.0822 (0.0703 to 0.0942)"
+    assert row["What it measures"].endswith("On this model an estimate: midpoints of valid bounds.")
+
+
 @pytest.mark.parametrize("value, text", [(None, "—"), (0.0, "0"), (41480.9, "4.15e+04"), (0.0001234, "0.000123"),
                                          (-0.35461, "-0.3546"), (7.0, "7")])
 def test_format_number(value, text):
