@@ -104,7 +104,7 @@ def read_settings(infos: list[MethodInfo], chosen: list[str], text_models: list[
     """Model, sampling, meaning and method-parameter settings (request fields other than the prompt)."""
     meaning_models = [AUTO_MEANING] + [m.id for m in list_models() if m.kind in ("nli", "embedding")]
     served = model_info is not None and model_info.engine != "in-process"
-    with st.expander("Model, sampling and meaning settings"):
+    with st.expander("Model, sampling and meaning settings", key=f"{KEY}_settings"):  # stays open on a model change
         left, middle, right, last = st.columns(4)
         model = left.selectbox("Model", text_models, key=f"{KEY}_model",
                                index=default_model_index(text_models, "text"),

@@ -36,7 +36,8 @@ def score_overview_figure(scores: Sequence[SequenceScore]) -> go.Figure:
     """
     shown = [s for s in reversed(scores) if uncertainty_share(s) is not None]
     figure = go.Figure(go.Bar(
-        orientation="h", x=[uncertainty_share(s) for s in shown], y=[s.label for s in shown],
+        orientation="h", x=[uncertainty_share(s) for s in shown],
+        y=[s.label + (" (estimate)" if "value_bounds" in s.details else "") for s in shown],
         marker_color=[UNCERTAIN_COLOUR if s.higher_is == "uncertain" else CONFIDENT_COLOUR for s in shown],
         text=[f"raw {format_number(s.value)}" for s in shown], textposition="outside", cliponaxis=False,
         customdata=[[s.normalization, s.higher_is] for s in shown],
@@ -67,7 +68,8 @@ def score_rows(scores: Sequence[SequenceScore]) -> list[dict[str, str]]:
         "Range": s.value_range,
         "Normalisation": s.normalization,
         "What it measures": s.description + (f" Not computed: {s.details['error']}" if "error" in s.details else "")
-        + (f" On this model {s.details['estimate']}." if "estimate" in s.details else ""),
+        + (" An estimate on this model (a served model's top-k): the exact value lies within the bounds shown."
+           if "value_bounds" in s.details else ""),
     } for s in scores]
 
 

@@ -50,6 +50,8 @@ def render_asking(result: SequenceAnalysis) -> None:
         if "p_true_raw" in score.details:
             st.caption(f"p(True) = {score.details['p_true_raw']:.4f}, p(False) = {score.details['p_false_raw']:.4f} "
                        f"as the next token; the score is p(True) / (p(True) + p(False)).")
+        if "note" in score.details:
+            st.caption(score.details["note"][0].upper() + score.details["note"][1:] + ".")
         if "error" in score.details:
             st.warning(score.details["error"])
 

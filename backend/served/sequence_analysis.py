@@ -245,9 +245,9 @@ def _score(spec: MethodSpec, run: ServedRun, request: SequenceRequest) -> Sequen
         lower, upper = value_bounds(spec, run.evidence, [t.entropy_bounds for t in run.text.tokens],
                                     spec.check(request.method_parameters.get(spec.name, {})))
         details.update(value_bounds=[lower.value, upper.value], normalized_bounds=[lower.normalized, upper.normalized],
-                       estimate=f"an estimate: each token entropy is the midpoint of valid bounds from the served "
-                                f"model's top-{MAX_TOP_LOGPROBS} log-probabilities; value_bounds holds the value at "
-                                f"every token's lower and upper bound (valid bounds on the exact value)")
+                       estimate=f"an estimate from the served model's top-{MAX_TOP_LOGPROBS} log-probabilities "
+                                f"(each token entropy the midpoint of its valid bounds); the exact value lies within "
+                                f"value_bounds (the method at every token's lower and at its upper bound)")
     if "p_true" in spec.needs:
         details["top_k_seen"] = P_TRUE_TOP_LOGPROBS
         details["spellings_seen"] = run.p_true_seen

@@ -57,7 +57,8 @@ def test_an_estimated_score_shows_its_bounds_and_says_it_is_an_estimate():
     row = score_rows([estimated])[0]
     assert row["Score"] == "Mean_Token_Entropy (estimate)"
     assert row["Value"] == "≈ 0.888 (0.759 to 1.017)" and row["Normalised"] == "≈ 0.0822 (0.0703 to 0.0942)"
-    assert row["What it measures"].endswith("On this model an estimate: midpoints of valid bounds.")
+    assert row["What it measures"].endswith("the exact value lies within the bounds shown.")
+    assert list(score_overview_figure([estimated]).data[0].y) == ["Mean_Token_Entropy (estimate)"]
 
 
 @pytest.mark.parametrize("value, text", [(None, "—"), (0.0, "0"), (41480.9, "4.15e+04"), (0.0001234, "0.000123"),

@@ -191,3 +191,14 @@ def test_p_true_and_verbalized_are_read_from_the_served_replies(analysis, defaul
     assert (p_true["p_true_raw"], p_true["p_false_raw"]) == pytest.approx((local(TRUE_WORDS), local(FALSE_WORDS)),
                                                                           abs=LOGPROB_TOL)
     assert scores["p_true"].value == pytest.approx(p_true["p_true_raw"] / (p_true["p_true_raw"] + p_true["p_false_raw"]))
+
+
+@on_vllm
+def test_the_cost_of_a_served_analysis_is_timed_through_the_engine(served_engine, default_tokenizer):
+    costs = served_engine.estimate_sequence_cost(SequenceRequest(
+        text=TextRequest(model=SERVED_ID, prompt=PROMPT, answer="Paris, I think."), samples=3))
+    by_evidence = {c.evidence: c for c in costs}
+    assert "kurtosis" not in by_evidence and not any("mean_kurtosis" in c.methods for c in costs)
+    answer_tokens = len(default_tokenizer("Paris, I think.", add_special_tokens=False)["input_ids"])
+    assert (by_evidence["samples"].lm_passes, by_evidence["samples"].lm_batch) == (answer_tokens, 3)
+    assert by_evidence["generation"].lm_passes == 1 and by_evidence["samples"].seconds > 0
