@@ -3,6 +3,7 @@ score a given answer (vLLM's prompt log-probabilities over the chat-templated pr
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Optional, Sequence
@@ -13,6 +14,7 @@ from backend.served.evidence import (Generation, ScoredAnswer, check_top_logprob
 from backend.served.http import OpenAIClient
 
 Messages = Sequence[dict]
+MAX_PARALLEL_SAMPLE_REQUESTS = 8  # requests in flight for the samples of a server that ignores `n`
 
 
 def user_messages(prompt: str) -> list[dict]:
@@ -48,11 +50,34 @@ def vocab_size(client: OpenAIClient) -> int:
                          f"or add &vocab_size=N to its UQLENS_TEXT_MODELS location")
 
 
+def chat_body(client: OpenAIClient, messages: Messages, *, n: int, max_tokens: int, temperature: float,
+              top_p: float, seed: Optional[int], top_logprobs: int) -> dict:
+    """The /v1/chat/completions body for n answers with their log-probabilities (token ids asked of vLLM only)."""
+    body = {"model": client.spec.model, "messages": list(messages), "n": n, "max_tokens": max_tokens,
+            "temperature": temperature, "top_p": top_p, "logprobs": True, "top_logprobs": top_logprobs}
+    if seed is not None:
+        body["seed"] = seed
+    if client.spec.engine == "vllm":
+        body["return_token_ids"] = True
+    return body
+
+
+def one_per_request(client: OpenAIClient, body: dict, count: int) -> list[dict]:
+    """`count` more answers for a server that ignores `n` (llama.cpp's server answers n > 1 with one choice): one
+    request each with n = 1 and seed + 1, seed + 2, ... (when seeded), sent concurrently; their choices in order."""
+    bodies = [{**body, "n": 1, **({"seed": body["seed"] + i} if "seed" in body else {})}
+              for i in range(1, count + 1)]
+    with ThreadPoolExecutor(max_workers=min(count, MAX_PARALLEL_SAMPLE_REQUESTS)) as pool:
+        replies = list(pool.map(lambda b: client.post("/chat/completions", b), bodies))
+    return [(reply.get("choices") or [None])[0] for reply in replies]
+
+
 def generate(client: OpenAIClient, messages: Messages, *, n: int = 1, max_tokens: int = 64,
              temperature: float = 0.0, top_p: float = 1.0, seed: Optional[int] = 0,
              top_logprobs: int = 5) -> Generation:
     """n answers to a chat (the server applies the chat template, adding the generation prompt) from one
-    /v1/chat/completions request, each token with its log-probability and top_logprobs alternatives.
+    /v1/chat/completions request, each token with its log-probability and top_logprobs alternatives; a server
+    that ignores `n` (one choice back) is asked for the others one request each (one_per_request).
 
     temperature 0 is greedy (n must then be 1); seed makes sampling reproducible on servers that honour it.
     """
@@ -60,16 +85,14 @@ def generate(client: OpenAIClient, messages: Messages, *, n: int = 1, max_tokens
     if n < 1 or (temperature == 0 and n > 1):
         raise UserInputError(f"n = {n} samples: ask for at least 1, and for more than 1 only with temperature > 0 "
                              f"(greedy answers are all the same)")
-    body = {"model": client.spec.model, "messages": list(messages), "n": n, "max_tokens": max_tokens,
-            "temperature": temperature, "top_p": top_p, "logprobs": True, "top_logprobs": top_logprobs}
-    if seed is not None:
-        body["seed"] = seed
-    if client.spec.engine == "vllm":
-        body["return_token_ids"] = True
+    body = chat_body(client, messages, n=n, max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed,
+                     top_logprobs=top_logprobs)
     width = vocab_size(client)
     reply = client.post("/chat/completions", body)
     choices = sorted(reply.get("choices") or [], key=lambda c: c.get("index", 0))
-    if len(choices) != n:
+    if len(choices) == 1 and n > 1:
+        choices += one_per_request(client, body, n - 1)
+    if len(choices) != n or None in choices:
         raise UserInputError(f"asked {client.spec.label} for {n} samples, got {len(choices)}; the server may not "
                              f"support `n`")
     prompt_ids = reply.get("prompt_token_ids")

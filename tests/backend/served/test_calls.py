@@ -2,6 +2,7 @@
 a server that drops log-probabilities, ignores `n`, or cannot score; and the checks made before any request."""
 from __future__ import annotations
 
+import json
 import math
 
 import httpx
@@ -34,14 +35,23 @@ def test_a_server_without_logprobs_gets_a_clear_message():
         generate(client, user_messages("Capital of France?"))
 
 
-def test_a_server_ignoring_n_is_named():
+def test_a_server_ignoring_n_is_asked_for_the_other_samples_one_request_each():
     choice = {"index": 0, "message": {"content": "A"},
               "logprobs": {"content": [{**entry("A", 0.5), "top_logprobs": [entry("A", 0.5), entry("B", 0.3)]}]}}
     client, seen = answering({"choices": [choice]})
-    with pytest.raises(UserInputError, match="asked 'm' at http://engine.test/v1 for 3 samples, got 1"):
+    generation = generate(client, user_messages("Hi"), n=3, temperature=1.0, seed=7)
+    assert [s.text for s in generation.samples] == ["A", "A", "A"]
+    bodies = sorted((json.loads(r.read()) for r in seen), key=lambda b: b["seed"])
+    assert [(b["n"], b["seed"]) for b in bodies] == [(3, 7), (1, 8), (1, 9)]
+    assert all("return_token_ids" not in b for b in bodies)  # a generic server gets standard parameters only
+
+
+def test_a_server_answering_some_but_not_all_samples_is_named():
+    choice = {"index": 0, "message": {"content": "A"},
+              "logprobs": {"content": [{**entry("A", 0.5), "top_logprobs": [entry("A", 0.5), entry("B", 0.3)]}]}}
+    client, _ = answering({"choices": [choice, {**choice, "index": 1}]})
+    with pytest.raises(UserInputError, match="asked 'm' at http://engine.test/v1 for 3 samples, got 2"):
         generate(client, user_messages("Hi"), n=3, temperature=1.0)
-    sent = seen[0].read().decode()
-    assert '"n":3' in sent and "return_token_ids" not in sent  # a generic server gets standard parameters only
 
 
 def test_a_generic_server_reads_top_logprobs_as_the_true_top_k():
