@@ -11,10 +11,12 @@ a 2-core machine with the defaults, so it is not in `make bench`. Parts:
   sampling  a K-sample analysis (predictive entropy, lexical similarity, semantic entropy; K = --samples at
             temperature 0.7) of one question: backend.engine.Engine.analyze_sequence on the in-process model, the
             same SequenceRequest on the served model, and lm-polygraph's UEManager doing the same K-sample run with
-            the same model object (its semantic entropy needs DeBERTa from the Hugging Face hub: left out there);
+            the same model object (its semantic entropy needs DeBERTa from the Hugging Face hub: left out there),
+            and lm-polygraph's BlackboxModel (greybox: its OpenAI client on the same engine);
   audit     an N-question audit (the bundled questions, cycled up to N; token methods) in-process
             (backend.audit.runner.run_audit, as `python -m backend audit` runs it) against the served model with
-            --concurrency requests in flight, against lm-polygraph's UEManager over the same questions in batches;
+            --concurrency requests in flight, against lm-polygraph's UEManager over the same questions in batches
+            on the in-process model and one request at a time on the engine (greybox);
   demo      the class demo: --users threads each sending --demo-requests greedy Text-page requests (distinct
             prompts, --new-tokens tokens) at once to `python -m backend serve`, once on the in-process model and
             once on the served model: answers per second, p50 / p95 latency and the ratio.
@@ -31,9 +33,7 @@ import statistics
 import sys
 import tempfile
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -41,26 +41,26 @@ import torch
 
 import harness
 import served_demo
+from served_polygraph import SAMPLE_TEMPERATURE, Polygraph, load_polygraph
 from served_measure import Rounds, cycled, interleaved, ratio, side_rows, write_cycled_questions
 from backend.audit.datasets import BUILTIN_QA_PATH
 from backend.audit.runner import run_audit
 from backend.audit.store import AuditStore
 from backend.engine import Engine
-from backend.errors import UserInputError
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, DEFAULT_TEXT_MODEL, SequenceRequest, TextRequest
 from backend.schemas.audit import AuditRequest
-from backend.served.calls import generate, user_messages
 
 SERVED_ID = "served"
 SERVED_NAME = "smollm2"
 QUESTION = "Name a famous scientist and say what they discovered."
-SAMPLE_TEMPERATURE = 0.7
 SAMPLING_METHODS = ["predictive_entropy", "lexical_similarity", "semantic_entropy"]
 AUDIT_METHODS = ["mean_logprob", "mean_entropy", "perplexity"]
+TOKEN_ESTIMATORS = ["MaximumSequenceProbability", "Perplexity", "MeanTokenEntropy"]
 AUDIT_BATCH = 8
 BASELINE = "in-process"
 SERVED = "vLLM"
 PEER = "lm-polygraph"
+PEER_SERVED = "lm-polygraph+vLLM"
 
 
 def served_entry(url: str, vocab_size: int, model_id: str = SERVED_ID, name: str = SERVED_NAME) -> str:
@@ -85,39 +85,26 @@ def sequence_request(model: str, samples: int, new_tokens: int) -> SequenceReque
                            embedding_model=DEFAULT_EMBEDDING_MODEL, meaning_model=DEFAULT_EMBEDDING_MODEL)
 
 
-def served_sampling(engine: Engine, samples: int, new_tokens: int) -> tuple[Callable[[], Any], str]:
-    """The served side of the sampling part and its note: Engine.analyze_sequence on the served model where it
-    works, else (until sequence methods run through the engine) its two engine requests alone: the greedy answer
-    and K samples with n = K."""
-    request = sequence_request(SERVED_ID, samples, new_tokens)
-    try:
-        engine.analyze_sequence(request)
-        return (lambda: engine.analyze_sequence(request)), "the same SequenceRequest on the served model"
-    except UserInputError as exc:
-        client = engine.text_model(SERVED_ID).client
-        messages = user_messages(QUESTION)
-
-        def requests() -> Any:
-            generate(client, messages, max_tokens=new_tokens)
-            return generate(client, messages, n=samples, max_tokens=new_tokens, temperature=SAMPLE_TEMPERATURE)
-        return requests, (f"analyze_sequence refuses served models here ({str(exc)[:80]}...): measured as its two "
-                          f"engine requests only (greedy answer, then n={samples} samples), without the methods")
-
-
-def sampling_part(args: argparse.Namespace, engine: Engine, polygraph: Any) -> list[dict]:
+def sampling_part(args: argparse.Namespace, engine: Engine, polygraph: Polygraph) -> list[dict]:
     """Rows of the K-sample analysis: in-process, vLLM, lm-polygraph."""
     local = sequence_request(args.model, args.samples, args.new_tokens)
-    served, served_note = served_sampling(engine, args.samples, args.new_tokens)
-    sides = {BASELINE: lambda: engine.analyze_sequence(local), SERVED: served}
+    served = sequence_request(SERVED_ID, args.samples, args.new_tokens)
+    sides = {BASELINE: lambda: engine.analyze_sequence(local), SERVED: lambda: engine.analyze_sequence(served)}
     unavailable, notes = {}, {BASELINE: "Engine.analyze_sequence, K samples in one batched generate call",
-                              SERVED: served_note}
+                              SERVED: "the same SequenceRequest on the served model (K samples: n = K in one "
+                                      "request)"}
     if polygraph.ready:
         sides[PEER] = polygraph.manager(["MonteCarloSequenceEntropy", "LexicalSimilarity"], [QUESTION],
                                         samples=args.samples)
+        sides[PEER_SERVED] = polygraph.served_manager(["LexicalSimilarity"], [QUESTION], samples=args.samples,
+                                                      temperature=SAMPLE_TEMPERATURE)
         notes[PEER] = ("UEManager, WhiteboxModel on the same model object, predictive entropy + lexical similarity "
                        "(its semantic entropy needs microsoft/deberta-large-mnli from the hub, unreachable here)")
+        notes[PEER_SERVED] = ("UEManager, BlackboxModel (greybox) on the same engine: an answer and n=K samples, "
+                              "lexical similarity only (its OpenAI path keeps no log-probabilities for n > 1, which "
+                              "predictive entropy needs); its answer is sampled at the same temperature")
     else:
-        unavailable[PEER] = polygraph.missing
+        unavailable[PEER] = unavailable[PEER_SERVED] = polygraph.missing
     rounds = interleaved(sides, args.repeats)
     return side_rows(f"K={args.samples} sampling analysis", rounds, BASELINE, unavailable, notes)
 
@@ -133,57 +120,30 @@ def audit_request(dataset: Path, model: str, n: int, new_tokens: int, **extra: A
                         max_new_tokens=new_tokens, **extra)
 
 
-def threaded_answers(client: Any, questions: list[str], concurrency: int, new_tokens: int) -> list[Any]:
-    """Greedy answers with their token log-probabilities from the engine, `concurrency` requests in flight."""
-    with ThreadPoolExecutor(concurrency) as pool:
-        return list(pool.map(lambda q: generate(client, user_messages(q), max_tokens=new_tokens), questions))
-
-
-def served_audit(engine: Engine, dataset: Path, folder: Path, args: argparse.Namespace
-                 ) -> tuple[Callable[[int], Any], str]:
-    """run(n) for the served side of the audit part, and its note: run_audit on the served model with
-    AuditRequest.concurrency where the audit runs through the engine, else a thread pool of engine requests."""
-    if "concurrency" in AuditRequest.model_fields:
-        def audit(n: int) -> Any:
-            request = audit_request(dataset, SERVED_ID, n, args.new_tokens, concurrency=args.concurrency)
-            return run_audit(request, engine, fresh_store(folder))
-        try:
-            audit(2)
-            return audit, f"run_audit on the served model, concurrency {args.concurrency}"
-        except UserInputError as exc:
-            reason = f"run_audit refuses served models here ({str(exc)[:80]}...)"
-    else:
-        reason = "AuditRequest has no concurrency yet"
-    client = engine.text_model(SERVED_ID).client
-    questions = [row["question"] for row in bundled_rows()]
-
-    def answers(n: int) -> Any:
-        return threaded_answers(client, cycled(questions, n), args.concurrency, args.new_tokens)
-    return answers, (f"{reason}: measured as a thread pool of {args.concurrency} greedy engine requests with token "
-                     f"log-probabilities (no grading, no store)")
-
-
-def audit_part(args: argparse.Namespace, engine: Engine, polygraph: Any, folder: Path) -> list[dict]:
-    """Rows of the N-question audits, each N: in-process, vLLM with concurrency, lm-polygraph; one warm-up round
+def audit_part(args: argparse.Namespace, engine: Engine, polygraph: Polygraph, folder: Path) -> list[dict]:
+    """Rows of the N-question audits, each N: in-process, vLLM with concurrency, lm-polygraph on each; one warm-up round
     of AUDIT_BATCH questions before the first N."""
     rows, questions = bundled_rows(), [row["question"] for row in bundled_rows()]
     sizes = sorted(set(args.audit_items) | {AUDIT_BATCH})
     files = {n: write_cycled_questions(rows, n, folder / f"qa-{n}.jsonl") for n in sizes}
-    served, served_note = served_audit(engine, files[max(sizes)], folder, args)
     notes = {BASELINE: f"run_audit as `python -m backend audit` (batches of {AUDIT_BATCH}, grading included)",
-             SERVED: served_note}
-    unavailable = {} if polygraph.ready else {PEER: polygraph.missing}
+             SERVED: f"run_audit on the served model, {args.concurrency} requests in flight (grading included)"}
+    unavailable = {} if polygraph.ready else {PEER: polygraph.missing, PEER_SERVED: polygraph.missing}
     if polygraph.ready:
         notes[PEER] = (f"UEManager over the same questions in batches of {AUDIT_BATCH}, MaximumSequenceProbability, "
                        f"Perplexity, MeanTokenEntropy (no grading)")
+        notes[PEER_SERVED] = ("UEManager, BlackboxModel (greybox) on the same engine, the same estimators, one "
+                              "request at a time (its OpenAI path has no concurrency; entropy from the top-5), "
+                              "no grading")
 
     def sides(n: int) -> dict[str, Callable[[], Any]]:
         found = {BASELINE: lambda: run_audit(audit_request(files[n], args.model, n, args.new_tokens), engine,
                                              fresh_store(folder)),
-                 SERVED: lambda: served(n)}
+                 SERVED: lambda: run_audit(audit_request(files[n], SERVED_ID, n, args.new_tokens,
+                                                         concurrency=args.concurrency), engine, fresh_store(folder))}
         if polygraph.ready:
-            found[PEER] = polygraph.manager(["MaximumSequenceProbability", "Perplexity", "MeanTokenEntropy"],
-                                            cycled(questions, n), batch_size=AUDIT_BATCH)
+            found[PEER] = polygraph.manager(TOKEN_ESTIMATORS, cycled(questions, n), batch_size=AUDIT_BATCH)
+            found[PEER_SERVED] = polygraph.served_manager(TOKEN_ESTIMATORS, cycled(questions, n))
         return found
 
     interleaved(sides(AUDIT_BATCH), repeats=0)
@@ -241,40 +201,6 @@ def demo_rows(rounds: Rounds, envs: dict[str, dict[str, str]], users: int) -> li
             for side, found in medians.items()]
 
 
-@dataclass
-class Polygraph:
-    """lm-polygraph on the in-process model: ready, or the reason it cannot run (missing)."""
-
-    lm: Any
-    new_tokens: int
-    classes: dict[str, Any] = field(default_factory=dict)
-    estimators: Any = None
-    missing: str = ""
-
-    @property
-    def ready(self) -> bool:
-        return self.estimators is not None
-
-    def manager(self, names: list[str], prompts: list[str], *, samples: int = 0, batch_size: int = 1
-                ) -> Callable[[], Any]:
-        """One UEManager run of these estimators over the prompts (bench_vs_lm_polygraph.manager_run)."""
-        from bench_vs_lm_polygraph import manager_run
-
-        return manager_run(self.classes, self.lm, lambda: [getattr(self.estimators, n)() for n in names], prompts,
-                           new_tokens=self.new_tokens, batch_size=batch_size, samples=samples)
-
-
-def load_polygraph(lm: Any, new_tokens: int, skip: bool) -> Polygraph:
-    """lm-polygraph's classes for the model, or why it cannot run (not installed here: `make .venv-bench/.installed`
-    and run with .venv-bench/bin/python)."""
-    if skip:
-        return Polygraph(lm, new_tokens, missing="left out (--no-polygraph)")
-    from bench_vs_lm_polygraph import import_polygraph
-
-    classes, estimators, missing = import_polygraph()
-    return Polygraph(lm, new_tokens, classes, estimators, missing)
-
-
 def vllm_url(args: argparse.Namespace, stack: ExitStack, engine: Engine) -> str:
     """--vllm-url, else UQLENS_TEST_VLLM_URL, else a vLLM started here for the run (tests/vllm_server.py)."""
     if args.vllm_url:
@@ -300,7 +226,7 @@ def fmt(value: Optional[float], digits: int = 2) -> str:
 
 def table(rows: list[dict]) -> str:
     """The timed rows as a table with numbered notes."""
-    head = f"{'part':<30} {'side':<13} {'median s':>9} {'ratio':>6} {'items/s':>8}  note"
+    head = f"{'part':<30} {'side':<17} {'median s':>9} {'ratio':>6} {'items/s':>8}  note"
     lines, notes = [head, "-" * len(head)], []
     for r in rows:
         text = f"unavailable: {r['unavailable']}" if r["unavailable"] else r["note"]
@@ -308,7 +234,7 @@ def table(rows: list[dict]) -> str:
         if text:
             notes.append(text)
             mark = f"[{len(notes)}]"
-        lines.append(f"{r['part'][:30]:<30} {r['side']:<13} {fmt(r['median_s']):>9} "
+        lines.append(f"{r['part'][:30]:<30} {r['side']:<17} {fmt(r['median_s']):>9} "
                      f"{fmt(r['ratio_to_baseline']):>6} {fmt(r['per_s']):>8}  {mark}")
     return "\n".join(lines + [""] + [f"[{i}] {n}" for i, n in enumerate(notes, 1)])
 
@@ -363,7 +289,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                                                       served_entry(url, model_vocab_size(probe, args.model)))
         engine = Engine(device=args.device)
         lm = engine.text_model(args.model)
-        polygraph = load_polygraph(lm, args.new_tokens, args.no_polygraph)
+        polygraph = load_polygraph(lm, url, SERVED_NAME, args.new_tokens, args.no_polygraph)
         rows, demo = [], []
         if "sampling" in args.parts:
             print("measuring: sampling ...", flush=True)

@@ -34,7 +34,7 @@ from backend.sequence.methods import METHODS, MethodResult, run_method
 from backend.engine import Engine
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, SequenceAnalysis, SequenceRequest, TextRequest
-from backend.sequence.pipeline import GATHERERS, SequenceModels, _Run, needed_evidence, selected_methods
+from backend.sequence.pipeline import GATHERERS, SequenceModels, SequenceRun, needed_evidence, selected_methods
 from backend.text.generation import analyze_text
 
 PEER = "lm-polygraph"
@@ -59,7 +59,7 @@ def gather_evidence(engine: Engine, request: SequenceRequest) -> Evidence:
     text = analyze_text(models.lm, request.text)
     evidence = Evidence(logprobs=[t.logprob for t in text.tokens], entropies=[t.entropy for t in text.tokens],
                         special=[t.special for t in text.tokens], vocab_size=int(models.lm.model.config.vocab_size))
-    run = _Run(models, request, text, evidence)
+    run = SequenceRun(models, request, text, evidence)
     for name in needed_evidence(selected_methods(request), meaning.kind):
         if name in GATHERERS:
             GATHERERS[name](run)
