@@ -8,8 +8,10 @@ from typing import Optional
 
 import streamlit as st
 
-from app.audit_services import audit_methods, run_batches, upload_dataset, when_free
-from app.services import SEQUENCE_NEEDS, default_model_index, get_client, model_ids
+from app.audit_services import (audit_methods, is_served, model_info, run_batches, unavailable_methods,
+                                unavailable_note, upload_dataset, when_free)
+from app.services import default_model_index, get_client, model_ids
+from backend.schemas import ModelInfo
 from backend.schemas.audit import (BUILTIN_DIGITS, BUILTIN_QA, MAX_AUDIT_ITEMS, AuditMethodCatalog, AuditOverride,
                                    AuditProgress, AuditRequest, AuditResult)
 from components.audit_views import items_frame, render_audit_tabs, render_items
@@ -32,6 +34,9 @@ DEFAULT_ITEMS = {BUILTIN_QA: 100, BUILTIN_DIGITS: 540, IMAGES: MAX_AUDIT_ITEMS, 
 ITEMS_HELP = ("Audit the first N items. Defaults: 100 of the 224 bundled questions, all 540 held-out digits, every "
               "item of an upload. Below 100 items the metrics' intervals are wide (the page says so). Raising N "
               "later reuses the items already finished.")
+CONCURRENCY_HELP = ("How many questions the engine gets at once (it batches them: more in flight, more answers per "
+                    "second, up to what the engine holds). It does not change the results, and the audit keeps its "
+                    "id at any value, so a stopped audit resumes with another.")
 ZIP_LAYOUT = """**How to lay out the zip**: one folder per class, named after the label, the images inside.
 
 ```
@@ -79,12 +84,39 @@ def method_catalog() -> Optional[AuditMethodCatalog]:
         return None
 
 
+def served_note(model: str, engine: str) -> str:
+    """What a served model's audit is, in words, under the model box."""
+    return (f"{model} is served by {engine}: one request per question, as many at once as Requests in flight "
+            f"says. Log-probabilities are the server's; entropies are estimates from its top-20, kept with their "
+            f"bounds. Items are kept as they finish (Batch size at a time), so an engine that goes away loses only "
+            f"the requests in flight.")
+
+
+def choose_model(source: str) -> tuple[str, Optional[ModelInfo]]:
+    """The model box (outside the form, so the methods and controls follow the model chosen): (model id, its entry
+    for a question audit, else None). Questions may go to a served text model; images and the digits classifier
+    need a model in the process."""
+    kind = "image" if source == IMAGES else "text"
+    models = model_ids(kind)
+    left, right = st.columns([1, 2])
+    model = left.selectbox(f"{kind.capitalize()} model", models, index=default_model_index(models, kind),
+                           key=f"{KEY}_model_{source}", disabled=source == BUILTIN_DIGITS)
+    info = model_info(model) if kind == "text" and source != BUILTIN_DIGITS else None
+    if is_served(info):
+        right.caption(served_note(model, info.engine))
+    return model, info
+
+
 def read_form() -> Optional[dict]:
     """The audit settings: the request fields when submitted (an upload is kept by the backend first), FAILED when
     the submission was refused (after saying why), None when nothing was submitted."""
     source = SOURCES[st.radio("Data", list(SOURCES), key=f"{KEY}_source")]
     catalog = method_catalog()
+    model, info = choose_model(source)
+    served = is_served(info)
     options, defaults = method_choices(source, catalog) if catalog else ([], [])
+    refused = unavailable_methods(options, catalog, info) if catalog and options else {}
+    options = [name for name in options if name not in refused]
     with st.form(f"{KEY}_form"):
         upload = None
         if source == IMAGES:
@@ -96,16 +128,20 @@ def read_form() -> Optional[dict]:
             methods_text = st.text_input("Methods (comma-separated: score columns of a scores CSV, or text methods)",
                                          "mean_logprob", key=f"{KEY}_methods_text")
         else:
-            methods = st.multiselect("Confidence methods", options, default=defaults, key=f"{KEY}_methods_{source}",
+            methods = st.multiselect("Confidence methods", options,
+                                     default=[name for name in defaults if name in options],
+                                     key=f"{KEY}_methods_{source}" + ("_limited" if refused else ""),
                                      format_func=lambda n: method_label(n, catalog))
+            if refused:
+                st.caption(unavailable_note(model, refused))
         left, middle, right = st.columns(3)
-        kind = "image" if source == IMAGES else "text"
-        models = model_ids(kind, needs="full_distribution", why=SEQUENCE_NEEDS)
-        model = left.selectbox(f"{kind.capitalize()} model", models, index=default_model_index(models, kind),
-                               key=f"{KEY}_model_{source}", disabled=source == BUILTIN_DIGITS)
-        limit = middle.number_input("Items (first N)", 1, MAX_AUDIT_ITEMS, DEFAULT_ITEMS[source],
-                                    key=f"{KEY}_limit_{source}", help=ITEMS_HELP)
-        batch_size = right.number_input("Batch size", 1, 64, 8, key=f"{KEY}_batch")
+        limit = left.number_input("Items (first N)", 1, MAX_AUDIT_ITEMS, DEFAULT_ITEMS[source],
+                                  key=f"{KEY}_limit_{source}", help=ITEMS_HELP)
+        batch_size = middle.number_input("Batch size", 1, 64, 8, key=f"{KEY}_batch",
+                                         help="Served models: how many finished items are kept together" if served
+                                         else "Questions answered per generate call (images: per forward pass)")
+        concurrency = right.number_input("Requests in flight", 1, 64, 8, key=f"{KEY}_concurrency",
+                                         help=CONCURRENCY_HELP) if served else 8
         left, middle, right = st.columns(3)
         max_new_tokens = left.number_input("Max new tokens", 1, 128, 24, key=f"{KEY}_max_new_tokens",
                                            disabled=source in (IMAGES, BUILTIN_DIGITS))
@@ -130,7 +166,7 @@ def read_form() -> Optional[dict]:
         st.error("Pick at least one confidence method.")
         return FAILED
     return dict(dataset=dataset, methods=methods, model=model, limit=int(limit), batch_size=int(batch_size),
-                max_new_tokens=int(max_new_tokens), samples=int(samples), seed=int(seed))
+                concurrency=int(concurrency), max_new_tokens=int(max_new_tokens), samples=int(samples), seed=int(seed))
 
 
 def say(exc: Exception) -> None:

@@ -216,15 +216,23 @@ def is_classifier_audit(result: AuditResult) -> bool:
     return bool(result.items) and all(item.grading == "label" for item in result.items)
 
 
+def bounds_text(bounds: Optional[list[float]]) -> str:
+    """[lower, upper] of an estimated score as a table cell ("" for an exact one)."""
+    return f"[{bounds[0]:.4g}, {bounds[1]:.4g}]" if bounds else ""
+
+
 def items_frame(result: AuditResult, positions, extra: Optional[dict] = None) -> pd.DataFrame:
-    """Items at these positions as a table (question and answer shown as plain text). Classifier audits (graded
+    """Items at these positions as a table (question and answer shown as plain text), with a "NAME bounds" column
+    for each score that is an estimate on some item (a served model's entropy scores). Classifier audits (graded
     by their label) name the columns image, predicted and true class, without the similarity column."""
     rows = []
+    bounded = [n for n in result.metrics if any(n in item.score_bounds for item in result.items)]
     for position in positions:
         item = result.items[position]
         row = {"#": item.index, "correct": item.is_correct, "question": item.question, "answer": item.answer,
                "accepted": " | ".join(item.answers), "graded by": item.grading,
-               "similarity": item.similarity, **{n: item.scores.get(n) for n in result.metrics}}
+               "similarity": item.similarity, **{n: item.scores.get(n) for n in result.metrics},
+               **{f"{n} bounds": bounds_text(item.score_bounds.get(n)) for n in bounded}}
         rows.append(row)
     frame = pd.DataFrame(rows)
     for name, values in (extra or {}).items():

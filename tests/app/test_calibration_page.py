@@ -172,3 +172,33 @@ def test_a_small_audit_warns_and_says_why_a_metric_is_undefined():
     assert table.loc["margin", "AUROC 95 % CI"] == ("undefined: every item is right: there are no right and "
                                                     "wrong answers to tell apart")
     assert table.loc["margin", "ECE 95 % CI"].startswith("undefined: Platt scaling needs right and wrong items")
+
+
+SERVED_MODELS = ("served=openai+http://127.0.0.1:9/v1#big-model;"  # never asked: listing models makes no request
+                 "generic=openai+http://127.0.0.1:9/v1#big-model&engine=openai")
+
+
+def test_question_audits_offer_served_models_with_their_controls(monkeypatch):
+    """A served text model is offered for questions (not for images), with a Requests in flight control; a model
+    that cannot score a given answer (a generic OpenAI-compatible server) does not offer the sequence methods,
+    and the page says why."""
+    monkeypatch.setenv("UQLENS_TEXT_MODELS", SERVED_MODELS)
+    with fresh_streamlit_caches():
+        at = open_page()
+        box = at.selectbox(key="calib_model_builtin-qa")
+        assert {"served", "generic", "smollm2-135m-instruct"} <= set(box.options)
+        assert box.value == "smollm2-135m-instruct"
+        assert "calib_concurrency" not in [n.key for n in at.number_input]  # in-process: batches, no requests
+        box.set_value("served").run()
+        assert not at.exception
+        assert at.number_input(key="calib_concurrency").value == 8
+        assert any("served is served by vllm: one request per question" in c.value for c in at.caption)
+        assert "semantic_entropy" in at.multiselect(key="calib_methods_builtin-qa").options
+        at.selectbox(key="calib_model_builtin-qa").set_value("generic").run()
+        methods = at.multiselect(key="calib_methods_builtin-qa_limited")
+        assert "semantic_entropy" not in methods.options and "max_entropy" in methods.options
+        assert methods.value == ["mean_logprob", "geo_mean_prob", "max_entropy"]
+        assert any(c.value.startswith("Not available for generic: predictive_entropy, semantic_entropy, ") and
+                   "p_true (needs the server to score a given answer" in c.value for c in at.caption)
+        at.radio(key="calib_source").set_value(IMAGES).run()
+        assert "served" not in at.selectbox(key="calib_model_images").options
