@@ -12,12 +12,11 @@ from typing import Callable, Optional, TypeVar
 
 import streamlit as st
 
-from app.services import get_client, list_models
+from app.services import get_client
 from backend.errors import BackendBusyError
 from backend.schemas import ModelInfo
 from backend.schemas.audit import AuditDatasetUpload, AuditMethodCatalog, AuditProgress, AuditRequest
-from backend.schemas.sequence import CAPABILITY_NEEDS
-from components.errors import TRANSIENT_ERRORS
+from backend.schemas.sequence import why_not
 
 BUSY_RETRIES = 30
 Result = TypeVar("Result")
@@ -42,28 +41,14 @@ def audit_methods() -> AuditMethodCatalog:
     return get_client().audit_methods()
 
 
-def model_info(model_id: str) -> Optional[ModelInfo]:
-    """The registered model's entry (its engine and capabilities), None when unknown or the backend cannot be
-    asked now (the page then offers every method; the backend still refuses what the model cannot give)."""
-    try:
-        return next((m for m in list_models() if m.id == model_id), None)
-    except TRANSIENT_ERRORS:
-        return None
-
-
-def is_served(info: Optional[ModelInfo]) -> bool:
-    """Whether the model runs behind a serving engine (its questions then go many requests at once)."""
-    return info is not None and info.engine != "in-process"
-
-
 def unavailable_methods(names: list[str], catalog: AuditMethodCatalog, info: Optional[ModelInfo]) -> dict[str, str]:
-    """The text methods among `names` the model cannot give, each with why (CAPABILITY_NEEDS of the first
+    """The text methods among `names` the model cannot give, each with why (schemas.sequence.why_not of the first
     capability it lacks); none for a model whose capabilities are not known."""
     if info is None:
         return {}
     have, requires = set(info.capabilities), {m.name: m.requires for m in catalog.methods if m.kind == "text"}
     missing = {name: [cap for cap in requires.get(name, []) if cap not in have] for name in names}
-    return {name: CAPABILITY_NEEDS[caps[0]] for name, caps in missing.items() if caps}
+    return {name: why_not(caps[:1]) for name, caps in missing.items() if caps}
 
 
 def unavailable_note(model: str, refused: dict[str, str]) -> str:

@@ -8,9 +8,9 @@ from typing import Optional
 
 import streamlit as st
 
-from app.audit_services import (audit_methods, is_served, model_info, run_batches, unavailable_methods,
-                                unavailable_note, upload_dataset, when_free)
-from app.services import default_model_index, get_client, model_ids
+from app.audit_services import (audit_methods, run_batches, unavailable_methods, unavailable_note, upload_dataset,
+                                when_free)
+from app.services import default_model_index, get_client, is_served, model_ids, model_info
 from backend.schemas import ModelInfo
 from backend.schemas.audit import (BUILTIN_DIGITS, BUILTIN_QA, MAX_AUDIT_ITEMS, AuditMethodCatalog, AuditOverride,
                                    AuditProgress, AuditRequest, AuditResult)

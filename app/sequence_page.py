@@ -14,12 +14,12 @@ from pydantic import ValidationError
 
 from app.page_state import TEXT_REQUEST, text_page_request
 from app.sequence_services import analyze_sequence, estimate_cost, sequence_methods
-from app.services import default_model_index, get_client, list_models, model_ids
+from app.services import default_model_index, get_client, is_served, list_models, model_ids, model_info
 from backend.schemas import (DEFAULT_SAMPLES, DEFAULT_SIMILARITY_THRESHOLD, MAX_SAMPLES,
                              MIN_SAMPLES, MethodInfo, ModelInfo, SequenceAnalysis, SequenceRequest, TextRequest)
-from backend.schemas.sequence import CAPABILITY_NEEDS, DEFAULT_SAMPLE_TEMPERATURE
+from backend.schemas.sequence import DEFAULT_SAMPLE_TEMPERATURE, why_not
 from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
-from components.errors import EXPECTED_ERRORS, TRANSIENT_ERRORS, refused, show_error
+from components.errors import EXPECTED_ERRORS, refused, show_error
 from components.parameter_controls import render_method_parameters
 from components.save_form import render_save_form
 from components.sequence_costs import render_costs, total_seconds
@@ -40,20 +40,9 @@ def use_text_page_request() -> None:
     st.session_state[f"{KEY}_model"] = text.model
 
 
-def model_capabilities(model_id: str) -> Optional[ModelInfo]:
-    """The chosen text model's registry entry (its engine and capabilities); None when the backend cannot say."""
-    try:
-        return next((m for m in list_models() if m.id == model_id), None)
-    except TRANSIENT_ERRORS:
-        return None
-
-
 def why_unavailable(info: MethodInfo, model: Optional[ModelInfo]) -> str:
     """Why the model cannot run the method ("" when it can, or when the model is unknown)."""
-    if model is None:
-        return ""
-    return "; ".join(CAPABILITY_NEEDS.get(cap, f"needs {cap}") for cap in info.requires
-                     if cap not in model.capabilities)
+    return why_not(info.requires, model.capabilities) if model is not None else ""
 
 
 def estimated_on(info: MethodInfo, model: Optional[ModelInfo]) -> bool:
@@ -100,10 +89,10 @@ def chosen_model_id(text_models: list[str]) -> str:
 
 
 def read_settings(infos: list[MethodInfo], chosen: list[str], text_models: list[str],
-                  model_info: Optional[ModelInfo]) -> dict:
+                  chosen_info: Optional[ModelInfo]) -> dict:
     """Model, sampling, meaning and method-parameter settings (request fields other than the prompt)."""
     meaning_models = [AUTO_MEANING] + [m.id for m in list_models() if m.kind in ("nli", "embedding")]
-    served = model_info is not None and model_info.engine != "in-process"
+    served = is_served(chosen_info)
     with st.expander("Model, sampling and meaning settings", key=f"{KEY}_settings"):  # stays open on a model change
         left, middle, right, last = st.columns(4)
         model = left.selectbox("Model", text_models, key=f"{KEY}_model",
@@ -205,11 +194,11 @@ st.caption("Scores from the literature that condense how sure the model is of a 
            "the same answer as the Text page's token heatmap and shown with the evidence it came from.")
 infos = sequence_methods()
 text_models = model_ids("text")
-model_info = model_capabilities(chosen_model_id(text_models))
+chosen_model = model_info(chosen_model_id(text_models))
 st.subheader("1. Methods")
 st.caption("Click a method to turn it off or on; those from K samples share one batched sampling call.")
-chosen = choose_methods(infos, model_info)
-settings = read_settings(infos, chosen, text_models, model_info)
+chosen = choose_methods(infos, chosen_model)
+settings = read_settings(infos, chosen, text_models, chosen_model)
 st.subheader("2. What they will cost")
 estimate = show_costs(settings, chosen, {i.name: i.label for i in infos}) if chosen else None
 if not chosen:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from typing import Optional
 
 import streamlit as st
 
@@ -12,8 +13,6 @@ from components.errors import TRANSIENT_ERRORS, show_error
 DEFAULT_MODEL_OF_KIND = {"text": DEFAULT_TEXT_MODEL, "image": DEFAULT_IMAGE_MODEL}
 NEEDS_IN_PROCESS = ("attention and saliency need a model loaded in UQ Lens's process; served models give "
                     "log-probabilities only")
-SEQUENCE_NEEDS = ("sequence methods and audits do not run through a serving engine yet; analyse served models on "
-                  "the Text page")
 
 
 @st.cache_resource(show_spinner=False)
@@ -30,6 +29,20 @@ def get_client() -> Client:
 def list_models() -> list[ModelInfo]:
     """Registered models, as the client reports them."""
     return get_client().models()
+
+
+def model_info(model_id: str) -> Optional[ModelInfo]:
+    """A registered model's entry (its engine and capabilities); None when it is unknown or the backend cannot be
+    asked now (a page then offers every method; the backend still refuses what the model cannot give)."""
+    try:
+        return next((m for m in list_models() if m.id == model_id), None)
+    except TRANSIENT_ERRORS:
+        return None
+
+
+def is_served(info: Optional[ModelInfo]) -> bool:
+    """Whether the model runs behind a serving engine (not in UQ Lens's process)."""
+    return info is not None and info.engine != "in-process"
 
 
 def model_ids(kind: str, *, needs: str = "", why: str = "") -> list[str]:

@@ -65,8 +65,7 @@ class Engine(Analyses):
     def serves(self, *arguments: Any) -> bool:
         """Whether the (one) argument is a request whose text model is registered as served by an engine."""
         texts = text_requests_in(arguments[0]) if len(arguments) == 1 else []
-        return bool(texts) and texts[0].model in self.registry.available() and self.registry.get(
-            texts[0].model).served is not None
+        return bool(texts) and self.pool.is_served(texts[0].model)
 
     def models(self) -> list[ModelInfo]:
         """Every registered model, defaults flagged."""

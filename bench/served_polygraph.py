@@ -7,27 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import harness
 import workload
+from bench_vs_lm_polygraph import import_polygraph
 
 GREYBOX_TOP_LOGPROBS = 5  # lm-polygraph's own default for an OpenAI-compatible model
 SAMPLE_TEMPERATURE = 0.7
-
-
-def import_polygraph() -> tuple[dict[str, Any], Any, str]:
-    """({name: lm-polygraph class or function}, its estimators module, "") or ({}, None, why it cannot run)."""
-    est, missing = harness.import_peer("lm_polygraph.estimators")
-    if est is None:
-        return {}, None, missing
-    from lm_polygraph import WhiteboxModel
-    from lm_polygraph.defaults.register_default_stat_calculators import register_default_stat_calculators
-    from lm_polygraph.utils.builder_enviroment_stat_calculator import BuilderEnvironmentStatCalculator
-    from lm_polygraph.utils.dataset import Dataset
-    from lm_polygraph.utils.generation_parameters import GenerationParameters
-    from lm_polygraph.utils.manager import UEManager
-    return ({"WhiteboxModel": WhiteboxModel, "register": register_default_stat_calculators, "Dataset": Dataset,
-             "Environment": BuilderEnvironmentStatCalculator, "GenerationParameters": GenerationParameters,
-             "UEManager": UEManager}, est, "")
 
 
 def run_manager(classes: dict[str, Any], model: Any, model_type: str, estimators: list[Any], prompts: list[str],

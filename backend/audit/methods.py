@@ -20,7 +20,7 @@ import numpy as np
 
 from backend.registry import Registry, UnknownNameError
 from backend.schemas.audit import AuditCatalogEntry, AuditMethodCatalog, AuditMethodInfo, AuditMethodKind
-from backend.schemas.sequence import CAPABILITY_NEEDS
+from backend.schemas.sequence import why_not
 from backend.sequence.methods import METHODS, TokenValue, capabilities_for
 
 HENDRYCKS = "Hendrycks & Gimpel, A Baseline for Detecting Misclassified and Out-of-Distribution Examples (ICLR 2017)"
@@ -115,9 +115,9 @@ def sequence_method(name: str) -> AuditMethod:
 
 
 def cannot_run(method: AuditMethod, capabilities: Sequence[str]) -> str:
-    """Why a text model with these capabilities cannot give the method, in words (CAPABILITY_NEEDS), or '' when
-    it can."""
-    return "; ".join(CAPABILITY_NEEDS[cap] for cap in method.requires if cap not in capabilities)
+    """Why a text model with these capabilities cannot give the method, in words (schemas.sequence.why_not), or
+    '' when it can."""
+    return why_not(method.requires, capabilities)
 
 
 def given_method(name: str, higher_is: str, values: Sequence[float]) -> AuditMethod:

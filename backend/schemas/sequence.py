@@ -5,7 +5,7 @@ how its normalised value was made, so a reader can interpret it without the pape
 """
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Iterable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -27,6 +27,13 @@ CAPABILITY_NEEDS: dict[str, str] = {  # a text-model capability -> why a method 
     "gradients": "needs gradients: pick a model loaded in UQ Lens's process",
     "hidden_states": "needs hidden states: pick a model loaded in UQ Lens's process",
 }
+
+
+def why_not(requires: Iterable[str], capabilities: Iterable[str] = ()) -> str:
+    """Why a method requiring these capabilities cannot run on a model with `capabilities`, in words
+    (CAPABILITY_NEEDS of each one it lacks, joined by '; '), or '' when it lacks none."""
+    have = set(capabilities)
+    return "; ".join(CAPABILITY_NEEDS.get(cap, f"needs {cap}") for cap in requires if cap not in have)
 
 
 class SequenceRequest(BaseModel):

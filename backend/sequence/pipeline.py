@@ -34,7 +34,7 @@ from backend.sequence.self_assessment import ask_confidence, ask_p_true
 from backend.sequence.evidence import meaning_by_embedding, meaning_by_nli, removal_similarities
 from backend.schemas import (ALL_METHODS, MeaningCluster, MeaningSource, SampledAnswer, SequenceAnalysis,
                              SequenceRequest, SequenceScore, TextAnalysis, TokenRelevance)
-from backend.schemas.sequence import CAPABILITY_NEEDS
+from backend.schemas.sequence import why_not
 from backend.text.generation import analyze_text, answer_logits
 
 
@@ -58,11 +58,6 @@ def selected_methods(request: SequenceRequest) -> list[MethodSpec]:
             raise UserInputError(f"parameters were given for {method!r}, which is not among the selected methods")
         chosen[method].check(values)
     return specs
-
-
-def why_not(missing: Iterable[str]) -> str:
-    """Why a method lacking these capabilities cannot run, in words (schemas.sequence.CAPABILITY_NEEDS)."""
-    return "; ".join(CAPABILITY_NEEDS.get(cap, f"needs {cap}") for cap in missing)
 
 
 def runnable_methods(request: SequenceRequest,

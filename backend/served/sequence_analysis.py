@@ -90,11 +90,6 @@ def p_true_from_top(top: Sequence[Alternative], k: int = P_TRUE_TOP_LOGPROBS) ->
     return p_true, p_false, list(seen)
 
 
-def mean_bounds(bounds: Sequence[Sequence[float]]) -> tuple[float, float]:
-    """Bounds (T, 2) on each of T values -> bounds on their mean: the mean of the lower and of the upper ends."""
-    return (math.fsum(b[0] for b in bounds) / len(bounds), math.fsum(b[1] for b in bounds) / len(bounds))
-
-
 def evidence_note(client: OpenAIClient, k: int) -> str:
     """What the engine gave, in words, for SequenceAnalysis.evidence_note."""
     before = ("before temperature (vLLM's default logprobs mode: the model's distribution at temperature 1)"
@@ -205,34 +200,26 @@ def _served_run(models: SequenceModels, request: SequenceRequest, text: TextAnal
     evidence = ev.Evidence(logprobs=[t.logprob for t in text.tokens], entropies=[t.entropy for t in text.tokens],
                            special=special, vocab_size=width)
     return ServedRun(models, request, text, evidence, left_out=left_out,
-                       sample_logprob_temperature=1.0 if models.lm.spec.engine == "vllm" else None,
-                       evidence_note=evidence_note(models.lm.client, P_TRUE_TOP_LOGPROBS))
+                     sample_logprob_temperature=1.0 if models.lm.spec.engine == "vllm" else None,
+                     evidence_note=evidence_note(models.lm.client, P_TRUE_TOP_LOGPROBS))
 
 
 def _gather_local(run: ServedRun, needed: list[str], seconds: dict[str, float]) -> None:
     """The evidence computed in UQ Lens's process: token relevance from the engine's token texts, sample
     embeddings and meaning (the in-process gatherers)."""
     prompt, evidence, embedder = run.request.text.prompt, run.evidence, run.models.embedder
-    groups: dict[str, list[list[str]]] = {}
     if "token_relevance" in needed:
-        groups["token_relevance"] = [removal_texts_from_pieces(prompt, [t.text for t in run.text.tokens],
-                                                               evidence.special)]
+        answer = removal_texts_from_pieces(prompt, [t.text for t in run.text.tokens], evidence.special)
+        evidence.token_similarity = _timed(seconds, "token_relevance",
+                                           lambda: group_similarities(embedder, [answer])[0])
     if "sample_token_relevance" in needed:
-        groups["sample_token_relevance"] = [removal_texts_from_pieces(prompt, pieces, special) for pieces, special
-                                            in zip(run.sample_pieces, evidence.sample_special or [])]
-    for name, texts in groups.items():
-        stage = time.perf_counter()
-        similarities = group_similarities(embedder, texts)
-        if name == "token_relevance":
-            evidence.token_similarity = similarities[0]
-        else:
-            evidence.sample_token_similarity = similarities
-        seconds[name] = time.perf_counter() - stage
+        samples = [removal_texts_from_pieces(prompt, pieces, special)
+                   for pieces, special in zip(run.sample_pieces, evidence.sample_special or [])]
+        evidence.sample_token_similarity = _timed(seconds, "sample_token_relevance",
+                                                  lambda: group_similarities(embedder, samples))
     for name in LOCAL_EVIDENCE:
         if name in needed:
-            stage = time.perf_counter()
-            GATHERERS[name](run)
-            seconds[name] = time.perf_counter() - stage
+            _timed(seconds, name, lambda: GATHERERS[name](run))
 
 
 def _score(spec: MethodSpec, run: ServedRun, request: SequenceRequest) -> SequenceScore:

@@ -9,7 +9,8 @@ import time
 from typing import TYPE_CHECKING
 
 from backend.schemas.sequence import MethodCost, SequenceRequest
-from backend.sequence.costs import TIMED_STEPS, TIMING_PROMPT, estimate_costs, time_embedding_text, time_nli_pair
+from backend.sequence.costs import TIMED_STEPS, TIMING_PROMPT
+from backend.sequence.request_cost import estimate_cost_with
 from backend.served.calls import generate, tokenize, user_messages
 from backend.served.evidence import MIN_TOP_LOGPROBS
 from backend.served.model import ServedTextModel
@@ -32,15 +33,6 @@ def answer_tokens(lm: ServedTextModel, answer: str) -> int:
 
 
 def estimate_served_cost(engine: Engine, request: SequenceRequest) -> list[MethodCost]:
-    """estimate_request_cost for a served text model: the methods it can run (those 'all' leaves out cost
-    nothing), engine passes timed by time_served_pass, the embedding and NLI models timed in-process."""
-    models = engine.sequence_models(request)
-    lm, embedder, nli, pool = models.lm, models.embedder, models.nli, engine.pool
-    answer = request.text.answer
-    new_tokens = answer_tokens(lm, answer) if answer is not None else request.text.max_new_tokens
-    return estimate_costs(
-        engine.runnable_methods(request)[0], k=request.samples, new_tokens=new_tokens,
-        given_answer=answer is not None, meaning_kind=models.meaning.kind if models.meaning else "",
-        lm_pass_seconds=lambda batch: pool.timed(lm.spec.id, batch, lambda: time_served_pass(lm, batch)),
-        embedding_seconds=pool.timed(embedder.spec.id, 1, lambda: time_embedding_text(embedder)) if embedder else None,
-        nli_seconds=pool.timed(nli.spec.id, 1, lambda: time_nli_pair(nli)) if nli else None)
+    """estimate_request_cost for a served text model: the engine's tokenizer, engine passes timed by
+    time_served_pass (the embedding and NLI models timed in-process as always)."""
+    return estimate_cost_with(engine, request, answer_tokens, time_served_pass)

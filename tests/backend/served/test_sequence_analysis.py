@@ -29,7 +29,7 @@ from backend.models.registry import build_registry
 from backend.schemas import SequenceAnalysis, SequenceRequest, TextRequest
 from backend.sequence.self_assessment import ask_confidence, single_token_ids
 from backend.served.evidence import Alternative
-from backend.served.sequence_analysis import end_token_marks, mean_bounds, p_true_from_top
+from backend.served.sequence_analysis import end_token_marks, p_true_from_top
 from backend.text.generation import answer_logits, build_model_input
 from tests.backend.served.test_against_vllm import LOGPROB_TOL
 from tests.vllm_server import SERVED_NAME
@@ -55,8 +55,7 @@ def test_p_true_sums_the_spellings_found_among_the_top_k_once_each():
         p_true_from_top([Alternative("Yes", -0.1), Alternative("No", -2.0)])
 
 
-def test_bounds_on_a_mean_are_the_means_of_the_bounds_and_end_tokens_are_marked_last():
-    assert mean_bounds([(0.1, 0.3), (0.7, 0.8), (0.2, 1.1)]) == pytest.approx((1.0 / 3, 2.2 / 3))
+def test_end_tokens_are_marked_last():
     assert end_token_marks(3, True) == [False, False, True] and end_token_marks(3, False) == [False] * 3
     assert end_token_marks(0, True) == []
 
