@@ -1,0 +1,1 @@
+"""Decisions from audit scores."""
