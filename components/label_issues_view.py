@@ -54,8 +54,8 @@ def thumbnail_bytes(issue: LabelIssue) -> Optional[bytes]:
 
 def issue_title(issue: LabelIssue) -> str:
     """How the picker names an issue."""
-    return (f"#{issue.rank}: {issue.id}, labelled {issue.given_name} ({issue.given_prob:.2f}), most likely "
-            f"{issue.predicted_name} ({issue.predicted_prob:.2f})")
+    return (f"#{issue.rank}: {issue.id}, labelled {issue.given_name} ({issue.given_prob:.3f}), most likely "
+            f"{issue.predicted_name} ({issue.predicted_prob:.3f})")
 
 
 def render_assumptions(report: LabelIssueReport) -> None:

@@ -32,12 +32,12 @@ def top_classes(issue: LabelIssue, names: list[str]) -> str:
     return "<br>".join(f"{html.escape(names[k])}: {issue.probs[k]:.3f}" for k in order)
 
 
-def issue_row(issue: LabelIssue, names: list[str]) -> str:
-    """One table row of an issue."""
-    other = "–" if issue.other_mass is None else f"{issue.other_mass:.3f}"
+def issue_row(issue: LabelIssue, names: list[str], with_other: bool) -> str:
+    """One table row of an issue (with the 'other classes' cell when with_other)."""
+    other = ["–" if issue.other_mass is None else f"{issue.other_mass:.3f}"] if with_other else []
     cells = [str(issue.rank), image_cell(issue), str(issue.index), html.escape(issue.id),
              html.escape(issue.given_name), f"{issue.given_prob:.3f}",
-             f"{html.escape(issue.predicted_name)} ({issue.predicted_prob:.3f})", f"{issue.quality:.4f}", other,
+             f"{html.escape(issue.predicted_name)} ({issue.predicted_prob:.3f})", f"{issue.quality:.4f}", *other,
              html.escape(issue.model_answer), top_classes(issue, names)]
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
@@ -62,8 +62,10 @@ def label_issues_section(result: AuditResult) -> str:
     shown = report.issues[:MAX_ROWS]
     more = (f" The first {MAX_ROWS} are listed; the JSON export has all {len(report.issues)}."
             if len(report.issues) > MAX_ROWS else "")
-    table = ("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS) + "</tr>"
-             + "".join(issue_row(issue, report.class_names) for issue in shown) + "</table>")
+    with_other = any(issue.other_mass is not None for issue in report.issues)
+    columns = [c for c in COLUMNS if with_other or c != "other classes"]
+    table = ("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in columns) + "</tr>"
+             + "".join(issue_row(issue, report.class_names, with_other) for issue in shown) + "</table>")
     return (f"{head}<p>{len(report.issues)} of {report.n_items} items have a given label that is likely wrong, most "
             f"likely first. Probabilities are over the dataset's {report.n_classes} classes.{more}</p>"
             f"{assumptions_html(report)}{table}")

@@ -54,7 +54,7 @@ def test_the_bars_show_the_most_likely_classes_first_and_the_image_decodes():
     assert [(s.label, s.index) for s in scores] == [("7", 7), ("8", 8), ("2", 2)]
     assert Image.open(io.BytesIO(thumbnail_bytes(issue(1, thumbnail=png_url())))).size == (8, 8)
     assert thumbnail_bytes(issue(1)) is None
-    assert issue_title(issue(2)) == "#2: digit-6, labelled 1 (0.02), most likely 7 (0.90)"
+    assert issue_title(issue(2)) == "#2: digit-6, labelled 1 (0.020), most likely 7 (0.900)"
 
 
 def tab_page(report_json):  # no annotations: AppTest runs the source without this module's imports

@@ -33,6 +33,9 @@ def test_issues_are_listed_ranked_with_image_and_top_classes_escaped():
     assert "dog &amp; co (0.900)" in html and "dog &amp; co: 0.900<br>fox: 0.080<br>cat: 0.020" in html
     assert "cleanlab &lt;x&gt;." in html and "<li>out-of-sample</li>" in html and "Caveat: few foxes." in html
     assert html.index("<td>1</td>") < html.index("<td>2</td>")
+    assert "<th>other classes</th>" in html and "<td>0.080</td>" in html
+    digits = section(report_of([issue(1, other_mass=None)]))
+    assert "other classes" not in digits and "<td>tabby</td>" in digits
 
 
 def test_long_lists_are_cut_and_say_where_the_rest_is():
