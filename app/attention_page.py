@@ -20,7 +20,7 @@ from backend.schemas.text_saliency import SaliencyMethodInfo, SaliencyRow, TextS
 from components.attention_matrix import render_attention_matrix, render_head_grid
 from components.errors import EXPECTED_ERRORS, REFUSED_ERRORS, refused, show_error
 from components.parameter_controls import choice_label, render_parameter_controls
-from components.saliency_matrix import render_saliency_matrix
+from components.saliency_matrix import render_saliency_matrix, unscored_note
 from components.save_form import render_save_form
 from components.text_safety import markdown_literal
 from components.token_heatmap import render_token_heatmap
@@ -274,7 +274,8 @@ def render_saliency_row(result: TextSaliency, position: int, granularity: str, s
                                       value_label=f"score ({result.normalisation})", highlight=highlight,
                                       breaks=answer_breaks(units, result.answer_start)),
                          key=f"{KEY}_saliency")
-    st.caption(f"Normalisation: {result.normalisation_description} (raw = score x {row.scale:.4g}).")
+    st.caption(f"Normalisation: {result.normalisation_description} (raw = score x {row.scale:.4g}). "
+               f"{unscored_note(result)}")
 
 
 def compute_saliency(request: TextSaliencyRequest, answer_tokens: int) -> TextSaliency:

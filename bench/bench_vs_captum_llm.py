@@ -6,7 +6,8 @@ in one run: occlusion, input x gradient and integrated gradients of every answer
 
 The prompt and a fixed answer of --tokens tokens are scored without the chat template (same ids on both sides).
 UQ Lens: Engine.text_saliency, every answer token from shared batched passes, over every earlier token (prompt and
-answer). captum 0.9: TextTokenInput(prompt, baselines=the padding id) with the answer as the target; its token_attr
+answer; occlusion by default ablates the prompt's tokens only, as captum, and a second row also the answer's).
+captum 0.9: TextTokenInput(prompt, baselines=the padding id) with the answer as the target; its token_attr
 (answer tokens x prompt tokens) covers the prompt tokens only, so agreement is measured on the prompt columns.
   - FeatureAblation through LLMAttribution: one pass per prompt token; captum's default forward re-runs the answer
     token by token with a KV cache, forward_in_tokens=False scores the answer in one pass (both are timed);
@@ -120,13 +121,18 @@ def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Compar
 
     steps = args.ig_steps
     occlusion_note = ("f(input) - f(input with one token replaced by the padding embedding), target log p(token); "
-                      "UQ Lens also ablates the answer tokens (one pass per prompt and answer token), captum the "
-                      "prompt tokens only")
+                      "both sides ablate the prompt tokens only (one pass each)")
     return context, [
         harness.Comparison("occlusion matrix (pad baseline)", PEER,
                            uqlens("occlusion", baseline="all_pad"),
                            captum("LLMAttribution", "FeatureAblation", forward_in_tokens=False), on_prompt,
                            note=occlusion_note + "; captum with forward_in_tokens=False", unavailable=missing),
+        harness.Comparison("occlusion matrix, answer columns too", PEER,
+                           uqlens("occlusion", baseline="all_pad", ablate="prompt_and_answer"),
+                           captum("LLMAttribution", "FeatureAblation", forward_in_tokens=False), on_prompt,
+                           note="UQ Lens also ablates the answer's earlier tokens (one more pass each: how earlier "
+                                "answer tokens drive later ones), captum the prompt's only; forward_in_tokens=False",
+                           unavailable=missing),
         harness.Comparison("occlusion matrix, captum's default forward", PEER,
                            uqlens("occlusion", baseline="all_pad"), captum("LLMAttribution", "FeatureAblation"),
                            on_prompt, note=occlusion_note + "; captum's default forward (the answer re-run token "

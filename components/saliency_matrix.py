@@ -64,4 +64,12 @@ def render_saliency_matrix(result: TextSaliency, *, key: str, granularity: str =
                else "darker = more influence")
     st.caption(f"Rows normalised: {result.normalisation_description}. "
                f"{'Words: scores summed over their tokens. ' if granularity == 'word' else ''}"
-               f"Colours: {reading}; blank = not before that token.")
+               f"Colours: {reading}; blank = not before that token. {unscored_note(result)}")
+
+
+def unscored_note(result: TextSaliency) -> str:
+    """What the blank answer columns mean when the method scored the prompt's tokens only ('' otherwise)."""
+    if all(len(row.scores) == row.position for row in result.rows):
+        return ""
+    return ("Occlusion ablated the prompt's tokens only, so the answer's own tokens have no score (set Ablate to "
+            "the prompt's and the answer's tokens to score them).")

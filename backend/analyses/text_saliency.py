@@ -17,7 +17,7 @@ ablation (occlusion), Zeiler & Fergus, "Visualizing and Understanding Convolutio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 from captum.attr._utils.approximation_methods import approximation_parameters
@@ -100,13 +100,14 @@ def integrated_gradients(score_fn: ScoreFn, embeddings: torch.Tensor, baseline: 
 
 
 def feature_ablation(score_fn: ScoreFn, embeddings: torch.Tensor, baseline: torch.Tensor, *, stop: int,
-                     batch: int) -> torch.Tensor:
+                     batch: int, reference: Optional[torch.Tensor] = None) -> torch.Tensor:
     """(N, T) f(x) - f(x with token t's embedding replaced by the baseline's), for t < stop; 0 from stop on.
 
-    One pass per ablated token, `batch` sequences at a time; every target reads the same passes.
+    One pass per ablated token, `batch` sequences at a time; every target reads the same passes. reference: (N,)
+    f(x) when the caller has it already (one pass fewer).
     """
     with torch.no_grad():
-        reference = score_fn(embeddings[None])[0].double()
+        reference = score_fn(embeddings[None])[0].double() if reference is None else reference.double()
         columns = []
         for start in range(0, stop, batch):
             positions = torch.arange(start, min(stop, start + batch))

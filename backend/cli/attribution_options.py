@@ -1,5 +1,5 @@
 """Options of `python -m backend text` for attention and saliency: --attention, --saliency METHOD, --target,
---ig-steps, --baseline, --normalisation.
+--ig-steps, --baseline, --ablate, --normalisation.
 
 Both describe exactly the analysed ids (TextAnalysis.ids, answer_start). With --json the printed object gains
 "attention" (the rollout and the last layer's head-mean rows of the answer tokens, with the tokens) and
@@ -30,6 +30,8 @@ def add_attribution_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ig-steps", type=int, help="integrated gradients: points on the path (default 32)")
     group.add_argument("--baseline", help="integrated gradients / occlusion: content_space (default), content_zero "
                                           "or all_pad")
+    group.add_argument("--ablate", help="occlusion: prompt (default: the prompt's tokens only, as captum) or "
+                                        "prompt_and_answer (also the answer's earlier tokens, one more pass each)")
     group.add_argument("--normalisation", default="max_abs", help="saliency rows: max_abs (default), l1 or none")
 
 
@@ -42,6 +44,8 @@ def saliency_request(args: argparse.Namespace, analysis: TextAnalysis) -> Option
         parameters["steps"] = args.ig_steps
     if args.baseline is not None:
         parameters["baseline"] = args.baseline
+    if args.ablate is not None:
+        parameters["ablate"] = args.ablate
     return TextSaliencyRequest(model=analysis.model, ids=analysis.ids, answer_start=analysis.answer_start,
                                method=args.saliency, target=args.target, temperature=analysis.temperature,
                                parameters=parameters, normalisation=args.normalisation)

@@ -51,7 +51,9 @@ class SaliencyRow(BaseModel):
                                                             "that use no target")
     baseline_value: Optional[float] = Field(None, description="the target at the baseline (methods with one)")
     alternative: Optional[Alternative] = None
-    scores: list[float] = Field(description="one per input position 0..position-1, normalised as stated")
+    scores: list[float] = Field(description="one per input position 0..position-1, normalised as stated; shorter "
+                                            "where the method scored fewer positions (occlusion of the prompt only: "
+                                            "0..answer_start-1)")
     scale: float = Field(description="the divisor applied: raw score = score * scale")
     convergence_delta: Optional[float] = Field(None, description="integrated gradients: sum of raw scores minus "
                                                                  "(target at input - target at baseline)")

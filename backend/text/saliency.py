@@ -124,6 +124,7 @@ def explain(lm: LoadedTextModel, request: TextSaliencyRequest, method: SaliencyM
     with torch.no_grad():
         embeddings = embed(ids).detach()
     inputs = SaliencyInputs(embeddings=embeddings, score_fn=score_fn, positions=torch.tensor(positions),
+                            answer_start=request.answer_start,
                             baseline=baseline_builder(lm, ids, keep, lambda t: embed(t).detach()),
                             attentions=lambda: kept_attention(lm, request.ids)[0], chunk=chunk, batch=batch)
     try:
@@ -147,7 +148,8 @@ def text_saliency(lm: LoadedTextModel, request: TextSaliencyRequest) -> TextSali
     tokens = input_tokens(lm, request.ids, request.answer_start)
     keep = torch.tensor([t.kind == "template" or t.special for t in tokens])
     output, alternatives = explain(lm, request, method, target, parameters, positions, keep)
-    raw = [output.scores[n, :p].double().cpu() for n, p in enumerate(positions)]
+    scored = output.scored_columns
+    raw = [output.scores[n, :p if scored is None else min(p, scored)].double().cpu() for n, p in enumerate(positions)]
     normalisation = NORMALISATIONS.get(request.normalisation)
     scaled, divisors = normalise_rows(raw, normalisation.divisor)
     rows = []

@@ -25,6 +25,12 @@ BASELINES: dict[str, str] = {
                     "answer to zero",
     "all_pad": "every token replaced by the padding token (integrated gradients often fail to converge from it)",
 }
+ABLATED_COLUMNS: dict[str, str] = {
+    "prompt": "the prompt's tokens only (one pass each, as captum's LLMAttribution); the answer's own columns "
+              "stay blank",
+    "prompt_and_answer": "the prompt's tokens and the answer's earlier ones (one more pass per answer token): how "
+                         "earlier answer tokens drive later ones",
+}
 ATTENTION_SOURCES: dict[str, str] = {
     "rollout": "attention rollout over all layers",
     "last_layer": "mean over the heads of the last layer",
@@ -34,13 +40,14 @@ ATTENTION_SOURCES: dict[str, str] = {
 @dataclass(frozen=True)
 class SaliencyInputs:
     """What a method may use. embeddings: (T, D) input embeddings; score_fn: (B, T, D) -> (B, N) target values;
-    positions: (N,) answer positions explained; baseline(name) -> (T, D) reference embeddings; attentions() ->
-    (L, H, T, T); chunk: (target, sequence) pairs per batched backward pass; batch: sequences per forward pass
-    without gradients."""
+    positions: (N,) answer positions explained; answer_start: the answer's first position; baseline(name) ->
+    (T, D) reference embeddings; attentions() -> (L, H, T, T); chunk: (target, sequence) pairs per batched backward
+    pass; batch: sequences per forward pass without gradients."""
 
     embeddings: torch.Tensor
     score_fn: ScoreFn
     positions: torch.Tensor
+    answer_start: int
     baseline: Callable[[str], torch.Tensor]
     attentions: Callable[[], torch.Tensor]
     chunk: int
@@ -50,7 +57,9 @@ class SaliencyInputs:
 @dataclass(frozen=True)
 class SaliencyOutput:
     """scores (N, T); delta (N,) completeness gap (integrated gradients only); at_input / at_baseline (N,) the
-    target at the input and at the baseline (methods with a baseline); passes actually run."""
+    target at the input and at the baseline (methods with a baseline); passes actually run; scored_columns: the
+    first input positions scored when not every position before a row is (occlusion of the prompt only), else
+    None."""
 
     scores: torch.Tensor
     forward_sequences: int
@@ -58,6 +67,7 @@ class SaliencyOutput:
     delta: Optional[torch.Tensor] = None
     at_input: Optional[torch.Tensor] = None
     at_baseline: Optional[torch.Tensor] = None
+    scored_columns: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -113,12 +123,14 @@ def _integrated_gradients(inputs: SaliencyInputs, params: dict[str, ParameterVal
 
 def _occlusion(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> SaliencyOutput:
     baseline = inputs.baseline(str(params["baseline"]))
-    stop = int(inputs.positions.max())
-    scores = feature_ablation(inputs.score_fn, inputs.embeddings, baseline, stop=stop, batch=inputs.batch)
+    last = int(inputs.positions.max())
+    stop = min(inputs.answer_start, last) if params["ablate"] == "prompt" else last
     with torch.no_grad():
-        ends = inputs.score_fn(torch.stack([inputs.embeddings, baseline])).double().cpu()
-    return SaliencyOutput(scores=scores, forward_sequences=stop + 3, backward_passes=0, at_input=ends[0],
-                          at_baseline=ends[1])
+        ends = inputs.score_fn(torch.stack([inputs.embeddings, baseline])).double()
+    scores = feature_ablation(inputs.score_fn, inputs.embeddings, baseline, stop=stop, batch=inputs.batch,
+                              reference=ends[0])
+    return SaliencyOutput(scores=scores, forward_sequences=stop + 2, backward_passes=0, at_input=ends[0].cpu(),
+                          at_baseline=ends[1].cpu(), scored_columns=stop if stop < last else None)
 
 
 def _attention(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> SaliencyOutput:
@@ -171,9 +183,13 @@ for _method in (
         "positive = the target falls without this token. Exact effect of each token alone, no gradients.",
         "Zeiler & Fergus, Visualizing and Understanding Convolutional Networks (ECCV 2014)",
         signed=True, uses_target=True,
-        cost="1 forward pass per input token, shared by all explained tokens (batched)",
+        cost="1 forward pass per ablated input token, shared by all explained tokens (batched)",
         cost_grows_with_tokens=False,
-        parameters=(BASELINE_PARAMETER,), compute=_occlusion),
+        parameters=(BASELINE_PARAMETER,
+                    Parameter(name="ablate", label="Ablate", kind="choice", default="prompt",
+                              help="which input tokens to ablate (each one costs a forward pass)",
+                              choices=ABLATED_COLUMNS)),
+        compute=_occlusion),
     SaliencyMethod(
         "attention", "Attention weight",
         "The attention of the step that produced the token over the earlier tokens. Unsigned, rows sum to 1. "

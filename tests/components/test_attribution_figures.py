@@ -7,7 +7,7 @@ import pytest
 
 from components.attention_matrix import (attention_matrix_figure, axis_labels, causal_values, colour_ceiling,
                                          grid_values, head_grid_figure)
-from components.saliency_matrix import saliency_grid, saliency_matrix_figure
+from components.saliency_matrix import saliency_grid, saliency_matrix_figure, unscored_note
 from components.token_units import hidden_share, token_units, unit_values
 from components.token_weights import WeightedText, colour_limit, over_shown, scale_caption, token_weights_figure
 from tests.components.attribution_factories import make_grid, make_matrix, make_saliency, make_tokens
@@ -91,6 +91,18 @@ def test_saliency_matrix_rows_columns_and_scale():
     assert figure.layout.shapes[0].y0 == 0.5
     words = saliency_grid(result, granularity="word", show_template=True)[2]
     assert words[0][4] == pytest.approx(-0.5 + 0.6 - 0.7)
+
+
+def test_prompt_only_occlusion_leaves_the_answer_columns_blank_and_says_why():
+    full = make_saliency()
+    assert unscored_note(full) == ""
+    start = full.answer_start
+    prompt_only = full.model_copy(update={"rows": [r.model_copy(update={"scores": r.scores[:start]})
+                                                   for r in full.rows]})
+    values = saliency_grid(prompt_only, granularity="token", show_template=False)[2]
+    assert values[1][:4] == pytest.approx(saliency_grid(full, granularity="token", show_template=False)[2][1][:4])
+    assert values[1][4] is None
+    assert "prompt's tokens only" in unscored_note(prompt_only)
 
 
 def test_unsigned_saliency_matrix_starts_at_zero():

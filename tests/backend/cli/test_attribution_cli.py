@@ -13,8 +13,8 @@ from backend.schemas import TextAnalysis
 
 
 def args(**given) -> argparse.Namespace:
-    defaults = dict(saliency=None, target="logprob", ig_steps=None, baseline=None, normalisation="max_abs",
-                    attention=False)
+    defaults = dict(saliency=None, target="logprob", ig_steps=None, baseline=None, ablate=None,
+                    normalisation="max_abs", attention=False)
     return argparse.Namespace(**{**defaults, **given})
 
 
@@ -32,6 +32,8 @@ def test_saliency_options_become_a_request_for_the_analysed_ids():
     assert (request.ids, request.answer_start, request.temperature) == ([1, 2, 3], 2, 0.7)
     assert request.parameters == {"steps": 8, "baseline": "content_zero"}
     assert (request.method, request.target, request.normalisation) == ("integrated_gradients", "entropy", "l1")
+    occlusion = saliency_request(args(saliency="occlusion", ablate="prompt_and_answer"), analysis())
+    assert occlusion.parameters == {"ablate": "prompt_and_answer"}
 
 
 @pytest.fixture

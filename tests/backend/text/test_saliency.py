@@ -71,7 +71,8 @@ def test_integrated_gradients_equal_captum_and_hold_completeness_to_their_delta(
 
 
 def test_occlusion_equals_captum_feature_ablation(tiny_lm, analysis):
-    result = explain(tiny_lm, analysis, "occlusion", parameters={"baseline": "content_space"})
+    result = explain(tiny_lm, analysis, "occlusion",
+                     parameters={"baseline": "content_space", "ablate": "prompt_and_answer"})
     embed = tiny_lm.model.get_input_embeddings()
     space = tiny_lm.tokenizer(" ", add_special_tokens=False)["input_ids"][-1]
     for row in result.rows:
@@ -83,6 +84,19 @@ def test_occlusion_equals_captum_feature_ablation(tiny_lm, analysis):
         reference = FeatureAblation(forward).attribute(embeddings, baselines=baseline, feature_mask=mask,
                                                        perturbations_per_eval=row.position)
         assert row.scores == pytest.approx(reference[0, :, 0].tolist(), abs=1e-5)
+
+
+def test_occlusion_of_the_prompt_only_gives_the_prompt_columns_of_the_full_run_in_fewer_passes(tiny_lm, analysis):
+    full = explain(tiny_lm, analysis, "occlusion", parameters={"baseline": "all_pad", "ablate": "prompt_and_answer"})
+    prompt = explain(tiny_lm, analysis, "occlusion", parameters={"baseline": "all_pad"})
+    assert prompt.parameters["ablate"] == "prompt"
+    start, last = analysis.answer_start, len(analysis.ids) - 1
+    assert [len(r.scores) for r in prompt.rows] == [start] * len(prompt.rows)
+    assert [len(r.scores) for r in full.rows] == [r.position for r in full.rows]
+    for short, whole in zip(prompt.rows, full.rows):
+        assert short.scores == pytest.approx(whole.scores[:start], abs=1e-5)
+        assert short.target_value == pytest.approx(whole.target_value, abs=1e-6)
+    assert (prompt.forward_sequences, full.forward_sequences) == (start + 2, last + 2)
 
 
 def test_targets_equal_the_analysis_numbers(tiny_lm, analysis):
