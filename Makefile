@@ -11,7 +11,7 @@ SHELL := /bin/bash
 # pip warns about every optional local index folder this machine lacks; keep the rest of its output.
 QUIET_PIP := 2>&1 | { grep -v '^WARNING: Location' || true; }
 
-.PHONY: setup run test chromium postgresql system-packages bench vllm
+.PHONY: setup run test chromium postgresql system-packages bench bench-quick vllm
 
 $(INSTALLED): requirements.txt requirements-dev.txt requirements-models.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,11 @@ bench: $(BENCH_INSTALLED)
 		$(BENCH_PY) -W ignore bench/bench_scale.py --sweep $$sweep $(BENCH_ARGS) || status=1; \
 		echo "== bench_scale --sweep $$sweep: $$(( $$(date +%s) - start )) s"; done; \
 	exit $$status
+
+# Every row of `make bench` once, at half the sizes (bench/harness.py --quick), in under 10 minutes on this 2-core
+# machine: a check that every comparison still runs; the README's figures come from `make bench`.
+bench-quick:
+	$(MAKE) --no-print-directory bench BENCH_ARGS="$(BENCH_ARGS) --quick"
 
 # vLLM's CPU build (issue 16): the real serving engine that tests/backend/served/ start on a loopback port
 # (tests/vllm_server.py). Its own venv: it pins its own torch. Its torchvision, torchaudio and torchcodec fail to

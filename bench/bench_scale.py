@@ -1,7 +1,7 @@
 """How UQ Lens's and the best peer's time and memory grow, in one run per sweep; a table, JSON and a PNG plot.
 
     .venv-bench/bin/python bench/bench_scale.py --sweep length|samples|dataset [--sizes ...] [--repeats 1]
-        [--model ID] [--device cpu|cuda] [--threads N] [--no-memory] [--out FILE]
+        [--model ID] [--device cpu|cuda] [--threads N] [--no-memory] [--out FILE] [--quick]
 
   length   per-token probability and entropy of a given answer of 16, 64, 256 tokens (prompt without the chat
            template): Engine.analyze_text (one forward pass) against inseq's step scores (one forward pass per
@@ -14,7 +14,8 @@
            Dataset with the same batch size.
 Each side warms up once on the first (smallest) size; every size is then timed --repeats times (default 1, to
 keep the largest sizes within minutes on two CPU cores; a size timed once has its peak memory read in that same
-run). Writes artifacts/bench/bench_scale_<sweep>.json and .png.
+run). --quick uses the smaller QUICK_SWEEPS sizes. Writes artifacts/bench/bench_scale_<sweep>[-quick].json and
+.png.
 """
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ from bench_vs_inseq import step_score_difference
 from bench_vs_lm_polygraph import QUESTION, SAMPLE_TEMPERATURE, import_polygraph, manager_run
 
 SWEEPS = {"length": [16, 64, 256], "samples": [4, 8, 16], "dataset": [50, 200]}
+QUICK_SWEEPS = {"length": [16, 64, 128], "samples": [2, 4, 8], "dataset": [20, 50]}
+"""The sizes of a --quick run: every row of the full run, at sizes that keep the whole `make bench-quick` short."""
 UNITS = {"length": "answer tokens", "samples": "samples K", "dataset": "questions"}
 SAMPLE_TOKENS = 16
 DATASET_TOKENS = 8
@@ -132,7 +135,7 @@ def main() -> int:
 
     def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Comparison]]:
         engine, lm = workload.load(args)
-        sizes = args.sizes or SWEEPS[args.sweep]
+        sizes = args.sizes or (QUICK_SWEEPS if args.quick else SWEEPS)[args.sweep]
         return ({"benchmark": f"bench_scale_{args.sweep}", "model": lm.spec.id, "device": lm.device,
                  "dtype": str(lm.model.dtype), "sweep": args.sweep, "sizes": sizes, "unit": UNITS[args.sweep]},
                 builders[args.sweep](engine, lm, sizes))

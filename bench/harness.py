@@ -27,7 +27,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -107,8 +107,28 @@ def parser(doc: str) -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=3, help="timed rounds after the warm-up")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
-    p.add_argument("--out", type=Path, help="JSON report (default: artifacts/bench/<script>.json)")
+    p.add_argument("--out", type=Path, help="JSON report (default: artifacts/bench/<script>.json, or "
+                                             "<script>-quick.json with --quick)")
+    p.add_argument("--quick", action="store_true", help="every row once at half the default sizes (one timed "
+                                                        "round after the warm-up): a check that every row runs; "
+                                                        "the README's figures come from the full run")
     return p
+
+
+def quick_size(default: int) -> int:
+    """The size a --quick run uses for a size option whose full-run default is `default` (half, at least 2)."""
+    return max(2, default // 2)
+
+
+def apply_quick(args: argparse.Namespace, sizes: Sequence[tuple[str, int, str]] = ()) -> None:
+    """Fill the size options left unset (dest of each flag) with their defaults, halved under --quick, where a
+    run also has one timed round."""
+    for flag, default, _text in sizes:
+        dest = flag.lstrip("-").replace("-", "_")
+        if getattr(args, dest) is None:
+            setattr(args, dest, quick_size(default) if args.quick else default)
+    if args.quick:
+        args.repeats = 1
 
 
 def import_peer(module: str) -> tuple[Optional[Any], str]:
@@ -320,14 +340,16 @@ class Finished:
     path: Path
 
 
-def run(p: argparse.ArgumentParser, build: Callable[[argparse.Namespace], tuple[dict[str, Any], list[Comparison]]]
-        ) -> Finished:
+def run(p: argparse.ArgumentParser, build: Callable[[argparse.Namespace], tuple[dict[str, Any], list[Comparison]]],
+        sizes: Sequence[tuple[str, int, str]] = ()) -> Finished:
     """Parse the options, build the comparisons, measure them, print the table and write the JSON report.
 
     build(args) -> (context for the report: device, model, sizes, ... and optionally "benchmark", the report's
-    name, default the script's; comparisons).
+    name, default the script's; comparisons). sizes: the script's integer size options (flag, full-run default,
+    help), resolved by apply_quick.
     """
     args = p.parse_args()
+    apply_quick(args, sizes)
     if args.threads:
         torch.set_num_threads(args.threads)
     context, comparisons = build(args)
@@ -338,13 +360,13 @@ def run(p: argparse.ArgumentParser, build: Callable[[argparse.Namespace], tuple[
         results.append(measure_comparison(c, device, args.repeats, not args.no_memory))
     kind = "cuda" if device.startswith("cuda") else "cpu"
     report = {"benchmark": Path(sys.argv[0]).stem, **environment(device), **context,
-              "time_definition": TIME_DEFINITION, "repeats": args.repeats,
+              "time_definition": TIME_DEFINITION, "repeats": args.repeats, "quick": args.quick,
               "memory_definition": None if args.no_memory else MEMORY_DEFINITION[kind],
               "results": [asdict(r) for r in results]}
     print(f"\n{report['benchmark']}: {context.get('model')} on {report['machine']} ({device}), "
           f"{report['date']}; times: median of {args.repeats} after a warm-up\n")
     print(table(results))
-    out = args.out or ROOT / "artifacts" / "bench" / f"{report['benchmark']}.json"
+    out = args.out or ROOT / "artifacts" / "bench" / f"{report['benchmark']}{'-quick' if args.quick else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     print(f"\nwritten to {out}")
@@ -357,6 +379,6 @@ def main(doc: str, build: Callable[[argparse.Namespace], tuple[dict[str, Any], l
     then run(). Returns the exit status."""
     p = parser(doc)
     for flag, default, text in sizes:
-        p.add_argument(flag, type=int, default=default, help=text)
-    run(p, build)
+        p.add_argument(flag, type=int, help=f"{text} (default {default}; {quick_size(default)} with --quick)")
+    run(p, build, sizes)
     return 0

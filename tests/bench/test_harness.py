@@ -67,3 +67,16 @@ def test_table_numbers_the_notes_and_marks_unavailable_peers():
     text = harness.table(results)
     assert "[1] same definition" in text and "[2] unavailable: needs the hub" in text
     assert "peer (unavailable)" in text
+
+
+def test_quick_runs_halve_the_unset_sizes_and_time_one_round():
+    sizes = [("--tokens", 16, "answer tokens"), ("--ig-steps", 3, "path points")]
+    p = harness.parser("doc")
+    for flag, _default, text in sizes:
+        p.add_argument(flag, type=int, help=text)
+    full = p.parse_args([])
+    harness.apply_quick(full, sizes)
+    assert (full.tokens, full.ig_steps, full.repeats) == (16, 3, 3)
+    quick = p.parse_args(["--quick", "--tokens", "12"])
+    harness.apply_quick(quick, sizes)
+    assert (quick.tokens, quick.ig_steps, quick.repeats) == (12, 2, 1)
