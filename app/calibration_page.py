@@ -10,6 +10,8 @@ import streamlit as st
 
 from app.audit_services import (audit_methods, run_batches, unavailable_methods, unavailable_note, upload_dataset,
                                 when_free)
+from app.cascade_services import cascade_applies, render_cascade_tab
+from app.relative_services import relative_cost_note
 from app.services import default_model_index, get_client, is_served, model_ids, model_info
 from backend.schemas import ModelInfo
 from backend.schemas.audit import (BUILTIN_DIGITS, BUILTIN_QA, MAX_AUDIT_ITEMS, AuditMethodCatalog, AuditOverride,
@@ -201,7 +203,11 @@ def run(request_json: str) -> None:
         bar.progress(state.done / max(state.total, 1), text=f"{state.done} of {state.total} items done{left}")
 
     try:
-        run_batches(AuditRequest.model_validate_json(request_json), progress)
+        request = AuditRequest.model_validate_json(request_json)
+        note = relative_cost_note(request)  # said before the comparisons are asked
+        if note:
+            st.caption(note)
+        run_batches(request, progress)
         holder.empty()
     except EXPECTED_ERRORS as exc:
         say(exc)
@@ -238,8 +244,11 @@ def render_result(result: AuditResult) -> None:
     st.subheader(f"{result.n} items, accuracy {result.accuracy:.1%}{done}")
     st.caption(f"Audit {result.audit_id} · model {result.model_id} · data {result.dataset_id} · seed "
                f"{result.request.seed} · started {result.created_at} UTC")
+    cascade = (lambda: render_cascade_tab(result, st.session_state.get(f"{KEY}_revision", ""))) \
+        if cascade_applies(result) else None
     render_audit_tabs(result, key=KEY, export=lambda: render_export(result), items=lambda: render_items(
-        result, key=KEY, set_override=lambda index, verdict: override(result.audit_id, index, verdict)))
+        result, key=KEY, set_override=lambda index, verdict: override(result.audit_id, index, verdict)),
+        cascade=cascade)
 
 
 def shown_request() -> Optional[str]:

@@ -17,6 +17,8 @@ from backend.audit.report_figures import (agreement_figure, confidence_histogram
 from backend.audit.summary import FIT_FRACTION, RECALIBRATION_FAILED, caveats_by_text, confidences_of, method_arrays
 from backend.schemas.audit import AuditMethodInfo, AuditResult, MethodMetrics
 from components.figure_config import figure_config
+from components.label_issues_view import render_label_issues
+from components.selective_view import render_selective
 
 SCHEMES = ("equal_width", "equal_mass")
 CLASSIFIER_COLUMNS = {"question": "image", "answer": "predicted", "accepted": "true class"}
@@ -262,11 +264,19 @@ AUDIT_TABS = ["Reliability", "Error detection", "Recalibration", "Agreement", "I
 
 
 def render_audit_tabs(result: AuditResult, *, key: str, items: Callable[[], None],
-                      export: Optional[Callable[[], None]] = None) -> None:
+                      export: Optional[Callable[[], None]] = None,
+                      cascade: Optional[Callable[[], None]] = None) -> None:
     """The metrics table, then the audit's diagrams and tables in tabs; `items` draws the Items tab (editable on
-    the Calibration page, read-only for a saved audit) and `export`, when given, an Export tab."""
+    the Calibration page, read-only for a saved audit), a Label issues tab for classifier audits, an Answer or
+    abstain tab (a threshold with a guarantee, components.selective_view), and `export`,
+    when given, an Export tab (`cascade`, when given, draws a Cascade tab before it)."""
     render_metrics(result, key=key)
-    tabs = st.tabs(AUDIT_TABS + (["Export"] if export else []))
+    optional = {"Label issues": lambda: render_label_issues(result, key=key)} if result.label_issues is not None \
+        else {}
+    optional["Answer or abstain"] = lambda: render_selective(result, key=key)  # re-computed from the items
+    if cascade:
+        optional["Cascade"] = cascade
+    tabs = st.tabs(AUDIT_TABS + list(optional) + (["Export"] if export else []), key=f"{key}_tabs")
     with tabs[0]:
         render_reliability(result, key=key)
     with tabs[1]:
@@ -277,6 +287,9 @@ def render_audit_tabs(result: AuditResult, *, key: str, items: Callable[[], None
         render_agreement(result, key=key)
     with tabs[4]:
         items()
+    for tab, draw in zip(tabs[len(AUDIT_TABS):], optional.values()):
+        with tab:
+            draw()
     if export:
-        with tabs[5]:
+        with tabs[-1]:
             export()

@@ -4,8 +4,9 @@ images.
 A text audit's token methods (mean_logprob, geo_mean_prob, ...) are the sequence registry's generation entries
 (backend.sequence.methods) under the names audits have always used: their label, description, paper, direction
 and value come from the entry, scored on the batched answers' own logits. Its other methods are the registry's
-sampling and asking entries under their own names. Classifier methods score an image's class probabilities; the
-pass methods score K dropout or augmented passes.
+sampling and asking entries under their own names, then relative confidence (questions compared in pairs and
+ranked; backend.decisions.relative_confidence). Classifier methods score an image's class probabilities; the pass
+methods score K dropout or augmented passes.
 
 Each entry says which way its score points and whether the score is itself a probability of being right. Only
 probability scores enter ECE / Brier / NLL directly; the others are judged by ranking (AUROC, AURC, PRR) and mapped
@@ -18,6 +19,7 @@ from typing import Callable, Literal, Optional, Sequence
 
 import numpy as np
 
+from backend.decisions import relative_confidence as rel
 from backend.registry import Registry, UnknownNameError
 from backend.schemas.audit import AuditCatalogEntry, AuditMethodCatalog, AuditMethodInfo, AuditMethodKind
 from backend.schemas.sequence import why_not
@@ -46,7 +48,7 @@ PROBABILITY_METHODS = frozenset({"sequence_probability", "mean_token_probability
 """Sequence registry entries whose value is meant as the probability that the answer is right."""
 DEFAULT_TEXT_METHODS = ("mean_logprob", "geo_mean_prob", "max_entropy")
 """Selected unless changed for questions; for images, every one-pass classifier method is."""
-Source = Literal["token", "sequence", "classifier", "given"]
+Source = Literal["token", "sequence", "classifier", "given", "pairwise"]
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,20 @@ def cannot_run(method: AuditMethod, capabilities: Sequence[str]) -> str:
     return why_not(method.requires, capabilities)
 
 
+def relative_method() -> AuditMethod:
+    """Relative confidence (backend.decisions.relative_confidence): the question compared with m seeded partner
+    questions, each pair in both orders, ranked by a Bradley-Terry fit over every comparison of the audit when it is
+    summarised. It reads the first reply token's probabilities, as P(True) does, so it requires what P(True) does."""
+    pairs = rel.rounds_for(rel.COMPARISONS)
+    return AuditMethod(rel.METHOD, "Relative confidence", (
+        f"Which of two questions the model is more sure it can answer: each question is compared with {pairs} "
+        f"seeded partner questions (both orders, so about {rel.COMPARISONS} comparisons each), P(A) / (P(A) + P(B)) "
+        f"read from the first reply token, and all comparisons ranked by a Bradley-Terry fit (logits: higher = more "
+        f"confident; not a probability)."), rel.PAPER, "confident", False, "pairwise",
+        f"{rel.ORDERS * pairs} asking passes per question (one reply token each), before the audit's ranking fit",
+        requires=capabilities_for(("p_true",)))
+
+
 def given_method(name: str, higher_is: str, values: Sequence[float]) -> AuditMethod:
     """An entry for a precomputed CSV column; a probability when it is a confidence with every value in [0, 1]."""
     is_probability = higher_is == "confident" and all(0.0 <= v <= 1.0 for v in values)
@@ -135,6 +151,7 @@ def text_methods() -> Registry[AuditMethod]:
         registry.register(token_method(name, method))
     for spec in METHODS.entries(keep=lambda spec: spec.group != "generation"):
         registry.register(sequence_method(spec.name))
+    registry.register(relative_method())
     return registry
 
 
@@ -191,7 +208,7 @@ def resolve_classifier_methods(names: Sequence[str], *, with_passes: bool = Fals
 
 def kind_of(method: AuditMethod) -> AuditMethodKind:
     """text: question audits; classifier: one pass (digits and image models); image: K passes (image models)."""
-    if method.source in ("token", "sequence"):
+    if method.source in ("token", "sequence", "pairwise"):
         return "text"
     return "classifier" if one_pass(method) else "image"
 

@@ -1,5 +1,6 @@
 """The items of a question audit: each question's greedy answer scored by the token methods (on the answer's own
-token numbers), the sequence methods (one analysis on that answer) and graded.
+token numbers), the sequence methods (one analysis on that answer), the relative-confidence comparisons with its
+partner questions (backend.decisions.relative_asking; ranked when the audit is summarised) and graded.
 
 An in-process model answers a batch of questions in one generate call (backend.audit.batch_text) under its pool
 lock; a served model answers each question in its own request, request.concurrency of them in flight at once
@@ -13,6 +14,7 @@ from backend.audit.batch_served import StopCheck, answer_question, bounded_map
 from backend.audit.batch_text import AnsweredQuestion, answer_batch
 from backend.audit.grading import grade
 from backend.audit.methods import AuditMethod
+from backend.decisions.relative_asking import audit_comparisons
 from backend.engine import Engine
 from backend.schemas import SequenceRequest, TextRequest
 from backend.schemas.audit import AuditItem, AuditRequest
@@ -69,11 +71,14 @@ def qa_item(engine: Engine, request: AuditRequest, plan: Plan, index: int, resul
         analysis = engine.analyze_sequence(SequenceRequest(text=text, methods=sequence_names, samples=request.samples,
                                                            embedding_model=request.embedding_model))
         scores.update({s.name: s.value for s in analysis.scores})
+    comparisons = (audit_comparisons(engine, request, plan, index) if any(m.source == "pairwise" for m in plan.methods)
+                   else None)
     verdict = grade(result.answer, question.answers, embed, request.grading_threshold, question.question)
     return AuditItem(index=index, id=question.id, question=question.question, answers=question.answers,
                      answer=result.answer, correct=verdict.correct, grading=verdict.grading,
                      grading_reason=verdict.reason, similarity=verdict.similarity, scores=scores,
-                     score_bounds=bounds, difficulty=question.difficulty)
+                     score_bounds=bounds, difficulty=question.difficulty, token_logprobs=list(result.logprobs),
+                     comparisons=comparisons)
 
 
 def qa_batch(engine: Engine, request: AuditRequest, plan: Plan, indices: list[int]) -> list[AuditItem]:

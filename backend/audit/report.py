@@ -12,7 +12,10 @@ import plotly.graph_objects as go
 
 from backend.analyses.calibration import reliability_bins
 from backend.analyses.error_detection import risk_coverage
+from backend.audit.report_cascade import cascade_section
 from backend.audit.report_figures import agreement_figure, reliability_figure, risk_coverage_figure
+from backend.audit.report_label_issues import label_issues_section
+from backend.audit.report_selective import selective_section
 from backend.audit.summary import caveats_by_text, confidences_of, method_arrays
 from backend.schemas.audit import AuditResult, MethodMetrics
 
@@ -129,7 +132,10 @@ judged by ranking (AUROC, AUPRC of predicting a wrong answer, AURC, PRR as lm-po
 confidences held fixed), or why the metric is undefined.</p>
 <h2>Reliability diagrams</h2>{''.join(sections)}
 <h2>Risk-coverage</h2>{figures.div(risk_coverage_figure(curves)) if curves else '<p>No scores.</p>'}
+{selective_section(result)}
 <h2>Method agreement (Spearman rank correlation)</h2>{figures.div(agreement_figure(result.rank_correlation))}
+{cascade_section(result, figures.div)}
+{label_issues_section(result)}
 <h2>Settings</h2><pre>{html.escape(settings)}</pre>
 <h2>Items</h2>{_items_table(result)}
 </body></html>"""

@@ -21,12 +21,16 @@ from typing import Callable, Iterator, Optional, Sequence
 from backend.audit import digits as digits_data
 from backend.audit import summary
 from backend.audit.batch_served import StopCheck
+from backend.audit.cascade_run import with_cascade
 from backend.audit.datasets import Dataset, load_dataset
 from backend.audit.image_audit import audit_classes, image_items
+from backend.audit.label_issues_audit import audit_label_issues
 from backend.audit.methods import (AuditMethod, cannot_run, given_method, resolve_classifier_methods,
                                    resolve_text_methods)
 from backend.audit.qa_items import qa_batch, served_qa_items
+from backend.audit.selective import audit_decisions
 from backend.audit.store import AuditStore
+from backend.decisions import relative_confidence as relative
 from backend.engine import Engine
 from backend.errors import BackendBusyError, BackendUnavailableError, StoreUnavailableError, UserInputError
 from backend.schemas.audit import AuditItem, AuditProgress, AuditRequest, AuditResult
@@ -46,8 +50,10 @@ class Plan:
     methods: list[AuditMethod]
 
 
-NOT_IDENTITY = frozenset({"limit", "concurrency"})
-"""Request fields that do not name the audit: how many items to compute, how many requests in flight."""
+NOT_IDENTITY = frozenset({"limit", "concurrency", "defer_to", "alpha", "delta", "calibration_fraction"})
+"""Request fields that do not name the audit: how many items to compute, how many requests in flight, which model
+to defer to (a cascade reads that model's own audit; this one's items do not change), and the answer-or-abstain
+settings (alpha, delta, calibration fraction: read from the finished items, they change none)."""
 
 
 def audit_id_for(request: AuditRequest, dataset_sha256: str) -> str:
@@ -62,9 +68,9 @@ def audit_id_for(request: AuditRequest, dataset_sha256: str) -> str:
 
 def legacy_audit_id(request: AuditRequest, dataset_sha256: str) -> str:
     """The audit id runs were kept under before the limit left the identity (the whole request JSON hashed, as it
-    was then: without the concurrency, which came later)."""
-    return hashlib.sha256(f"{request.model_dump_json(exclude={'concurrency'})}|{dataset_sha256}".encode()
-                          ).hexdigest()[:16]
+    was then: without the concurrency, defer_to and the answer-or-abstain settings, which came later)."""
+    later = {'concurrency', 'defer_to', 'alpha', 'delta', 'calibration_fraction'}
+    return hashlib.sha256(f"{request.model_dump_json(exclude=later)}|{dataset_sha256}".encode()).hexdigest()[:16]
 
 
 def adopt_earlier_runs(plan: Plan, request: AuditRequest, store: AuditStore) -> None:
@@ -92,6 +98,7 @@ def open_run(plan: Plan, request: AuditRequest, store: AuditStore) -> str:
 def plan_audit(request: AuditRequest, content: Optional[bytes] = None) -> Plan:
     """Load and check everything before any model runs; UserInputError says what to change."""
     dataset = load_dataset(request.dataset, content)
+    relative.check_comparable(request.methods, dataset.kind)
     if dataset.kind == "qa":
         methods, size = resolve_text_methods(request.methods), len(dataset.qa)
     elif dataset.kind == "digits":
@@ -106,6 +113,7 @@ def plan_audit(request: AuditRequest, content: Optional[bytes] = None) -> Plan:
         methods = [given_method(m, columns[m], [g.scores[m] for g in dataset.given]) for m in request.methods]
         size = len(dataset.given)
     total = min(size, request.limit or size)
+    relative.check_comparable(request.methods, dataset.kind, total)
     return Plan(dataset, audit_id_for(request, dataset.sha256), total, methods)
 
 
@@ -270,7 +278,8 @@ def summarize_audit(request: AuditRequest, store: AuditStore) -> AuditResult:
     """The result of the items kept so far (nothing is computed; an audit never started has no items)."""
     plan = plan_audit(request)
     adopt_earlier_runs(plan, request, store)
-    return build_result(plan, request, store.items(plan.audit_id), store.created_at(plan.audit_id) or "")
+    return with_cascade(build_result(plan, request, store.items(plan.audit_id), store.created_at(plan.audit_id) or ""),
+                        store)
 
 
 def run_audit(request: AuditRequest, engine: Optional[Engine], store: AuditStore, *, content: Optional[bytes] = None,
@@ -299,7 +308,7 @@ def run_audit(request: AuditRequest, engine: Optional[Engine], store: AuditStore
     if pending and is_served(engine, request, plan):
         check_methods(engine, request, plan)
         compute_served(engine, request, plan, store, pending, kept, should_stop)
-        return build_result(plan, request, store.items(plan.audit_id), created_at)
+        return with_cascade(build_result(plan, request, store.items(plan.audit_id), created_at), store)
     computed = 0
     for start in range(0, len(pending), request.batch_size):
         if should_stop is not None and should_stop():
@@ -308,7 +317,7 @@ def run_audit(request: AuditRequest, engine: Optional[Engine], store: AuditStore
         store.save_items(plan.audit_id, run_batch(engine, request, plan, batch))
         computed += len(batch)
         kept(computed)
-    return build_result(plan, request, store.items(plan.audit_id), created_at)
+    return with_cascade(build_result(plan, request, store.items(plan.audit_id), created_at), store)
 
 
 def build_result(plan: Plan, request: AuditRequest, items: Sequence[AuditItem], created_at: str) -> AuditResult:
@@ -316,9 +325,14 @@ def build_result(plan: Plan, request: AuditRequest, items: Sequence[AuditItem], 
     a larger limit are left out)."""
     items = [item for item in items if item.index < plan.total]
     names = [m.name for m in plan.methods]
+    ranked = any(m.source == "pairwise" for m in plan.methods)  # relative confidence: a ranking of all the items
+    if ranked:
+        items = relative.with_relative_scores(items)  # so made here, never kept with an item
     kind = plan.dataset.kind
     model_id = {"digits": digits_data.MODEL_ID, "given": "(precomputed)"}.get(kind, request.model)
     notes = {"class_probabilities": IMAGE_CLASS_NOTE} if kind == "images" else {}
+    if ranked:
+        notes[relative.METHOD] = relative.result_note(items)
     return AuditResult(
         audit_id=plan.audit_id, request=request, model_id=model_id, dataset_id=plan.dataset.dataset_id,
         dataset_sha256=plan.dataset.sha256, n=len(items), accuracy=summary.accuracy(items), n_bins=summary.N_BINS,
@@ -326,4 +340,6 @@ def build_result(plan: Plan, request: AuditRequest, items: Sequence[AuditItem], 
         metrics={m.name: summary.method_metrics(m, items, request.seed) for m in plan.methods} if items else {},
         rank_correlation=summary.rank_correlations(items, names), methods=[m.info() for m in plan.methods],
         items=list(items), created_at=created_at,
+        label_issues=audit_label_issues(plan.dataset, items),
+        selective=audit_decisions(plan.methods, items, request) if items else {},
         extra={"complete": len(items) == plan.total, "total": plan.total, **notes})

@@ -6,9 +6,11 @@
   prepare                            convert / cache the default models (done by make setup)
   serve [--host H] [--port P] [--allow-no-token]   the HTTP backend (a non-loopback host needs UQLENS_API_TOKEN)
   image PATH|sample:NAME [--json] [--saliency METHOD] [--target top|entropy|INDEX] [--uncertainty mc_dropout|tta]
-  audit [--dataset D] [--methods M1,M2] [--limit N] [--json OUT.json] [--html REPORT.html]   resumable audit
+  audit [--dataset D] [--methods M1,M2] [--limit N] [--concurrency C] [--json OUT.json] [--html REPORT.html]
+                                     resumable audit (C requests in flight to a served model)
 
-Exit status: 0 ok, 2 bad input (the message says what to change), 3 a model could not be loaded.
+Exit status: 0 ok, 2 bad input (the message says what to change), 3 a model could not be loaded, 4 a serving
+engine (or the database) went away mid-audit (the items finished so far are kept; running it again resumes).
 """
 from __future__ import annotations
 

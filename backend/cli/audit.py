@@ -2,6 +2,9 @@
 
   audit --dataset builtin-qa --methods mean_logprob,semantic_entropy --limit 50 --json OUT.json --html REPORT.html
   audit --dataset images:photos.zip --model efficientnet-lite0 --methods softmax,mc_dropout_mi --json OUT.json
+  audit --dataset builtin-qa --model SMALL --defer-to LARGE --json OUT.json   (a cascade: `cascade` in the JSON)
+  audit --methods mean_logprob,relative_confidence --limit 100 --estimate   (its comparisons' cost, then exit)
+  audit --dataset scores.csv --methods p --alpha 0.05 --delta 0.1 --json OUT.json   (answer or abstain: `selective`)
 
 Running the same command again after a kill or Ctrl-C resumes: finished items are kept in the database. So it
 does after a served model's engine went away mid-audit: the command then says how many items are kept and exits
@@ -14,6 +17,7 @@ import json
 import sys
 from pathlib import Path
 
+from backend.cli.selective_options import add_selective_arguments, selective_fields, selective_lines
 from backend.schemas import DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL
 from backend.schemas.audit import BUILTIN_DIGITS, BUILTIN_QA, AuditRequest, AuditResult
 
@@ -45,9 +49,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     audit.add_argument("--seed", type=int, default=0)
     audit.add_argument("--grading-threshold", type=float, default=0.8,
                        help="cosine similarity for the embedding fallback of the grading")
-    audit.add_argument("--fresh", action="store_true", help="forget finished items of this audit and start again")
+    audit.add_argument("--defer-to", dest="defer_to", metavar="MODEL",
+                       help="a cascade: audit MODEL on the same items too (its own resumable audit) and add "
+                            "`cascade`: accuracy vs deferral rate when the least sure answers go to MODEL")
+    audit.add_argument("--fresh", action="store_true", help="forget finished items of this audit (and of the "
+                                                            "--defer-to audit) and start again")
+    audit.add_argument("--estimate", action="store_true",
+                       help="print what relative_confidence's comparisons still to compute will cost (passes, and "
+                            "seconds from one question timed on the model; printed before every audit that asks "
+                            "for it), then exit without running")
     audit.add_argument("--json", dest="json_path", help="write the result as JSON to this file ('-' = stdout)")
     audit.add_argument("--html", dest="html_path", help="write a self-contained HTML report to this file")
+    add_selective_arguments(audit)
 
 
 def build_request(args: argparse.Namespace) -> AuditRequest:
@@ -61,11 +74,13 @@ def build_request(args: argparse.Namespace) -> AuditRequest:
                         model=args.model or (DEFAULT_IMAGE_MODEL if images else DEFAULT_TEXT_MODEL), limit=args.limit,
                         batch_size=args.batch_size, concurrency=args.concurrency,
                         max_new_tokens=args.max_new_tokens, samples=args.samples,
-                        seed=args.seed, grading_threshold=args.grading_threshold)
+                        seed=args.seed, grading_threshold=args.grading_threshold,
+                        defer_to=getattr(args, "defer_to", None), **selective_fields(args))
 
 
 def result_json(result: AuditResult) -> dict:
-    """The JSON written by --json: n, accuracy, metrics by method, items, and the settings and ids."""
+    """The JSON written by --json: n, accuracy, metrics by method, items, and the settings and ids (and, for
+    classifier audits, label_issues)."""
     data = result.model_dump(mode="json")
     return {"n": data["n"], "accuracy": data["accuracy"], "metrics": data["metrics"], "items": data["items"],
             **{k: v for k, v in data.items() if k not in ("n", "accuracy", "metrics", "items")}}
@@ -81,6 +96,9 @@ def format_summary(result: AuditResult) -> str:
 
     for name, m in result.metrics.items():
         lines.append(f"{name:<24}{cell(m.ece)}{cell(m.brier)}{cell(m.auroc)}{cell(m.aurc)}{cell(m.prr)}")
+    if result.label_issues is not None:
+        lines.append(result.label_issues.summary())
+    lines += selective_lines(result)
     return "\n".join(lines)
 
 
@@ -89,29 +107,40 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
     from transformers.utils import logging as hf_logging
 
+    from backend.audit.cascade_run import audits_to_run, format_cascade
     from backend.audit.report import render_report
     from backend.audit.runner import check_models, plan_audit, run_audit
     from backend.audit.store import AuditStore
+    from backend.decisions.relative_confidence import METHOD as RELATIVE
+    from backend.decisions.relative_cost import estimate_relative_cost, format_cost
     from backend.engine import Engine
     from backend.errors import BackendBusyError, BackendUnavailableError
 
     hf_logging.disable_progress_bar()
     request = build_request(args)
     store, engine = AuditStore(), Engine()
-    plan = plan_audit(request)
-    check_models(engine, request, plan)
-    if args.fresh:
-        store.forget(plan.audit_id)
-    with tqdm(total=plan.total, desc=f"audit {plan.audit_id}", unit="item", file=sys.stderr) as bar:
-        def progress(done: int, total: int, _seconds_left) -> None:
-            bar.update(done - bar.n)
+    audits = audits_to_run(request)
+    plans = [plan_audit(each) for each in audits]
+    for each, plan in zip(audits, plans):
+        check_models(engine, each, plan)
+        if args.fresh:
+            store.forget(plan.audit_id)
+    for each in audits:
+        if RELATIVE in each.methods:
+            print(format_cost(estimate_relative_cost(each, engine, store)), file=sys.stderr)
+    if args.estimate:
+        return 0
+    for each, plan in zip(audits, plans):
+        with tqdm(total=plan.total, desc=f"audit {plan.audit_id}", unit="item", file=sys.stderr) as bar:
+            def progress(done: int, total: int, _seconds_left) -> None:
+                bar.update(done - bar.n)
 
-        try:
-            result = run_audit(request, engine, store, progress=progress)
-        except (BackendUnavailableError, BackendBusyError) as exc:  # an engine gone mid-audit: items kept
-            bar.close()
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_UNAVAILABLE
+            try:
+                result = run_audit(each, engine, store, progress=progress)
+            except (BackendUnavailableError, BackendBusyError) as exc:  # an engine gone mid-audit: items kept
+                bar.close()
+                print(f"error: {exc}", file=sys.stderr)
+                return EXIT_UNAVAILABLE
     if args.json_path == "-":
         print(json.dumps(result_json(result)))
     elif args.json_path:
@@ -119,4 +148,6 @@ def run(args: argparse.Namespace) -> int:
     if args.html_path:
         Path(args.html_path).write_text(render_report(result), encoding="utf-8")
     print(format_summary(result), file=sys.stderr if args.json_path == "-" else sys.stdout)
+    if result.cascade is not None:
+        print(format_cascade(result.cascade), file=sys.stderr if args.json_path == "-" else sys.stdout)
     return 0

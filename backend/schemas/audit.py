@@ -8,7 +8,11 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from backend.schemas.cascade import CascadeResult
 from backend.schemas.common import DEFAULT_EMBEDDING_MODEL, DEFAULT_TEXT_MODEL
+from backend.schemas.label_issues import LabelIssueReport
+from backend.schemas.selective import (ALPHA_HELP, CALIBRATION_FRACTION_HELP, DEFAULT_ALPHA,
+                                       DEFAULT_CALIBRATION_FRACTION, DEFAULT_DELTA, DELTA_HELP, SelectiveDecision)
 
 BUILTIN_QA = "builtin-qa"
 BUILTIN_DIGITS = "builtin-digits"
@@ -45,6 +49,13 @@ class AuditRequest(BaseModel):
     grading_threshold: float = Field(DEFAULT_GRADING_THRESHOLD, ge=0.0, le=1.0,
                                      description="cosine similarity at or above which an answer with no alias "
                                                  "match still counts as right")
+    alpha: float = Field(DEFAULT_ALPHA, gt=0.0, lt=1.0, description=ALPHA_HELP + " (not part of the audit id)")
+    delta: float = Field(DEFAULT_DELTA, gt=0.0, lt=1.0, description=DELTA_HELP + " (not part of the audit id)")
+    calibration_fraction: float = Field(DEFAULT_CALIBRATION_FRACTION, gt=0.0, lt=1.0,
+                                        description=CALIBRATION_FRACTION_HELP + " (not part of the audit id)")
+    defer_to: Optional[str] = Field(None, min_length=1, max_length=200, description=(
+        "a second (larger) model to defer to: the result gains `cascade`, read from the audit of the same request "
+        "with model = defer_to (audited like any other; not part of this audit's id)"))
 
     @field_validator("methods")
     @classmethod
@@ -64,7 +75,7 @@ class AuditMethodInfo(BaseModel):
     paper: str
     higher_is: Literal["uncertain", "confident"]
     is_probability: bool = Field(description="the score itself is a probability of being right")
-    source: Literal["token", "sequence", "classifier", "given"]
+    source: Literal["token", "sequence", "classifier", "given", "pairwise"]
     cost: str
 
 
@@ -119,6 +130,12 @@ class AuditItem(BaseModel):
     probs: Optional[list[float]] = Field(None, description="class probabilities (image audits)")
     label: Optional[int] = Field(None, description="true class index (image audits)")
     difficulty: str = ""
+    comparisons: Optional[dict[str, float]] = Field(None, description=(
+        "relative confidence (question audits): partner question's index (a string, as JSON keys are) -> P(this "
+        "question preferred) as the model judged the pair, both orders averaged; None for items kept without it"))
+    token_logprobs: Optional[list[float]] = Field(None, description=(
+        "log-probability (nats) of each answer token, as the token methods read them (question audits; None for "
+        "items kept before they were, and for images): the token-level deferral rules of cascades use them"))
 
     @property
     def is_correct(self) -> bool:
@@ -172,6 +189,13 @@ class AuditResult(BaseModel):
     items: list[AuditItem]
     created_at: str
     extra: dict[str, Any] = Field(default_factory=dict)
+    selective: dict[str, SelectiveDecision] = Field(default_factory=dict, description=(
+        "answer or abstain, by method: the threshold Learn-Then-Test certifies at request.alpha / request.delta on a "
+        "seeded calibration split, its held-out coverage and error, the guarantee in words, or why none is given"))
+    cascade: Optional[CascadeResult] = Field(None, description="deferral to request.defer_to (None without it)")
+    label_issues: Optional[LabelIssueReport] = Field(None, description=(
+        "classifier audits: the items whose given label is likely wrong (Confident Learning), or why none were "
+        "looked for; None for other audits"))
 
 
 class AuditDatasetUpload(BaseModel):

@@ -25,6 +25,7 @@ from backend.schemas import ImageAnalysis, ImageMethods, ImageRequest, ImageUnce
 from backend.schemas.audit import (AuditDatasetUpload, AuditItem, AuditMethodCatalog, AuditOverride, AuditProgress,
                                    AuditRequest, AuditResult, UploadedAuditDataset)
 from backend.schemas.image import SaliencyAnalysis, SaliencyRequest, UncertaintyRequest
+from backend.schemas.relative_confidence import RelativeConfidenceCost
 from backend.schemas.sequence import MethodCost, MethodInfo, SequenceAnalysis, SequenceRequest
 from backend.schemas.text_attention import TextAttention, TextAttentionRequest
 from backend.schemas.text_saliency import SaliencyCatalog, TextSaliency, TextSaliencyRequest
@@ -198,6 +199,11 @@ class Operations(Analyses):
     audit_report = post("/v1/audit/report", AuditRequest, str, "backend.audit.operations:audit_report", "audit store",
                         heavy=True, doc="The offline HTML report (figures, metrics, items, settings) of everything "
                                         "the audit has finished so far.")
+    estimate_relative_cost = post("/v1/audit/relative-cost", AuditRequest, RelativeConfidenceCost,
+                                  "backend.decisions.relative_cost:estimate_relative_cost", "engine and audit store",
+                                  heavy=True, doc="What the audit's relative-confidence comparisons still to compute "
+                                                  "will cost: asking passes, and seconds from one question's "
+                                                  "comparisons timed on its model.")
 
 
 def rows(table: type) -> list[Operation]:

@@ -105,7 +105,8 @@ def test_a_saved_audit_reopens_with_its_diagrams_and_tables(client):
     result = client.audit_result(request)
     at = reopen(saved(client, "audit", result.model_dump(mode="json"), "audit"))
     assert_drawn(at)
-    assert [t.label for t in at.tabs] == ["Reliability", "Error detection", "Recalibration", "Agreement", "Items"]
+    assert [t.label for t in at.tabs] == ["Reliability", "Error detection", "Recalibration", "Agreement", "Items",
+                                          "Label issues", "Answer or abstain"]
     assert len(at.dataframe) >= 3
 
 

@@ -32,6 +32,7 @@ BASES: dict[str, tuple[dict, str]] = {
     "/v1/audit/batch": ({}, "grading_threshold"),
     "/v1/audit/result": ({}, "grading_threshold"),
     "/v1/audit/report": ({}, "grading_threshold"),
+    "/v1/audit/relative-cost": ({"methods": ["relative_confidence"]}, "grading_threshold"),
     "/v1/audit/override": ({"audit_id": "a" * 16, "index": 0, "verdict": True}, "index"),
     "/v1/saved": ({"id": str(uuid.uuid4()), "kind": "text", "title": "t", "payload": {}}, "payload"),
 }
