@@ -10,6 +10,7 @@ from typing import Optional
 from backend.audit.store import AuditStore
 from backend.decisions.cascade import CascadeSide, cascade, refused_result
 from backend.errors import UserInputError
+from backend.models.registry import build_registry
 from backend.schemas.audit import AuditRequest, AuditResult
 from backend.schemas.cascade import CascadeResult, deferral_request
 
@@ -62,12 +63,21 @@ def cascade_for(result: AuditResult, store: AuditStore) -> CascadeResult:
     adopt_earlier_runs(plan, large_request, store)
     items = store.items(plan.audit_id)
     if not items:
-        return refused_result(small, large_request.model, result.dataset_id, (
-            f"no audit of {large_request.model!r} on {result.dataset_id} with these settings is kept: run it "
-            f"(python -m backend audit ... --defer-to {large_request.model}, or Run on the page's Cascade tab), "
-            f"then ask again"), plan.audit_id)
+        return refused_result(small, large_request.model, result.dataset_id, missing_audit(large_request.model,
+                                                                                        result.dataset_id),
+                              plan.audit_id)
     large = CascadeSide(large_request.model, plan.audit_id, plan.dataset.sha256, items)
     return cascade(small, large, result.methods, result.dataset_id)
+
+
+def missing_audit(model: str, dataset_id: str) -> str:
+    """Why there is no cascade when the model to defer to has no kept audit: it is not registered, or not run."""
+    known = build_registry().available("text")
+    if model not in known:
+        return (f"no cascade: {model!r} is not a registered text model (registered: {', '.join(known)}); name one of "
+                f"those, or register it (UQLENS_TEXT_MODELS or UQLENS_MODELS_FILE) and audit it")
+    return (f"no audit of {model!r} on {dataset_id} with these settings is kept: run it (python -m backend audit "
+            f"... --defer-to {model}, or Run on the page's Cascade tab), then ask again")
 
 
 def with_cascade(result: AuditResult, store: AuditStore) -> AuditResult:

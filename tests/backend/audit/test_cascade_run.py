@@ -12,6 +12,7 @@ from backend.audit.cascade_run import audits_to_run, check_deferral, deferral_re
 from backend.audit.report import render_report
 from backend.audit.store import AuditStore, audit_items
 from backend.errors import UserInputError
+from backend.schemas import DEFAULT_TEXT_MODEL
 from backend.schemas.audit import BUILTIN_DIGITS, BUILTIN_QA, AuditItem, AuditRequest
 
 SMALL_RIGHT = [True, False, True, False, True]
@@ -70,11 +71,18 @@ def test_the_result_carries_the_cascade_of_the_two_kept_audits(store):
 
 
 def test_a_missing_second_audit_is_refused_with_what_to_run(store):
+    registered = REQUEST.model_copy(update={"defer_to": DEFAULT_TEXT_MODEL})
+    keep(store, registered, SMALL_RIGHT, LOGPROBS)
+    cascade = runner.summarize_audit(registered, store).cascade
+    assert cascade.rules == [] and f"no audit of '{DEFAULT_TEXT_MODEL}' on builtin-qa" in cascade.refused
+    assert f"--defer-to {DEFAULT_TEXT_MODEL}" in cascade.refused
+    assert "No cascade." in render_report(runner.summarize_audit(registered, store))
+
+
+def test_a_model_to_defer_to_that_is_not_registered_is_named(store):
     keep(store, REQUEST, SMALL_RIGHT, LOGPROBS)
-    cascade = runner.summarize_audit(REQUEST, store).cascade
-    assert cascade.rules == [] and "no audit of 'large-lm' on builtin-qa" in cascade.refused
-    assert "--defer-to large-lm" in cascade.refused
-    assert "No cascade." in render_report(runner.summarize_audit(REQUEST, store))
+    refused = runner.summarize_audit(REQUEST, store).cascade.refused
+    assert "'large-lm' is not a registered text model" in refused and DEFAULT_TEXT_MODEL in refused
 
 
 def test_an_unfinished_second_audit_is_refused(store):
