@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, click_centre
+from tests.e2e.conftest import ARTIFACTS, choose_option, click_centre
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 RESULT_TIMEOUT_MS = 240_000
@@ -73,3 +73,24 @@ def test_first_token_is_a_content_token_and_rollout_is_normalised_over_what_is_s
     assert page.get_by_text("Normalised over what is shown", exact=False).count()
     assert "share of the shown attention" in page.locator(PLOT.format("attn_looked_token_weights")).first.inner_text()
     assert not page.locator("[data-testid='stException']").count()
+
+
+def test_occlusion_of_the_prompt_only_draws_the_matrix_and_says_the_answer_columns_were_not_ablated(page, app_url):
+    page.goto(f"{app_url}/attention", wait_until="domcontentloaded")
+    page.get_by_role("textbox", name="Prompt").wait_for(timeout=RESULT_TIMEOUT_MS)
+    page.get_by_role("textbox", name="Prompt").fill("Name a fruit.")
+    page.get_by_role("textbox", name="Answer to score (optional)").fill("Apples are sweet and crisp.")
+    page.get_by_role("button", name="Analyze").click()
+    page.locator(PLOT.format("attn_looked_token_weights")).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    wait_idle(page)
+    page.get_by_role("tab", name="Saliency").click()
+    choose_option(page, "Method", "Occlusion", "Occlusion (feature ablation)")
+    page.get_by_text("Ablate", exact=True).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    page.get_by_text("Whole answer (matrix)").click()
+    page.get_by_role("button", name="Explain").click()
+    page.locator(PLOT.format("attn_saliency_matrix")).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    wait_idle(page)
+    page.screenshot(path=str(ARTIFACTS / "attention-page-occlusion-prompt-only.png"), full_page=True)
+    assert page.get_by_text("Occlusion ablated the prompt's tokens only", exact=False).count()
+    assert not page.locator("[data-testid='stException']").count()
+    assert not page.locator("[data-testid='stAlertContentError']").count()
