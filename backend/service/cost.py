@@ -8,11 +8,14 @@ count from the request's budget (backend.budget) once the tokenizer has spoken.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Optional
 
+from backend.decisions.relative_confidence import COMPARISONS, ORDERS
 from backend.schemas import TextRequest
 from backend.schemas.audit import AuditRequest
 from backend.schemas.image import ImageRequest, SaliencyRequest, UncertaintyRequest
+from backend.schemas.relative_confidence import RELATIVE_CONFIDENCE
 from backend.schemas.sequence import SequenceRequest
 from backend.schemas.text_attention import TextAttentionRequest
 from backend.schemas.text_saliency import TextSaliencyRequest
@@ -49,8 +52,11 @@ def saliency_cost(request: TextSaliencyRequest) -> int:
 
 
 def audit_cost(request: AuditRequest) -> int:
-    """One batch of questions: each a short prompt and max_new_tokens, times the samples of sampling methods."""
+    """One batch of questions: each a short prompt and max_new_tokens, times the samples of sampling methods, plus
+    relative confidence's comparisons (each a prompt of two questions, read for one reply token)."""
     per_item = (TEMPLATE_TOKENS * 2 + request.max_new_tokens) * (1 + request.samples)
+    if RELATIVE_CONFIDENCE in request.methods:
+        per_item += math.ceil(COMPARISONS / 2) * ORDERS * TEMPLATE_TOKENS * 3
     return per_item * request.batch_size
 
 

@@ -13,6 +13,7 @@ from backend.errors import BackendBusyError
 from backend.service.admission import Admission
 from backend.service.cost import request_cost
 from backend.schemas import TextRequest
+from backend.schemas.audit import AuditRequest
 from backend.schemas.sequence import SequenceRequest
 from tests.backend.service.conftest import make_test_client, running_server
 
@@ -65,6 +66,9 @@ def test_the_cost_estimate_grows_with_tokens_and_samples():
     few = SequenceRequest(text=short, samples=2)
     many = SequenceRequest(text=short, samples=16)
     assert request_cost(many) > request_cost(few) > request_cost(short)
+    tokens = AuditRequest(methods=["mean_logprob"], batch_size=2)
+    compared = AuditRequest(methods=["mean_logprob", "relative_confidence"], batch_size=2)
+    assert request_cost(compared) - request_cost(tokens) == 2 * 4 * 32 * 3  # 4 asking passes a question
 
 
 def test_admission_refuses_work_past_the_queued_cost_with_a_retry_after_that_grows_with_it():
