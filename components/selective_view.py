@@ -25,7 +25,8 @@ FIGURE_HELP = ("Each point is one threshold: how many items it answers (x) and h
                "most confident first. Blue: the calibration split the threshold is chosen on, with its one-sided "
                "upper confidence bound at 1 − delta (dotted; a single threshold passes the binomial test exactly "
                "where this bound is at or under alpha). Orange: the held-out split, never used to choose. Dashed: "
-               "alpha. The vertical line is the certified threshold.")
+               "alpha. The vertical line is the certified threshold. The error axis stops at 4 alpha: double-click the "
+               "figure to see all of it.")
 
 
 def _curve(score: np.ndarray, correct: np.ndarray, higher_is: str) -> tuple[np.ndarray, ...]:
@@ -70,10 +71,17 @@ def selective_figure(calibration: tuple[np.ndarray, np.ndarray], held_out: tuple
                                         name="held out at the threshold",
                                         hovertemplate="coverage %{x:.1%}, error %{y:.1%}<extra></extra>"))
     figure.update_layout(height=380, xaxis_title="coverage (share of items answered, most confident first)",
-                         yaxis_title="error rate of the answers given", xaxis_range=[0, 1], yaxis_rangemode="tozero",
+                         yaxis_title="error rate of the answers given", xaxis_range=[0, 1],
+                         yaxis_range=[0, error_axis_top(decision.alpha)],
                          xaxis_tickformat=".0%", yaxis_tickformat=".0%", margin=dict(t=30, b=40, l=60, r=20),
                          legend=dict(orientation="h", y=-0.25))
     return figure
+
+
+def error_axis_top(alpha: float) -> float:
+    """The top of the error axis: 4 alpha (at least 5 %, at most 100 %), so the band around alpha is readable; the
+    bound and the first few answers' errors above it are clipped (plotly's autoscale shows them)."""
+    return min(1.0, max(4 * alpha, 0.05))
 
 
 def decision_frame(result: AuditResult, decision: SelectiveDecision) -> pd.DataFrame:
@@ -111,7 +119,9 @@ def render_decision(decision: SelectiveDecision) -> None:
         st.warning(f"No threshold for {decision.method}: {decision.refused}.")
         return
     left, middle, right, last = st.columns(4)
-    left.metric("Answer when", decision.answer_if or "–", help="score at or past the threshold, in its own units")
+    symbol = "≥" if decision.higher_is == "confident" else "≤"
+    left.metric(f"Answer when {decision.method}", f"{symbol} {decision.threshold:.4g}",
+                help=f"answer only when {decision.answer_if} (the score in its own units); abstain otherwise")
     middle.metric("Held-out coverage", f"{decision.held_out_coverage:.1%}",
                   help=f"{decision.held_out_answered} of {decision.n_held_out} held-out items answered")
     right.metric("Held-out error", "–" if decision.held_out_error is None else f"{decision.held_out_error:.1%}",

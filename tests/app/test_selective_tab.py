@@ -25,7 +25,7 @@ def test_the_tab_certifies_a_threshold_and_refuses_a_stricter_alpha():
     guarantee = [s.value for s in at.success if s.value.startswith("On new items like these")]
     assert guarantee and "at most 20 % of the answers given will be wrong, with 90 % probability" in guarantee[0]
     labels = {m.label: m.value for m in at.metric}
-    assert labels["Answer when"].startswith("p >= ") and labels["Held-out coverage"].endswith("%")
+    assert labels["Answer when p"].startswith("≥ ") and labels["Held-out coverage"].endswith("%")
     assert any(i.value.startswith("**Assumption.** Exchangeable items") for i in at.info)
     assert any(c.value.startswith("How the threshold is chosen: Learn-Then-Test") for c in at.caption)
     buttons = [b.label for b in at.get("download_button")]

@@ -8,7 +8,7 @@ import pytest
 from backend.audit.selective import method_decision
 from backend.decisions.selective import error_upper_bound
 from backend.schemas.audit import AuditItem, AuditMethodInfo, AuditRequest, AuditResult
-from components.selective_view import decision_frame, selective_figure, split_arrays
+from components.selective_view import decision_frame, error_axis_top, selective_figure, split_arrays
 
 METHOD = AuditMethodInfo(name="p", label="p", description="", paper="", higher_is="confident", is_probability=True,
                          source="given", cost="")
@@ -65,3 +65,8 @@ def test_the_figure_shows_both_splits_the_bound_alpha_and_the_threshold():
     refused = method_decision(METHOD, result.items, alpha=0.001, delta=0.1, seed=0, calibration_fraction=0.5)
     plain = selective_figure(calibration, held_out, refused)
     assert len(plain.data) == 3 and not any(s.x0 == s.x1 for s in plain.layout.shapes if s.x0 is not None)
+
+
+def test_the_error_axis_is_scaled_to_alpha():
+    assert (error_axis_top(0.02), error_axis_top(0.1), error_axis_top(0.5)) == (0.08, 0.4, 1.0)
+    assert error_axis_top(0.001) == 0.05
