@@ -1,0 +1,164 @@
+"""UQ Lens's sequence-level scores against uqlm's offline white-box and black-box scorers, on the same evidence.
+
+    .venv-bench/bin/python -m pip install --no-deps uqlm==0.6.7   # once: its own pins conflict with the app's
+    .venv-bench/bin/python bench/bench_vs_uqlm.py [--new-tokens 16] [--samples 8] [--repeats 3]
+        [--model ID] [--device cpu|cuda] [--threads N] [--no-memory] [--out FILE]
+
+uqlm (CVS Health, 0.6.x) generates through a LangChain chat model, so its whole pipeline cannot share UQ Lens's
+in-process model; its scorers, though, take given evidence. UQ Lens's Engine.analyze_sequence answers the question
+(greedy, at most --new-tokens tokens) and draws --samples samples at temperature 0.7; then uqlm's scorers are fed
+exactly that evidence:
+  - white-box (SingleLogprobsScorer, TopLogprobsScorer): the answer's token log-probabilities and its top-k
+    alternatives, against UQ Lens's method functions on the same tokens;
+  - black-box: CosineScorer with UQ Lens's own embedding model (all-MiniLM-L6-v2, from its local folder) on the
+    answer and the K samples; MatchScorer (exact match) has no UQ Lens counterpart and is listed in the report only;
+    ConsistencyScorer (non-contradiction, entailment), BertScorer and the semantic-entropy / density scorers load
+    DeBERTa-large-MNLI or RoBERTa-large from the Hugging Face hub, which this machine cannot reach.
+uqlm 0.6.7 pins numpy<2, pandas<3, transformers<5 and sentence-transformers<6 on Python 3.11, against the app's pins,
+so it is installed with --no-deps; its top-level package imports LangChain (for its LLM-calling scorers), so the
+offline scorer modules are imported without running the package's __init__ (import_uqlm).
+Prints a table and writes JSON (artifacts/bench/bench_vs_uqlm.json).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import sys
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+import harness
+import workload
+from uqlm_feed import answer_sample_cosines, cosine_in_uqlm_convention, import_uqlm, uqlm_logprobs
+from backend.analyses.evidence import Evidence
+from backend.engine import Engine
+from backend.models.registry import resolve_location
+from backend.schemas import DEFAULT_EMBEDDING_MODEL, SequenceRequest, TextRequest
+from backend.schemas.text import TextAnalysis
+from backend.sequence.methods import METHODS, run_method
+from backend.sequence.pipeline import GATHERERS, SequenceModels, SequenceRun, needed_evidence, selected_methods
+from backend.text.generation import analyze_text
+
+PEER = "uqlm"
+QUESTION = "Name a famous scientist and say what they discovered."
+SAMPLE_TEMPERATURE = 0.7
+METHODS_USED = ["sequence_probability", "geometric_mean_probability", "mean_token_entropy", "predictive_entropy",
+                "degree"]
+HUB_ONLY = ("uqlm's ConsistencyScorer (non-contradiction, entailment), semantic entropy and semantic density load "
+            "microsoft/deberta-large-mnli and BertScorer roberta-large from the Hugging Face hub, which this machine "
+            "cannot reach")
+LLM_PIPELINE = ("uqlm generates through a LangChain BaseChatModel (WhiteBoxUQ / BlackBoxUQ.generate_and_score), "
+                "which cannot wrap UQ Lens's in-process model object; its scorers are fed UQ Lens's evidence below")
+
+
+def gather(engine: Engine, request: SequenceRequest) -> tuple[TextAnalysis, Evidence]:
+    """The analysed answer and the evidence Engine.analyze_sequence gathers for request, by the same code
+    (analyze_text, then the gatherers), kept so that uqlm can be fed exactly what UQ Lens scored."""
+    meaning = engine.meaning_source(request)
+    models = SequenceModels(lm=engine.text_model(request.text.model),
+                            embedder=engine.embedding_model(request.embedding_model), nli=None, meaning=meaning)
+    text = analyze_text(models.lm, request.text)
+    evidence = Evidence(logprobs=[t.logprob for t in text.tokens], entropies=[t.entropy for t in text.tokens],
+                        special=[t.special for t in text.tokens], vocab_size=int(models.lm.model.config.vocab_size))
+    run = SequenceRun(models, request, text, evidence)
+    for name in needed_evidence(selected_methods(request), meaning.kind):
+        if name in GATHERERS:
+            GATHERERS[name](run)
+    return text, evidence
+
+
+def method(name: str, evidence: Evidence) -> Callable[[], Any]:
+    """UQ Lens's method function on the shared evidence, as one call."""
+    spec = METHODS.get(name)
+    return lambda: run_method(spec, evidence, {})
+
+
+def same_evidence_rows(u: dict[str, Any], text: TextAnalysis, evidence: Evidence, embed: Callable[[list[str]], Any],
+                       embedder_path: str, repeats: int) -> list[harness.Comparison]:
+    """One row per uqlm scorer with a UQ Lens counterpart, both fed the same answer and samples."""
+    tokens = uqlm_logprobs(evidence.logprobs)
+    top = uqlm_logprobs(evidence.logprobs, [[a.prob for a in t.top_k] for t in text.tokens])
+    k_top = len(text.tokens[0].top_k) if text.tokens else 1
+    single = u["SingleLogprobsScorer"](length_normalize=False)
+    normalised = u["SingleLogprobsScorer"](length_normalize=True)
+    top_scorer = u["TopLogprobsScorer"](top_k_logprobs=k_top)
+    cosine = u["CosineScorer"](transformer=embedder_path)
+    answer, samples = text.generated_text, list(evidence.sample_texts or [])
+
+    def row(operation: str, ours: Callable[[], Any], theirs: Callable[[], Any],
+            difference: Optional[Callable[[Any, Any], harness.Agreement]], note: str, label: str) -> harness.Comparison:
+        return harness.Comparison(f"{operation}, same evidence", label, ours, theirs, difference, note=note,
+                                  memory=False, repeats=max(repeats, 20))
+
+    return [
+        row("sequence_probability", method("sequence_probability", evidence),
+            lambda: single.evaluate([tokens])["sequence_probability"][0],
+            lambda r, t: harness.agreement(r.value, float(t)),
+            "same definition: the product of the token probabilities, end token included (uqlm with "
+            "length_normalize=False)", "SingleLogprobsScorer, length_normalize=False"),
+        row("geometric_mean_probability", method("geometric_mean_probability", evidence),
+            lambda: normalised.evaluate([tokens])["sequence_probability"][0],
+            lambda r, t: harness.agreement(r.value, float(t)),
+            "uqlm's default 'sequence_probability' is length-normalised, exp(mean log p): UQ Lens's geometric-mean "
+            "probability, not its sequence probability", "SingleLogprobsScorer (default)"),
+        row("min token probability", lambda: float(np.exp(np.min(evidence.logprobs))),
+            lambda: normalised.evaluate([tokens])["min_probability"][0],
+            lambda r, t: harness.agreement(r, float(t)),
+            "UQ Lens has no such method (the Text page colours every token's probability): compared with the "
+            "smallest of UQ Lens's token probabilities", "SingleLogprobsScorer min_probability"),
+        row("probability margin", lambda: float(np.mean([t.margin for t in text.tokens])),
+            lambda: top_scorer.evaluate([top])["probability_margin"][0],
+            lambda r, t: harness.agreement(r, float(t)),
+            f"uqlm's mean p1 - p2 from the top-{k_top} alternatives, against the mean of UQ Lens's exact per-token "
+            "margins (no sequence method)", "TopLogprobsScorer probability_margin"),
+        row("mean_token_entropy", method("mean_token_entropy", evidence),
+            lambda: top_scorer.evaluate([top])["mean_token_negentropy"][0], None,
+            f"timed only: uqlm's negentropy is 1 - H / ln k of the top-{k_top} probabilities renormalised, UQ Lens's "
+            "the exact entropy of the whole vocabulary (normalised by ln V)",
+            "TopLogprobsScorer mean_token_negentropy"),
+        row(f"answer vs {len(samples)} samples, cosine", lambda: answer_sample_cosines(embed([answer] + samples)),
+            lambda: cosine._compute_score(answer, samples),
+            lambda r, t: harness.agreement(cosine_in_uqlm_convention(r), float(np.mean(t))),
+            "both embed the answer and the K samples with the same all-MiniLM-L6-v2 folder; uqlm scores "
+            "mean(0.5 + cos / 2), UQ Lens has no answer-vs-samples method (its degree compares samples with each "
+            "other, negatives clipped to 0): compared in uqlm's convention; UQ Lens embeds K+1 texts in one "
+            "call, uqlm 2K in two; timed: _compute_score, as evaluate also sleeps 0.1 s",
+            "CosineScorer, UQ Lens's embedder"),
+    ]
+
+
+def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Comparison]]:
+    """The pipeline row (UQ Lens only), then one row per uqlm scorer on shared evidence."""
+    engine, lm = workload.load(args)
+    u, missing = import_uqlm()
+    request = SequenceRequest(text=TextRequest(model=lm.spec.id, prompt=QUESTION, max_new_tokens=args.new_tokens),
+                              methods=METHODS_USED, samples=args.samples, sample_temperature=SAMPLE_TEMPERATURE,
+                              embedding_model=DEFAULT_EMBEDDING_MODEL, meaning_model=DEFAULT_EMBEDDING_MODEL)
+    comparisons = [
+        harness.Comparison(f"greedy answer + {args.samples} samples + {len(METHODS_USED)} methods", PEER,
+                           lambda: engine.analyze_sequence(request), None,
+                           unavailable=missing or f"{LLM_PIPELINE}; {HUB_ONLY}"),
+    ]
+    text, evidence = gather(engine, request)
+    embedder = engine.embedding_model(DEFAULT_EMBEDDING_MODEL)
+    if u:
+        comparisons += same_evidence_rows(u, text, evidence, embedder.embed, resolve_location(embedder.spec.location),
+                                          args.repeats)
+    samples = list(evidence.sample_texts or [])
+    exact = float(np.mean([s == text.generated_text for s in samples])) if samples else None
+    context = {"model": lm.spec.id, "device": lm.device, "dtype": str(lm.model.dtype), "question": QUESTION,
+               "max_new_tokens": args.new_tokens, "samples": args.samples, "sample_temperature": SAMPLE_TEMPERATURE,
+               "peer_version": importlib.metadata.version("uqlm") if u else None,
+               "shared_evidence": {"answer": text.generated_text, "answer_tokens": len(evidence.logprobs),
+                                   "sample_texts": samples},
+               "uqlm_offline_without_counterpart": {
+                   "MatchScorer": u["MatchScorer"]._compute_score(text.generated_text, samples) if u and samples
+                   else None, "exact_match_check": exact},
+               "uqlm_needs_hub": HUB_ONLY}
+    return context, comparisons
+
+
+if __name__ == "__main__":
+    sys.exit(harness.main(__doc__, build, ("--new-tokens", 16, "largest answer and sample, in tokens"),
+                          ("--samples", 8, "K sampled answers")))
