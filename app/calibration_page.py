@@ -148,7 +148,8 @@ def read_form() -> Optional[dict]:
         max_new_tokens = left.number_input("Max new tokens", 1, 128, 24, key=f"{KEY}_max_new_tokens",
                                            disabled=source in (IMAGES, BUILTIN_DIGITS))
         samples = middle.number_input("Passes K (MC dropout / TTA)" if source == IMAGES else
-                                      "Samples K (sampling methods)", 2, 20, 5, key=f"{KEY}_samples")
+                                      "Samples K (sampling methods)", 2, 20, 5, key=f"{KEY}_samples",
+                                      disabled=source == BUILTIN_DIGITS)  # its methods all read one pass
         seed = right.number_input("Seed", 0, 2**31 - 1, 0, key=f"{KEY}_seed")
         submitted = st.form_submit_button("Run audit", type="primary")
     if not submitted:

@@ -35,12 +35,18 @@ def short_label(label: str) -> str:
     return first if len(first) <= MAX_LABEL_CHARS else first[:MAX_LABEL_CHARS - 1] + "…"
 
 
+def bar_label(score: ClassScore) -> str:
+    """A bar's label: the short class name and its index, the index left out where it is the name (digits)."""
+    name = escape_plotly(short_label(score.label))
+    return f"{name} " if score.label == str(score.index) else f"{name} ({score.index}) "
+
+
 def class_probabilities_figure(scores: Sequence[ClassScore], *, title: str = "") -> go.Figure:
     """Bars of probability in [0, 1] per class; the top class in red. Labels are escaped (plotly reads tags)."""
     rows = list(reversed(scores))
     figure = go.Figure(go.Bar(
         orientation="h", x=[s.prob for s in rows],
-        y=[f"{escape_plotly(short_label(s.label))} ({s.index}) " for s in rows],
+        y=[bar_label(s) for s in rows],
         marker_color=[TOP_COLOUR if s is scores[0] else OTHER_COLOUR for s in rows],
         text=[f"{s.prob:.3f}" for s in rows], textposition="outside", cliponaxis=False,
         customdata=[escape_plotly(s.label) for s in rows],

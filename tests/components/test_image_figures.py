@@ -52,6 +52,12 @@ def test_probability_bars_put_the_top_class_on_top_in_red_and_escape_labels():
     assert list(bar.text) == ["0.100", "0.300", "0.600"]
 
 
+def test_a_class_named_by_its_index_is_not_labelled_twice():
+    digits = class_probabilities_figure([ClassScore(label="8", index=8, prob=0.9),
+                                         ClassScore(label="9", index=9, prob=0.1)]).data[0]
+    assert list(digits.y) == ["9 ", "8 "]
+
+
 def test_short_label():
     assert short_label("tabby, tabby cat") == "tabby" and short_label("x" * 50).endswith("…")
 
