@@ -31,11 +31,8 @@ import workload
 from backend.analyses.evidence import Evidence
 from backend.analyses.sample_scores import cosine_affinity
 from backend.sequence.methods import METHODS, MethodResult, run_method
-from backend.engine import Engine
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, SequenceAnalysis, SequenceRequest, TextRequest
-from backend.sequence.pipeline import GATHERERS, SequenceModels, SequenceRun, needed_evidence, selected_methods
-from backend.text.generation import analyze_text
 
 PEER = "lm-polygraph"
 QUESTION = "Name a famous scientist and say what they discovered."
@@ -48,22 +45,6 @@ HUB_NLI = ("lm-polygraph's semantic matrix comes from microsoft/deberta-large-mn
 HUB_CROSS_ENCODER = ("lm-polygraph's SAR similarities come from cross-encoder/stsb-roberta-large on the Hugging Face "
                      "hub, which this machine cannot reach; the estimator rows below compare the values on UQ "
                      "Lens's similarities")
-
-
-def gather_evidence(engine: Engine, request: SequenceRequest) -> Evidence:
-    """The evidence Engine.analyze_sequence gathers for request, by the same code (analyze_text, then the
-    gatherers), kept so that lm-polygraph can be fed exactly what UQ Lens scored."""
-    meaning = engine.meaning_source(request)
-    models = SequenceModels(lm=engine.text_model(request.text.model),
-                            embedder=engine.embedding_model(request.embedding_model), nli=None, meaning=meaning)
-    text = analyze_text(models.lm, request.text)
-    evidence = Evidence(logprobs=[t.logprob for t in text.tokens], entropies=[t.entropy for t in text.tokens],
-                        special=[t.special for t in text.tokens], vocab_size=int(models.lm.model.config.vocab_size))
-    run = SequenceRun(models, request, text, evidence)
-    for name in needed_evidence(selected_methods(request), meaning.kind):
-        if name in GATHERERS:
-            GATHERERS[name](run)
-    return evidence
 
 
 def polygraph_stats(evidence: Evidence, threshold: float) -> dict[str, Any]:
@@ -226,7 +207,7 @@ def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Compar
     ]
     request = sequence(list(dict.fromkeys(name for name, *_ in estimator_pairs(est)))) if est is not None \
         else sequence(GENERATION)
-    evidence = gather_evidence(engine, request)
+    evidence = workload.gathered(engine, request)[1]
     stats = polygraph_stats(evidence, request.similarity_threshold) if est is not None else {}
     for name, estimator, convert, note in estimator_pairs(est) if est is not None else []:
         spec = METHODS.get(name)

@@ -32,13 +32,10 @@ import harness
 import workload
 from uqlm_feed import answer_sample_cosines, cosine_in_uqlm_convention, import_uqlm, uqlm_logprobs
 from backend.analyses.evidence import Evidence
-from backend.engine import Engine
 from backend.models.registry import resolve_location
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, SequenceRequest, TextRequest
 from backend.schemas.text import TextAnalysis
 from backend.sequence.methods import METHODS, run_method
-from backend.sequence.pipeline import GATHERERS, SequenceModels, SequenceRun, needed_evidence, selected_methods
-from backend.text.generation import analyze_text
 
 PEER = "uqlm"
 QUESTION = "Name a famous scientist and say what they discovered."
@@ -50,22 +47,6 @@ HUB_ONLY = ("uqlm's ConsistencyScorer (non-contradiction, entailment), semantic 
             "cannot reach")
 LLM_PIPELINE = ("uqlm generates through a LangChain BaseChatModel (WhiteBoxUQ / BlackBoxUQ.generate_and_score), "
                 "which cannot wrap UQ Lens's in-process model object; its scorers are fed UQ Lens's evidence below")
-
-
-def gather(engine: Engine, request: SequenceRequest) -> tuple[TextAnalysis, Evidence]:
-    """The analysed answer and the evidence Engine.analyze_sequence gathers for request, by the same code
-    (analyze_text, then the gatherers), kept so that uqlm can be fed exactly what UQ Lens scored."""
-    meaning = engine.meaning_source(request)
-    models = SequenceModels(lm=engine.text_model(request.text.model),
-                            embedder=engine.embedding_model(request.embedding_model), nli=None, meaning=meaning)
-    text = analyze_text(models.lm, request.text)
-    evidence = Evidence(logprobs=[t.logprob for t in text.tokens], entropies=[t.entropy for t in text.tokens],
-                        special=[t.special for t in text.tokens], vocab_size=int(models.lm.model.config.vocab_size))
-    run = SequenceRun(models, request, text, evidence)
-    for name in needed_evidence(selected_methods(request), meaning.kind):
-        if name in GATHERERS:
-            GATHERERS[name](run)
-    return text, evidence
 
 
 def method(name: str, evidence: Evidence) -> Callable[[], Any]:
@@ -140,7 +121,7 @@ def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Compar
                            lambda: engine.analyze_sequence(request), None,
                            unavailable=missing or f"{LLM_PIPELINE}; {HUB_ONLY}"),
     ]
-    text, evidence = gather(engine, request)
+    text, evidence = workload.gathered(engine, request)
     embedder = engine.embedding_model(DEFAULT_EMBEDDING_MODEL)
     if u:
         comparisons += same_evidence_rows(u, text, evidence, embedder.embed, resolve_location(embedder.spec.location),

@@ -7,9 +7,12 @@ import copy
 from typing import Any, Optional
 
 import harness  # noqa: F401  (puts the project root on sys.path before backend is imported)
+from backend.analyses.evidence import Evidence
 from backend.engine import Engine
 from backend.models.text_loader import LoadedTextModel
-from backend.schemas import TextAnalysis, TextRequest
+from backend.schemas import SequenceRequest, TextAnalysis, TextRequest
+from backend.sequence.pipeline import GATHERERS, SequenceModels, SequenceRun, needed_evidence, selected_methods
+from backend.text.generation import analyze_text
 
 PROMPT = "Write a short story about a lighthouse keeper."
 STORY = (
@@ -71,3 +74,18 @@ def tokenizer_copy(lm: LoadedTextModel, unk_id: Optional[int] = None) -> Any:
         tokenizer.unk_token = tokenizer.convert_ids_to_tokens(unk_id)
     return tokenizer
 
+
+def gathered(engine: Engine, request: SequenceRequest) -> tuple[TextAnalysis, Evidence]:
+    """The analysed answer and the evidence Engine.analyze_sequence gathers for request, by the same code
+    (analyze_text, then the gatherers), kept so that a peer can be fed exactly what UQ Lens scored."""
+    meaning = engine.meaning_source(request)
+    models = SequenceModels(lm=engine.text_model(request.text.model),
+                            embedder=engine.embedding_model(request.embedding_model), nli=None, meaning=meaning)
+    text = analyze_text(models.lm, request.text)
+    evidence = Evidence(logprobs=[t.logprob for t in text.tokens], entropies=[t.entropy for t in text.tokens],
+                        special=[t.special for t in text.tokens], vocab_size=int(models.lm.model.config.vocab_size))
+    run = SequenceRun(models, request, text, evidence)
+    for name in needed_evidence(selected_methods(request), meaning.kind):
+        if name in GATHERERS:
+            GATHERERS[name](run)
+    return text, evidence

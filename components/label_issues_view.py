@@ -41,8 +41,7 @@ def label_issues_csv(report: LabelIssueReport) -> str:
 
 def issue_scores(issue: LabelIssue, names: list[str], top: int = TOP_CLASSES) -> list[ClassScore]:
     """The issue's `top` most likely dataset classes, most likely first, for the probability bars."""
-    order = sorted(range(len(issue.probs)), key=lambda k: -issue.probs[k])[:top]
-    return [ClassScore(label=names[k], index=k, prob=issue.probs[k]) for k in order]
+    return [ClassScore(label=names[k], index=k, prob=issue.probs[k]) for k in issue.top_classes(top)]
 
 
 def thumbnail_bytes(issue: LabelIssue) -> Optional[bytes]:

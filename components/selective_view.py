@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from backend.audit.selective import method_decision, split_positions
-from backend.decisions.selective import candidates, error_upper_bound, percent
+from backend.decisions.selective import answers, candidates, error_upper_bound, percent
 from backend.schemas.audit import AuditResult
 from backend.schemas.selective import ALPHA_HELP, CALIBRATION_FRACTION_HELP, DELTA_HELP, SelectiveDecision
 from components.figure_config import figure_config
@@ -95,8 +95,7 @@ def decision_frame(result: AuditResult, decision: SelectiveDecision) -> pd.DataF
             score = item.scores.get(decision.method)
             answered: Optional[bool] = None
             if decision.threshold is not None and score is not None:
-                answered = score >= decision.threshold if decision.higher_is == "confident" else \
-                    score <= decision.threshold
+                answered = bool(answers(score, decision.threshold, decision.higher_is))
             rows.append({"#": item.index, "split": split, "score": score, "correct": item.is_correct,
                          "answered": answered})
     return pd.DataFrame(rows, columns=["#", "split", "score", "correct", "answered"])

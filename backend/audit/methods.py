@@ -206,6 +206,12 @@ def resolve_classifier_methods(names: Sequence[str], *, with_passes: bool = Fals
     return [CLASSIFIER_REGISTRY.get(name) for name in names]
 
 
+def compares_pairs(methods: Sequence[AuditMethod]) -> bool:
+    """Whether the audit asks for relative confidence: each item keeps its pairwise comparisons, and the items are
+    ranked together when the audit is summarised."""
+    return any(method.source == "pairwise" for method in methods)
+
+
 def kind_of(method: AuditMethod) -> AuditMethodKind:
     """text: question audits; classifier: one pass (digits and image models); image: K passes (image models)."""
     if method.source in ("token", "sequence", "pairwise"):

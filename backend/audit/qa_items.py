@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 from backend.audit.batch_served import StopCheck, answer_question, bounded_map
 from backend.audit.batch_text import AnsweredQuestion, answer_batch
 from backend.audit.grading import grade
-from backend.audit.methods import AuditMethod
+from backend.audit.methods import AuditMethod, compares_pairs
 from backend.decisions.relative_asking import audit_comparisons
 from backend.engine import Engine
 from backend.schemas import SequenceRequest, TextRequest
@@ -71,8 +71,7 @@ def qa_item(engine: Engine, request: AuditRequest, plan: Plan, index: int, resul
         analysis = engine.analyze_sequence(SequenceRequest(text=text, methods=sequence_names, samples=request.samples,
                                                            embedding_model=request.embedding_model))
         scores.update({s.name: s.value for s in analysis.scores})
-    comparisons = (audit_comparisons(engine, request, plan, index) if any(m.source == "pairwise" for m in plan.methods)
-                   else None)
+    comparisons = audit_comparisons(engine, request, plan, index) if compares_pairs(plan.methods) else None
     verdict = grade(result.answer, question.answers, embed, request.grading_threshold, question.question)
     return AuditItem(index=index, id=question.id, question=question.question, answers=question.answers,
                      answer=result.answer, correct=verdict.correct, grading=verdict.grading,

@@ -28,8 +28,7 @@ def image_cell(issue: LabelIssue) -> str:
 
 def top_classes(issue: LabelIssue, names: list[str]) -> str:
     """The issue's TOP_CLASSES most likely dataset classes with their probabilities, escaped."""
-    order = sorted(range(len(issue.probs)), key=lambda k: -issue.probs[k])[:TOP_CLASSES]
-    return "<br>".join(f"{html.escape(names[k])}: {issue.probs[k]:.3f}" for k in order)
+    return "<br>".join(f"{html.escape(names[k])}: {issue.probs[k]:.3f}" for k in issue.top_classes(TOP_CLASSES))
 
 
 def issue_row(issue: LabelIssue, names: list[str], with_other: bool) -> str:

@@ -25,8 +25,8 @@ from backend.audit.cascade_run import with_cascade
 from backend.audit.datasets import Dataset, load_dataset
 from backend.audit.image_audit import audit_classes, image_items
 from backend.audit.label_issues_audit import audit_label_issues
-from backend.audit.methods import (AuditMethod, cannot_run, given_method, resolve_classifier_methods,
-                                   resolve_text_methods)
+from backend.audit.methods import (AuditMethod, cannot_run, compares_pairs, given_method,
+                                   resolve_classifier_methods, resolve_text_methods)
 from backend.audit.qa_items import qa_batch, served_qa_items
 from backend.audit.selective import audit_decisions
 from backend.audit.store import AuditStore
@@ -325,7 +325,7 @@ def build_result(plan: Plan, request: AuditRequest, items: Sequence[AuditItem], 
     a larger limit are left out)."""
     items = [item for item in items if item.index < plan.total]
     names = [m.name for m in plan.methods]
-    ranked = any(m.source == "pairwise" for m in plan.methods)  # relative confidence: a ranking of all the items
+    ranked = compares_pairs(plan.methods)
     if ranked:
         items = relative.with_relative_scores(items)  # so made here, never kept with an item
     kind = plan.dataset.kind

@@ -156,7 +156,7 @@ def random_accuracy(rates: np.ndarray, small_accuracy: float, large_accuracy: fl
 
 def area_under(rates: np.ndarray, accuracy: np.ndarray) -> float:
     """Trapezoid area under accuracy over the deferral rates."""
-    return float(np.sum((accuracy[1:] + accuracy[:-1]) / 2 * np.diff(rates)))
+    return float(np.trapezoid(accuracy, rates))
 
 
 def make_curve(rule: DeferralRule, accuracy: np.ndarray, rates: np.ndarray, large_accuracy: float,

@@ -162,14 +162,9 @@ def learn_then_test(score, correct, higher_is: Direction, alpha: float, delta: f
     return Certification(found, p_values, first, stop - 1 if stop > first else None, tested)
 
 
-def calibration_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted positions (calibration, held out) of a seeded random split of range(n), n >= 2: round(n * fraction)
-    calibration items, at least one on each side."""
-    return split_indices(n, fraction, seed)
-
-
 def items_needed(needed: int, fraction: float) -> int:
-    """Fewest items whose calibration split (calibration_split) holds at least `needed` items."""
+    """Fewest items whose calibration split (split_indices: round(n * fraction) items, at least one on each side)
+    holds at least `needed` items."""
     n = max(2, math.floor(needed / fraction))
     while min(n - 1, max(1, round(n * fraction))) < needed:
         n += 1
@@ -257,7 +252,7 @@ def selective_decision(score, correct, higher_is: Direction, alpha: float, delta
     refused = one_class_refusal(hit, method, alpha)
     if refused:
         return SelectiveDecision(**base, refused=refused)
-    calibration, held_out = calibration_split(values.size, calibration_fraction, seed)
+    calibration, held_out = split_indices(values.size, calibration_fraction, seed)
     base.update(calibration_indices=indices[calibration].tolist(), held_out_indices=indices[held_out].tolist(),
                 n_calibration=len(calibration), n_held_out=len(held_out))
     run = learn_then_test(values[calibration], hit[calibration], higher_is, alpha, delta)

@@ -32,6 +32,10 @@ class LabelIssue(BaseModel):
     thumbnail: Optional[str] = Field(None, description="a small image of the item as a data: URL (PNG or JPEG), "
                                                        "for the first issues only")
 
+    def top_classes(self, k: int) -> list[int]:
+        """The k most likely dataset classes (column indices into probs), most likely first."""
+        return sorted(range(len(self.probs)), key=lambda column: -self.probs[column])[:k]
+
 
 class LabelIssueReport(BaseModel):
     """The ranked likely label issues of an audit, what was assumed, or why none could be found."""

@@ -18,17 +18,23 @@ def wait_idle(page, timeout_ms: int = RESULT_TIMEOUT_MS) -> None:
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
 
 
+def analyze_answer(page, app_url: str, prompt: str, answer: str) -> None:
+    """Open the page, score `answer` to `prompt`, and wait for the attention views."""
+    page.goto(f"{app_url}/attention", wait_until="domcontentloaded")
+    page.get_by_role("textbox", name="Prompt").wait_for(timeout=RESULT_TIMEOUT_MS)
+    page.get_by_role("textbox", name="Prompt").fill(prompt)
+    page.get_by_role("textbox", name="Answer to score (optional)").fill(answer)
+    page.get_by_role("button", name="Analyze").click()
+    page.locator(PLOT.format("attn_looked_token_weights")).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    wait_idle(page)
+
+
 def test_long_answer_renders_and_stays_responsive(page, app_url):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(f"{app_url}/attention", wait_until="domcontentloaded")
-    page.get_by_role("textbox", name="Prompt").wait_for(timeout=RESULT_TIMEOUT_MS)
-    page.get_by_role("textbox", name="Prompt").fill("Tell me about a lighthouse keeper.")
-    page.get_by_role("textbox", name="Answer to score (optional)").fill(ANSWER)
-    page.get_by_role("button", name="Analyze").click()
-    for key in ("attn_looked_token_weights", "attn_attention_matrix", "attn_head_grid"):
+    analyze_answer(page, app_url, "Tell me about a lighthouse keeper.", ANSWER)
+    for key in ("attn_attention_matrix", "attn_head_grid"):
         page.locator(PLOT.format(key)).first.wait_for(timeout=RESULT_TIMEOUT_MS)
-    wait_idle(page)
     answer_bars = page.locator("[class*='st-key-attn_answer_heatmap'] g.trace.bars g.point")
     assert answer_bars.count() >= 300
 
@@ -57,14 +63,8 @@ def test_long_answer_renders_and_stays_responsive(page, app_url):
 
 
 def test_first_token_is_a_content_token_and_rollout_is_normalised_over_what_is_shown(page, app_url):
-    page.goto(f"{app_url}/attention", wait_until="domcontentloaded")
-    page.get_by_role("textbox", name="Prompt").wait_for(timeout=RESULT_TIMEOUT_MS)
-    page.get_by_role("textbox", name="Prompt").fill("Name a fruit.")
     # scored, the end-of-turn marker is the most uncertain token (entropy 4.21 nats vs. 4.05 for 'Apple')
-    page.get_by_role("textbox", name="Answer to score (optional)").fill("Apple. <|im_end|>")
-    page.get_by_role("button", name="Analyze").click()
-    page.locator(PLOT.format("attn_looked_token_weights")).first.wait_for(timeout=RESULT_TIMEOUT_MS)
-    wait_idle(page)
+    analyze_answer(page, app_url, "Name a fruit.", "Apple. <|im_end|>")
     explaining = page.locator("p", has_text="Explaining").first.inner_text()
     assert "'Apple'" in explaining and "im_end" not in explaining
     page.get_by_text("Rollout (all layers)").click()
@@ -76,13 +76,7 @@ def test_first_token_is_a_content_token_and_rollout_is_normalised_over_what_is_s
 
 
 def test_occlusion_of_the_prompt_only_draws_the_matrix_and_says_the_answer_columns_were_not_ablated(page, app_url):
-    page.goto(f"{app_url}/attention", wait_until="domcontentloaded")
-    page.get_by_role("textbox", name="Prompt").wait_for(timeout=RESULT_TIMEOUT_MS)
-    page.get_by_role("textbox", name="Prompt").fill("Name a fruit.")
-    page.get_by_role("textbox", name="Answer to score (optional)").fill("Apples are sweet and crisp.")
-    page.get_by_role("button", name="Analyze").click()
-    page.locator(PLOT.format("attn_looked_token_weights")).first.wait_for(timeout=RESULT_TIMEOUT_MS)
-    wait_idle(page)
+    analyze_answer(page, app_url, "Name a fruit.", "Apples are sweet and crisp.")
     page.get_by_role("tab", name="Saliency").click()
     choose_option(page, "Method", "Occlusion", "Occlusion (feature ablation)")
     page.get_by_text("Ablate", exact=True).first.wait_for(timeout=RESULT_TIMEOUT_MS)
