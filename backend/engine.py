@@ -21,7 +21,7 @@ from backend.models.text_loader import LoadedTextModel
 from backend.schemas import DEFAULT_TEXT_MODEL, ModelInfo
 from backend.schemas.sequence import MeaningSource, SequenceRequest
 from backend.sequence.pipeline import SequenceModels, needed_evidence, runnable_methods
-from backend.sequence.methods import MethodSpec
+from backend.sequence.method_spec import MethodSpec
 from backend.served.model import ServedTextModel
 from backend.service.operations import Analyses, Operation, text_requests_in
 

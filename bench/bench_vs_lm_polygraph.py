@@ -30,7 +30,8 @@ import harness
 import workload
 from backend.analyses.evidence import Evidence
 from backend.analyses.sample_scores import cosine_affinity
-from backend.sequence.methods import METHODS, MethodResult, run_method
+from backend.sequence.method_spec import MethodResult, run_method
+from backend.sequence.methods import METHODS
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, SequenceAnalysis, SequenceRequest, TextRequest
 

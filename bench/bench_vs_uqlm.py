@@ -35,7 +35,8 @@ from backend.analyses.evidence import Evidence
 from backend.models.registry import resolve_location
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, SequenceRequest, TextRequest
 from backend.schemas.text import TextAnalysis
-from backend.sequence.methods import METHODS, run_method
+from backend.sequence.method_spec import run_method
+from backend.sequence.methods import METHODS
 
 PEER = "uqlm"
 QUESTION = "Name a famous scientist and say what they discovered."

@@ -23,7 +23,8 @@ from backend.decisions import relative_confidence as rel
 from backend.registry import Registry, UnknownNameError
 from backend.schemas.audit import AuditCatalogEntry, AuditMethodCatalog, AuditMethodInfo, AuditMethodKind
 from backend.schemas.sequence import why_not
-from backend.sequence.methods import METHODS, TokenValue, capabilities_for
+from backend.sequence.method_spec import TokenValue, capabilities_for
+from backend.sequence.methods import METHODS
 
 HENDRYCKS = "Hendrycks & Gimpel, A Baseline for Detecting Misclassified and Out-of-Distribution Examples (ICLR 2017)"
 GAL = "Gal & Ghahramani, Dropout as a Bayesian Approximation (ICML 2016)"

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 import torch
 
 from backend.analyses.evidence import EVIDENCE, PassCount, required_evidence
-from backend.sequence.methods import MethodSpec
+from backend.sequence.method_spec import MethodSpec
 from backend.models.embedding_loader import LoadedEmbeddingModel
 from backend.models.nli_loader import LoadedNliModel
 from backend.models.text_loader import LoadedTextModel

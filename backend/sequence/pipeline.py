@@ -23,7 +23,8 @@ from backend.analyses.generation_scores import excess_kurtosis
 from backend.analyses.meaning_graph import greedy_meaning_clusters, laplacian_spectrum
 from backend.analyses.sample_scores import cluster_masses, sample_weights
 from backend.analyses.sar import token_relevance
-from backend.sequence.methods import METHODS, MethodSpec, method_names, run_method
+from backend.sequence.method_spec import MethodSpec, run_method
+from backend.sequence.methods import METHODS, method_names
 from backend.errors import UserInputError
 from backend.models.embedding_loader import LoadedEmbeddingModel
 from backend.models.nli_loader import LoadedNliModel

@@ -39,7 +39,7 @@ from backend.analyses.evidence import VERBALIZED_MAX_NEW_TOKENS
 from backend.analyses.self_report import FALSE_WORDS, TRUE_WORDS, p_true_prompt, verbalized_prompt
 from backend.schemas import SequenceAnalysis, SequenceRequest, SequenceScore, TextAnalysis
 from backend.sequence.evidence import group_similarities, removal_texts_from_pieces
-from backend.sequence.methods import MethodSpec, value_bounds
+from backend.sequence.method_spec import MethodSpec, value_bounds
 from backend.sequence.pipeline import (GATHERERS, SequenceModels, SequenceRun, assemble, needed_evidence,
                                        runnable_methods, score_method)
 from backend.sequence.sampling import Sample

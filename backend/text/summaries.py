@@ -13,7 +13,8 @@ from typing import Optional
 from backend.analyses import generation_scores as gen
 from backend.registry import Registry
 from backend.schemas import Score, TokenScore
-from backend.sequence.methods import METHODS, MethodSpec, TokenValue
+from backend.sequence.method_spec import MethodSpec, TokenValue
+from backend.sequence.methods import METHODS
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import pytest
 from backend.analyses.evidence import EVIDENCE, Evidence, required_evidence
 from backend.errors import UserInputError
 from backend.registry import UnknownNameError
-from backend.sequence.methods import METHODS, MethodResult, MethodSpec, default_registry, method_names, run_method
+from backend.sequence.method_spec import MethodResult, MethodSpec, run_method
+from backend.sequence.methods import METHODS, default_registry, method_names
 
 LN2 = math.log(2)
 EPS = 1e-3
@@ -227,7 +228,7 @@ def test_required_evidence_adds_dependencies():
 
 def test_every_method_requires_capabilities_derived_from_its_evidence_alone():
     from backend.models.registry import CAPABILITIES_BY_ENGINE
-    from backend.sequence.methods import EVIDENCE_REQUIRES, capabilities_for
+    from backend.sequence.method_spec import EVIDENCE_REQUIRES, capabilities_for
     vocabulary = {cap for caps in CAPABILITIES_BY_ENGINE.values() for cap in caps}
     assert set(EVIDENCE_REQUIRES) == set(EVIDENCE)  # one row per piece of evidence, no other place
     assert {cap for caps in EVIDENCE_REQUIRES.values() for cap in caps} <= vocabulary
@@ -252,7 +253,7 @@ def test_what_a_served_model_lacks_and_which_values_are_estimates_there():
 
 
 def test_value_bounds_of_the_entropy_methods_are_their_values_at_each_tokens_bounds():
-    from backend.sequence.methods import value_bounds
+    from backend.sequence.method_spec import value_bounds
     evidence, bounds = answer_evidence(), [(0.1, 0.3), (0.7, 0.8), (0.2, 1.1)]  # entropies 0.1, 0.7, 0.4 inside
     lower, upper = value_bounds(METHODS.get("mean_token_entropy"), evidence, bounds, {})
     assert (lower.value, upper.value) == pytest.approx((1.0 / 3, 2.2 / 3))
