@@ -1,4 +1,7 @@
-"""Saved page: find saved analyses, reopen one exactly as it was, compare two, export or delete."""
+"""Saved page: find saved analyses, reopen one exactly as it was, compare two, export, import or delete.
+
+The address `saved?id=ID` reopens one item directly (`&view=present`: a text analysis in the presenter view).
+"""
 from __future__ import annotations
 
 import json
@@ -8,8 +11,11 @@ import streamlit as st
 
 from app.services import get_client
 from backend.schemas.store import SavedItem, SavedSummary
-from components.errors import TRANSIENT_ERRORS, show_error
+from backend.store.exports import save_requests_from_export
+from components.errors import EXPECTED_ERRORS, TRANSIENT_ERRORS, show_error
+from components.presenter_view import render_presenter_view
 from components.saved_compare import render_comparison
+from components.saved_link import ID_PARAMETER, PRESENT, VIEW_PARAMETER, render_saved_link
 from components.saved_views import kinds_present, payload_of, render_saved
 from components.text_safety import markdown_literal
 
@@ -65,7 +71,46 @@ def render_reopened(item: SavedItem) -> None:
             return
         st.session_state.pop(f"{KEY}_confirm_delete", None)
         st.rerun()
+    render_saved_link(item.id, kind=item.kind)
     render_saved(item, key=f"{KEY}_view")
+
+
+def render_import() -> None:
+    """An uploader for files the Saved page exported (one item or a list): every item is checked first, then
+    saved under its own id, so its link works here too; importing the same file again changes nothing."""
+    with st.expander("Import exported analyses (JSON)"):
+        upload = st.file_uploader("Export file", type=["json"], key=f"{KEY}_import_file",
+                                  help="a file from “Export (JSON)” or “Export the listed items (JSON)”")
+        if not st.button("Import", disabled=upload is None, key=f"{KEY}_import"):
+            return
+        try:
+            saved = [get_client().save(request) for request in save_requests_from_export(upload.getvalue())]
+        except EXPECTED_ERRORS as exc:
+            show_error(exc, kept="Items imported before this one are kept; the others were not imported.")
+            return
+        st.success(f"Imported {len(saved)} item{'s' if len(saved) != 1 else ''}: "
+                   f"{', '.join(markdown_literal(i.title) for i in saved[:5])}{' ...' if len(saved) > 5 else ''}.")
+
+
+def render_linked(item_id: str) -> None:
+    """The item the address names, as reopened from the list (in the presenter view when the address asks for it
+    and the item is a text analysis); what to do when no item has that id here."""
+    if st.button("Back to the list", key=f"{KEY}_back"):
+        st.query_params.clear()
+        st.rerun()
+    try:
+        item = get_client().get_saved(item_id)
+    except TRANSIENT_ERRORS as exc:
+        show_error(exc, kept="The linked item could not be read; nothing is lost.", retry_key=f"{KEY}_retry_link")
+        return
+    if item is None:
+        st.warning(f"No saved analysis has the id {markdown_literal(item_id[:64])} here. It may have been deleted, "
+                   f"or saved on another UQ Lens: import its export (JSON) below to open it here.")
+        render_import()
+    elif st.query_params.get(VIEW_PARAMETER) == PRESENT and item.kind == "text":
+        render_presenter_view(payload_of(item), key=f"{KEY}_view")
+    else:
+        render_reopened(item)
 
 
 def compare(first: SavedItem, second: SavedItem) -> None:
@@ -92,6 +137,11 @@ def load_items(filters: dict) -> Optional[list[SavedSummary]]:
 def run_page() -> None:
     """Filters, the list, then the selected item (one) or the comparison (two)."""
     st.title("Saved analyses")
+    linked = st.query_params.get(ID_PARAMETER)
+    if linked:
+        render_linked(linked)
+        return
+    render_import()
     try:
         kinds = saved_kinds()
     except TRANSIENT_ERRORS:

@@ -15,7 +15,9 @@ from backend.clients import WorkCancelled
 from backend.schemas import MAX_NEW_TOKENS, TextAnalysis, TextRequest
 from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
 from components.errors import EXPECTED_ERRORS, refused, show_error
+from components.presenter_view import render_presenter_view
 from components.save_form import render_save_form
+from components.saved_link import PRESENT, VIEW_PARAMETER
 from components.text_analysis_view import render_text_analysis
 
 KEY = TEXT
@@ -85,8 +87,26 @@ def run_analysis(request_json: str) -> Optional[TextAnalysis]:
     return None
 
 
-st.title("Text: token-level uncertainty")
-fields = read_form()
+def presenting() -> bool:
+    """The Presenter view toggle, kept in the address (`?view=present`) so that the view can be linked and
+    reloaded."""
+    present = st.toggle("Presenter view", value=st.query_params.get(VIEW_PARAMETER) == PRESENT,
+                        key=f"{KEY}_present", help="for a class or a room: the prompt in large type, the heatmap "
+                                                   "and the curve only; the form folds away above")
+    if present:
+        st.query_params[VIEW_PARAMETER] = PRESENT
+    else:
+        st.query_params.pop(VIEW_PARAMETER, None)
+    return present
+
+
+title_column, toggle_column = st.columns([5, 1], vertical_alignment="center")
+with toggle_column:
+    present = presenting()
+if not present:
+    title_column.title("Text: token-level uncertainty")
+with st.expander("Prompt and settings") if present else st.container():
+    fields = read_form()
 if fields is not None:
     request_json = validated_request(fields)
     if request_json is not None:
@@ -96,7 +116,9 @@ if fields is not None:
 current = st.session_state.get(TEXT_REQUEST)
 if current:
     analysis = run_analysis(current)
-    if analysis is not None:
+    if analysis is not None and present:
+        render_presenter_view(analysis, key=KEY)
+    elif analysis is not None:
         render_text_analysis(analysis, key=KEY)
         render_save_form(key=KEY, kind="text", model=analysis.model, default_title=analysis.prompt.strip(),
                          payload=analysis.model_dump(mode="json"), request=json.loads(current), content_key=current,

@@ -13,6 +13,7 @@ import streamlit as st
 
 from backend.schemas.store import MAX_TITLE_CHARS, SavedItem, SaveRequest
 from components.errors import EXPECTED_ERRORS, show_error
+from components.saved_link import render_saved_link
 
 
 def parse_tags(text: str) -> list[str]:
@@ -62,3 +63,4 @@ def render_save_form(*, key: str, kind: str, model: str, default_title: str,
             show_error(exc, kept="Not saved: your title, notes and tags are still in the form; press Save again.")
             return
         st.success(f"Saved as “{item.title}” ({item.created_at} UTC). Find it on the Saved page.")
+        render_saved_link(item.id, kind=kind)

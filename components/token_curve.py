@@ -22,10 +22,12 @@ def step_axis(labels: Sequence[str]) -> dict:
     return dict(title="answer token", tickvals=list(range(len(labels))), ticktext=labels, tickangle=-45)
 
 
-def token_curve_figure(tokens: Sequence[TokenScore], *, selected: Optional[int] = None) -> go.Figure:
+def token_curve_figure(tokens: Sequence[TokenScore], *, selected: Optional[int] = None,
+                       scale: float = 1.0) -> go.Figure:
     """Lines of entropy and probability by answer position (0 = first answer token).
 
-    selected: index into tokens to mark with a vertical line.
+    selected: index into tokens to mark with a vertical line. scale: type size and height against the page's
+    (2 for a presenter view).
     """
     steps = list(range(len(tokens)))
     mode = "lines+markers" if len(tokens) <= MAX_TICK_LABELS else "lines"
@@ -40,7 +42,8 @@ def token_curve_figure(tokens: Sequence[TokenScore], *, selected: Optional[int] 
     if selected is not None and 0 <= selected < len(tokens):
         figure.add_vline(x=selected, line=dict(color="#555555", width=1, dash="dash"))
     figure.update_layout(
-        height=300, margin=dict(l=8, r=8, t=36, b=8), hovermode="x unified",
+        height=round(300 * scale), margin=dict(l=8, r=8, t=round(36 * scale), b=8), hovermode="x unified",
+        font=dict(size=round(12 * scale)),
         legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
         xaxis=step_axis(labels),
         yaxis=dict(title=dict(text="entropy (nats)", font=dict(color=ENTROPY_COLOUR)), rangemode="tozero"),
@@ -50,7 +53,8 @@ def token_curve_figure(tokens: Sequence[TokenScore], *, selected: Optional[int] 
     return figure
 
 
-def render_token_curve(tokens: Sequence[TokenScore], *, key: str, selected: Optional[int] = None) -> None:
+def render_token_curve(tokens: Sequence[TokenScore], *, key: str, selected: Optional[int] = None,
+                       scale: float = 1.0) -> None:
     """Draw the curve in the current Streamlit container."""
-    st.plotly_chart(token_curve_figure(tokens, selected=selected), key=f"{key}_curve",
+    st.plotly_chart(token_curve_figure(tokens, selected=selected, scale=scale), key=f"{key}_curve",
                     config=figure_config("token-curve"), width="stretch")

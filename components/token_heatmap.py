@@ -61,25 +61,27 @@ def min_height_for_hover(hovers: Sequence[str]) -> int:
     return HOVER_LINE_PX * lines + HOVER_PAD_PX
 
 
-def glyph_trace(units: Sequence[GlyphUnit]) -> go.Scatter:
+def glyph_trace(units: Sequence[GlyphUnit], font: dict) -> go.Scatter:
     """The labels of multi-token glyph units, each drawn once at the centre of its unit (no hover of its own:
     the unit's token boxes underneath keep theirs)."""
     shared = [unit for unit in units if len(unit.members) > 1]
     return go.Scatter(x=[u.column + u.width / 2 for u in shared], y=[u.line for u in shared], mode="text",
-                      text=[escape_plotly(u.label) for u in shared], textfont=FONT, hoverinfo="skip",
+                      text=[escape_plotly(u.label) for u in shared], textfont=font, hoverinfo="skip",
                       showlegend=False, cliponaxis=False)
 
 
 def token_heatmap_figure(tokens: Sequence[TokenScore], *, measure: str = "prob", chars_per_line: int = 72,
-                         selected: Optional[int] = None) -> go.Figure:
+                         selected: Optional[int] = None, scale: float = 1.0) -> go.Figure:
     """A figure of the tokens as coloured boxes in reading order (token_layout: right-to-left runs read right to
     left, a character split over byte tokens is drawn once over their shared box).
 
-    tokens: the sequence to draw. measure: a key of MEASURES. selected: index into tokens to outline.
+    tokens: the sequence to draw. measure: a key of MEASURES. selected: index into tokens to outline. scale:
+    the type size and line height against the page's (2 for a presenter view read across a room).
     Trace 0, horizontal bars: y = line, base = first column, x = width in character cells; point i = tokens[i].
     Trace 1 (text only, when there are any): the labels of split characters.
     """
     spec: Measure = MEASURES[measure]
+    font, line_px = {**FONT, "size": round(FONT["size"] * scale)}, LINE_HEIGHT_PX * scale
     units = layout_units([t.text for t in tokens], chars_per_line)
     boxes = token_boxes(units, len(tokens))
     n_lines = max((b.line for b in boxes), default=0) + 1
@@ -89,7 +91,7 @@ def token_heatmap_figure(tokens: Sequence[TokenScore], *, measure: str = "prob",
     figure = go.Figure(go.Bar(
         orientation="h", y=[b.line for b in boxes], x=[b.width for b in boxes], base=[b.column for b in boxes],
         width=0.86, text=[escape_plotly(b.label) for b in boxes], textposition="inside",
-        insidetextanchor="middle", textangle=0, constraintext="none", textfont=FONT,
+        insidetextanchor="middle", textangle=0, constraintext="none", textfont=font,
         hovertext=hovers, hoverinfo="text",
         customdata=[[i] for i in range(len(tokens))],
         marker=dict(color=values, colorscale=spec.colorscale, cmin=spec.cmin, cmax=spec.cmax,
@@ -98,14 +100,14 @@ def token_heatmap_figure(tokens: Sequence[TokenScore], *, measure: str = "prob",
                     colorbar=dict(title=dict(text=spec.label + (f" ({spec.unit})" if spec.unit else ""),
                                              side="top"),
                                   orientation="h", thickness=10, len=0.5, x=1.0, xanchor="right",
-                                  y=-COLORBAR_GAP_PX / (LINE_HEIGHT_PX * n_lines), yanchor="top")),
+                                  y=-COLORBAR_GAP_PX / (line_px * n_lines), yanchor="top")),
         showlegend=False,
     ))
     if any(len(unit.members) > 1 for unit in units):
-        figure.add_trace(glyph_trace(units))
+        figure.add_trace(glyph_trace(units, font))
     figure.update_xaxes(range=[-0.5, chars_per_line + 0.5], visible=False, fixedrange=True)
     figure.update_yaxes(range=[n_lines - 0.5, -0.5], visible=False, fixedrange=True)
-    drawn = 16 + LINE_HEIGHT_PX * n_lines + COLORBAR_SPACE_PX
+    drawn = round(16 + line_px * n_lines + COLORBAR_SPACE_PX)
     height = max(drawn, min_height_for_hover(hovers))
     figure.update_layout(height=height, margin=dict(l=4, r=4, t=8, b=8 + COLORBAR_SPACE_PX + height - drawn),
                          plot_bgcolor="white", paper_bgcolor="white", bargap=0.1, dragmode=False,
@@ -122,9 +124,11 @@ def clicked_token(event) -> Optional[int]:
 
 
 def render_token_heatmap(tokens: Sequence[TokenScore], *, key: str, measure: str = "prob",
-                         chars_per_line: int = 72, selected: Optional[int] = None) -> Optional[int]:
+                         chars_per_line: int = 72, selected: Optional[int] = None,
+                         scale: float = 1.0) -> Optional[int]:
     """Draw the heatmap with its legend; return the index of the token the user clicked, if any."""
-    figure = token_heatmap_figure(tokens, measure=measure, chars_per_line=chars_per_line, selected=selected)
+    figure = token_heatmap_figure(tokens, measure=measure, chars_per_line=chars_per_line, selected=selected,
+                                  scale=scale)
     event = st.plotly_chart(figure, key=f"{key}_heatmap", on_select="rerun", selection_mode="points",
                             config=figure_config("token-heatmap"), width="stretch")
     st.caption(MEASURES[measure].legend)

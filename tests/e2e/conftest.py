@@ -117,6 +117,7 @@ RESULT_TIMEOUT_MS = 180_000
 def analyze(page, url: str, prompt: str, answer: str = "") -> None:
     """Open the Text page, type the prompt (and an answer to score), press Analyze, wait for the heatmap."""
     page.goto(f"{url}/text", wait_until="domcontentloaded")
+    page.get_by_role("textbox", name="Prompt").wait_for(timeout=RESULT_TIMEOUT_MS)  # a loaded machine is slow to start
     page.get_by_role("textbox", name="Prompt").fill(prompt)
     if answer:
         page.get_by_role("textbox", name="Answer to score (optional)").fill(answer)
