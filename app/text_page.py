@@ -100,7 +100,7 @@ def presenting() -> bool:
     return present
 
 
-title_column, toggle_column = st.columns([5, 1], vertical_alignment="center")
+title_column, toggle_column = st.columns([3, 1], vertical_alignment="center")
 with toggle_column:
     present = presenting()
 if not present:
