@@ -12,11 +12,13 @@ bias=True)): large when one token stands out of a flat tail, that is when the mo
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 
-CHUNK_POSITIONS = 32  # positions per float64 pass, bounding the peak memory (as in token_stats)
+from backend.memory import float64_budget_bytes, rows_within
+
+KURTOSIS_BYTES_PER_ENTRY = 32  # float64 at once: the scaled logits or their power, the probabilities, centred
 
 
 def sequence_log_probability(logprobs: Sequence[float]) -> float:
@@ -59,17 +61,22 @@ def max_token_entropy(entropies: Sequence[float]) -> float:
     return max(entropies)
 
 
-def excess_kurtosis(logits: torch.Tensor, *, temperature: float = 1.0) -> torch.Tensor:
+def excess_kurtosis(logits: torch.Tensor, *, temperature: float = 1.0,
+                    budget_bytes: Optional[int] = None) -> torch.Tensor:
     """Fisher excess kurtosis of each row's softmax probabilities, treated as a population of V numbers.
 
     logits: (T, V). Returns (T,) float64: m4 / m2^2 - 3 with m_k the k-th central moment of the V probabilities
     (their mean is exactly 1/V). Lies in [-2, max_excess_kurtosis(V)]; a uniform row (m2 = 0) gives nan.
+    budget_bytes: float64 bytes per pass (KURTOSIS_BYTES_PER_ENTRY per entry; None: the device's share of its
+    free memory, backend.memory.float64_budget_bytes); rows are processed in chunks that fit it.
     """
     if logits.ndim != 2:
         raise ValueError(f"expected logits (T, V), got {tuple(logits.shape)}")
+    budget = float64_budget_bytes(logits.device) if budget_bytes is None else budget_bytes
+    rows = rows_within(budget, max(1, logits.shape[1]), logits.shape[0], KURTOSIS_BYTES_PER_ENTRY)
     parts = []
-    for start in range(0, logits.shape[0], CHUNK_POSITIONS):
-        probs = torch.softmax(logits[start:start + CHUNK_POSITIONS].to(torch.float64) / temperature, dim=-1)
+    for start in range(0, logits.shape[0], rows):
+        probs = torch.softmax(logits[start:start + rows].to(torch.float64) / temperature, dim=-1)
         centred = probs - 1.0 / probs.shape[-1]
         m2 = centred.pow(2).mean(dim=-1)
         m4 = centred.pow(4).mean(dim=-1)

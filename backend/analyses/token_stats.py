@@ -7,10 +7,13 @@ no top-k / top-p truncation is applied to the distribution that is measured.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 
-CHUNK_POSITIONS = 32  # positions per float64 pass: (32, V) copies instead of (T, V) bound the peak memory
+from backend.memory import float64_budget_bytes, rows_within
+
+WORKSPACE_BYTES_PER_ENTRY = 16  # two reused float64 (rows, V) buffers: the log-probabilities and the probabilities
 
 
 @dataclass(frozen=True)
@@ -43,19 +46,23 @@ def entropy_from_logprobs(logprobs: torch.Tensor) -> torch.Tensor:
 
 
 def token_stats(logits: torch.Tensor, chosen_ids: torch.Tensor, *, temperature: float = 1.0,
-                top_k: int = 5) -> TokenStatsArrays:
+                top_k: int = 5, budget_bytes: Optional[int] = None) -> TokenStatsArrays:
     """Uncertainty statistics of the chosen tokens under next-token distributions.
 
     logits: (T, V) raw logits; row t is the distribution the model predicted for chosen_ids[t].
     chosen_ids: (T,) token ids. temperature > 0 divides the logits before the softmax.
-    top_k: number of alternatives to report, clipped to V. Rows are processed in chunks to bound memory.
+    top_k: number of alternatives to report, clipped to V.
+    budget_bytes: bytes of float64 workspace (WORKSPACE_BYTES_PER_ENTRY per row entry); rows go through it in
+    chunks of rows_within(budget_bytes, V, T, ...) positions. None: backend.memory.float64_budget_bytes of the
+    logits' device, a share of its free memory. The chunking never changes a value.
     """
     if logits.ndim != 2 or chosen_ids.ndim != 1 or logits.shape[0] != chosen_ids.shape[0]:
         raise ValueError(f"expected logits (T, V) and ids (T,), got {tuple(logits.shape)} and {tuple(chosen_ids.shape)}")
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     k = max(1, min(top_k, logits.shape[1]))
-    rows = max(1, min(CHUNK_POSITIONS, logits.shape[0]))
+    budget = float64_budget_bytes(logits.device) if budget_bytes is None else budget_bytes
+    rows = rows_within(budget, logits.shape[1], logits.shape[0], WORKSPACE_BYTES_PER_ENTRY)
     workspace = (torch.empty(rows, logits.shape[1], dtype=torch.float64, device=logits.device),
                  torch.empty(rows, logits.shape[1], dtype=torch.float64, device=logits.device))
     parts = [_chunk_stats(logits[s:s + rows], chosen_ids[s:s + rows], temperature, k, workspace)
@@ -65,27 +72,44 @@ def token_stats(logits: torch.Tensor, chosen_ids: torch.Tensor, *, temperature: 
     return concat_stats(parts)
 
 
+def ranks_from_top(logits: torch.Tensor, ids: torch.Tensor, top_values: torch.Tensor) -> torch.Tensor:
+    """1-based rank of ids (n,) in each row of logits (n, V): 1 + the number of strictly larger entries.
+
+    top_values: (n, m) the m >= 1 largest entries of each row, largest first. Where the chosen entry is at least
+    the m-th largest, every larger entry is among them, so the count is read there; only the other rows are
+    compared against all V entries. Any strictly increasing map of the logits (x / T - c) keeps the ranks.
+    """
+    chosen = logits.gather(1, ids[:, None])
+    rank = (top_values > chosen).sum(dim=-1) + 1
+    outside = (chosen[:, 0] < top_values[:, -1]).nonzero()[:, 0]
+    if len(outside):
+        rank[outside] = (logits[outside] > chosen[outside]).sum(dim=-1) + 1
+    return rank
+
+
 def _chunk_stats(logits: torch.Tensor, ids: torch.Tensor, temperature: float, k: int,
                  workspace: tuple[torch.Tensor, torch.Tensor]) -> TokenStatsArrays:
     """token_stats for one chunk of n rows, computed in float64 on the logits' device, returned on the CPU.
 
     workspace: two (>= n, V) float64 buffers that every chunk reuses, so the full-vocabulary float64 values exist
-    only there (log-softmax as x - max - log sum exp(x - max), computed in place, as torch's log_softmax does).
+    only there: torch.log_softmax of logits / temperature written into the first, its exp into the second. The
+    top-k and the ranks are taken on the logits themselves (dividing by T > 0 and shifting keep the order of
+    distinct float32 values), so the float64 log-probabilities are only gathered at the k + 1 ids that matter.
     """
     n = logits.shape[0]
-    logprobs, probs = workspace[0][:n], workspace[1][:n]
+    scaled, probs = workspace[0][:n], workspace[1][:n]
     ids = ids.to(logits.device)
-    logprobs.copy_(logits).div_(temperature)
-    logprobs.sub_(logprobs.amax(dim=-1, keepdim=True))
-    rank = (logprobs > logprobs.gather(1, ids[:, None])).sum(dim=-1) + 1
-    torch.exp(logprobs, out=probs)
-    logprobs.sub_(probs.sum(dim=-1, keepdim=True).log_())
+    top_values, top_ids = logits.topk(min(max(k, 2), logits.shape[1]), dim=-1)
+    rank = ranks_from_top(logits, ids, top_values)
+    scaled.copy_(logits)
+    if temperature != 1.0:
+        scaled.div_(temperature)
+    logprobs = torch.log_softmax(scaled, dim=-1, out=probs)
     chosen_logprob = logprobs.gather(1, ids[:, None]).squeeze(1)
-    top_logprobs, top_ids = logprobs.topk(min(max(k, 2), logits.shape[1]), dim=-1)
-    top_probs = top_logprobs.exp()
+    top_probs = logprobs.gather(1, top_ids).exp()
     margin = top_probs[:, 0] - top_probs[:, 1] if logits.shape[1] > 1 else top_probs[:, 0]
-    torch.exp(logprobs, out=probs)
-    entropy = -probs.mul_(logprobs.nan_to_num_(neginf=0.0)).sum(dim=-1)
+    torch.exp(logprobs, out=scaled)
+    entropy = -scaled.mul_(logprobs.nan_to_num_(neginf=0.0)).sum(dim=-1)
     return TokenStatsArrays(
         prob=chosen_logprob.exp().cpu(),
         logprob=chosen_logprob.cpu(),

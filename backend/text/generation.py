@@ -170,30 +170,41 @@ def token_texts(tokenizer, ids: list[int], start: int, stop: int) -> list[str]:
     Decoding a window and removing the decoded prefix keeps leading spaces that a lone-token decode would lose.
     A character split over several byte tokens belongs to the token that completes it; the tokens before give ""
     (trailing U+FFFD of an unfinished character is dropped on both sides of the difference). Falls back to the
-    lone decode when the prefix does not match.
+    lone decode when the prefix does not match. The windows are decoded in two batch_decode calls.
     """
+    windows = [ids[max(0, i - DECODE_WINDOW):i + 1] for i in range(start, stop)]
+    wholes = tokenizer.batch_decode(windows, skip_special_tokens=False)
+    prefixes = tokenizer.batch_decode([window[:-1] for window in windows], skip_special_tokens=False)
     texts = []
-    for i in range(start, stop):
-        lo = max(0, i - DECODE_WINDOW)
-        prefix = tokenizer.decode(ids[lo:i], skip_special_tokens=False).rstrip(REPLACEMENT_CHAR)
-        whole = tokenizer.decode(ids[lo:i + 1], skip_special_tokens=False).rstrip(REPLACEMENT_CHAR)
+    for i, whole, prefix in zip(range(start, stop), wholes, prefixes):
+        prefix, whole = prefix.rstrip(REPLACEMENT_CHAR), whole.rstrip(REPLACEMENT_CHAR)
         texts.append(whole[len(prefix):] if whole.startswith(prefix) else tokenizer.decode([ids[i]]))
     return texts
 
 
+def lone_texts(tokenizer, token_ids: list[int]) -> dict[int, str]:
+    """Each distinct id of token_ids decoded alone (tokenizer.decode([id])), in one batch_decode call."""
+    distinct = sorted(set(token_ids))
+    return dict(zip(distinct, tokenizer.batch_decode([[i] for i in distinct])))
+
+
 def token_scores(lm: LoadedTextModel, ids: list[int], stats: TokenStatsArrays, start: int,
                  stop: int) -> list[TokenScore]:
-    """TokenScore for positions start..stop-1 of ids; stats row t describes ids[t + 1]."""
+    """TokenScore for positions start..stop-1 (start >= 1) of ids; stats row t describes ids[t + 1]."""
+    if stop <= start:
+        return []
     texts = token_texts(lm.tokenizer, ids, start, stop)
     special = set(lm.tokenizer.all_special_ids)
+    rows = slice(start - 1, stop - 1)
+    prob, logprob, entropy, rank, margin, top_ids, top_probs = (
+        getattr(stats, f)[rows].tolist() for f in ("prob", "logprob", "entropy", "rank", "margin", "top_ids",
+                                                    "top_probs"))
+    alternative_texts = lone_texts(lm.tokenizer, [t for row in top_ids for t in row])
     scores = []
-    for text, position in zip(texts, range(start, stop)):
-        row = position - 1
-        top = [Alternative(text=lm.tokenizer.decode([int(t)]), id=int(t), prob=float(p))
-               for t, p in zip(stats.top_ids[row], stats.top_probs[row])]
-        scores.append(TokenScore(position=position, text=text, id=ids[position], prob=float(stats.prob[row]),
-                                 logprob=float(stats.logprob[row]), entropy=float(stats.entropy[row]),
-                                 rank=int(stats.rank[row]), margin=float(stats.margin[row]),
+    for row, (text, position) in enumerate(zip(texts, range(start, stop))):
+        top = [Alternative(text=alternative_texts[t], id=t, prob=p) for t, p in zip(top_ids[row], top_probs[row])]
+        scores.append(TokenScore(position=position, text=text, id=ids[position], prob=prob[row],
+                                 logprob=logprob[row], entropy=entropy[row], rank=rank[row], margin=margin[row],
                                  special=ids[position] in special, top_k=top))
     return scores
 

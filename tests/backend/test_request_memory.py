@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 PROMPT_TOKENS = 2048
 # Measured 2026-12-02 (bench/bench_request_budget.py): 449 MiB for this request, 1,427 MiB by the unchunked pass.
 # The bound: key-value cache (46 KiB a token), one 256-position chunk's logits and attention rows, the statistics'
-# two 32-position float64 buffers, the answer's objects, and allocator slack.
+# float64 buffers (a few MiB: backend.memory's budget), the answer's objects, and allocator slack.
 PEAK_BOUND_MIB = 800
 
 

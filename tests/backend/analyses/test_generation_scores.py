@@ -8,7 +8,7 @@ import pytest
 import torch
 from scipy import stats
 
-from backend.analyses.generation_scores import (excess_kurtosis, geometric_mean_probability,
+from backend.analyses.generation_scores import (KURTOSIS_BYTES_PER_ENTRY, excess_kurtosis, geometric_mean_probability,
                                                 length_normalized_log_likelihood, max_excess_kurtosis,
                                                 max_token_entropy, mean_token_entropy, mean_token_probability,
                                                 perplexity, sequence_log_probability, sequence_probability)
@@ -55,6 +55,9 @@ def test_kurtosis_rows_are_processed_in_chunks_without_changing_values():
     logits = torch.randn(600, 7, generator=torch.Generator().manual_seed(1))
     whole = stats.kurtosis(torch.softmax(logits.double(), -1).numpy(), axis=1, fisher=True, bias=True)
     assert excess_kurtosis(logits).numpy() == pytest.approx(whole, rel=1e-9)
+    fifty_rows = 50 * 7 * KURTOSIS_BYTES_PER_ENTRY
+    assert excess_kurtosis(logits, budget_bytes=fifty_rows).numpy() == pytest.approx(whole, rel=1e-9)
+    assert excess_kurtosis(logits, budget_bytes=1).numpy() == pytest.approx(whole, rel=1e-9)
 
 
 def test_a_peaked_distribution_has_higher_kurtosis_than_a_flat_one():

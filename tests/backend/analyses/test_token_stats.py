@@ -7,8 +7,8 @@ import pytest
 import scipy.stats
 import torch
 
-from backend.analyses import token_stats as token_stats_module
-from backend.analyses.token_stats import CHUNK_POSITIONS, entropy_from_logprobs, token_stats
+from backend.analyses.token_stats import (WORKSPACE_BYTES_PER_ENTRY, entropy_from_logprobs, ranks_from_top,
+                                         token_stats)
 
 # softmax([ln 1, ln 2, ln 3, ln 4]) = [0.1, 0.2, 0.3, 0.4]
 PROBS = [0.1, 0.2, 0.3, 0.4]
@@ -146,22 +146,52 @@ def _per_row(logits, ids, **kwargs):
 
 def test_more_rows_than_one_chunk_give_the_same_as_row_by_row():
     torch.manual_seed(1)
-    n = 2 * CHUNK_POSITIONS + 3
+    n = 2 * 32 + 3
     logits = torch.randn(n, 11)
     ids = torch.randint(0, 11, (n,))
-    stats = token_stats(logits, ids, temperature=1.3, top_k=4)
+    stats = token_stats(logits, ids, temperature=1.3, top_k=4, budget_bytes=32 * 11 * WORKSPACE_BYTES_PER_ENTRY)
     assert stats.prob.shape == (n,)
     assert stats.top_ids.shape == (n, 4)
     _assert_same_stats(stats, _per_row(logits, ids, temperature=1.3, top_k=4))
 
 
-def test_small_chunks_give_the_same_as_one_chunk(monkeypatch):
+def test_small_chunks_give_the_same_as_one_chunk():
     torch.manual_seed(2)
     logits = torch.randn(10, 6)
     ids = torch.randint(0, 6, (10,))
     whole = token_stats(logits, ids)
-    monkeypatch.setattr(token_stats_module, "CHUNK_POSITIONS", 3)
-    _assert_same_stats(token_stats(logits, ids), whole)
+    _assert_same_stats(token_stats(logits, ids, budget_bytes=3 * 6 * WORKSPACE_BYTES_PER_ENTRY), whole)
+    _assert_same_stats(token_stats(logits, ids, budget_bytes=0), whole)
+
+
+def test_values_equal_torch_log_softmax_in_float64_exactly():
+    torch.manual_seed(3)
+    logits = torch.randn(9, 300) * 4
+    ids = torch.randint(0, 300, (9,))
+    stats = token_stats(logits, ids, top_k=3, budget_bytes=4 * 300 * WORKSPACE_BYTES_PER_ENTRY)
+    reference = torch.log_softmax(logits.double(), dim=-1)
+    assert torch.equal(stats.logprob, reference.gather(1, ids[:, None])[:, 0])
+    assert torch.equal(stats.entropy, -(reference.exp() * reference).sum(dim=-1))
+    top, top_ids = reference.topk(3, dim=-1)
+    assert torch.equal(stats.top_ids, top_ids)
+    assert torch.equal(stats.top_probs, top.exp())
+    assert torch.equal(stats.rank, (reference > reference.gather(1, ids[:, None])).sum(dim=-1) + 1)
+
+
+def test_ranks_from_top_hand_values_inside_and_outside_the_top():
+    logits = torch.tensor([[0.5, 3.0, 1.0, 3.0, -2.0],
+                           [0.5, 3.0, 1.0, 3.0, -2.0],
+                           [0.5, 3.0, 1.0, 3.0, -2.0]])
+    top = torch.tensor([[3.0, 3.0], [3.0, 3.0], [3.0, 3.0]])
+    # chosen 3.0 (tied first: rank 1), 1.0 (two larger: 3), -2.0 (four larger: 5); the last two are outside the top
+    assert ranks_from_top(logits, torch.tensor([3, 2, 4]), top).tolist() == [1, 3, 5]
+
+
+def test_ranks_from_top_reads_the_count_inside_the_top():
+    logits = torch.tensor([[4.0, 2.0, 3.0, 1.0]])
+    top = torch.tensor([[4.0, 3.0, 2.0]])
+    assert ranks_from_top(logits, torch.tensor([1]), top).tolist() == [3]
+    assert ranks_from_top(logits, torch.tensor([3]), top).tolist() == [4]
 
 
 def test_empty_input_gives_empty_arrays():

@@ -9,7 +9,7 @@ import torch
 
 from backend.errors import UserInputError
 from backend.models.text_loader import LoadedTextModel
-from backend.text.generation import analyze_text, build_model_input, token_texts
+from backend.text.generation import analyze_text, build_model_input, lone_texts, token_texts
 from backend.schemas import TextRequest
 
 PROMPT = "What is the capital of France?"
@@ -219,6 +219,18 @@ def test_ascii_token_texts_keep_leading_spaces(default_tokenizer):
     texts = token_texts(default_tokenizer, ids, 0, len(ids))
     assert "".join(texts) == "The cat sat on the mat."
     assert texts[1] == " cat"
+
+
+def test_lone_texts_decode_each_distinct_id_alone(default_tokenizer):
+    cat, the = default_tokenizer(" cat the", add_special_tokens=False)["input_ids"]
+    texts = lone_texts(default_tokenizer, [the, cat, the, default_tokenizer.eos_token_id])
+    assert texts == {cat: " cat", the: " the", default_tokenizer.eos_token_id: default_tokenizer.eos_token}
+
+
+def test_alternatives_texts_are_their_lone_decodes(tiny_lm):
+    result = analyze_text(tiny_lm, request(prompt="The sea is", answer=" blue and deep"))
+    for token in result.tokens + result.prompt_tokens:
+        assert [a.text for a in token.top_k] == [tiny_lm.tokenizer.decode([a.id]) for a in token.top_k]
 
 
 MULTIBYTE = "café 日本語 🙂"
