@@ -77,7 +77,8 @@ def choose_token(analysis: TextAnalysis) -> int:
     selected = st.session_state.get(f"{KEY}_selected")
     if selected is None or selected >= len(analysis.tokens):
         selected = default_token(analysis.tokens)
-    clicked = render_token_heatmap(analysis.tokens, key=f"{KEY}_answer", measure="entropy", selected=selected)
+    clicked = render_token_heatmap(analysis.tokens, key=f"{KEY}_answer", measure="entropy", selected=selected,
+                                   on_pick=lambda index: st.session_state.update({f"{KEY}_selected": index}))
     if clicked is not None and clicked != selected:
         st.session_state[f"{KEY}_selected"] = clicked
         st.rerun()
@@ -173,7 +174,8 @@ def attention_tab(analysis: TextAnalysis, selected: int, granularity: str, show_
         render_attention_matrix(view.matrix, key=KEY, title=f"{view.label}: query x key")
     with grid_column:
         clicked = render_head_grid(view.grid, key=KEY, selected=(view.layer, view.head)
-                                   if view.aggregation == "head" else None)
+                                   if view.aggregation == "head" else None,
+                                   on_pick=lambda head: st.session_state.update({f"{KEY}_picked_head": head}))
     if clicked is not None and (view.aggregation != "head" or clicked != (view.layer, view.head)):
         st.session_state[f"{KEY}_picked_head"] = clicked
         st.rerun()

@@ -3,15 +3,16 @@
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
 from backend.schemas.text_attention import AttentionMatrix, HeadGrid
 from components.figure_config import figure_config
 from components.text_safety import escape_plotly
-from components.token_heatmap import display_text
+from components.token_heatmap import display_text, pick_callback
 
 ATTENTION_SCALE = [[0.0, "#ffffff"], [0.3, "#c6dbef"], [0.65, "#4292c6"], [1.0, "#08306b"]]
 TILE_PX = 26
@@ -85,7 +86,8 @@ def head_grid_figure(grid: HeadGrid, *, selected: Optional[tuple[int, int]] = No
     heads = len(grid.values[0]) if layers else 0
     step = size + 1
     centre = (size - 1) / 2
-    figure = go.Figure(go.Heatmap(z=grid_values(grid), colorscale=ATTENTION_SCALE, zmin=0, zmax=1, showscale=False,
+    values = np.array(grid_values(grid), dtype=float)  # None -> NaN (a gap); an array is validated as one value
+    figure = go.Figure(go.Heatmap(z=values, colorscale=ATTENTION_SCALE, zmin=0, zmax=1, showscale=False,
                                   hoverinfo="skip"))
     figure.add_trace(go.Scatter(
         x=[h * step + centre for _ in range(layers) for h in range(heads)],
@@ -118,14 +120,20 @@ def render_attention_matrix(matrix: AttentionMatrix, *, key: str, title: str) ->
                f"causal model cannot attend to.{clipped}")
 
 
-def render_head_grid(grid: HeadGrid, *, key: str, selected: Optional[tuple[int, int]] = None
-                     ) -> Optional[tuple[int, int]]:
-    """The small multiples; returns the (layer, head) the user clicked, 0-based, if any."""
-    event = st.plotly_chart(head_grid_figure(grid, selected=selected), key=f"{key}_head_grid", on_select="rerun",
-                            selection_mode="points", config=figure_config("head-grid"))
-    st.caption(f"Every head over the same window, {grid.pooling}; each tile scaled to its own maximum. "
-               f"Click a tile to show that head.")
+def clicked_head(event) -> Optional[tuple[int, int]]:
+    """The (layer, head), 0-based, of the tile a selection event of the head grid picked, if any."""
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     chosen = [p for p in points if p.get("customdata") is not None]
     return (int(chosen[0]["customdata"][0]), int(chosen[0]["customdata"][1])) if chosen else None
 
+
+def render_head_grid(grid: HeadGrid, *, key: str, selected: Optional[tuple[int, int]] = None,
+                     on_pick: Optional[Callable[[tuple[int, int]], None]] = None) -> Optional[tuple[int, int]]:
+    """The small multiples; returns the (layer, head) the user clicked, 0-based, if any. on_pick, when given,
+    receives it in a callback before the rerun the click starts."""
+    event = st.plotly_chart(head_grid_figure(grid, selected=selected), key=f"{key}_head_grid",
+                            on_select=pick_callback(f"{key}_head_grid", on_pick, clicked_head),
+                            selection_mode="points", config=figure_config("head-grid"))
+    st.caption(f"Every head over the same window, {grid.pooling}; each tile scaled to its own maximum. "
+               f"Click a tile to show that head.")
+    return clicked_head(event)

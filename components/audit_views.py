@@ -108,8 +108,10 @@ def _selected_bin(event, panels: list[cal.ReliabilityBins]) -> Optional[tuple[in
     return None
 
 
+@st.fragment
 def render_reliability(result: AuditResult, *, key: str) -> None:
-    """Equal-width and equal-mass diagrams side by side; a click on a bar lists that bin's items."""
+    """Equal-width and equal-mass diagrams side by side; a click on a bar lists that bin's items. A fragment: a
+    click or a method change reruns this tab only, not the whole audit page."""
     method = _method_picker(result, "Method", key=f"{key}_rel_method")
     confidence, correct, kept, source = confidences_of(method, result.items, result.request.seed)
     st.caption(f"Higher {method.name} = more {method.higher_is}. Confidence used here: {source}.")
@@ -156,9 +158,11 @@ def render_error_detection(result: AuditResult, *, key: str) -> None:
                  hide_index=True, key=f"{key}_ranking")
 
 
+@st.fragment
 def render_recalibration(result: AuditResult, *, key: str) -> None:
     """Temperature scaling fitted on a seeded split (before / after on the rest), a live temperature, Platt and
-    isotonic maps for scores that are not probabilities."""
+    isotonic maps for scores that are not probabilities. A fragment: the live temperature, the method and the
+    maps compared rerun this tab only."""
     method = _method_picker(result, "Method", key=f"{key}_recal_method")
     score, correct, _ = method_arrays(result.items, method.name)
     if len(score) < 4 or correct.min() == correct.max():

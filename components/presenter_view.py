@@ -25,7 +25,8 @@ def render_presenter_view(result: TextAnalysis, *, key: str) -> None:
     if selected is not None and selected >= len(result.tokens):
         selected = None
     clicked = render_token_heatmap(result.tokens, key=f"{key}_present", measure=measure, selected=selected,
-                                   chars_per_line=CHARS_PER_LINE, scale=HEATMAP_SCALE)
+                                   chars_per_line=CHARS_PER_LINE, scale=HEATMAP_SCALE,
+                                   on_pick=lambda index: st.session_state.update({f"{key}_selected": index}))
     if clicked is not None and clicked != selected:
         st.session_state[f"{key}_selected"] = clicked
         st.rerun()

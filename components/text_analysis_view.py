@@ -28,8 +28,10 @@ def analysis_caption(result: TextAnalysis) -> str:
             f"{result.seconds:.1f} s")
 
 
+@st.fragment
 def render_text_analysis(result: TextAnalysis, *, key: str) -> None:
-    """Draw the analysis; the token selection lives in st.session_state[f"{key}_selected"]."""
+    """Draw the analysis; the token selection lives in st.session_state[f"{key}_selected"]. A fragment: a
+    colour-by change or a token click reruns this view only, not the page around it (its form, its save form)."""
     st.caption(analysis_caption(result))
     if result.exactness_note:
         st.info(result.exactness_note)
@@ -38,7 +40,8 @@ def render_text_analysis(result: TextAnalysis, *, key: str) -> None:
     selected = st.session_state.get(f"{key}_selected")
     if selected is not None and selected >= len(result.tokens):
         selected = None
-    clicked = render_token_heatmap(result.tokens, key=f"{key}_answer", measure=measure, selected=selected)
+    clicked = render_token_heatmap(result.tokens, key=f"{key}_answer", measure=measure, selected=selected,
+                                   on_pick=lambda index: st.session_state.update({f"{key}_selected": index}))
     if clicked is not None and clicked != selected:
         st.session_state[f"{key}_selected"] = clicked
         st.rerun()

@@ -5,7 +5,7 @@ token's numbers and top alternatives; a click selects it (the page reads the sel
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -123,13 +123,29 @@ def clicked_token(event) -> Optional[int]:
     return int(picked[0]["point_index"]) if picked else None
 
 
+def pick_callback(widget_key: str, on_pick: Optional[Callable[[int], None]], read: Callable[[object], object]):
+    """The on_select of a chart: "rerun", or with on_pick a callback that hands on_pick what `read` finds in the
+    chart's selection event (when it finds something) before the rerun, so that the page draws the pick in that
+    one run instead of calling st.rerun for a second one."""
+    if on_pick is None:
+        return "rerun"
+
+    def picked() -> None:
+        found = read(st.session_state.get(widget_key))
+        if found is not None:
+            on_pick(found)
+    return picked
+
+
 def render_token_heatmap(tokens: Sequence[TokenScore], *, key: str, measure: str = "prob",
                          chars_per_line: int = 72, selected: Optional[int] = None,
-                         scale: float = 1.0) -> Optional[int]:
-    """Draw the heatmap with its legend; return the index of the token the user clicked, if any."""
+                         scale: float = 1.0, on_pick: Optional[Callable[[int], None]] = None) -> Optional[int]:
+    """Draw the heatmap with its legend; return the index of the token the user clicked, if any. on_pick, when
+    given, receives that index in a callback before the rerun the click starts."""
     figure = token_heatmap_figure(tokens, measure=measure, chars_per_line=chars_per_line, selected=selected,
                                   scale=scale)
-    event = st.plotly_chart(figure, key=f"{key}_heatmap", on_select="rerun", selection_mode="points",
+    event = st.plotly_chart(figure, key=f"{key}_heatmap", selection_mode="points",
+                            on_select=pick_callback(f"{key}_heatmap", on_pick, clicked_token),
                             config=figure_config("token-heatmap"), width="stretch")
     st.caption(MEASURES[measure].legend)
     return clicked_token(event)
