@@ -54,7 +54,8 @@ def token_stats(logits: torch.Tensor, chosen_ids: torch.Tensor, *, temperature: 
     top_k: number of alternatives to report, clipped to V.
     budget_bytes: bytes of float64 workspace (WORKSPACE_BYTES_PER_ENTRY per row entry); rows go through it in
     chunks of rows_within(budget_bytes, V, T, ...) positions. None: backend.memory.float64_budget_bytes of the
-    logits' device, a share of its free memory. The chunking never changes a value.
+    logits' device, a share of its free memory. The chunk size changes no value, except the entropy's last bit
+    where a chunk is one row (torch sums a single row in another order).
     """
     if logits.ndim != 2 or chosen_ids.ndim != 1 or logits.shape[0] != chosen_ids.shape[0]:
         raise ValueError(f"expected logits (T, V) and ids (T,), got {tuple(logits.shape)} and {tuple(chosen_ids.shape)}")
