@@ -11,7 +11,7 @@ import streamlit as st
 
 from app.services import get_client
 from backend.schemas.store import SavedItem, SavedSummary
-from backend.store.exports import save_requests_from_export
+from backend.schemas.saved_exports import save_requests_from_export
 from components.errors import EXPECTED_ERRORS, TRANSIENT_ERRORS, show_error
 from components.presenter_view import render_presenter_view
 from components.saved_compare import render_comparison
@@ -21,7 +21,7 @@ from components.text_safety import markdown_literal
 
 KEY = "saved"
 KIND_LABELS = {"text": "Text", "sequence": "Sequence", "attention": "Attention & saliency", "image": "Image",
-               "audit": "Audit"}
+               "audit": "Audit", "comparison": "Side by side"}
 SCAN_LIMIT = 500
 
 

@@ -10,9 +10,11 @@ import streamlit as st
 
 from backend.schemas import SequenceAnalysis, TextAnalysis
 from backend.schemas.audit import AuditResult
+from backend.schemas.compare import TextComparison
 from backend.schemas.saved import SavedAttention, SavedImage
 from backend.schemas.store import SavedItem, SavedKind
 from components.audit_views import items_frame, render_audit_tabs
+from components.comparison_view import render_comparison_view
 from components.saved_attribution_views import render_saved_attention, render_saved_image
 from components.sequence_view import render_sequence_analysis
 from components.text_analysis_view import render_text_analysis
@@ -28,7 +30,7 @@ def kinds_present(kinds: Iterable[str]) -> list[str]:
 def payload_of(item: SavedItem):
     """The item's payload as its schema object (validated from JSON, so image bytes come back from base64)."""
     schema = {"text": TextAnalysis, "sequence": SequenceAnalysis, "attention": SavedAttention, "image": SavedImage,
-              "audit": AuditResult}[item.kind]
+              "audit": AuditResult, "comparison": TextComparison}[item.kind]
     return schema.model_validate_json(json.dumps(item.payload))
 
 
@@ -53,9 +55,15 @@ def render_saved_text(result: TextAnalysis, *, key: str) -> None:
     render_text_analysis(result, key=key)
 
 
+def render_saved_comparison(result: TextComparison, *, key: str) -> None:
+    """The prompt, then both sides as the Side by side page drew them."""
+    st.markdown(f"**Prompt**: {markdown_literal(result.first.analysis.prompt)}")
+    render_comparison_view(result, key=key)
+
+
 RENDERERS: dict[str, Callable] = {"text": render_saved_text, "sequence": render_saved_sequence,
                                   "attention": render_saved_attention, "image": render_saved_image,
-                                  "audit": render_saved_audit}
+                                  "audit": render_saved_audit, "comparison": render_saved_comparison}
 
 
 def render_saved(item: SavedItem, *, key: str) -> None:

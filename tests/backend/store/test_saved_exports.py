@@ -8,8 +8,8 @@ import pytest
 
 from backend.errors import UserInputError
 from backend.schemas.store import SaveRequest
-from backend.store import exports
-from backend.store.exports import save_requests_from_export
+from backend.schemas import saved_exports as exports
+from backend.schemas.saved_exports import save_requests_from_export
 from backend.store.repository import Store
 
 
