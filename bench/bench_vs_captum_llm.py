@@ -3,6 +3,7 @@ in one run: occlusion, input x gradient and integrated gradients of every answer
 
     .venv-bench/bin/python bench/bench_vs_captum_llm.py [--tokens 16] [--ig-steps 8] [--repeats 3]
         [--model ID] [--device cpu|cuda] [--threads N] [--no-memory] [--out FILE]
+        [--memory-budget-mib 1024 256 64] [--ig-uq-steps 4 6]
 
 The prompt and a fixed answer of --tokens tokens are scored without the chat template (same ids on both sides).
 UQ Lens: Engine.text_saliency, every answer token from shared batched passes, over every earlier token (prompt and
@@ -15,8 +16,10 @@ captum 0.9: TextTokenInput(prompt, baselines=the padding id) with the answer as 
     one attribution call (forward and backward passes over prompt + answer prefix) per answer token.
 captum's integrated-gradients path runs from (prompt as padding, answer prefix kept) to the input, UQ Lens's
 all_pad path replaces the answer prefix too (same cost); the agreement row therefore runs UQ Lens's own
-integrated_gradients function on captum's path. Prints a table and writes JSON
-(artifacts/bench/bench_vs_captum_llm.json).
+integrated_gradients function on captum's path. The integrated-gradients row states each side's relative
+convergence delta on its own path (f at captum's baseline computed here); --memory-budget-mib adds UQ Lens's
+gradient methods at smaller memory budgets and --ig-uq-steps its integrated gradients at other steps, each set
+against captum's row. Prints a table and writes JSON (artifacts/bench/bench_vs_captum_llm.json).
 """
 from __future__ import annotations
 
@@ -27,12 +30,14 @@ from typing import Any, Callable
 import torch
 
 import harness
+import saliency_rows
 import workload
 from backend.analyses.text_saliency import integrated_gradients
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas import TextAnalysis
 from backend.schemas.text_saliency import TextSaliency, TextSaliencyRequest
-from backend.text.saliency import all_pad_id, chunk_sizes
+from backend.text.saliency import all_pad_id
+from backend.text.saliency_budget import budget_bytes, chunk_sizes
 
 PEER = "captum LLM attribution"
 
@@ -57,18 +62,37 @@ def logprob_scores(lm: LoadedTextModel, ids: list[int], positions: list[int]) ->
     return score_fn
 
 
-def uqlens_ig_on_captum_path(lm: LoadedTextModel, analysis: TextAnalysis, steps: int) -> torch.Tensor:
-    """(N, T) UQ Lens's integrated gradients from (prompt tokens as padding, answer kept) to the input."""
+def captum_path(lm: LoadedTextModel, analysis: TextAnalysis) -> tuple[torch.Tensor, torch.Tensor]:
+    """(input embeddings, captum's baseline: the prompt's tokens as padding, the answer kept), each (T, D)."""
     ids = torch.tensor(analysis.ids, device=lm.device)
     embed = lm.model.get_input_embeddings()
     prompt = torch.arange(len(analysis.ids), device=lm.device) < analysis.answer_start
     with torch.no_grad():
-        embeddings = embed(ids)
-        baseline = embed(torch.where(prompt, torch.full_like(ids, all_pad_id(lm)), ids))
-    positions = list(range(analysis.answer_start, len(analysis.ids)))
-    chunk, _ = chunk_sizes(lm, len(analysis.ids))
-    return integrated_gradients(logprob_scores(lm, analysis.ids, positions), embeddings, baseline, steps=steps,
-                                alpha_batch=steps, chunk=chunk).scores
+        return embed(ids), embed(torch.where(prompt, torch.full_like(ids, all_pad_id(lm)), ids))
+
+
+def answer_positions(analysis: TextAnalysis) -> list[int]:
+    """The positions of every answer token."""
+    return list(range(analysis.answer_start, len(analysis.ids)))
+
+
+def uqlens_ig_on_captum_path(lm: LoadedTextModel, analysis: TextAnalysis, steps: int) -> torch.Tensor:
+    """(N, T) UQ Lens's integrated gradients from (prompt tokens as padding, answer kept) to the input."""
+    embeddings, baseline = captum_path(lm, analysis)
+    chunk, _ = chunk_sizes(lm, len(analysis.ids), budget_bytes(lm.device))
+    return integrated_gradients(logprob_scores(lm, analysis.ids, answer_positions(analysis)), embeddings, baseline,
+                                steps=steps, alpha_batch=steps, chunk=chunk).scores
+
+
+def captum_deltas(lm: LoadedTextModel, analysis: TextAnalysis) -> Callable[[TextSaliency, Any], list[float]]:
+    """captum's relative convergence delta of each answer token on its own path: its token_attr row summed (the
+    answer prefix, kept in its baseline, has no attribution) against f(input) - f(captum's baseline)."""
+    def deltas(_uq: TextSaliency, result: Any) -> list[float]:
+        embeddings, baseline = captum_path(lm, analysis)
+        with torch.no_grad():
+            ends = logprob_scores(lm, analysis.ids, answer_positions(analysis))(torch.stack([embeddings, baseline]))
+        return saliency_rows.relative_deltas(result.token_attr.sum(dim=1).tolist(), (ends[0] - ends[1]).tolist())
+    return deltas
 
 
 def ig_difference(lm: LoadedTextModel, analysis: TextAnalysis, steps: int) -> Callable[[Any, Any], harness.Agreement]:
@@ -120,6 +144,11 @@ def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Compar
         return prompt_columns(uq, result.token_attr)
 
     steps = args.ig_steps
+
+    def with_variants(base: harness.Comparison, request_: TextSaliencyRequest) -> list[harness.Comparison]:
+        return [base, *saliency_rows.variant_rows(base, request_, engine.text_saliency, args.memory_budget_mib,
+                                                  args.ig_uq_steps)]
+
     occlusion_note = ("f(input) - f(input with one token replaced by the padding embedding), target log p(token); "
                       "both sides ablate the prompt tokens only (one pass each)")
     return context, [
@@ -139,17 +168,21 @@ def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Compar
                            "by token with a KV cache): on transformers 5 its cached steps give other log-"
                            "probabilities, hence the large difference (forward_in_tokens=False agrees)",
                            unavailable=missing, memory=False, repeats=1, warm_up=False),
-        harness.Comparison("input_x_gradient matrix", PEER, uqlens("input_x_gradient"),
-                           captum("LLMGradientAttribution", "LayerGradientXActivation"), on_prompt,
-                           note="embedding x gradient of log p(token), summed over the embedding; prompt columns",
-                           unavailable=missing),
-        harness.Comparison(f"integrated_gradients matrix ({steps} steps)", PEER,
-                           uqlens("integrated_gradients", steps=steps, baseline="all_pad"),
-                           captum("LLMGradientAttribution", "LayerIntegratedGradients", n_steps=steps,
-                                  internal_batch_size=steps), ig_difference(lm, analysis, steps),
-                           note="Gauss-Legendre, all path points in one batch; timed: UQ Lens's all_pad path; "
-                                "agreement: UQ Lens's integrated_gradients on captum's path (prompt from padding, "
-                                "answer prefix kept), prompt columns", unavailable=missing),
+        *with_variants(harness.Comparison(
+            "input_x_gradient matrix", PEER, uqlens("input_x_gradient"),
+            captum("LLMGradientAttribution", "LayerGradientXActivation"), on_prompt,
+            note="embedding x gradient of log p(token), summed over the embedding; prompt columns",
+            unavailable=missing), request("input_x_gradient")),
+        *with_variants(harness.Comparison(
+            f"integrated_gradients matrix ({steps} steps)", PEER,
+            uqlens("integrated_gradients", steps=steps, baseline="all_pad"),
+            captum("LLMGradientAttribution", "LayerIntegratedGradients", n_steps=steps, internal_batch_size=steps),
+            ig_difference(lm, analysis, steps),
+            note="Gauss-Legendre, all path points in one batch; timed: UQ Lens's all_pad path; agreement: UQ Lens's "
+                 "integrated_gradients on captum's path (prompt from padding, answer prefix kept), prompt columns; "
+                 "deltas: each side on its own path", unavailable=missing,
+            details=saliency_rows.ig_details(captum_deltas(lm, analysis), steps)),
+            request("integrated_gradients", steps=steps, baseline="all_pad")),
         harness.Comparison("gradient_norm matrix", "captum LLMGradientAttribution", uqlens("gradient_norm"), None,
                            unavailable=missing or saliency_refusal(captum_attr, lm), memory=False),
     ]

@@ -3,6 +3,7 @@ saliency of every answer token over the tokens before it (gradient L2 norm, inpu
 
     .venv-bench/bin/python bench/bench_vs_inseq.py [--tokens 16] [--ig-steps 8] [--repeats 3]
         [--model ID] [--device cpu|cuda] [--threads N] [--no-memory] [--out FILE]
+        [--memory-budget-mib 1024 256 64] [--ig-uq-steps 4 6]
 
 The prompt and a fixed answer of --tokens tokens are scored without the chat template, so that both tools see the
 same ids (checked). UQ Lens: Engine.analyze_text (one forward pass) and Engine.text_saliency (every answer token
@@ -13,7 +14,10 @@ default target), its step scores inseq's own `probability` and `entropy`. Integr
 quadrature on both sides, all path points in one batch, and the same baseline: inseq builds its baseline from the
 tokenizer's unknown token, so it gets a tokenizer copy whose unknown token is the padding token, which makes it UQ
 Lens's `all_pad` baseline. Scores are raw (no normalisation) and summed over the embedding (L2 norm for the
-gradient norm). Prints a table and writes JSON (artifacts/bench/bench_vs_inseq.json).
+gradient norm). The integrated-gradients rows state each side's relative convergence delta (the same path on both
+sides, so f(input) and f(baseline) are UQ Lens's); --memory-budget-mib adds UQ Lens's gradient methods at smaller
+memory budgets and --ig-uq-steps its integrated gradients at other steps, each set against the peer's row. Prints
+a table and writes JSON (artifacts/bench/bench_vs_inseq.json).
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from typing import Any, Callable
 import torch
 
 import harness
+import saliency_rows
 import workload
 from backend.schemas.text_saliency import TextSaliency, TextSaliencyRequest
 from backend.text.saliency import all_pad_id
@@ -48,6 +53,14 @@ def attribution_difference(method: str) -> Callable[[TextSaliency, Any], harness
         return harness.worst(harness.agreement(row.scores, reduce_embedding(method, attributions[:row.position, n]))
                              for n, row in enumerate(uq.rows))
     return difference
+
+
+def inseq_deltas(uq: TextSaliency, out: Any) -> list[float]:
+    """inseq's relative convergence delta of each answer token: its integrated gradients summed over the positions
+    before the token and the embedding, against UQ Lens's f(input) - f(baseline) on the same all_pad path."""
+    attributions = out.sequence_attributions[0].target_attributions
+    sums = [float(attributions[:row.position, n].sum()) for n, row in enumerate(uq.rows)]
+    return saliency_rows.relative_deltas(sums, [row.target_value - row.baseline_value for row in uq.rows])
 
 
 def step_score_difference(uq: Any, out: Any) -> harness.Agreement:
@@ -101,14 +114,17 @@ def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Compar
         request = TextSaliencyRequest(model=lm.spec.id, ids=analysis.ids, answer_start=analysis.answer_start,
                                       method=method, parameters=parameters, normalisation="none")
         kwargs = {"n_steps": steps, "internal_batch_size": steps} if steps else {}
-        comparisons.append(harness.Comparison(
+        base = harness.Comparison(
             f"{method} matrix{f' ({steps} steps)' if steps else ''}", PEER,
             lambda request=request: engine.text_saliency(request),
             peer(attribute("pad_baseline" if steps else "plain", inseq_method, **kwargs)),
             attribution_difference(method),
             note=f"raw scores of the target log p(token) over every earlier position; inseq method "
                  f"'{inseq_method}'" + (", inseq's absolute gradients, L2 norm over the embedding as UQ Lens"
-                                         if method == "gradient_norm" else ""), unavailable=missing))
+                                         if method == "gradient_norm" else ""), unavailable=missing,
+            details=saliency_rows.ig_details(inseq_deltas, steps) if steps else None)
+        comparisons += [base, *saliency_rows.variant_rows(base, request, engine.text_saliency,
+                                                          args.memory_budget_mib, args.ig_uq_steps)]
     return context, comparisons
 
 

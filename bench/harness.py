@@ -24,7 +24,7 @@ import platform
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
@@ -65,7 +65,9 @@ class Comparison:
     of the comparable values (None: nothing comparable). note: what is compared, and where the definitions
     differ. warm_up: run each side once before measuring (a sweep warms up on its first point
     only). memory: measure peak memory (off for operations too small to register). repeats: rounds, when not
-    --repeats.
+    --repeats. details(uqlens output, peer output or None) -> {name: value}: more figures of the row (a
+    convergence delta of each side), added to its note. same_peer_as: the operation of an earlier row whose peer
+    measurement this row's UQ Lens run is set against (a variant of UQ Lens, the peer not run again).
     """
 
     operation: str
@@ -78,6 +80,8 @@ class Comparison:
     warm_up: bool = True
     memory: bool = True
     repeats: Optional[int] = None
+    details: Optional[Callable[[Output, Optional[Output]], dict[str, Any]]] = None
+    same_peer_as: str = ""
 
 
 @dataclass
@@ -96,6 +100,7 @@ class Result:
     max_abs_value: Optional[float] = None
     note: str = ""
     unavailable: str = ""
+    details: Optional[dict[str, Any]] = None
 
 
 def parser(doc: str) -> argparse.ArgumentParser:
@@ -112,6 +117,12 @@ def parser(doc: str) -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="every row once at half the default sizes (one timed "
                                                         "round after the warm-up): a check that every row runs; "
                                                         "the README's figures come from the full run")
+    p.add_argument("--memory-budget-mib", type=int, nargs="+", default=[],
+                   help="the saliency benchmarks: also time the gradient methods with UQ Lens's batches sized to "
+                        "each of these budgets (MiB), beside the peer's row")
+    p.add_argument("--ig-uq-steps", type=int, nargs="+", default=[],
+                   help="the saliency benchmarks: also time UQ Lens's integrated gradients at each of these steps, "
+                        "beside the peer's row at --ig-steps, with the convergence delta of each")
     return p
 
 
@@ -266,11 +277,20 @@ def measure_comparison(c: Comparison, device: str, repeats: int, memory: bool) -
     measured = measure_runs(runs, device, c.repeats or repeats, c.warm_up, memory and c.memory)
     found = c.difference(*measured.outputs) if c.difference is not None and c.peer is not None else None
     peer_seconds, peer_mib = (measured.seconds[1], measured.peaks[1]) if c.peer is not None else (None, None)
+    details = c.details(measured.outputs[0], measured.outputs[1] if c.peer is not None else None) \
+        if c.details is not None else None
     return Result(operation=c.operation, peer=c.peer_name, uqlens_s=measured.seconds[0], peer_s=peer_seconds,
                   time_ratio=ratio(peer_seconds, measured.seconds[0]), uqlens_mib=measured.peaks[0],
                   peer_mib=peer_mib, memory_ratio=ratio(peer_mib, measured.peaks[0], floor=1.0), note=c.note,
                   unavailable=c.unavailable, max_abs_difference=found.max_abs_difference if found else None,
-                  max_abs_value=found.max_abs_value if found else None)
+                  max_abs_value=found.max_abs_value if found else None, details=details)
+
+
+def set_against(result: Result, earlier: Result) -> Result:
+    """result with the peer's time and memory of an earlier row (same_peer_as) and the ratios against them."""
+    return replace(result, peer_s=earlier.peer_s, peer_mib=earlier.peer_mib,
+                   time_ratio=ratio(earlier.peer_s, result.uqlens_s),
+                   memory_ratio=ratio(earlier.peer_mib, result.uqlens_mib, floor=1.0))
 
 
 def read_status_mib(field_name: str) -> float:
@@ -317,7 +337,8 @@ def table(results: list[Result]) -> str:
             f"{'peer MiB':>8} {'ratio':>6} {'max |diff|':>10} {'of |max|':>8}  note")
     lines, notes = [head, "-" * len(head)], []
     for r in results:
-        text = f"unavailable: {r.unavailable}" if r.unavailable else r.note
+        text = f"unavailable: {r.unavailable}" if r.unavailable else "; ".join(
+            [r.note] * bool(r.note) + [f"{name}: {value}" for name, value in (r.details or {}).items()])
         mark = ""
         if text:
             notes.append(text)
@@ -357,7 +378,9 @@ def run(p: argparse.ArgumentParser, build: Callable[[argparse.Namespace], tuple[
     results = []
     for c in comparisons:
         print(f"measuring: {c.operation} (UQ Lens vs {c.peer_name}) ...", flush=True)
-        results.append(measure_comparison(c, device, args.repeats, not args.no_memory))
+        result = measure_comparison(c, device, args.repeats, not args.no_memory)
+        earlier = next((r for r in results if r.operation == c.same_peer_as), None) if c.same_peer_as else None
+        results.append(set_against(result, earlier) if earlier is not None else result)
     kind = "cuda" if device.startswith("cuda") else "cpu"
     report = {"benchmark": Path(sys.argv[0]).stem, **environment(device), **context,
               "time_definition": TIME_DEFINITION, "repeats": args.repeats, "quick": args.quick,

@@ -3,14 +3,17 @@
 Every method works on the input embeddings of the whole sequence at once; the target of the answer token at
 position p reads the logits of position p - 1 only (`logits_to_keep`), so all explained tokens share the forward
 passes. Baselines keep the chat template and special tokens and replace the user's words and the answer, since an
-all-padding baseline leaves integrated gradients far from converged on chat models. The caller holds the model's
-lock; the model is back in eval mode afterwards.
+all-padding baseline leaves integrated gradients far from converged on chat models; the leading positions such a
+baseline keeps (the template's opening) are run once and shared by every path point (saliency_prefix). Batches are
+sized to the request's memory budget (saliency_budget); the parameters are frozen while the methods differentiate
+with respect to the input embeddings. The caller holds the model's lock; the model is back in eval mode afterwards.
 """
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import torch
 
@@ -24,10 +27,8 @@ from backend.schemas.text import Alternative
 from backend.schemas.text_saliency import SaliencyCatalog, SaliencyRow, TextSaliency, TextSaliencyRequest
 from backend.text.attention import kept_attention
 from backend.text.positions import check_ids, input_tokens
-
-MEMORY_BUDGET_BYTES = {"cpu": 1 << 30, "cuda": 8 << 30}
-MAX_CHUNK = 64
-FORWARD_BATCH_TOKENS = 8192
+from backend.text.saliency_budget import budget_bytes, chunk_sizes
+from backend.text.saliency_prefix import cached_prefix_logits
 
 
 def catalog() -> SaliencyCatalog:
@@ -49,20 +50,18 @@ def runner_up(logits: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
     return torch.where(top2[:, 0] == chosen.to(top2.device), top2[:, 1], top2[:, 0]).cpu()
 
 
-def chunk_sizes(lm: LoadedTextModel, length: int) -> tuple[int, int]:
-    """((target, sequence) pairs per batched backward pass, sequences per forward pass without gradients) that
-    keep memory near the device's budget.
-
-    A backward pass of one sequence holds roughly layers x T x (heads x T + 4 hidden + 3 intermediate) floats.
-    """
-    config = lm.model.config
-    per_sequence = config.num_hidden_layers * length * (
-        config.num_attention_heads * length + 4 * config.hidden_size + 3 * getattr(config, "intermediate_size", 0))
-    bytes_per = next(lm.model.parameters()).element_size()
-    budget = MEMORY_BUDGET_BYTES["cuda" if lm.device.startswith("cuda") else "cpu"]
-    batch = max(1, min(32, FORWARD_BATCH_TOKENS // length))
-    chunk = max(1, min(MAX_CHUNK, budget // max(1, per_sequence * bytes_per)))
-    return chunk, batch
+@contextmanager
+def frozen_parameters(model: torch.nn.Module) -> Iterator[None]:
+    """The model's parameters without gradients inside the block (the methods differentiate with respect to the
+    input embeddings only, so the forward keeps no activations for weight gradients), restored afterwards."""
+    flags = [(p, p.requires_grad) for p in model.parameters()]
+    for parameter, _ in flags:
+        parameter.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for parameter, flag in flags:
+            parameter.requires_grad_(flag)
 
 
 def all_pad_id(lm: LoadedTextModel) -> int:
@@ -101,10 +100,10 @@ def alternatives_for(lm: LoadedTextModel, ids: torch.Tensor, rows: torch.Tensor,
 
 
 def explain(lm: LoadedTextModel, request: TextSaliencyRequest, method: SaliencyMethod, target: SaliencyTarget,
-            parameters: dict, positions: list[int], keep: torch.Tensor
+            parameters: dict, positions: list[int], keep: torch.Tensor, budget: int
             ) -> tuple[SaliencyOutput, Optional[list[Alternative]]]:
-    """Run the method: its output (with the target at the input filled in where the method uses a target) and
-    the alternatives compared, if the target compares one."""
+    """Run the method with its batches sized to `budget` bytes: its output (with the target at the input filled
+    in where the method uses a target) and the alternatives compared, if the target compares one."""
     model = lm.model
     ids = torch.tensor(request.ids, device=lm.device)
     rows = torch.tensor(positions, device=lm.device) - 1
@@ -114,21 +113,33 @@ def explain(lm: LoadedTextModel, request: TextSaliencyRequest, method: SaliencyM
         if target.needs_alternative else None
     other = torch.tensor([a.id for a in alternatives], device=lm.device) if alternatives else chosen
 
+    def scores_of(logits: torch.Tensor) -> torch.Tensor:
+        return target.value(torch.log_softmax(logits.float() / request.temperature, dim=-1), chosen, other)
+
     def score_fn(x: torch.Tensor) -> torch.Tensor:
         checkpoint()
         mask = torch.ones(x.shape[:2], dtype=torch.long, device=x.device)
-        logits = model(inputs_embeds=x, attention_mask=mask, logits_to_keep=rows).logits.float()
-        return target.value(torch.log_softmax(logits / request.temperature, dim=-1), chosen, other)
+        return scores_of(model(inputs_embeds=x, attention_mask=mask, logits_to_keep=rows).logits)
 
-    chunk, batch = chunk_sizes(lm, len(request.ids))
+    def suffix_score(k: int) -> Callable[[torch.Tensor], torch.Tensor]:
+        logits = cached_prefix_logits(model, embeddings[:k])
+
+        def score(x: torch.Tensor) -> torch.Tensor:
+            checkpoint()
+            return scores_of(logits(x, rows - k))
+        return score
+
+    chunk, batch = chunk_sizes(lm, len(request.ids), budget, rows=len(positions))
     with torch.no_grad():
         embeddings = embed(ids).detach()
     inputs = SaliencyInputs(embeddings=embeddings, score_fn=score_fn, positions=torch.tensor(positions),
                             answer_start=request.answer_start,
                             baseline=baseline_builder(lm, ids, keep, lambda t: embed(t).detach()),
-                            attentions=lambda: kept_attention(lm, request.ids)[0], chunk=chunk, batch=batch)
+                            attentions=lambda: kept_attention(lm, request.ids)[0], chunk=chunk, batch=batch,
+                            suffix_score=suffix_score)
     try:
-        output = method.compute(inputs, parameters)
+        with frozen_parameters(model):
+            output = method.compute(inputs, parameters)
         if output.at_input is None and method.uses_target:
             with torch.no_grad():
                 output = replace(output, at_input=score_fn(embeddings[None])[0].double().cpu())
@@ -147,7 +158,8 @@ def text_saliency(lm: LoadedTextModel, request: TextSaliencyRequest) -> TextSali
         raise UserInputError(f"alternative token id {request.alternative_id} is not in the vocabulary")
     tokens = input_tokens(lm, request.ids, request.answer_start)
     keep = torch.tensor([t.kind == "template" or t.special for t in tokens])
-    output, alternatives = explain(lm, request, method, target, parameters, positions, keep)
+    budget = budget_bytes(lm.device, request.memory_budget_mib)
+    output, alternatives = explain(lm, request, method, target, parameters, positions, keep, budget)
     scored = output.scored_columns
     raw = [output.scores[n, :p if scored is None else min(p, scored)].double().cpu() for n, p in enumerate(positions)]
     normalisation = NORMALISATIONS.get(request.normalisation)
@@ -168,4 +180,4 @@ def text_saliency(lm: LoadedTextModel, request: TextSaliencyRequest) -> TextSali
         parameters=parameters, normalisation=request.normalisation,
         normalisation_description=normalisation.description, answer_start=request.answer_start,
         tokens=tokens, rows=rows, forward_sequences=output.forward_sequences,
-        backward_passes=output.backward_passes, seconds=time.perf_counter() - started)
+        backward_passes=output.backward_passes, memory_budget_mib=budget / (1 << 20), seconds=time.perf_counter() - started)

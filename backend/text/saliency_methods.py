@@ -16,6 +16,7 @@ from backend.analyses.text_saliency import (ScoreFn, feature_ablation, gradient_
                                             integrated_gradients)
 from backend.parameters import Parameter, ParameterValue, check_parameters
 from backend.registry import Registry
+from backend.text.saliency_prefix import unchanged_prefix
 from backend.schemas.text_saliency import SaliencyMethodInfo
 
 BASELINES: dict[str, str] = {
@@ -42,7 +43,9 @@ class SaliencyInputs:
     """What a method may use. embeddings: (T, D) input embeddings; score_fn: (B, T, D) -> (B, N) target values;
     positions: (N,) answer positions explained; answer_start: the answer's first position; baseline(name) ->
     (T, D) reference embeddings; attentions() -> (L, H, T, T); chunk: (target, sequence) pairs per batched backward
-    pass; batch: sequences per forward pass without gradients."""
+    pass; batch: sequences per forward pass without gradients; suffix_score(k), where given: a score_fn over the
+    positions k.. only, (B, T - k, D) -> (B, N), the first k input embeddings run once and shared (for paths that
+    leave them unchanged)."""
 
     embeddings: torch.Tensor
     score_fn: ScoreFn
@@ -52,6 +55,7 @@ class SaliencyInputs:
     attentions: Callable[[], torch.Tensor]
     chunk: int
     batch: int
+    suffix_score: Optional[Callable[[int], ScoreFn]] = None
 
 
 @dataclass(frozen=True)
@@ -114,9 +118,14 @@ def _input_x_gradient(inputs: SaliencyInputs, params: dict[str, ParameterValue])
 
 def _integrated_gradients(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> SaliencyOutput:
     steps = int(params["steps"])
-    result = integrated_gradients(inputs.score_fn, inputs.embeddings, inputs.baseline(str(params["baseline"])),
-                                  steps=steps, alpha_batch=inputs.batch, chunk=inputs.chunk)
-    return SaliencyOutput(scores=result.scores, forward_sequences=steps + 2,
+    baseline = inputs.baseline(str(params["baseline"]))
+    shared = 0 if inputs.suffix_score is None else unchanged_prefix(inputs.embeddings, baseline,
+                                                                   int(inputs.positions.min()) - 1)
+    score_fn = inputs.suffix_score(shared) if shared else inputs.score_fn
+    result = integrated_gradients(score_fn, inputs.embeddings[shared:], baseline[shared:], steps=steps,
+                                  alpha_batch=inputs.batch, chunk=inputs.chunk)
+    scores = torch.cat([result.scores.new_zeros(result.scores.shape[0], shared), result.scores], dim=1)
+    return SaliencyOutput(scores=scores, forward_sequences=steps + 2,
                           backward_passes=steps * len(inputs.positions), delta=result.delta,
                           at_input=result.at_input, at_baseline=result.at_baseline)
 
