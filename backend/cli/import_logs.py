@@ -3,7 +3,7 @@ OpenAI completion, a JSON array or a JSONL of them) shown and scored with no lan
 
 Prints, per prompt, the analysed answer's tokens (probability, entropy as the midpoint of its valid bounds, rank
 among the logged alternatives), the sequence scores and, for lines with a reference, the verdict; --json prints
-the ImportResult (backend.imports.schemas) as one JSON object. FILE "-" reads standard input.
+the ImportResult (backend.schemas.imports) as one JSON object. FILE "-" reads standard input.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from backend.errors import UserInputError
 from backend.imports.limits import MAX_IMPORT_BYTES
-from backend.imports.schemas import DEFAULT_IMPORT_METHODS, ImportRequest, ImportResult
+from backend.schemas.imports import DEFAULT_IMPORT_METHODS, ImportRequest, ImportResult
 from backend.schemas import DEFAULT_EMBEDDING_MODEL
 
 NAME = "import-logs"

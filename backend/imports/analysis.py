@@ -29,7 +29,7 @@ from backend.audit.grading import grade
 from backend.errors import UserInputError
 from backend.imports.limits import DEFAULT_VOCAB_SIZE
 from backend.imports.parse import ParsedChoice, ParsedResponse, parse_log
-from backend.imports.schemas import ImportAudit, ImportedGroup, ImportRequest, ImportResult, MethodAudit
+from backend.schemas.imports import ImportAudit, ImportedGroup, ImportRequest, ImportResult, MethodAudit
 from backend.schemas import SequenceAnalysis, SequenceRequest, SequenceScore, TextAnalysis, TextRequest
 from backend.schemas.sequence import MAX_SAMPLES, why_not
 from backend.sequence.evidence import group_similarities, removal_texts_from_pieces
@@ -96,17 +96,21 @@ def text_analysis(answer: Answer, request: ImportRequest, vocab_size: int) -> Te
     return TextAnalysis(
         model=response.model or "unnamed model", prompt=prompt, model_input=prompt,
         chat_template=response.format == "chat", mode="score", generated_text=choice.text, stop_reason="scored",
-        temperature=response.temperature if response.temperature is not None else 1.0, do_sample=False, top_p=1.0, seed=0,
+        temperature=response.temperature if response.temperature is not None else 1.0, do_sample=False, top_p=1.0,
+        seed=0,
         max_new_tokens=max(1, len(tokens)), device=DEVICE, ids=[], answer_start=0, tokens=tokens, prompt_tokens=[],
         summaries=summary_scores(tokens), seconds=0.0, engine="openai", exact=exact,
         exactness_note=import_note(exact, vocab_size, request.vocab_size is not None))
 
 
-def sequence_request(request: ImportRequest, prompt: str, model: str, samples: int) -> SequenceRequest:
-    """The SequenceRequest the pipeline's selection and scoring read. Its TextRequest is built without validation:
-    a log need not give a prompt (the pipeline reads only its prompt, "" then, for the embedding methods)."""
+def sequence_request(request: ImportRequest, prompt: str, model: str, samples: int,
+                     temperature: Optional[float] = None) -> SequenceRequest:
+    """The SequenceRequest the pipeline's selection and scoring read (sample_temperature: the line's temperature,
+    else 1.0). Its TextRequest is built without validation: a log need not give a prompt (the pipeline reads only
+    its prompt, "" then, for the embedding methods)."""
     text = TextRequest.model_construct(model=model, prompt=prompt, answer=None, chat_template=None)
     return SequenceRequest(text=text, methods=request.methods, samples=max(2, min(samples, MAX_SAMPLES)),
+                           sample_temperature=temperature or 1.0,
                            embedding_model=request.embedding_model, meaning_model=request.meaning_model,
                            similarity_threshold=request.similarity_threshold,
                            method_parameters=request.method_parameters)
@@ -183,14 +187,17 @@ def group_analysis(answers: list[Answer], request: ImportRequest, vocab_size: in
     started = time.perf_counter()
     first = answers[0]
     text = text_analysis(first, request, vocab_size)
-    sequence = sequence_request(request, text.prompt, text.model, len(answers))
+    sequence = sequence_request(request, text.prompt, text.model, len(answers), first.response.temperature)
     specs, left_out = usable_methods(selected_methods(sequence), len(answers))
     evidence = ev.Evidence(logprobs=[t.logprob for t in text.tokens], entropies=[t.entropy for t in text.tokens],
                            special=[t.special for t in text.tokens], vocab_size=vocab_size)
-    kept = f"; the first {MAX_SAMPLES} of its {len(answers)} answers are the samples" if len(answers) > MAX_SAMPLES else ""
+    kept = (f"; the first {MAX_SAMPLES} of its {len(answers)} answers are the samples" if len(answers) > MAX_SAMPLES
+            else "")
     run = SequenceRun(models, sequence, text, evidence, left_out=left_out, evidence_note=(
         f"imported log: the analysed answer is {first.source}; the group's answers (lines with the same prompt, or "
-        f"n > 1 choices) are the samples, with their logged log-probabilities{kept}; token entropies are midpoints of "
+        f"n > 1 choices) are the samples, with their logged log-probabilities (at the temperature the server reports "
+        f"them at){kept}; the sampling temperature is the line's \"temperature\" when given, else not known (1.0 is "
+        f"recorded); token entropies are midpoints of "
         f"bounds from the logged top-k (estimates); meaning and embeddings come from the models in UQ Lens's process"))
     needed = needed_evidence(specs, models.meaning.kind if models.meaning else "")
     if "samples" in needed:
@@ -221,7 +228,8 @@ def import_audit(groups: list[ImportedGroup]) -> Optional[ImportAudit]:
             names.setdefault(score.name, score)
     methods = []
     for name, spec in names.items():
-        pairs = [(s.value, g.correct) for g in graded for s in g.analysis.scores if s.name == name and s.value is not None]
+        pairs = [(s.value, g.correct) for g in graded for s in g.analysis.scores
+                 if s.name == name and s.value is not None]
         labels = {c for _, c in pairs}
         auroc = (error_auroc([v for v, _ in pairs], [c for _, c in pairs], spec.higher_is) if len(labels) == 2
                  else None)
@@ -262,5 +270,6 @@ def import_logs(engine: Any, request: ImportRequest) -> ImportResult:
     exact = exactness([t for r in responses for c in r.choices for t in c.tokens])
     return ImportResult(name=request.name, responses=len(responses), vocab_size=vocab_size,
                         vocab_size_given=request.vocab_size is not None, groups=results,
-                        audit=import_audit(results), note=import_note(exact, vocab_size, request.vocab_size is not None),
+                        audit=import_audit(results),
+                        note=import_note(exact, vocab_size, request.vocab_size is not None),
                         seconds=time.perf_counter() - started)

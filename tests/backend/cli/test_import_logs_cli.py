@@ -7,7 +7,7 @@ import math
 import pytest
 
 from backend.cli import main
-from backend.imports.schemas import ImportResult
+from backend.schemas.imports import ImportResult
 from tests.backend.imports.logs import chat_response, jsonl
 
 LN = math.log

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from backend.imports.analysis import import_logs
-from backend.imports.schemas import ImportRequest
+from backend.schemas.imports import ImportRequest
 from tests.vllm_server import SERVED_NAME
 
 pytestmark = pytest.mark.vllm

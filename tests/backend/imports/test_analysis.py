@@ -9,7 +9,7 @@ import pytest
 from backend.errors import UserInputError
 from backend.imports.analysis import FEW_SAMPLES, NO_MODEL, import_logs
 from backend.imports.limits import DEFAULT_VOCAB_SIZE
-from backend.imports.schemas import ImportRequest
+from backend.schemas.imports import ImportRequest
 from tests.backend.imports.logs import chat_response, completion_response, jsonl
 
 LN = math.log

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from backend.imports.analysis import import_logs
-from backend.imports.schemas import ImportRequest
+from backend.schemas.imports import ImportRequest
 from backend.schemas import TextRequest
 from backend.text.generation import analyze_text
 from components.token_heatmap import token_heatmap_figure
