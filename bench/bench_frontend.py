@@ -32,12 +32,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.frontend_timing import (GOAL_P95_MS, MEASURED, OBSERVER_JS, QUIET_MS, READ_JS, SETTLED_JS,  # noqa: E402
-                                   Row, latency_ms, table)
+                                   Row, latency_ms, phases, table)
 
 CHANGE_TIMEOUT_MS = 120_000
 TEXT_PROMPT = "What is the capital of France?"
 ATTENTION_PROMPT, ATTENTION_ANSWER = "Name a fruit.", "Apples are sweet and crisp."
 AUDIT_ITEMS = "120"
+PAGES = ("text", "attention", "calibration")
 
 
 def key_area(*keys: str) -> str:
@@ -45,10 +46,11 @@ def key_area(*keys: str) -> str:
     return ", ".join(f"[class*='st-key-{k}']" for k in keys)
 
 
-def timed_change(page, area: str, act: Callable[[], None], check: Optional[Callable[[], None]] = None) -> float:
-    """Milliseconds of one change: arm the page-side recorder on `area`, do `act` (which sends the input event),
-    wait until the change settled (frontend_timing.SETTLED_JS), then run `check` (an assertion that the view shows
-    the change)."""
+def timed_change(page, area: str, act: Callable[[], None], check: Optional[Callable[[], None]] = None
+                 ) -> tuple[float, dict]:
+    """Milliseconds of one change and its phases (frontend_timing.phases): arm the page-side recorder on `area`, do
+    `act` (which sends the input event), wait until the change settled (frontend_timing.SETTLED_JS), then run
+    `check` (an assertion that the view shows the change)."""
     from tests.e2e.conftest import wait_until_idle
 
     page.mouse.move(2, 2)
@@ -63,16 +65,22 @@ def timed_change(page, area: str, act: Callable[[], None], check: Optional[Calla
         raise RuntimeError(f"no input event or no change in {area}: {reading}")
     if check:
         check()
-    return measured
+    return measured, phases(reading)
 
 
 def repeat(row: Row, page, times: int, act: Callable[[int], None],
            check: Optional[Callable[[int], None]] = None) -> Row:
     """Do change i = 0 .. times-1 through act(i), timing each into row.samples_ms."""
     for i in range(times):
-        row.samples_ms.append(timed_change(page, row.area, lambda: act(i), (lambda: check(i)) if check else None))
-        print(f"  {row.interaction} {i + 1}/{times}: {row.samples_ms[-1]:.0f} ms", flush=True)
+        record(row, timed_change(page, row.area, lambda: act(i), (lambda: check(i)) if check else None), i, times)
     return row
+
+
+def record(row: Row, measured: tuple[float, dict], i: int, times: int) -> None:
+    """Keep change i's milliseconds and phases in row and say them."""
+    row.samples_ms.append(measured[0])
+    row.phases.append(measured[1])
+    print(f"  {row.interaction} {i + 1}/{times}: {measured[0]:.0f} ms {measured[1]}", flush=True)
 
 
 def text_page_rows(page, url: str, repeats: int, model_repeats: int) -> list[Row]:
@@ -106,8 +114,7 @@ def text_page_rows(page, url: str, repeats: int, model_repeats: int) -> list[Row
                    "from the Analyze click to the redrawn heatmap.")
     for i in range(model_repeats):
         set_temperature(i)
-        row.samples_ms.append(timed_change(page, row.area, lambda: analyze_at(i)))
-        print(f"  {row.interaction} {i + 1}/{model_repeats}: {row.samples_ms[-1]:.0f} ms", flush=True)
+        record(row, timed_change(page, row.area, lambda: analyze_at(i)), i, model_repeats)
     return [colour, token, row]
 
 
@@ -196,6 +203,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--model-repeats", type=int, help="changes of the row that runs the model (default 5; 2 with "
                                                      "--quick)")
     p.add_argument("--threads", type=int, help="torch CPU threads of the app (OMP_NUM_THREADS; default: torch's)")
+    p.add_argument("--pages", nargs="+", choices=PAGES, default=list(PAGES), help="pages to measure (default all)")
     p.add_argument("--quick", action="store_true", help="fewer changes: a check that every row still runs")
     p.add_argument("--out", type=Path, help="JSON report (default artifacts/bench/bench_frontend[-quick].json)")
     return p
@@ -214,9 +222,10 @@ def main() -> int:
     with streamlit_app(free_port(), env) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
         try:
-            for pages_rows in (lambda p: text_page_rows(p, url, repeats, model_repeats),
-                               lambda p: attention_rows(p, url, repeats),
-                               lambda p: calibration_rows(p, url, repeats)):
+            measures = {"text": lambda p: text_page_rows(p, url, repeats, model_repeats),
+                        "attention": lambda p: attention_rows(p, url, repeats),
+                        "calibration": lambda p: calibration_rows(p, url, repeats)}
+            for pages_rows in (measures[name] for name in args.pages):
                 context = browser.new_context(viewport={"width": 1280, "height": 1000})
                 rows += pages_rows(context.new_page())
                 context.close()
@@ -225,7 +234,8 @@ def main() -> int:
     print(table(rows))
     report = {"benchmark": "bench_frontend", "measured": MEASURED, "goal": f"p95 <= {GOAL_P95_MS:g} ms for views "
               "that need no model call", "repeats": repeats, "model_repeats": model_repeats, "quick": args.quick,
-              "threads": args.threads, "environment": environment(), "rows": [r.as_json() for r in rows]}
+              "threads": args.threads, "pages": args.pages, "environment": environment(),
+              "rows": [r.as_json() for r in rows]}
     out = args.out or ROOT / "artifacts" / "bench" / f"bench_frontend{'-quick' if args.quick else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))

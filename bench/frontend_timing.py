@@ -85,6 +85,18 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def phases(reading: dict) -> dict:
+    """Where a change's time went, ms after the input event: the script's first run started (run_start_ms) and its
+    last run ended (run_end_ms), from the app's script state; script runs seen; mutations counted in the area."""
+    t0 = reading.get("t0")
+
+    def after(name: str) -> Optional[float]:
+        value = reading.get(name)
+        return None if value is None or t0 is None else round(float(value) - float(t0), 1)
+    return {"run_start_ms": after("runStart"), "run_end_ms": after("runEnd"), "runs": reading.get("runs"),
+            "mutations": reading.get("mutations")}
+
+
 def latency_ms(reading: dict) -> Optional[float]:
     """Milliseconds from the input event to the area's last mutation, from READ_JS's reading; None when either is
     missing (the event was not seen, or nothing in the area changed)."""
@@ -106,6 +118,7 @@ class Row:
     area: str
     samples_ms: list[float] = field(default_factory=list)
     note: str = ""
+    phases: list[dict] = field(default_factory=list)
 
     def summary(self) -> dict:
         """p50, p95, n, and whether p95 meets GOAL_P95_MS (None for a view that needs the model: no goal)."""
@@ -118,7 +131,8 @@ class Row:
     def as_json(self) -> dict:
         return {"interaction": self.interaction, "page": self.page, "needs_model": self.needs_model,
                 "model_call": self.model_call, "area": self.area,
-                "note": self.note, **self.summary(), "samples_ms": [round(s, 1) for s in self.samples_ms]}
+                "note": self.note, **self.summary(), "samples_ms": [round(s, 1) for s in self.samples_ms],
+                "phases": self.phases}
 
 
 def fmt_ms(value: Optional[float]) -> str:

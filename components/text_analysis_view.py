@@ -61,5 +61,6 @@ def render_text_analysis(result: TextAnalysis, *, key: str) -> None:
                    "context and is not scored).")
         st.code(result.model_input, language=None, wrap_lines=True)
         render_token_heatmap(result.prompt_tokens, key=f"{key}_prompt", measure=measure)
-    st.download_button("Download this analysis (JSON)", result.model_dump_json(indent=2),
-                       file_name="uqlens-text-analysis.json", mime="application/json", key=f"{key}_download")
+    st.download_button("Download this analysis (JSON)", lambda: result.model_dump_json(indent=2),  # made on click
+                       file_name="uqlens-text-analysis.json", mime="application/json", key=f"{key}_download",
+                       on_click="ignore")

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from backend.schemas import TokenScore
+from components import figure_cache
 from components.figure_config import figure_config
 from components.text_safety import escape_plotly
 
@@ -56,5 +57,6 @@ def token_curve_figure(tokens: Sequence[TokenScore], *, selected: Optional[int] 
 def render_token_curve(tokens: Sequence[TokenScore], *, key: str, selected: Optional[int] = None,
                        scale: float = 1.0) -> None:
     """Draw the curve in the current Streamlit container."""
-    st.plotly_chart(token_curve_figure(tokens, selected=selected, scale=scale), key=f"{key}_curve",
+    figure = figure_cache.curve_figure(figure_cache.tokens_digest(tokens), tokens, selected, scale)
+    st.plotly_chart(figure, key=f"{key}_curve",
                     config=figure_config("token-curve"), width="stretch")

@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from backend.schemas import TokenScore
+from components import figure_cache
 from components.figure_config import figure_config
 from components.measures import entropy_label, is_token, rank_label
 from components.text_safety import escape_plotly, markdown_literal
@@ -77,5 +78,6 @@ def render_token_detail(token: TokenScore, *, key: str, mode: str = "generate", 
     note = origin_note(token, mode=mode, do_sample=do_sample)
     if note:
         st.caption(markdown_literal(note))
-    st.plotly_chart(alternatives_figure(token), key=f"{key}_alternatives", config=figure_config("alternatives"),
+    st.plotly_chart(figure_cache.alternatives_figure(figure_cache.tokens_digest([token]), token),
+                    key=f"{key}_alternatives", config=figure_config("alternatives"),
                     width="stretch")

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from backend.schemas import TokenScore
+from components import figure_cache
 from components.figure_config import figure_config
 from components.measures import MEASURES, Measure, entropy_label, is_token, rank_label
 from components.text_safety import escape_plotly
@@ -142,8 +143,8 @@ def render_token_heatmap(tokens: Sequence[TokenScore], *, key: str, measure: str
                          scale: float = 1.0, on_pick: Optional[Callable[[int], None]] = None) -> Optional[int]:
     """Draw the heatmap with its legend; return the index of the token the user clicked, if any. on_pick, when
     given, receives that index in a callback before the rerun the click starts."""
-    figure = token_heatmap_figure(tokens, measure=measure, chars_per_line=chars_per_line, selected=selected,
-                                  scale=scale)
+    figure = figure_cache.heatmap_figure(figure_cache.tokens_digest(tokens), tokens, measure, chars_per_line,
+                                         selected, scale)
     event = st.plotly_chart(figure, key=f"{key}_heatmap", selection_mode="points",
                             on_select=pick_callback(f"{key}_heatmap", on_pick, clicked_token),
                             config=figure_config("token-heatmap"), width="stretch")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.frontend_timing import GOAL_P95_MS, Row, latency_ms, percentile, table
+from bench.frontend_timing import GOAL_P95_MS, Row, latency_ms, percentile, phases, table
 
 
 def test_percentile_interpolates_between_closest_ranks():
@@ -58,3 +58,9 @@ def test_table_has_a_line_per_row_with_its_percentiles_goal_and_notes():
     assert lines[-1] == "[1] a form field: takes effect on Analyze"
     json_row = rows[0].as_json()
     assert json_row["samples_ms"] == [100.0, 120.0, 140.0] and json_row["needs_model"] is False
+
+
+def test_phases_are_milliseconds_after_the_input_event():
+    reading = {"t0": 1000.0, "last": 1300.0, "runStart": 1050.5, "runEnd": 1250.0, "runs": 1, "mutations": 40}
+    assert phases(reading) == {"run_start_ms": 50.5, "run_end_ms": 250.0, "runs": 1, "mutations": 40}
+    assert phases({"t0": 1000.0, "runStart": None})["run_start_ms"] is None

@@ -1,5 +1,6 @@
 """A click on the token heatmap or the head grid hands the pick over in a callback before the rerun
-(components.token_heatmap.pick_callback), so the page draws it in one run instead of two."""
+(components.token_heatmap.pick_callback), so the page draws it in one run instead of two; the Text page's figures
+are built once per content and view (components.figure_cache)."""
 from __future__ import annotations
 
 import numpy as np
@@ -36,3 +37,21 @@ def test_the_head_grid_values_go_to_plotly_as_one_array_with_gaps_as_nan():
     z = head_grid_figure(make_grid()).data[0].z
     assert isinstance(z, np.ndarray) and z.shape == (9, 6)
     assert list(z[0][:2]) == [0.5, 1.0] and np.isnan(z[0][2])
+
+
+def test_cached_figures_are_built_once_per_content_and_view(monkeypatch):
+    from components import figure_cache, token_heatmap
+    from tests.components.factories import make_tokens
+
+    built = []
+    real = token_heatmap.token_heatmap_figure
+    monkeypatch.setattr(token_heatmap, "token_heatmap_figure", lambda *a, **k: built.append(k) or real(*a, **k))
+    figure_cache.heatmap_figure.clear()
+    tokens = make_tokens(["Par", "is", "."])
+    digest = figure_cache.tokens_digest(tokens)
+    first = figure_cache.heatmap_figure(digest, tokens, "prob", 72, None, 1.0)
+    assert figure_cache.heatmap_figure(digest, tokens, "prob", 72, None, 1.0) is first
+    figure_cache.heatmap_figure(digest, tokens, "entropy", 72, None, 1.0)
+    assert [k["measure"] for k in built] == ["prob", "entropy"]
+    changed = [tokens[0].model_copy(update={"prob": 0.01})] + list(tokens[1:])
+    assert figure_cache.tokens_digest(changed) != digest == figure_cache.tokens_digest(list(tokens))
