@@ -166,8 +166,9 @@ def calibration_rows(page, url: str, repeats: int) -> list[Row]:
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
-    reliability = repeat(Row("reliability bar click", "Calibration", False, "no (cached audit result)",
-                             key_area("calib_reliability_softmax", "calib_bin_items")), page, repeats, click_bin,
+    tab = "[role='tabpanel']:has([class*='st-key-calib_reliability_softmax'])"  # the chart, bin heading, items
+    reliability = repeat(Row("reliability bar click", "Calibration", False, "no (cached audit result)", tab),
+                         page, repeats, click_bin,
                          lambda i: page.get_by_text("equal-width bin", exact=False).first.wait_for(timeout=10_000))
     page.get_by_role("tab", name="Recalibration").click()
     wait_until_idle(page)

@@ -195,15 +195,21 @@ def render_recalibration(result: AuditResult, *, key: str) -> None:
         st.plotly_chart(reliability_figure(panels, titles), key=f"{key}_recal_figure",
                         config=figure_config("recalibration"))
     if method.is_probability:
-        live = st.slider("Try a temperature", 0.1, 5.0, 1.0, 0.05, key=f"{key}_temperature",
-                         help="confidence becomes sigmoid(logit(c) / T): T > 1 softens, T < 1 sharpens")
-        scaled = rc.apply_binary_temperature(score, live)
-        st.metric("ECE of all items at this temperature",
-                  f"{cal.expected_calibration_error(scaled, correct, result.n_bins):.4f}",
-                  help="equal-width bins, all items (the fit above used only the fit split)")
-        st.plotly_chart(reliability_figure([cal.reliability_bins(scaled, correct, result.n_bins)],
-                                           [f"T = {live:.2f}"]), key=f"{key}_live_figure",
-                        config=figure_config("live-temperature"))
+        render_live_temperature(score, correct, result.n_bins, key=key)
+
+
+@st.fragment
+def render_live_temperature(score: np.ndarray, correct: np.ndarray, n_bins: int, *, key: str) -> None:
+    """A temperature slider and the reliability diagram of every item's confidence at it (score: (n,) confidences
+    in [0, 1], correct: (n,) 0/1). A fragment of its own: moving the slider redraws this diagram only, without
+    refitting the maps above."""
+    live = st.slider("Try a temperature", 0.1, 5.0, 1.0, 0.05, key=f"{key}_temperature",
+                     help="confidence becomes sigmoid(logit(c) / T): T > 1 softens, T < 1 sharpens")
+    scaled = rc.apply_binary_temperature(score, live)
+    st.metric("ECE of all items at this temperature", f"{cal.expected_calibration_error(scaled, correct, n_bins):.4f}",
+              help="equal-width bins, all items (the fit above used only the fit split)")
+    st.plotly_chart(reliability_figure([cal.reliability_bins(scaled, correct, n_bins)], [f"T = {live:.2f}"]),
+                    key=f"{key}_live_figure", config=figure_config("live-temperature"))
 
 
 def render_agreement(result: AuditResult, *, key: str) -> None:
