@@ -1,6 +1,6 @@
 """UQ Lens's sequence-level scores against uqlm's offline white-box and black-box scorers, on the same evidence.
 
-    .venv-bench/bin/python -m pip install --no-deps uqlm==0.6.7   # once: its own pins conflict with the app's
+    make uqlm-venv   # once: .venv-uqlm, uqlm in its own venv (its pins conflict with the app's)
     .venv-bench/bin/python bench/bench_vs_uqlm.py [--new-tokens 16] [--samples 8] [--repeats 3]
         [--model ID] [--device cpu|cuda] [--threads N] [--no-memory] [--out FILE]
 
@@ -15,14 +15,16 @@ exactly that evidence:
     ConsistencyScorer (non-contradiction, entailment), BertScorer and the semantic-entropy / density scorers load
     DeBERTa-large-MNLI or RoBERTa-large from the Hugging Face hub, which this machine cannot reach.
 uqlm 0.6.7 pins numpy<2, pandas<3, transformers<5 and sentence-transformers<6 on Python 3.11, against the app's pins,
-so it is installed with --no-deps; its top-level package imports LangChain (for its LLM-calling scorers), so the
-offline scorer modules are imported without running the package's __init__ (import_uqlm).
+so it runs in its own venv, .venv-uqlm (bench/requirements-uqlm.txt): this script (in .venv-bench) gathers UQ Lens's
+evidence, writes it as JSON and starts bench/uqlm_worker.py under .venv-uqlm, which times uqlm's scorers on it in its
+own process and returns their values (bench/peer_protocol.py); its top-level package imports LangChain (for its
+LLM-calling scorers), so the offline scorer modules are imported without running the package's __init__
+(uqlm_feed.import_uqlm).
 Prints a table and writes JSON (artifacts/bench/bench_vs_uqlm.json).
 """
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import sys
 from typing import Any, Callable, Optional
 
@@ -30,7 +32,9 @@ import numpy as np
 
 import harness
 import workload
-from uqlm_feed import answer_sample_cosines, cosine_in_uqlm_convention, import_uqlm, uqlm_logprobs
+from external_rows import External, main, scalar, start_peer
+from peer_protocol import PeerProcess
+from uqlm_feed import answer_sample_cosines, cosine_in_uqlm_convention, uqlm_logprobs
 from backend.analyses.evidence import Evidence
 from backend.models.registry import resolve_location
 from backend.schemas import DEFAULT_EMBEDDING_MODEL, SequenceRequest, TextRequest
@@ -56,52 +60,50 @@ def method(name: str, evidence: Evidence) -> Callable[[], Any]:
     return lambda: run_method(spec, evidence, {})
 
 
-def same_evidence_rows(u: dict[str, Any], text: TextAnalysis, evidence: Evidence, embed: Callable[[list[str]], Any],
-                       embedder_path: str, repeats: int) -> list[harness.Comparison]:
+def uqlm_evidence(text: TextAnalysis, evidence: Evidence, embedder_path: str) -> dict[str, Any]:
+    """What bench/uqlm_worker.py is fed: the answer's tokens in uqlm's format (with the top-k alternatives), the
+    answer and the K samples, and UQ Lens's embedding-model folder."""
+    return {"tokens": uqlm_logprobs(evidence.logprobs),
+            "tokens_with_alternatives": uqlm_logprobs(evidence.logprobs, [[a.prob for a in t.top_k]
+                                                                           for t in text.tokens]),
+            "top_k": len(text.tokens[0].top_k) if text.tokens else 1, "answer": text.generated_text,
+            "sample_texts": list(evidence.sample_texts or []), "embedder_path": embedder_path}
+
+
+def same_evidence_rows(text: TextAnalysis, evidence: Evidence, embed: Callable[[list[str]], Any], k_top: int,
+                       repeats: int, unavailable: str) -> list[External]:
     """One row per uqlm scorer with a UQ Lens counterpart, both fed the same answer and samples."""
-    tokens = uqlm_logprobs(evidence.logprobs)
-    top = uqlm_logprobs(evidence.logprobs, [[a.prob for a in t.top_k] for t in text.tokens])
-    k_top = len(text.tokens[0].top_k) if text.tokens else 1
-    single = u["SingleLogprobsScorer"](length_normalize=False)
-    normalised = u["SingleLogprobsScorer"](length_normalize=True)
-    top_scorer = u["TopLogprobsScorer"](top_k_logprobs=k_top)
-    cosine = u["CosineScorer"](transformer=embedder_path)
     answer, samples = text.generated_text, list(evidence.sample_texts or [])
 
-    def row(operation: str, ours: Callable[[], Any], theirs: Callable[[], Any],
-            difference: Optional[Callable[[Any, Any], harness.Agreement]], note: str, label: str) -> harness.Comparison:
-        return harness.Comparison(f"{operation}, same evidence", label, ours, theirs, difference, note=note,
-                                  memory=False, repeats=max(repeats, 20))
+    def row(operation: str, ours: Callable[[], Any], peer_op: str,
+            difference: Optional[Callable[[Any, Any], harness.Agreement]], note: str, label: str) -> External:
+        return External(f"{operation}, same evidence", label, ours, peer_op, difference, note=note,
+                        unavailable=unavailable, repeats=max(repeats, 20))
 
     return [
-        row("sequence_probability", method("sequence_probability", evidence),
-            lambda: single.evaluate([tokens])["sequence_probability"][0],
-            lambda r, t: harness.agreement(r.value, float(t)),
+        row("sequence_probability", method("sequence_probability", evidence), "sequence_probability",
+            lambda r, t: harness.agreement(r.value, scalar(t)),
             "same definition: the product of the token probabilities, end token included (uqlm with "
             "length_normalize=False)", "SingleLogprobsScorer, length_normalize=False"),
         row("geometric_mean_probability", method("geometric_mean_probability", evidence),
-            lambda: normalised.evaluate([tokens])["sequence_probability"][0],
-            lambda r, t: harness.agreement(r.value, float(t)),
+            "geometric_mean_probability", lambda r, t: harness.agreement(r.value, scalar(t)),
             "uqlm's default 'sequence_probability' is length-normalised, exp(mean log p): UQ Lens's geometric-mean "
             "probability, not its sequence probability", "SingleLogprobsScorer (default)"),
-        row("min token probability", lambda: float(np.exp(np.min(evidence.logprobs))),
-            lambda: normalised.evaluate([tokens])["min_probability"][0],
-            lambda r, t: harness.agreement(r, float(t)),
+        row("min token probability", lambda: float(np.exp(np.min(evidence.logprobs))), "min_probability",
+            lambda r, t: harness.agreement(r, scalar(t)),
             "UQ Lens has no such method (the Text page colours every token's probability): compared with the "
             "smallest of UQ Lens's token probabilities", "SingleLogprobsScorer min_probability"),
-        row("probability margin", lambda: float(np.mean([t.margin for t in text.tokens])),
-            lambda: top_scorer.evaluate([top])["probability_margin"][0],
-            lambda r, t: harness.agreement(r, float(t)),
+        row("probability margin", lambda: float(np.mean([t.margin for t in text.tokens])), "probability_margin",
+            lambda r, t: harness.agreement(r, scalar(t)),
             f"uqlm's mean p1 - p2 from the top-{k_top} alternatives, against the mean of UQ Lens's exact per-token "
-            "margins (no sequence method)", "TopLogprobsScorer probability_margin"),
-        row("mean_token_entropy", method("mean_token_entropy", evidence),
-            lambda: top_scorer.evaluate([top])["mean_token_negentropy"][0], None,
+            "margins (no sequence method); uqlm's evaluate computes its three top-k scores in every call",
+            "TopLogprobsScorer probability_margin"),
+        row("mean_token_entropy", method("mean_token_entropy", evidence), "mean_token_negentropy", None,
             f"timed only: uqlm's negentropy is 1 - H / ln k of the top-{k_top} probabilities renormalised, UQ Lens's "
             "the exact entropy of the whole vocabulary (normalised by ln V)",
             "TopLogprobsScorer mean_token_negentropy"),
         row(f"answer vs {len(samples)} samples, cosine", lambda: answer_sample_cosines(embed([answer] + samples)),
-            lambda: cosine._compute_score(answer, samples),
-            lambda r, t: harness.agreement(cosine_in_uqlm_convention(r), float(np.mean(t))),
+            "cosine", lambda r, t: harness.agreement(cosine_in_uqlm_convention(r), float(np.mean(t))),
             "both embed the answer and the K samples with the same all-MiniLM-L6-v2 folder; uqlm scores "
             "mean(0.5 + cos / 2), UQ Lens has no answer-vs-samples method (its degree compares samples with each "
             "other, negatives clipped to 0): compared in uqlm's convention; UQ Lens embeds K+1 texts in one "
@@ -110,37 +112,34 @@ def same_evidence_rows(u: dict[str, Any], text: TextAnalysis, evidence: Evidence
     ]
 
 
-def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Comparison]]:
-    """The pipeline row (UQ Lens only), then one row per uqlm scorer on shared evidence."""
+def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[External], Optional[PeerProcess]]:
+    """The pipeline row (UQ Lens only), then one row per uqlm scorer on shared evidence, and the started worker."""
     engine, lm = workload.load(args)
-    u, missing = import_uqlm()
     request = SequenceRequest(text=TextRequest(model=lm.spec.id, prompt=QUESTION, max_new_tokens=args.new_tokens),
                               methods=METHODS_USED, samples=args.samples, sample_temperature=SAMPLE_TEMPERATURE,
                               embedding_model=DEFAULT_EMBEDDING_MODEL, meaning_model=DEFAULT_EMBEDDING_MODEL)
-    comparisons = [
-        harness.Comparison(f"greedy answer + {args.samples} samples + {len(METHODS_USED)} methods", PEER,
-                           lambda: engine.analyze_sequence(request), None,
-                           unavailable=missing or f"{LLM_PIPELINE}; {HUB_ONLY}"),
-    ]
     text, evidence = workload.gathered(engine, request)
     embedder = engine.embedding_model(DEFAULT_EMBEDDING_MODEL)
-    if u:
-        comparisons += same_evidence_rows(u, text, evidence, embedder.embed, resolve_location(embedder.spec.location),
-                                          args.repeats)
-    samples = list(evidence.sample_texts or [])
-    exact = float(np.mean([s == text.generated_text for s in samples])) if samples else None
+    fed = uqlm_evidence(text, evidence, str(resolve_location(embedder.spec.location)))
+    peer, missing = start_peer(".venv-uqlm", "uqlm_worker", "uqlm-venv", fed, args.threads)
+    rows = [External(f"greedy answer + {args.samples} samples + {len(METHODS_USED)} methods", PEER,
+                     lambda: engine.analyze_sequence(request), None,
+                     unavailable=missing or f"{LLM_PIPELINE}; {HUB_ONLY}")]
+    rows += same_evidence_rows(text, evidence, embedder.embed, fed["top_k"], args.repeats, missing)
+    samples = fed["sample_texts"]
     context = {"model": lm.spec.id, "device": lm.device, "dtype": str(lm.model.dtype), "question": QUESTION,
                "max_new_tokens": args.new_tokens, "samples": args.samples, "sample_temperature": SAMPLE_TEMPERATURE,
-               "peer_version": importlib.metadata.version("uqlm") if u else None,
+               "peer_version": peer.hello["version"] if peer else None, "peer_venv": ".venv-uqlm",
                "shared_evidence": {"answer": text.generated_text, "answer_tokens": len(evidence.logprobs),
                                    "sample_texts": samples},
                "uqlm_offline_without_counterpart": {
-                   "MatchScorer": u["MatchScorer"]._compute_score(text.generated_text, samples) if u and samples
-                   else None, "exact_match_check": exact},
+                   "MatchScorer": peer.run("match")["value"] if peer and samples else None,
+                   "exact_match_check": float(np.mean([s == text.generated_text for s in samples])) if samples
+                   else None},
                "uqlm_needs_hub": HUB_ONLY}
-    return context, comparisons
+    return context, rows, peer
 
 
 if __name__ == "__main__":
-    sys.exit(harness.main(__doc__, build, ("--new-tokens", 16, "largest answer and sample, in tokens"),
-                          ("--samples", 8, "K sampled answers")))
+    sys.exit(main(__doc__, build, ("--new-tokens", 16, "largest answer and sample, in tokens"),
+                  ("--samples", 8, "K sampled answers")))

@@ -1,5 +1,6 @@
-"""uqlm's offline scorers and UQ Lens's evidence in uqlm's formats, for bench/bench_vs_uqlm.py (pure functions, and
-an import of uqlm's scorer modules that works without LangChain)."""
+"""uqlm's offline scorers and UQ Lens's evidence in uqlm's formats, for bench/bench_vs_uqlm.py and its worker
+bench/uqlm_worker.py in .venv-uqlm (pure functions, and an import of uqlm's scorer modules that works without
+LangChain). Only numpy at import, so that both venvs import it."""
 from __future__ import annotations
 
 import importlib
@@ -11,8 +12,6 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import numpy as np
-
-from backend.analyses.sample_scores import unit_rows
 
 UQLM_MODULES = {"SingleLogprobsScorer": "uqlm.white_box.single_logprobs",
                 "TopLogprobsScorer": "uqlm.white_box.top_logprobs",
@@ -28,8 +27,8 @@ def import_uqlm() -> tuple[dict[str, Any], str]:
     folders, so that only the scorer modules themselves (numpy, scipy, rich, sentence-transformers) are imported."""
     spec = importlib.util.find_spec("uqlm")
     if spec is None or not spec.submodule_search_locations:
-        return {}, ("uqlm is not installed here: `.venv-bench/bin/python -m pip install --no-deps uqlm==0.6.7` "
-                    "(its own pins, numpy<2 and transformers<5, conflict with the app's)")
+        return {}, ("uqlm is not installed here: `make uqlm-venv` builds .venv-uqlm with it (its own pins, numpy<2 "
+                    "and transformers<5, conflict with the app's)")
     root = Path(list(spec.submodule_search_locations)[0])
     saved = {name: sys.modules.get(name) for name in UQLM_PACKAGES}
     try:
@@ -61,6 +60,8 @@ def uqlm_logprobs(logprobs: Sequence[float],
 
 def answer_sample_cosines(embeddings: np.ndarray) -> np.ndarray:
     """Cosine of the answer's embedding (row 0 of (K+1, d)) with each of the K samples' (rows 1..K): (K,) in [-1, 1]."""
+    from backend.analyses.sample_scores import unit_rows  # the bench's side only: .venv-uqlm has no backend
+
     unit = unit_rows(embeddings)
     return unit[1:] @ unit[0]
 

@@ -44,4 +44,4 @@ def test_missing_uqlm_is_reported_with_the_install_line(monkeypatch):
     monkeypatch.setattr(uqlm_feed.importlib.util, "find_spec", lambda name: None)
     classes, reason = uqlm_feed.import_uqlm()
     assert classes == {}
-    assert "--no-deps uqlm==" in reason and "numpy<2" in reason
+    assert "make uqlm-venv" in reason and "numpy<2" in reason
