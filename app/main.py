@@ -16,11 +16,15 @@ navigation = st.navigation([
     st.Page(str(ROOT / "app" / "text_page.py"), title="Text", icon=":material/notes:", url_path="text"),
     st.Page(str(ROOT / "app" / "sequence_page.py"), title="Sequence uncertainty", icon=":material/stacked_bar_chart:",
             url_path="sequence"),
+    st.Page(str(ROOT / "app" / "compare_page.py"), title="Side by side", icon=":material/compare:",
+            url_path="compare"),
     st.Page(str(ROOT / "app" / "attention_page.py"), title="Attention & saliency", icon=":material/visibility:",
             url_path="attention"),
     st.Page(str(ROOT / "app" / "image_page.py"), title="Image", icon=":material/image:", url_path="image"),
     st.Page(str(ROOT / "app" / "calibration_page.py"), title="Calibration & audits", icon=":material/fact_check:",
             url_path="calibration"),
+    st.Page(str(ROOT / "app" / "imports_page.py"), title="Imported logs", icon=":material/upload_file:",
+            url_path="imports"),
     st.Page(str(ROOT / "app" / "saved_page.py"), title="Saved", icon=":material/bookmarks:", url_path="saved"),
 ])
 render_format_choice()

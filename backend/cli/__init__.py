@@ -8,6 +8,10 @@
   image PATH|sample:NAME [--json] [--saliency METHOD] [--target top|entropy|INDEX] [--uncertainty mc_dropout|tta]
   audit [--dataset D] [--methods M1,M2] [--limit N] [--concurrency C] [--json OUT.json] [--html REPORT.html]
                                      resumable audit (C requests in flight to a served model)
+  compare "PROMPT" [--models A [B]] [--temperatures T [T]] [--chat-template on|off [on|off]] [--json]
+                                     two models or settings side by side, each scoring the other's answer
+  import-logs FILE [--json] [--methods M1,M2|all] [--vocab-size V]   show and score logged responses with
+                                     log-probabilities (OpenAI / vLLM formats, JSONL), no model loaded
 
 Exit status: 0 ok, 2 bad input (the message says what to change), 3 a model could not be loaded, 4 a serving
 engine (or the database) went away mid-audit (the items finished so far are kept; running it again resumes).
@@ -20,7 +24,7 @@ from typing import Callable, Optional, Sequence
 
 from pydantic import ValidationError
 
-from backend.cli import audit, image, models, serve, text
+from backend.cli import audit, compare, image, import_logs, models, serve, text
 from backend.errors import ModelLoadError, UserInputError
 
 EXIT_BAD_INPUT = 2
@@ -32,6 +36,8 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     serve.NAME: serve.run,
     image.NAME: image.run,
     audit.NAME: audit.run,
+    import_logs.NAME: import_logs.run,
+    compare.NAME: compare.run,
 }
 
 
@@ -44,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parser(commands)
     image.add_parser(commands)
     audit.add_parser(commands)
+    import_logs.add_parser(commands)
+    compare.add_parser(commands)
     return parser
 
 

@@ -26,6 +26,9 @@ class TextSaliencyRequest(AnalysedIds):
     temperature: float = Field(1.0, gt=0.0, le=10.0, description="softmax temperature of the target's distribution")
     parameters: dict[str, Union[int, str]] = Field(default_factory=dict, description="method parameters by name")
     normalisation: Literal["max_abs", "l1", "none"] = "max_abs"
+    memory_budget_mib: Optional[int] = Field(None, ge=16, le=1 << 20, description="memory the batched passes "
+                                             "may hold, MiB (None: a quarter of the memory available, at most 1 "
+                                             "GiB on CPU and 8 GiB on CUDA); smaller is slower")
 
     @model_validator(mode="after")
     def _positions_in_answer(self) -> "TextSaliencyRequest":
@@ -78,6 +81,7 @@ class TextSaliency(BaseModel):
     rows: list[SaliencyRow]
     forward_sequences: int = Field(description="sequences run forward")
     backward_passes: int = Field(description="vector-Jacobian products (one per explained token per path point)")
+    memory_budget_mib: Optional[float] = Field(None, description="the memory budget the batches were sized to, MiB")
     seconds: float
 
 

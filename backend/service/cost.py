@@ -14,6 +14,7 @@ from typing import Any, Optional
 from backend.decisions.relative_confidence import COMPARISONS, ORDERS
 from backend.schemas import TextRequest
 from backend.schemas.audit import AuditRequest
+from backend.schemas.compare import TextComparisonRequest
 from backend.schemas.image import ImageRequest, SaliencyRequest, UncertaintyRequest
 from backend.schemas.relative_confidence import RELATIVE_CONFIDENCE
 from backend.schemas.sequence import SequenceRequest
@@ -60,6 +61,12 @@ def audit_cost(request: AuditRequest) -> int:
     return per_item * request.batch_size
 
 
+def comparison_cost(request: TextComparisonRequest) -> int:
+    """Both sides' analyses, then each side scoring the other's answer (at most its max_new_tokens)."""
+    sides = (request.first, request.second)
+    return sum(text_cost(side) for side in sides) + sum(text_tokens(side) for side in sides)
+
+
 def request_cost(request: Any) -> Optional[int]:
     """Estimated token-passes of a request to a heavy route, or None for requests too small to count."""
     if isinstance(request, TextRequest):
@@ -78,4 +85,6 @@ def request_cost(request: Any) -> Optional[int]:
         return IMAGE_TOKENS
     if isinstance(request, AuditRequest):
         return audit_cost(request)
+    if isinstance(request, TextComparisonRequest):
+        return comparison_cost(request)
     return None

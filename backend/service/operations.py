@@ -24,7 +24,9 @@ from typing import Any, Callable, Generic, Literal, Optional, ParamSpec, TypeVar
 from backend.schemas import ImageAnalysis, ImageMethods, ImageRequest, ImageUncertainty, TextAnalysis, TextRequest
 from backend.schemas.audit import (AuditDatasetUpload, AuditItem, AuditMethodCatalog, AuditOverride, AuditProgress,
                                    AuditRequest, AuditResult, UploadedAuditDataset)
+from backend.schemas.compare import TextComparison, TextComparisonRequest
 from backend.schemas.image import SaliencyAnalysis, SaliencyRequest, UncertaintyRequest
+from backend.schemas.imports import ImportRequest, ImportResult
 from backend.schemas.relative_confidence import RelativeConfidenceCost
 from backend.schemas.sequence import MethodCost, MethodInfo, SequenceAnalysis, SequenceRequest
 from backend.schemas.text_attention import TextAttention, TextAttentionRequest
@@ -138,6 +140,10 @@ class Analyses:
     analyze_text = post("/v1/text", TextRequest, TextAnalysis, "backend.text.generation:analyze_text", "text model",
                         heavy=True, doc="Token-level uncertainty of a generated or given answer.",
                         served="backend.served.text_analysis:analyze_served_text")
+    compare_text = post("/v1/text/compare", TextComparisonRequest, TextComparison,
+                        "backend.compare.pipeline:compare_text", "engine", heavy=True,
+                        doc="Two models or settings on one prompt: both answers, each scored by the other side, and "
+                            "the per-token differences in log-probability.")
     text_attention = post("/v1/text/attention", TextAttentionRequest, TextAttention,
                           "backend.text.attention:attention_maps", "text model", heavy=True,
                           doc="Attention maps of an analysed sequence: answer rows, and one view's matrix window and "
@@ -171,6 +177,9 @@ class Analyses:
                           "backend.image.saliency:analyze_saliency", "image model", heavy=True,
                           doc="Saliency maps of one target by several methods.")
 
+    import_logs = post("/v1/imports", ImportRequest, ImportResult, "backend.imports.analysis:import_logs", "engine",
+                       heavy=True, doc="Responses with log-probabilities (OpenAI chat completions, vLLM / OpenAI "
+                                       "completions, or JSONL of them) shown and scored with no language model.")
 
 class Operations(Analyses):
     """Every row: the analyses, and the audits, which keep their state in the audit store (Client inherits them)."""
@@ -212,7 +221,7 @@ def rows(table: type) -> list[Operation]:
 
 
 OPERATIONS: tuple[Operation, ...] = (*rows(Analyses), *rows(Operations))
-UPLOAD_PATHS = ("/v1/image", "/v1/audit/datasets")  # bodies carrying a file as base64 get the larger size cap
+UPLOAD_PATHS = ("/v1/image", "/v1/audit/datasets", "/v1/imports")  # bodies carrying a file get the larger size cap
 
 
 def audit_requests_in(request: Any) -> list[AuditRequest]:
@@ -221,8 +230,9 @@ def audit_requests_in(request: Any) -> list[AuditRequest]:
 
 
 def text_requests_in(request: Any) -> list[TextRequest]:
-    """The TextRequests a request carries (itself, or nested as `.text`), for the service's token cap."""
+    """The TextRequests a request carries (itself, or nested as `.text`, or a comparison's `.first` and `.second`),
+    for the service's token cap."""
     if isinstance(request, TextRequest):
         return [request]
-    nested = getattr(request, "text", None)
-    return [nested] if isinstance(nested, TextRequest) else []
+    nested = [getattr(request, name, None) for name in ("text", "first", "second")]
+    return [text for text in nested if isinstance(text, TextRequest)]

@@ -34,6 +34,9 @@ BASES: dict[str, tuple[dict, str]] = {
     "/v1/audit/report": ({}, "grading_threshold"),
     "/v1/audit/relative-cost": ({"methods": ["relative_confidence"]}, "grading_threshold"),
     "/v1/audit/override": ({"audit_id": "a" * 16, "index": 0, "verdict": True}, "index"),
+    "/v1/imports": ({"content": "{}"}, "similarity_threshold"),
+    "/v1/text/compare": ({"first": {"prompt": "hi", "max_new_tokens": 2}, "second": {"prompt": "hi"}},
+                         "first.temperature"),
     "/v1/saved": ({"id": str(uuid.uuid4()), "kind": "text", "title": "t", "payload": {}}, "payload"),
 }
 POST_PATHS = [op.path for op in OPERATIONS if op.request_type is not None] + ["/v1/saved"]
@@ -51,15 +54,18 @@ def chunks(total: int, size: int = 1 << 20) -> Iterator[bytes]:
 
 
 def with_value(base: dict, field: str, raw: str) -> bytes:
-    """The base body as JSON text with `field` set to the raw JSON token `raw` (e.g. NaN)."""
-    text = json.dumps({**base, field: "__VALUE__"})
+    """The base body as JSON text with `field` (dotted for a nested one: "first.temperature") set to the raw JSON
+    token `raw` (e.g. NaN)."""
+    head, _, rest = field.partition(".")
+    value = json.loads(with_value(base.get(head, {}), rest, '"__VALUE__"')) if rest else "__VALUE__"
+    text = json.dumps({**base, head: value})
     return text.replace('"__VALUE__"', raw).encode()
 
 
 def battery(path: str) -> list[tuple[str, dict[str, Any], int, str]]:
     """(case, httpx keyword arguments, expected status, a word the message must hold) for one POST route."""
     base, number = BASES[path]
-    oversize = 50_000_000 if path.startswith(("/v1/image", "/v1/audit/datasets")) else 2_000_000
+    oversize = 50_000_000 if path.startswith(("/v1/image", "/v1/audit/datasets", "/v1/imports")) else 2_000_000
     return [
         ("empty body", dict(content=b"", headers=JSON), 422, "empty"),
         ("no body, no Content-Type", dict(), 422, "empty"),
