@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-import torch
-
+from backend.memory import available_bytes
 from backend.models.text_loader import LoadedTextModel
 
 MIB = 1 << 20
@@ -20,21 +19,6 @@ MIN_BUDGET_BYTES = 16 * MIB
 MAX_CHUNK = 64
 MAX_FORWARD_BATCH = 32
 FORWARD_BATCH_TOKENS = 8192
-
-
-def available_bytes(device: str) -> Optional[int]:
-    """Memory free for a new allocation now, bytes: the GPU's free memory on CUDA, else Linux's MemAvailable;
-    None where neither can be read."""
-    if device.startswith("cuda"):
-        return int(torch.cuda.mem_get_info(torch.device(device))[0])
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
 
 
 def budget_from(kind: str, requested_mib: Optional[int], available: Optional[int]) -> int:
