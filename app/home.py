@@ -24,10 +24,13 @@ st.subheader("What else is here")
 st.markdown(
     "- **Sequence uncertainty**: one score per answer from the literature (semantic entropy, SAR, EigV, P(True), "
     "...), each shown with how it was computed.\n"
+    "- **Side by side**: two models, or two settings, on one prompt, each scoring the other's answer.\n"
+    "- **Attention & saliency**: where the model looked, and which input tokens drive an answer token.\n"
     "- **Image**: an ImageNet classifier's top classes, MC dropout vs. test-time augmentation, and saliency "
     "overlays.\n"
     "- **Calibration & audits**: reliability diagrams, ECE, AUROC and risk-coverage over a whole dataset.\n"
-    "- **Saved**: every analysis you saved, to reopen, compare and export.")
+    "- **Imported logs**: answers produced elsewhere with log-probabilities (OpenAI, vLLM), no model run.\n"
+    "- **Saved**: every analysis you saved, to reopen, compare, link to and export.")
 
 st.subheader("How to read the numbers")
 st.markdown(
