@@ -13,10 +13,12 @@ PRESENTED_BARS = "[class*='st-key-saved_view_present_heatmap'] .js-plotly-plot g
 
 def save_and_export(page, tmp_path) -> tuple[str, str]:
     """Save the analysis on screen; return its presenter link and the path of its export from the Saved page."""
+    wait_until_idle(page, timeout_s=180)  # the analysis' script run has finished: the form will not be redrawn
     page.get_by_text("Save this analysis").click()
+    page.get_by_role("textbox", name="Title").wait_for(timeout=30_000)
     page.get_by_role("textbox", name="Title").fill("Linked across machines")
     page.get_by_role("button", name="Save", exact=True).click()
-    page.get_by_text("Saved as").wait_for(timeout=30_000)
+    page.get_by_text("Saved as").wait_for(timeout=90_000)
     link = next(text for text in page.locator("[data-testid='stCode']").all_inner_texts() if "view=present" in text)
     page.goto(link.strip().replace("&view=present", ""), wait_until="domcontentloaded")
     with page.expect_download(timeout=60_000) as download:
