@@ -9,14 +9,13 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app.compare_services import compare_text
-from app.long_work import STOPPED_MESSAGE, forget_stop, run_with_progress, was_stopped
+from app.long_work import forget_stop, run_page_request
 from app.services import default_model_index, get_client, model_ids
-from backend.clients import WorkCancelled
 from backend.schemas import MAX_NEW_TOKENS, TextRequest
 from backend.schemas.compare import TextComparison, TextComparisonRequest
 from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
 from components.comparison_view import SIDE_LABELS, render_comparison_view
-from components.errors import EXPECTED_ERRORS, refused, show_error
+from components.errors import show_error
 from components.save_form import render_save_form
 
 KEY = "compare"
@@ -75,18 +74,8 @@ def validated_request(fields: dict) -> Optional[str]:
 
 def run_comparison(request_json: str) -> Optional[TextComparison]:
     """The cached comparison, with progress and Stop on first computation; a clear message on failure."""
-    if was_stopped(KEY, request_json):
-        st.info(STOPPED_MESSAGE)
-        return None
-    try:
-        return run_with_progress(lambda: compare_text(request_json), key=KEY, request_json=request_json)
-    except WorkCancelled:
-        st.info(STOPPED_MESSAGE)
-    except EXPECTED_ERRORS as exc:
-        show_error(exc, kept="Your prompt and settings are kept.", retry_key=f"{KEY}_retry")
-        if refused(exc):
-            st.session_state.pop(REQUEST, None)
-    return None
+    return run_page_request(lambda: compare_text(request_json), key=KEY, request_json=request_json,
+                            request_key=REQUEST)
 
 
 st.title("Side by side")

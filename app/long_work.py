@@ -15,7 +15,9 @@ from typing import Callable, Optional, TypeVar
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from backend.clients import DEFAULT_DEADLINE_S, DEFAULT_MAX_TOKEN_PASSES, Budget, Progress, run_under
+from backend.clients import (DEFAULT_DEADLINE_S, DEFAULT_MAX_TOKEN_PASSES, Budget, Progress, WorkCancelled,
+                             run_under)
+from components.errors import EXPECTED_ERRORS, refused, show_error
 
 T = TypeVar("T")
 POLL_S = 0.25
@@ -101,3 +103,23 @@ def show_progress_until_done(slot, worker: threading.Thread, budget: Budget, key
 
 
 STOPPED_MESSAGE = "Stopped. Nothing was kept of this run; press Analyze to run it again."
+
+
+def run_page_request(call: Callable[[], T], *, key: str, request_json: str, request_key: str) -> Optional[T]:
+    """A page's request run with run_with_progress: its result, or None after saying why there is none.
+
+    A stopped request waits for the next submit; one the backend refused is forgotten (st.session_state loses
+    `request_key`); one it could not serve now (busy, down, past its deadline) is kept with a Retry button.
+    """
+    if was_stopped(key, request_json):
+        st.info(STOPPED_MESSAGE)
+        return None
+    try:
+        return run_with_progress(call, key=key, request_json=request_json)
+    except WorkCancelled:
+        st.info(STOPPED_MESSAGE)
+    except EXPECTED_ERRORS as exc:
+        show_error(exc, kept="Your prompt and settings are kept.", retry_key=f"{key}_retry")
+        if refused(exc):
+            st.session_state.pop(request_key, None)
+    return None

@@ -7,14 +7,13 @@ from typing import Optional
 import streamlit as st
 from pydantic import ValidationError
 
-from app.long_work import STOPPED_MESSAGE, forget_stop, run_with_progress, was_stopped
+from app.long_work import forget_stop, run_page_request
 from app.page_state import (TEXT, TEXT_AUTORUN, TEXT_CHAT_TEMPLATE, TEXT_DECODING, TEXT_MAX_NEW_TOKENS, TEXT_PROMPT,
                             TEXT_REQUEST)
 from app.services import analyze_text, default_model_index, get_client, model_ids
-from backend.clients import WorkCancelled
 from backend.schemas import MAX_NEW_TOKENS, TextAnalysis, TextRequest
 from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
-from components.errors import EXPECTED_ERRORS, refused, show_error
+from components.errors import show_error
 from components.presenter_view import render_presenter_view
 from components.save_form import render_save_form
 from components.saved_link import PRESENT, VIEW_PARAMETER
@@ -67,24 +66,9 @@ def validated_request(fields: dict) -> Optional[str]:
 
 def run_analysis(request_json: str) -> Optional[TextAnalysis]:
     """The cached analysis; on first computation a progress bar with the time left and a Stop button; a clear
-    message on failure.
-
-    A request the backend refused is forgotten; one it could not serve now (busy, down, past its deadline) is kept
-    with a Retry button; a stopped one waits for the next Analyze.
-    """
-    if was_stopped(KEY, request_json):
-        st.info(STOPPED_MESSAGE)
-        return None
-    try:
-        return run_with_progress(lambda: analyze_text(request_json), key=KEY, request_json=request_json)
-    except WorkCancelled:
-        st.info(STOPPED_MESSAGE)
-        return None
-    except EXPECTED_ERRORS as exc:
-        show_error(exc, kept="Your prompt and settings are kept.", retry_key=f"{KEY}_retry")
-        if refused(exc):
-            st.session_state.pop(TEXT_REQUEST, None)
-    return None
+    message on failure (app.long_work.run_page_request)."""
+    return run_page_request(lambda: analyze_text(request_json), key=KEY, request_json=request_json,
+                            request_key=TEXT_REQUEST)
 
 
 def presenting() -> bool:

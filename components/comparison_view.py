@@ -2,12 +2,10 @@
 other side's model is of them (log p own - log p other, nats, drawn on the text), and the numbers as a table."""
 from __future__ import annotations
 
-from typing import Optional
-
 import streamlit as st
 
 from backend.schemas.compare import ComparedSide, TextComparison
-from components.measures import MEASURES
+from components.text_analysis_view import measure_choice
 from components.text_safety import markdown_literal
 from components.token_heatmap import render_token_heatmap
 from components.token_weights import WeightedText, render_token_weights
@@ -61,10 +59,9 @@ def render_side(side: ComparedSide, *, label: str, other_label: str, measure: st
         st.dataframe(differences_rows(side), hide_index=True, key=f"{key}_{label}_table")
 
 
-def render_comparison_view(result: TextComparison, *, key: str, measure: Optional[str] = None) -> None:
+def render_comparison_view(result: TextComparison, *, key: str) -> None:
     """Both sides in two columns, with one Colour by choice for both heatmaps, and a JSON download."""
-    measure = measure or st.radio("Colour by", list(MEASURES), format_func=lambda k: MEASURES[k].label,
-                                  horizontal=True, key=f"{key}_measure")
+    measure = measure_choice(key)
     st.caption(f"Four analyses (both answers, each scored by the other side) in {result.seconds:.1f} s.")
     columns = st.columns(2)
     for column, side, label, other in zip(columns, (result.first, result.second), SIDE_LABELS, SIDE_LABELS[::-1]):

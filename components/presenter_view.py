@@ -5,10 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from backend.schemas import TextAnalysis
-from components.measures import MEASURES
+from components.text_analysis_view import render_selectable_heatmap
 from components.text_safety import markdown_literal
 from components.token_curve import render_token_curve
-from components.token_heatmap import render_token_heatmap
 
 HEATMAP_SCALE = 2.0  # type and line height against the page's: 30 px type reads from the back of a room
 CURVE_SCALE = 1.6
@@ -19,15 +18,6 @@ def render_presenter_view(result: TextAnalysis, *, key: str) -> None:
     """The prompt, the answer's heatmap (coloured by the measure picked) and the curve; the selected token lives in
     st.session_state[f"{key}_selected"], shared with the full view."""
     st.header(markdown_literal(result.prompt.strip()) or "(no prompt)")
-    measure = st.radio("Colour by", list(MEASURES), format_func=lambda k: MEASURES[k].label, horizontal=True,
-                       key=f"{key}_measure")
-    selected = st.session_state.get(f"{key}_selected")
-    if selected is not None and selected >= len(result.tokens):
-        selected = None
-    clicked = render_token_heatmap(result.tokens, key=f"{key}_present", measure=measure, selected=selected,
-                                   chars_per_line=CHARS_PER_LINE, scale=HEATMAP_SCALE,
-                                   on_pick=lambda index: st.session_state.update({f"{key}_selected": index}))
-    if clicked is not None and clicked != selected:
-        st.session_state[f"{key}_selected"] = clicked
-        st.rerun()
+    _, selected = render_selectable_heatmap(result, key=key, heatmap_key=f"{key}_present",
+                                            chars_per_line=CHARS_PER_LINE, scale=HEATMAP_SCALE)
     render_token_curve(result.tokens, key=f"{key}_present", selected=selected, scale=CURVE_SCALE)

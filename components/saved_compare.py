@@ -10,8 +10,8 @@ from backend.schemas import SequenceAnalysis, TextAnalysis
 from backend.schemas.audit import AuditResult
 from backend.schemas.saved import SavedAttention, SavedImage
 from components.class_probabilities import distribution_at, render_class_probabilities
-from components.measures import MEASURES
 from components.saved_attribution_views import top_classes
+from components.text_analysis_view import measure_choice
 from components.text_safety import markdown_literal
 from components.token_heatmap import render_token_heatmap
 
@@ -120,8 +120,7 @@ def render_comparison(titles: Sequence[str], payloads: Sequence, *, key: str) ->
     """Both prompts, the numbers table, then each answer in the chosen colouring (or each image's top classes)."""
     measure = "prob"
     if any(answer_of(p) is not None for p in payloads):
-        measure = st.radio("Colour by", list(MEASURES), format_func=lambda k: MEASURES[k].label, horizontal=True,
-                           key=f"{key}_measure")
+        measure = measure_choice(key)
     table = comparison_table(titles, payloads)
     if table is None:
         st.caption("The two items are of different kinds: their numbers are not compared, only shown side by side.")

@@ -4,6 +4,8 @@ Used by the Text page for fresh results and by the Saved page to reopen a saved 
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import streamlit as st
 
 from backend.schemas import TextAnalysis
@@ -28,6 +30,29 @@ def analysis_caption(result: TextAnalysis) -> str:
             f"{result.seconds:.1f} s")
 
 
+def measure_choice(key: str) -> str:
+    """The "Colour by" radio (widget key f"{key}_measure"); returns a key of MEASURES."""
+    return st.radio("Colour by", list(MEASURES), format_func=lambda k: MEASURES[k].label, horizontal=True,
+                    key=f"{key}_measure")
+
+
+def render_selectable_heatmap(result: TextAnalysis, *, key: str, heatmap_key: str, chars_per_line: int = 72,
+                              scale: float = 1.0) -> tuple[str, Optional[int]]:
+    """The Colour by choice and the answer's heatmap, where a click selects a token (kept in
+    st.session_state[f"{key}_selected"]); returns (the measure, the selected index or None)."""
+    measure = measure_choice(key)
+    selected = st.session_state.get(f"{key}_selected")
+    if selected is not None and selected >= len(result.tokens):
+        selected = None
+    clicked = render_token_heatmap(result.tokens, key=heatmap_key, measure=measure, selected=selected,
+                                   chars_per_line=chars_per_line, scale=scale,
+                                   on_pick=lambda index: st.session_state.update({f"{key}_selected": index}))
+    if clicked is not None and clicked != selected:
+        st.session_state[f"{key}_selected"] = clicked
+        st.rerun()
+    return measure, selected
+
+
 @st.fragment
 def render_text_analysis(result: TextAnalysis, *, key: str) -> None:
     """Draw the analysis; the token selection lives in st.session_state[f"{key}_selected"]. A fragment: a
@@ -35,16 +60,7 @@ def render_text_analysis(result: TextAnalysis, *, key: str) -> None:
     st.caption(analysis_caption(result))
     if result.exactness_note:
         st.info(result.exactness_note)
-    measure = st.radio("Colour by", list(MEASURES), format_func=lambda k: MEASURES[k].label, horizontal=True,
-                       key=f"{key}_measure")
-    selected = st.session_state.get(f"{key}_selected")
-    if selected is not None and selected >= len(result.tokens):
-        selected = None
-    clicked = render_token_heatmap(result.tokens, key=f"{key}_answer", measure=measure, selected=selected,
-                                   on_pick=lambda index: st.session_state.update({f"{key}_selected": index}))
-    if clicked is not None and clicked != selected:
-        st.session_state[f"{key}_selected"] = clicked
-        st.rerun()
+    measure, selected = render_selectable_heatmap(result, key=key, heatmap_key=f"{key}_answer")
     curve_column, detail_column = st.columns([3, 2])
     with curve_column:
         render_token_curve(result.tokens, key=f"{key}_answer", selected=selected)

@@ -32,8 +32,8 @@ def parsed_export(data: bytes) -> list[dict[str, Any]]:
         raise UserInputError(f"the file is not UTF-8 text (byte {exc.start}): choose a JSON file the Saved page "
                              f"exported") from None
     except json.JSONDecodeError as exc:
-        raise UserInputError(f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}): choose a JSON "
-                             f"file the Saved page exported, complete") from None
+        raise UserInputError(f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}): choose a complete "
+                             f"JSON file that the Saved page exported") from None
     except RecursionError:
         raise UserInputError("the file's JSON is nested too deeply for a saved analysis: choose a JSON file the "
                              "Saved page exported") from None
