@@ -136,32 +136,57 @@ def answer_logits(lm: LoadedTextModel, ids: list[int], answer_start: int) -> tor
     return torch.cat(kept)
 
 
+def forced_ids(lm: LoadedTextModel, request: TextRequest) -> list[int]:
+    """The ids the answer is forced to start with: request.prefix_ids as given (each checked against the model's
+    vocabulary), request.prefix tokenised as an answer is (no special tokens added), else []."""
+    if request.prefix_ids is not None:
+        width = lm.model.get_input_embeddings().num_embeddings
+        outside = [i for i in request.prefix_ids if i >= width]
+        if outside:
+            raise UserInputError(f"prefix_ids {outside[:5]} are not token ids of {lm.spec.id} (its vocabulary has "
+                                 f"{width} ids); send ids from this model's analysis, or the prefix as text")
+        return list(request.prefix_ids)
+    if request.prefix is not None:
+        return list(lm.tokenizer(request.prefix, add_special_tokens=False)["input_ids"])
+    return []
+
+
 def answer_and_stats(lm: LoadedTextModel, input_ids: list[int], request: TextRequest
                      ) -> tuple[list[int], TokenStatsArrays]:
-    """The answer's ids (given or generated) and the statistics of every position after the first.
+    """The answer's ids (given, or the forced prefix then generated ids) and the statistics of every position
+    after the first.
 
-    A short prompt is generated from as usual and then scored by one teacher-forced pass over prompt + answer.
-    A prompt longer than SINGLE_PASS_TOKENS is read once, in chunks: that pass scores the prompt and fills the
-    key-value cache that generation continues from, and the answer is scored from generate's own logits (equal to
-    the teacher-forced pass up to summation order), so the prompt is never run twice.
+    A short prompt is generated from as usual (after its forced prefix, when there is one: generate continues
+    from input + prefix) and then scored by one teacher-forced pass over prompt + answer, prefix included. A
+    prompt longer than SINGLE_PASS_TOKENS is read once, in chunks: that pass scores the prompt (and the prefix)
+    and fills the key-value cache that generation continues from, and the generated ids are scored from
+    generate's own logits (equal to the teacher-forced pass up to summation order), so the prompt is never run
+    twice. max_new_tokens counts the generated ids after the prefix; a prefix ending in an end token is not
+    continued.
     """
     if request.answer is not None:
         answer_ids = list(lm.tokenizer(request.answer, add_special_tokens=False)["input_ids"])
         check_length(lm, len(input_ids), len(answer_ids))
         claim(len(input_ids) + len(answer_ids), 1, "scoring this answer")
         return answer_ids, score_ids(lm, input_ids + answer_ids, request.temperature, request.top_k)
-    check_length(lm, len(input_ids), request.max_new_tokens)
-    short = len(input_ids) <= SINGLE_PASS_TOKENS
-    claim(len(input_ids) + request.max_new_tokens, 2 if short else 1, "this analysis")
+    forced = forced_ids(lm, request)
+    context = input_ids + forced
+    if forced and forced[-1] in eos_ids(lm):
+        check_length(lm, len(input_ids), len(forced))
+        claim(len(context), 1, "scoring this prefix")
+        return forced, score_ids(lm, context, request.temperature, request.top_k)
+    check_length(lm, len(context), request.max_new_tokens)
+    short = len(context) <= SINGLE_PASS_TOKENS
+    claim(len(context) + request.max_new_tokens, 2 if short else 1, "this analysis")
     if short:
-        answer_ids = generate_ids(lm, input_ids, request)
+        answer_ids = forced + generate_ids(lm, context, request)
         return answer_ids, score_ids(lm, input_ids + answer_ids, request.temperature, request.top_k)
-    on_rows, parts = stats_collector(input_ids, request.temperature, request.top_k)
-    cache = prefill(lm, input_ids, on_rows)
-    answer_ids, logits = generate_from_cache(lm, input_ids, cache, request)
+    on_rows, parts = stats_collector(context, request.temperature, request.top_k)
+    cache = prefill(lm, context, on_rows)
+    new_ids, logits = generate_from_cache(lm, context, cache, request)
     del cache
-    answer = token_stats(logits, torch.tensor(answer_ids), temperature=request.temperature, top_k=request.top_k)
-    return answer_ids, concat_stats(parts + [answer])
+    answer = token_stats(logits, torch.tensor(new_ids), temperature=request.temperature, top_k=request.top_k)
+    return forced + new_ids, concat_stats(parts + [answer])
 
 
 def token_texts(tokenizer, ids: list[int], start: int, stop: int) -> list[str]:
@@ -209,6 +234,11 @@ def token_scores(lm: LoadedTextModel, ids: list[int], stats: TokenStatsArrays, s
     return scores
 
 
+def mark_forced(tokens: list[TokenScore], count: int) -> list[TokenScore]:
+    """The answer's tokens with the first `count` (the request's forced prefix) marked forced."""
+    return [t.model_copy(update={"forced": True}) if i < count else t for i, t in enumerate(tokens)]
+
+
 def analyze_text(lm: LoadedTextModel, request: TextRequest) -> TextAnalysis:
     """Generate (or take the given answer), then score every token of input and answer in one forward pass.
 
@@ -224,7 +254,7 @@ def analyze_text(lm: LoadedTextModel, request: TextRequest) -> TextAnalysis:
     else:
         stop_reason = "eos" if answer_ids and answer_ids[-1] in eos_ids(lm) else "max_new_tokens"
     ids = input_ids + answer_ids
-    answer = token_scores(lm, ids, stats, len(input_ids), len(ids))
+    answer = mark_forced(token_scores(lm, ids, stats, len(input_ids), len(ids)), len(forced_ids(lm, request)))
     return TextAnalysis(
         model=lm.spec.id, prompt=request.prompt, model_input=model_input, chat_template=used_template,
         mode="score" if request.answer is not None else "generate",
