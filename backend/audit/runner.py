@@ -320,6 +320,12 @@ def run_audit(request: AuditRequest, engine: Optional[Engine], store: AuditStore
     return with_cascade(build_result(plan, request, store.items(plan.audit_id), created_at), store)
 
 
+def answering_model(kind: str, request: AuditRequest) -> str:
+    """Who answered an audit of this dataset kind: the request's model, the digits classifier, or '(precomputed)'
+    for a file of given scores."""
+    return {"digits": digits_data.MODEL_ID, "given": "(precomputed)"}.get(kind, request.model)
+
+
 def build_result(plan: Plan, request: AuditRequest, items: Sequence[AuditItem], created_at: str) -> AuditResult:
     """The AuditResult of the items finished so far among the plan's first plan.total (items kept by a run with
     a larger limit are left out)."""
@@ -329,7 +335,7 @@ def build_result(plan: Plan, request: AuditRequest, items: Sequence[AuditItem], 
     if ranked:
         items = relative.with_relative_scores(items)  # so made here, never kept with an item
     kind = plan.dataset.kind
-    model_id = {"digits": digits_data.MODEL_ID, "given": "(precomputed)"}.get(kind, request.model)
+    model_id = answering_model(kind, request)
     notes = {"class_probabilities": IMAGE_CLASS_NOTE} if kind == "images" else {}
     if ranked:
         notes[relative.METHOD] = relative.result_note(items)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Iterable, Optional
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -108,6 +108,32 @@ class AuditStore:
             rows = connection.execute(select(audit_runs.c.audit_id, audit_runs.c.request)
                                       .where(audit_runs.c.dataset_id == dataset_id)).all()
         return [(r.audit_id, r.request) for r in rows]
+
+    def request_of(self, audit_id: str) -> Optional[str]:
+        """The request JSON a run was first recorded with, or None for an id never started."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(audit_runs.c.request).where(audit_runs.c.audit_id == audit_id)).first()
+        return row.request if row is not None else None
+
+    def runs(self, limit: int) -> list[tuple[str, str, str, str, int]]:
+        """(audit id, request JSON, dataset id, created at, items kept) of the `limit` newest runs with items."""
+        kept = func.count(audit_items.c.item_index).label("kept")
+        statement = (select(audit_runs.c.audit_id, audit_runs.c.request, audit_runs.c.dataset_id,
+                            audit_runs.c.created_at, kept)
+                     .join(audit_items, audit_items.c.audit_id == audit_runs.c.audit_id)
+                     .group_by(audit_runs.c.audit_id, audit_runs.c.request, audit_runs.c.dataset_id,
+                               audit_runs.c.created_at)
+                     .order_by(audit_runs.c.created_at.desc(), audit_runs.c.audit_id).limit(limit))
+        with self.engine.connect() as connection:
+            return [(r.audit_id, r.request, r.dataset_id, r.created_at, r.kept)
+                    for r in connection.execute(statement).all()]
+
+    def first_item(self, audit_id: str) -> Optional[AuditItem]:
+        """The kept item with the lowest index, or None."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(audit_items.c.payload).where(audit_items.c.audit_id == audit_id)
+                                     .order_by(audit_items.c.item_index).limit(1)).first()
+        return AuditItem.model_validate_json(row.payload) if row is not None else None
 
     def move_run(self, old_id: str, new_id: str) -> None:
         """Keep a run's items and record under a new id, in one transaction: items the new id already has stay as
