@@ -15,6 +15,7 @@ from transformers import DynamicCache, StoppingCriteria, StoppingCriteriaList
 
 from backend.budget import checkpoint
 from backend.models.text_loader import LoadedTextModel
+from backend.streaming import current_stream
 
 SINGLE_PASS_TOKENS = 512
 CHUNK_TOKENS = 256
@@ -22,8 +23,10 @@ RowsCallback = Callable[[int, torch.Tensor], None]
 
 
 class BudgetCheckpoint(StoppingCriteria):
-    """A generate stopping criterion that never stops generation itself: it reports the tokens made so far and
-    raises (through backend.budget.checkpoint) when the request was cancelled or ran past its deadline."""
+    """A generate stopping criterion that reports the tokens made so far and raises (through
+    backend.budget.checkpoint) when the request was cancelled or ran past its deadline; under a live stream
+    (backend.streaming) it hands each new token to the stream and stops generation (keeping the tokens made) when
+    the stream's reader asked to finish."""
 
     def __init__(self, prompt_length: int, max_new_tokens: int) -> None:
         self.prompt_length = prompt_length
@@ -31,7 +34,9 @@ class BudgetCheckpoint(StoppingCriteria):
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs) -> torch.Tensor:
         checkpoint("tokens", input_ids.shape[1] - self.prompt_length, self.max_new_tokens)
-        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        stream = current_stream()
+        finish = stream is not None and stream.step(input_ids)
+        return torch.full((input_ids.shape[0],), finish, dtype=torch.bool, device=input_ids.device)
 
 
 def budget_criteria(prompt_length: int, max_new_tokens: int) -> StoppingCriteriaList:
