@@ -1,10 +1,12 @@
 """Detail of one selected token: its numbers and the model's top alternatives at that step."""
 from __future__ import annotations
 
+from typing import Callable, Optional
+
 import plotly.graph_objects as go
 import streamlit as st
 
-from backend.schemas import TokenScore
+from backend.schemas import Alternative, TokenScore
 from components import figure_cache
 from components.figure_config import figure_config
 from components.measures import entropy_label, is_token, rank_label
@@ -44,11 +46,14 @@ def origin_note(token: TokenScore, *, mode: str, do_sample: bool) -> str:
     mode: TextAnalysis.mode, "score" (the user gave the answer) or "generate"; do_sample: sampled, not greedy.
     """
     parts = ["Given in the answer you supplied (scored, not chosen by the model)."] if mode == "score" else []
+    if token.forced:
+        parts.append("Forced: this branch kept it from the answer it branched from, or put it there in place of "
+                     "the model's choice; its numbers are what the model gives it there.")
     if (token.rank is None or token.rank > 1) and token.top_k:
         first = token.top_k[0]
         behind = (f"The model's first choice was {first.text!r} (p = {first.prob:.3f}); this token is rank "
                   f"{rank_label(token)}")
-        if mode == "score":
+        if mode == "score" or token.forced:
             parts.append(f"{behind}.")
         elif do_sample:
             parts.append(f"{behind}, sampled from the distribution.")
@@ -60,10 +65,28 @@ def origin_note(token: TokenScore, *, mode: str, do_sample: bool) -> str:
     return " ".join(parts)
 
 
-def render_token_detail(token: TokenScore, *, key: str, mode: str = "generate", do_sample: bool = False) -> None:
+def branch_choices(token: TokenScore) -> list[tuple[int, Alternative]]:
+    """(rank, alternative) of the top-k alternatives a branch could force: all but the token the answer has."""
+    return [(rank, a) for rank, a in enumerate(token.top_k, start=1) if not is_token(a, token)]
+
+
+def render_continue_buttons(token: TokenScore, *, key: str, on_continue: Callable[[Alternative], None]) -> None:
+    """One "Continue from here" button per alternative the answer did not take: on_continue(alternative) runs
+    as its callback, then the whole page reruns (to make the branch outside this view's fragment)."""
+    st.markdown("**What if?** Keep the answer up to here, force an alternative, and generate the rest:")
+    for rank, alternative in branch_choices(token):
+        label = f"Continue from here with {alternative.text!r} (p = {alternative.prob:.3f})"
+        if st.button(markdown_literal(label), key=f"{key}_continue_{rank}", on_click=on_continue,
+                     args=(alternative,)):
+            st.rerun()
+
+
+def render_token_detail(token: TokenScore, *, key: str, mode: str = "generate", do_sample: bool = False,
+                        on_continue: Optional[Callable[[Alternative], None]] = None) -> None:
     """The selected token's numbers as metrics and its alternatives as bars (the produced token in red).
 
     mode and do_sample: how the answer was made (TextAnalysis.mode, .do_sample), for the sentence on its origin.
+    on_continue: when given, a "Continue from here" button per other alternative calls it with that alternative.
     """
     st.markdown(f"**Selected token** {markdown_literal(repr(token.text))} at position {token.position}"
                 + (" (special token)" if token.special else ""))
@@ -81,3 +104,5 @@ def render_token_detail(token: TokenScore, *, key: str, mode: str = "generate", 
     st.plotly_chart(figure_cache.alternatives_figure(figure_cache.tokens_digest([token]), token),
                     key=f"{key}_alternatives", config=figure_config("alternatives"),
                     width="stretch")
+    if on_continue is not None:
+        render_continue_buttons(token, key=key, on_continue=on_continue)

@@ -1,0 +1,54 @@
+"""The Branches panel: the tree of one prompt's answers (the first one and every "Continue from here" branch),
+each with where it left its parent, its answer and its sequence probability; picking one shows it."""
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from backend.schemas.branches import BranchNode, BranchTree, fork_label, sequence_logprob, walk
+from components.text_analysis_view import render_text_analysis
+from components.text_safety import markdown_literal
+
+INDENT = "\u2003\u2003"  # two em spaces per level: kept in a label, where plain spaces collapse
+ANSWER_CHARS = 48
+
+
+def probability_words(logprob: float) -> str:
+    """p(answer) from its log-probability (nats), readable at any size: "p(answer) = 3.1e-04 (log p = -8.08)"."""
+    value = f"{math.exp(logprob):.2g}" if logprob > -690 else "< 1e-300"
+    return f"p(answer) = {value} (log p = {logprob:.2f} nats)"
+
+
+def branch_label(branch: BranchNode, depth: int) -> str:
+    """One line of the tree: indented by depth, the branch's number, where it left its parent, the start of its
+    answer and its sequence probability."""
+    answer = branch.analysis.generated_text.strip().replace("\n", " ")
+    answer = answer if len(answer) <= ANSWER_CHARS else answer[:ANSWER_CHARS - 1] + "…"
+    arrow = "↳ " if depth else ""
+    return (f"{INDENT * max(0, depth - 1)}{arrow}Branch {branch.id} · {fork_label(branch)} · “{answer}” · "
+            f"{probability_words(sequence_logprob(branch.analysis))}")
+
+
+def tree_labels(tree: BranchTree) -> dict[int, str]:
+    """Each node's id with its line, in walking order (each node followed by its branches)."""
+    return {branch.id: branch_label(branch, depth) for branch, depth in walk(tree)}
+
+
+def render_branch_tree(tree: BranchTree, *, key: str, shown: int) -> int:
+    """The tree as a radio list (widget key f"{key}_branch", preset to `shown` when it holds no node of this
+    tree); returns the id of the branch to show."""
+    labels = tree_labels(tree)
+    if st.session_state.get(f"{key}_branch") not in labels:
+        st.session_state[f"{key}_branch"] = shown if shown in labels else 0
+    st.markdown(f"**Branches** ({len(labels)}): pick one to see its heatmap and tokens; forced tokens are kept from "
+                f"the answer it branched from or chosen by you.")
+    return st.radio("Branches", list(labels), format_func=lambda i: markdown_literal(labels[i]), key=f"{key}_branch",
+                    label_visibility="collapsed")
+
+
+def render_saved_branches(tree: BranchTree, *, key: str) -> None:
+    """A saved tree as the Text page drew it: the prompt, the Branches list, and the chosen branch's whole view."""
+    st.markdown(f"**Prompt**: {markdown_literal(tree.nodes[0].analysis.prompt)}")
+    shown = render_branch_tree(tree, key=key, shown=0)
+    render_text_analysis(tree.nodes[shown].analysis, key=key)

@@ -1,0 +1,79 @@
+"""Branching on the Text page under AppTest, on the real default model: "Continue from here" on an alternative
+makes a branch whose forced token has the probability the parent gave that alternative; the Branches list shows
+both answers, switching shows the other, the tree saves as one "branches" item that the Saved page reopens."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.branching import TREE
+from backend.schemas.branches import BranchTree
+from backend.store.repository import Store
+from tests.app.pages import open_page
+from tests.app.test_saved_kinds import assert_drawn, reopen
+
+pytestmark = pytest.mark.slow
+PROMPT = "What is the capital of France?"
+STEP = 4
+
+
+def branched() -> tuple[AppTest, BranchTree]:
+    """The Text page after analysing PROMPT, selecting answer token STEP and continuing from its second
+    alternative."""
+    at = open_page("text_page.py")
+    at.text_area(key="text_prompt").set_value(PROMPT)
+    at.number_input(key="text_max_new_tokens").set_value(8)
+    at.button[0].click().run()
+    at.session_state["text_selected"] = STEP
+    at.run()
+    continue_buttons = [b for b in at.button if b.key and b.key.startswith("text_answer_continue_")]
+    assert continue_buttons and all(b.label.startswith("Continue from here with") for b in continue_buttons)
+    continue_buttons[0].click().run()
+    assert not at.exception and not at.error
+    return at, at.session_state[TREE]
+
+
+@pytest.fixture(scope="module")
+def page() -> tuple[AppTest, BranchTree]:
+    return branched()
+
+
+def test_continue_from_here_makes_a_branch_with_the_forced_alternative(page):
+    at, tree = page
+    root, branch = tree.nodes
+    alternative = next(a for a in root.analysis.tokens[STEP].top_k if a.id != root.analysis.tokens[STEP].id)
+    forced = branch.analysis.tokens[STEP]
+    assert (forced.id, forced.forced) == (alternative.id, True)
+    assert forced.prob == pytest.approx(alternative.prob, abs=1e-5)
+    assert branch.fork.prob == alternative.prob and branch.parent == 0
+    assert [t.id for t in branch.analysis.tokens[:STEP]] == [t.id for t in root.analysis.tokens[:STEP]]
+    radio = at.radio(key="text_branch")
+    assert radio.value == 1 and len(radio.options) == 2
+    assert "Branch 1 · at token 5:" in radio.options[1]
+    assert any("Forced" in c.value for c in at.caption)
+
+
+def test_switching_back_shows_the_first_answer(page):
+    at, tree = page
+    at.radio(key="text_branch").set_value(0).run()
+    assert not at.exception and at.radio(key="text_branch").value == 0
+    assert not any("Forced" in c.value for c in at.caption)  # the first answer's token STEP was the model's own
+    at.radio(key="text_branch").set_value(1).run()
+    assert any("Forced" in c.value for c in at.caption)
+
+
+def test_the_tree_saves_as_one_item_the_saved_page_reopens(page):
+    at, tree = page
+    title = f"branches {uuid.uuid4()}"
+    next(w for w in at.text_input if w.label == "Title").set_value(title)
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception and any("Saved as" in s.value for s in at.success)
+    found = [s for s in Store().list(kind="branches") if s.title == title]
+    assert len(found) == 1
+    item = Store().get(found[0].id)
+    assert BranchTree.model_validate(item.payload) == tree
+    reopened = reopen(item)
+    assert_drawn(reopened)
+    assert len(reopened.radio(key="saved_view_branch").options) == 2
