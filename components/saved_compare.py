@@ -8,6 +8,7 @@ import streamlit as st
 
 from backend.schemas import SequenceAnalysis, TextAnalysis
 from backend.schemas.audit import AuditResult
+from backend.schemas.branches import BranchTree
 from backend.schemas.saved import SavedAttention, SavedImage
 from components.class_probabilities import distribution_at, render_class_probabilities
 from components.saved_attribution_views import top_classes
@@ -81,13 +82,16 @@ def audit_table(titles: Sequence[str], results: Sequence[AuditResult]) -> list[d
 
 
 def answer_of(payload) -> Optional[TextAnalysis]:
-    """The analysed answer inside a text, sequence or attention payload; None for images and audits."""
+    """The analysed answer inside a text, sequence or attention payload (a branch tree's first answer); None for
+    images and audits."""
     if isinstance(payload, TextAnalysis):
         return payload
     if isinstance(payload, SequenceAnalysis):
         return payload.text
     if isinstance(payload, SavedAttention):
         return payload.analysis
+    if isinstance(payload, BranchTree):
+        return payload.nodes[0].analysis
     return None
 
 

@@ -4,11 +4,12 @@ Used by the Text page for fresh results and by the Saved page to reopen a saved 
 """
 from __future__ import annotations
 
-from typing import Optional
+from functools import partial
+from typing import Callable, Optional
 
 import streamlit as st
 
-from backend.schemas import TextAnalysis
+from backend.schemas import Alternative, TextAnalysis
 from components.measures import MEASURES
 from components.summary_cards import render_summary_cards
 from components.token_curve import render_token_curve
@@ -54,9 +55,12 @@ def render_selectable_heatmap(result: TextAnalysis, *, key: str, heatmap_key: st
 
 
 @st.fragment
-def render_text_analysis(result: TextAnalysis, *, key: str) -> None:
+def render_text_analysis(result: TextAnalysis, *, key: str,
+                         on_continue: Optional[Callable[[int, Alternative], None]] = None) -> None:
     """Draw the analysis; the token selection lives in st.session_state[f"{key}_selected"]. A fragment: a
-    colour-by change or a token click reruns this view only, not the page around it (its form, its save form)."""
+    colour-by change or a token click reruns this view only, not the page around it (its form, its save form).
+    on_continue: when given, the token detail offers "Continue from here" on each other alternative and calls
+    on_continue(selected answer token index, alternative)."""
     st.caption(analysis_caption(result))
     if result.exactness_note:
         st.info(result.exactness_note)
@@ -69,7 +73,8 @@ def render_text_analysis(result: TextAnalysis, *, key: str) -> None:
             st.info("Click a token in the heatmap to see the alternatives the model weighed.")
         else:
             render_token_detail(result.tokens[selected], key=f"{key}_answer", mode=result.mode,
-                                do_sample=result.do_sample)
+                                do_sample=result.do_sample, on_continue=None if on_continue is None else
+                                partial(on_continue, selected))
     st.subheader("Sequence summaries")
     render_summary_cards(result.summaries, key=f"{key}_answer")
     with st.expander(f"Prompt tokens ({len(result.prompt_tokens)}), scored teacher-forced"):
