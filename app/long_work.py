@@ -55,9 +55,15 @@ def was_stopped(key: str, request_json: str) -> bool:
     return st.session_state.get(stopped_key(key)) == request_json
 
 
+def live_result_key(key: str) -> str:
+    """Session-state key of the page's last live result: (request JSON, analysis) (app.live_generation)."""
+    return f"{key}_live_result"
+
+
 def forget_stop(key: str) -> None:
-    """A new submission runs even if it is the request that was stopped before."""
+    """A new submission runs even if it is the request that was stopped before (or whose live result is kept)."""
     st.session_state.pop(stopped_key(key), None)
+    st.session_state.pop(live_result_key(key), None)
 
 
 def run_with_progress(call: Callable[[], T], *, key: str, request_json: str) -> T:
@@ -119,7 +125,13 @@ def run_page_request(call: Callable[[], T], *, key: str, request_json: str, requ
     except WorkCancelled:
         st.info(STOPPED_MESSAGE)
     except EXPECTED_ERRORS as exc:
-        show_error(exc, kept="Your prompt and settings are kept.", retry_key=f"{key}_retry")
-        if refused(exc):
-            st.session_state.pop(request_key, None)
+        report_failure(exc, key=key, request_key=request_key)
     return None
+
+
+def report_failure(exc: Exception, *, key: str, request_key: str) -> None:
+    """Say why a page's request failed: one the backend refused is forgotten (st.session_state loses
+    `request_key`); one it could not serve now is kept with a Retry button."""
+    show_error(exc, kept="Your prompt and settings are kept.", retry_key=f"{key}_retry")
+    if refused(exc):
+        st.session_state.pop(request_key, None)
