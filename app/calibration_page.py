@@ -10,6 +10,7 @@ import streamlit as st
 
 from app.audit_services import (audit_methods, run_batches, unavailable_methods, unavailable_note, upload_dataset,
                                 when_free)
+from app.audit_compare_tab import render_compare_tab
 from app.cascade_services import cascade_applies, render_cascade_tab
 from app.relative_services import relative_cost_note
 from app.services import default_model_index, get_client, is_served, model_ids, model_info
@@ -249,7 +250,7 @@ def render_result(result: AuditResult) -> None:
         if cascade_applies(result) else None
     render_audit_tabs(result, key=KEY, export=lambda: render_export(result), items=lambda: render_items(
         result, key=KEY, set_override=lambda index, verdict: override(result.audit_id, index, verdict)),
-        cascade=cascade)
+        cascade=cascade, compare=lambda: render_compare_tab(result, st.session_state.get(f"{KEY}_revision", "")))
 
 
 def shown_request() -> Optional[str]:

@@ -275,17 +275,21 @@ AUDIT_TABS = ["Reliability", "Error detection", "Recalibration", "Agreement", "I
 
 def render_audit_tabs(result: AuditResult, *, key: str, items: Callable[[], None],
                       export: Optional[Callable[[], None]] = None,
-                      cascade: Optional[Callable[[], None]] = None) -> None:
+                      cascade: Optional[Callable[[], None]] = None,
+                      compare: Optional[Callable[[], None]] = None) -> None:
     """The metrics table, then the audit's diagrams and tables in tabs; `items` draws the Items tab (editable on
     the Calibration page, read-only for a saved audit), a Label issues tab for classifier audits, an Answer or
     abstain tab (a threshold with a guarantee, components.selective_view), and `export`,
-    when given, an Export tab (`cascade`, when given, draws a Cascade tab before it)."""
+    when given, an Export tab (`cascade` and `compare`, when given, draw a Cascade and a Compare two audits tab
+    before it)."""
     render_metrics(result, key=key)
     optional = {"Label issues": lambda: render_label_issues(result, key=key)} if result.label_issues is not None \
         else {}
     optional["Answer or abstain"] = lambda: render_selective(result, key=key)  # re-computed from the items
     if cascade:
         optional["Cascade"] = cascade
+    if compare:
+        optional["Compare two audits"] = compare
     tabs = st.tabs(AUDIT_TABS + list(optional) + (["Export"] if export else []), key=f"{key}_tabs")
     with tabs[0]:
         render_reliability(result, key=key)

@@ -25,7 +25,7 @@ def test_digits_audit_shows_metrics_and_tabs():
     assert not at.exception and not at.error
     assert at.subheader[0].value.startswith("60 items, accuracy")
     assert [t.label for t in at.tabs] == ["Reliability", "Error detection", "Recalibration", "Agreement", "Items",
-                                          "Label issues", "Answer or abstain", "Export"]
+                                          "Label issues", "Answer or abstain", "Compare two audits", "Export"]
     assert any("Binning: 10 equal-width bins" in c.value for c in at.caption)
 
 
