@@ -35,6 +35,7 @@ class Evidence:
     affinity: Optional[np.ndarray] = None
     sample_embeddings: Optional[np.ndarray] = None
     sample_token_similarity: Optional[list[list[float]]] = None
+    answer_similarity: Optional[list[float]] = None
     verbalized_reply: Optional[str] = None
     p_true_probs: Optional[tuple[float, float]] = None
     prompts: dict[str, str] = field(default_factory=dict)
@@ -76,6 +77,12 @@ def _meaning_passes(k: int, t: int, kind: str) -> PassCount:
     return PassCount(nli_pairs=k * (k - 1)) if kind == "nli" else PassCount()
 
 
+def _answer_meaning_passes(k: int, t: int, kind: str) -> PassCount:
+    """NLI scores the answer against each sample both ways (at most 2K pairs); embeddings embed the answer and the
+    K samples with the question's words removed (K + 1 texts)."""
+    return PassCount(nli_pairs=2 * k) if kind == "nli" else PassCount(embedding_texts=k + 1)
+
+
 EVIDENCE: dict[str, EvidenceSpec] = {
     spec.name: spec for spec in (
         EvidenceSpec("generation", "The analysed answer (its generate call and one scoring pass)",
@@ -89,6 +96,8 @@ EVIDENCE: dict[str, EvidenceSpec] = {
         EvidenceSpec("sample_embeddings", "Embeddings of the K answers",
                      lambda k, t, kind: PassCount(embedding_texts=k)),
         EvidenceSpec("meaning", "Which answers mean the same (pairwise)", _meaning_passes),
+        EvidenceSpec("answer_meaning", "How close the analysed answer's meaning is to each sample's",
+                     _answer_meaning_passes),
         EvidenceSpec("sample_token_relevance", "SAR token relevance of every sampled answer",
                      lambda k, t, kind: PassCount(embedding_texts=k * (t + 1))),
         EvidenceSpec("verbalized", "Asking the model for a confidence number (a short generate call)",
@@ -102,6 +111,7 @@ NEEDS_CLOSURE: dict[str, tuple[str, ...]] = {
     "meaning": ("samples", "sample_embeddings"),
     "sample_embeddings": ("samples",),
     "sample_token_relevance": ("samples",),
+    "answer_meaning": ("samples",),
 }
 
 

@@ -176,7 +176,7 @@ def _gather_local(run: SequenceRun, answers: list[Answer], needed: list[str]) ->
         groups = [removal_texts_from_pieces(prompt, [t.text for t in a.choice.tokens], a.choice.special)
                   for a in answers[:MAX_SAMPLES]]
         evidence.sample_token_similarity = group_similarities(embedder, groups)
-    for name in ("sample_embeddings", "meaning"):
+    for name in ("sample_embeddings", "meaning", "answer_meaning"):
         if name in needed:
             GATHERERS[name](run)
 

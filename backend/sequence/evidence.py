@@ -7,6 +7,7 @@
   model, by the claim rule: what the answers say beyond the question (their words that are not the question's) is
   embedded, their affinity is 1 when one only adds words to the other, else the cosine (negatives as 0), and they
   share a meaning when it reaches the threshold. Identical answers always share a meaning with affinity 1.
+- Answer meaning (CoCoA): the analysed answer's affinity to each sample by the same rule as the graph's.
 """
 from __future__ import annotations
 
@@ -84,3 +85,25 @@ def meaning_by_nli(nli: LoadedNliModel, texts: Sequence[str]) -> tuple[np.ndarra
     affinity = (entail_distinct + entail_distinct.T)[np.ix_(index, index)] / 2
     np.fill_diagonal(affinity, 1.0)
     return same, affinity
+
+
+def answer_similarity_by_embedding(embedder: LoadedEmbeddingModel, answer: str, texts: Sequence[str],
+                                   question: str) -> list[float]:
+    """The analysed answer's affinity (K,) in [0, 1] to each of the K sample texts by the claim rule (the same
+    affinity as meaning_by_embedding's graph): the answer and the samples with the question's words removed are
+    embedded in one call."""
+    stripped = [strip_question_words(text, question) for text in [answer, *texts]]
+    return [float(v) for v in claim_affinity(stripped, embedder.embed(stripped))[0, 1:]]
+
+
+def answer_similarity_by_nli(nli: LoadedNliModel, answer: str, texts: Sequence[str]) -> list[float]:
+    """The analysed answer's affinity (K,) in [0, 1] to each sample text as meaning_by_nli's graph defines it: the
+    mean of the entailment probabilities answer -> sample and sample -> answer; 1 for a sample equal to the answer.
+    Each distinct other text is asked once both ways, all in one batched call."""
+    others = [text for text in dict.fromkeys(texts) if text != answer]
+    similarity = {answer: 1.0}
+    if others:
+        probs = nli.probabilities([answer] * len(others) + others, others + [answer] * len(others))
+        for i, text in enumerate(others):
+            similarity[text] = float(probs[i, nli.entailment] + probs[len(others) + i, nli.entailment]) / 2
+    return [similarity[text] for text in texts]

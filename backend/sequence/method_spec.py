@@ -30,6 +30,7 @@ EVIDENCE_REQUIRES: dict[str, tuple[str, ...]] = {  # evidence -> the text-model 
     "samples": ("token_logprobs",),
     "sample_embeddings": (),
     "meaning": (),
+    "answer_meaning": (),  # the analysed answer's text against the samples', by the meaning model
     "sample_token_relevance": (),
     "verbalized": (),  # one greedy reply
     "p_true": ("token_logprobs",),  # the first reply token's top log-probabilities

@@ -15,6 +15,7 @@ from typing import Callable, Mapping, Optional, Sequence
 import numpy as np
 
 from backend.analyses import generation_scores as gen
+from backend.analyses import kernel_scores as kern
 from backend.analyses import meaning_graph as graph
 from backend.analyses import sample_scores as samp
 from backend.analyses import sar as sar_scores
@@ -179,6 +180,28 @@ def _sar(ev: Evidence, params: Mapping[str, float]) -> MethodResult:
     return MethodResult(value, _logistic(value), {"per_answer": per_answer, "token_sar_per_answer": token_values})
 
 
+def _kle(ev: Evidence, params: Mapping[str, float]) -> MethodResult:
+    value, density, eigenvalues = kern.kernel_language_entropy(ev.affinity, params["t"])
+    return MethodResult(value, value / math.log(_k(ev)), {
+        "kernel": density.tolist(), "eigenvalues": eigenvalues.tolist(), "t": params["t"],
+        "terms": [float(-v * math.log(v)) if v > 0 else 0.0 for v in eigenvalues], "max_possible": math.log(_k(ev))})
+
+
+def _cocoa(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
+    if ev.answer_similarity is None:
+        raise ValueError("the answer was not compared with the samples")
+    nll = -gen.sequence_log_probability(ev.logprobs)
+    dissimilarity = kern.mean_dissimilarity(ev.answer_similarity)
+    value = kern.cocoa(nll, ev.answer_similarity)
+    return MethodResult(value, 1.0 - math.exp(-value), {
+        "answer_similarity": ev.answer_similarity, "mean_similarity": 1.0 - dissimilarity,
+        "mean_dissimilarity": dissimilarity, "confidence": "msp", "uncertainty": nll,
+        "sequence_probability": math.exp(-nll),
+        "variants": {"cocoa_msp": value,
+                     "cocoa_ppl": kern.cocoa(-gen.length_normalized_log_likelihood(ev.logprobs), ev.answer_similarity),
+                     "cocoa_mte": kern.cocoa(gen.mean_token_entropy(ev.entropies), ev.answer_similarity)}})
+
+
 def _verbalized(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
     parsed = parse_confidence(ev.verbalized_reply or "")
     details = {"prompt": ev.prompts.get("verbalized"), "reply": ev.verbalized_reply, "reading": parsed.reading}
@@ -198,6 +221,9 @@ def _p_true(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
 
 SAR_T = Parameter("t", "SAR temperature t", "divides the other answers' relevance; smaller t lets agreement count "
                   "for more", "float", 0.001, minimum=1e-6, maximum=1.0)
+KLE_T = Parameter("t", "KLE heat-kernel time t", "how far agreement spreads through the meaning graph; 0.6 on this "
+                  "graph (entries in [0, 1]) is lm-polygraph's default 0.3 on its graph, which sums both NLI "
+                  "directions", "float", 0.6, minimum=0.01, maximum=10.0)
 PARK = "Park et al., Visualizing Uncertainty in Translation Tasks (2025)"
 MALININ = "Malinin & Gales, Uncertainty Estimation in Autoregressive Structured Prediction (ICLR 2021)"
 FOMICHEVA = "Fomicheva et al., Unsupervised Quality Estimation for Neural Machine Translation (TACL 2020)"
@@ -280,6 +306,12 @@ def default_registry() -> Registry[MethodSpec]:
                    "[0, sqrt(K-1)]", "divided by sqrt(K - 1)", MEANING_COST, ("samples", "meaning"), _eccentricity,
                    (Parameter("eigenvalue_threshold", "Eigenvalue threshold", "Laplacian eigenvectors with "
                               "eigenvalues below this embed the answers", "float", 0.9, minimum=0.01, maximum=2.0),)),
+        MethodSpec("kle", "Kernel language entropy", "samples",
+                   "Von Neumann entropy (nats) of the heat kernel of the answers' meaning graph, made a unit-trace "
+                   "density matrix: a soft count of meanings that also weighs how close they are.",
+                   "Nikitin et al., Kernel Language Entropy (NeurIPS 2024)", "uncertain", "[0, ln K] nats",
+                   "divided by ln K", MEANING_COST + "; a K x K eigendecomposition", ("samples", "meaning"), _kle,
+                   (KLE_T,)),
         MethodSpec("semantic_volume", "Semantic Volume", "samples",
                    "log det of the Gram matrix of the answers' unit embeddings: the volume they span.",
                    "Li et al., Semantic Volume (AAAI 2026)", "uncertain", "(K ln eps, K ln(1+eps)]",
@@ -296,6 +328,12 @@ def default_registry() -> Registry[MethodSpec]:
                    "uncertain", "(-inf, inf) nats", "logistic 1/(1+e^-x): order only, no natural scale",
                    SAMPLES_COST + "; K embeddings and K(T+1) token-removal embeddings",
                    ("samples", "sample_embeddings", "sample_token_relevance"), _sar, (SAR_T,)),
+        MethodSpec("cocoa", "CoCoA", "samples",
+                   "The answer's surprisal -ln p(answer) (nats) times its mean dissimilarity 1 - s to the K samples: "
+                   "high when the model doubts the answer and the samples disagree with it.",
+                   "Vashurin et al., CoCoA: Bridging Confidence and Consistency (NeurIPS 2025)", "uncertain",
+                   "[0, inf) nats", "1 - exp(-value)", MEANING_COST + "; the answer vs each sample: 2K NLI pairs, "
+                   "or K + 1 embeddings", ("samples", "meaning", "answer_meaning"), _cocoa),
         MethodSpec("verbalized_confidence", "Verbalized confidence", "ask",
                    "The confidence the model states when asked for a number from 0 to 100.",
                    "Tian et al., Just Ask for Calibration (EMNLP 2023)", "confident", "[0, 1]",

@@ -32,7 +32,8 @@ from backend.models.text_loader import LoadedTextModel
 from backend.served.model import ServedTextModel
 from backend.sequence.sampling import Sample, sample_answers
 from backend.sequence.self_assessment import ask_confidence, ask_p_true
-from backend.sequence.evidence import meaning_by_embedding, meaning_by_nli, removal_similarities
+from backend.sequence.evidence import (answer_similarity_by_embedding, answer_similarity_by_nli, meaning_by_embedding,
+                                       meaning_by_nli, removal_similarities)
 from backend.schemas import (ALL_METHODS, MeaningCluster, MeaningSource, SampledAnswer, SequenceAnalysis,
                              SequenceRequest, SequenceScore, TextAnalysis, TokenRelevance)
 from backend.schemas.sequence import why_not
@@ -147,6 +148,15 @@ def _gather_meaning(run: SequenceRun) -> None:
     evidence.clusters, evidence.affinity = greedy_meaning_clusters(same), affinity
 
 
+def _gather_answer_meaning(run: SequenceRun) -> None:
+    models, evidence, answer = run.models, run.evidence, run.text.generated_text.strip()
+    if models.meaning.kind == "nli":
+        evidence.answer_similarity = answer_similarity_by_nli(models.nli, answer, evidence.sample_texts)
+    else:
+        evidence.answer_similarity = answer_similarity_by_embedding(models.embedder, answer, evidence.sample_texts,
+                                                                    run.request.text.prompt)
+
+
 def _gather_sample_token_relevance(run: SequenceRun) -> None:
     run.evidence.sample_token_similarity = removal_similarities(
         run.models.embedder, run.models.lm.tokenizer, run.request.text.prompt, [s.ids for s in run.samples])
@@ -173,6 +183,7 @@ GATHERERS: dict[str, Callable[[SequenceRun], None]] = {
     "samples": _gather_samples,
     "sample_embeddings": _gather_sample_embeddings,
     "meaning": _gather_meaning,
+    "answer_meaning": _gather_answer_meaning,
     "sample_token_relevance": _gather_sample_token_relevance,
     "verbalized": _gather_verbalized,
     "p_true": _gather_p_true,

@@ -8,9 +8,10 @@ server): the same SequenceAnalysis as backend.sequence.pipeline.analyze_sequence
   (the model's distribution at temperature 1, whatever the sampling temperature; SequenceAnalysis.
   sample_logprob_temperature says 1.0), where the in-process path reads them at the sampling temperature: the two
   agree at sample_temperature 1.0 (tests/backend/served/test_sequence_analysis.py measures it).
-- Meaning, Semantic Volume, SAR and lexical similarity use the embedding / NLI models in UQ Lens's process, as for
-  an in-process model. Token relevance (TokenSAR, SAR) embeds the texts made by joining the answer's token texts as
-  the engine returned them, without token i (removal_texts_from_pieces), instead of decoding with a local tokenizer.
+- Meaning, Semantic Volume, SAR, lexical similarity, KLE and CoCoA's answer-to-sample similarity use the embedding /
+  NLI models in UQ Lens's process, as for an in-process model. Token relevance (TokenSAR, SAR) embeds the texts made
+  by joining the answer's token texts as the engine returned them, without token i (removal_texts_from_pieces),
+  instead of decoding with a local tokenizer.
 - Verbalized confidence: one greedy chat request (at most VERBALIZED_MAX_NEW_TOKENS tokens, the prompt of
   backend.analyses.self_report.verbalized_prompt). P(True): one chat request with max_tokens 1 and the top-20
   log-probabilities of the first reply token; p(True) and p(False) sum the probabilities of the TRUE_WORDS /
@@ -49,7 +50,7 @@ from backend.served.http import OpenAIClient
 from backend.served.text_analysis import STOP_REASONS, analyze_served_text, detokenized_input
 
 P_TRUE_TOP_LOGPROBS = MAX_TOP_LOGPROBS
-LOCAL_EVIDENCE = ("sample_embeddings", "meaning")  # gathered in-process exactly as for an in-process model
+LOCAL_EVIDENCE = ("sample_embeddings", "meaning", "answer_meaning")  # gathered in-process as for an in-process model
 WORKERS = 3  # samples, verbalized, P(True)
 
 

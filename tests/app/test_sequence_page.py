@@ -34,7 +34,7 @@ def test_page_offers_every_method_and_shows_the_cost_before_running():
     at = open_page()
     assert not at.exception and not at.error
     assert at.title[0].value == "Sequence uncertainty"
-    assert sum(len(at.pills(key=f"seq_methods_{g}").value) for g in ("generation", "samples", "ask")) == 21
+    assert sum(len(at.pills(key=f"seq_methods_{g}").value) for g in ("generation", "samples", "ask")) == 23
     assert any(c.value.startswith("Estimated total") for c in at.caption)
     steps = list(next(df.value for df in at.dataframe if "Step" in df.value.columns)["Step"])
     assert steps[0].startswith("The analysed answer") and any(s.startswith("K sampled answers") for s in steps)

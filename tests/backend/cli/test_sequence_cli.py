@@ -26,7 +26,7 @@ def test_methods_all_adds_one_score_per_method(local_engine, capsys):
     assert cli.main(args) == 0
     result = json.loads(capsys.readouterr().out)
     assert {"model", "tokens", "summaries", "scores", "sequence"} <= result.keys()
-    assert len(result["scores"]) == 21
+    assert len(result["scores"]) == 23
     for score in result["scores"]:
         assert SCORE_KEYS <= score.keys()
         assert score["higher_is"] in {"uncertain", "confident"}

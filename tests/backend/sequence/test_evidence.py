@@ -10,8 +10,8 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from backend.analyses.meaning_graph import greedy_meaning_clusters
 from backend.models.nli_loader import load_nli_model
 from backend.models.registry import ModelSpec
-from backend.sequence.evidence import (meaning_by_embedding, meaning_by_nli, removal_similarities, removal_texts,
-                                       removal_texts_from_pieces)
+from backend.sequence.evidence import (answer_similarity_by_embedding, answer_similarity_by_nli, meaning_by_embedding,
+                                       meaning_by_nli, removal_similarities, removal_texts, removal_texts_from_pieces)
 
 ENTAIL, NEUTRAL, CONTRA = 0, 1, 2
 
@@ -119,3 +119,28 @@ def test_an_nli_model_that_always_says_x_gives_the_expected_clusters(tiny_nli, f
             tiny_nli.model.classifier.bias.copy_(original)
     assert greedy_meaning_clusters(same) == clusters
     assert affinity == pytest.approx(np.ones((3, 3)) if favoured == ENTAIL else np.eye(3), abs=1e-6)
+
+
+def test_the_answer_against_each_sample_by_nli_is_the_graphs_affinity_asked_once_both_ways():
+    texts = ["It is Paris", "Paris", "Lyon", "It is Paris"]
+    nli = TableNli({("Paris", "It is Paris"): 0.9, ("It is Paris", "Paris"): 0.8,
+                    ("Paris", "Lyon"): 0.7, ("Lyon", "Paris"): 0.2})
+    similarity = answer_similarity_by_nli(nli, "Paris", texts)
+    assert similarity == pytest.approx([0.85, 1.0, 0.45, 0.85])
+    assert sorted(nli.asked) == sorted([("Paris", "It is Paris"), ("It is Paris", "Paris"), ("Paris", "Lyon"),
+                                        ("Lyon", "Paris")])  # distinct others only, never the answer with itself
+    _same, affinity = meaning_by_nli(nli, ["Paris", *texts])
+    assert similarity == pytest.approx(affinity[0, 1:].tolist())  # the same rule as the graph's
+    assert answer_similarity_by_nli(TableNli({}), "Paris", ["Paris"]) == [1.0]
+
+
+def test_the_answer_against_each_sample_by_embeddings_uses_the_claim_rule_in_one_call():
+    embedder = TableEmbedder({"Paris": [1.0, 0.0], "Lutetia": [0.8, 0.6], "Lyon": [0.0, 1.0],
+                              "Paris a big city": [0.0, 1.0]})
+    question = "What is the capital of France?"
+    samples = ["The capital of France is Lutetia.", "Lyon", "Paris, a big city"]
+    similarity = answer_similarity_by_embedding(embedder, "The capital of France is Paris.", samples, question)
+    assert embedder.asked == [["Paris", "Lutetia", "Lyon", "Paris a big city"]]
+    assert similarity == pytest.approx([0.8, 0.0, 1.0])  # cosine; orthogonal; only adds words -> 1
+    _same, affinity = meaning_by_embedding(embedder, ["The capital of France is Paris.", *samples], question, 0.5)
+    assert similarity == pytest.approx(affinity[0, 1:].tolist())

@@ -4,6 +4,7 @@ values the audit and the Text page read; the registry's guards and its error for
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -31,7 +32,7 @@ def identical_samples() -> Evidence:
     return answer_evidence(sample_token_logprobs=[[math.log(0.5)] * 2] * 3, sample_texts=["Paris"] * 3,
                            sample_special=[[False, False]] * 3, clusters=[[0, 1, 2]], affinity=np.ones((3, 3)),
                            sample_embeddings=np.tile([[0.6, 0.8, 0.0]], (3, 1)),
-                           sample_token_similarity=[[0.9, 0.7]] * 3)
+                           sample_token_similarity=[[0.9, 0.7]] * 3, answer_similarity=[1.0, 1.0, 1.0])
 
 
 def unrelated_samples() -> Evidence:
@@ -39,7 +40,12 @@ def unrelated_samples() -> Evidence:
     return answer_evidence(sample_token_logprobs=[[math.log(0.5)], [math.log(0.25)], [math.log(0.125)]],
                            sample_texts=["alpha", "beta", "gamma"], sample_special=[[False]] * 3,
                            clusters=[[0], [1], [2]], affinity=np.eye(3), sample_embeddings=np.eye(3),
-                           sample_token_similarity=[[0.5]] * 3)
+                           sample_token_similarity=[[0.5]] * 3, answer_similarity=[0.0, 0.0, 0.0])
+
+
+def half_agreeing_samples() -> Evidence:
+    """The unrelated samples, the answer agreeing fully with one, half with one and not with the third."""
+    return replace(unrelated_samples(), answer_similarity=[1.0, 0.5, 0.0])
 
 
 def logistic(x: float) -> float:
@@ -50,6 +56,12 @@ TOKEN_SAR = 0.2 * LN2 + 0.8 * math.log(4)  # weights 0.2, 0.8, 0 on -ln 0.5, -ln
 SE_UNRELATED = -sum(m * math.log(m) for m in (4 / 7, 2 / 7, 1 / 7))  # weights 1/2 : 1/4 : 1/8 normalised
 MAX_KURTOSIS_V10 = (100 - 30 + 3) / 9 - 3
 VOLUME_IDENTICAL = math.log(3 + EPS) + 2 * math.log(EPS)
+# KLE on W = J (3 identical answers), t = 0.6: L = 3I - J, rho's eigenvalues (1 + 2r)/3, (1 - r)/3 twice with
+# r = (1 - e) / (1 + 2e), e = exp(-3t)
+_E = math.exp(-1.8)
+_R = (1 - _E) / (1 + 2 * _E)
+KLE_IDENTICAL = -sum(x * math.log(x) for x in ((1 + 2 * _R) / 3, (1 - _R) / 3, (1 - _R) / 3))
+LN10 = math.log(10)  # the answer's surprisal: p = 0.5 * 0.25 * 0.8 = 0.1
 
 # method -> [(evidence factory, value, normalized)]
 HAND = {
@@ -70,6 +82,8 @@ HAND = {
     "eigv": [(identical_samples, 1.0, 0.0), (unrelated_samples, 3.0, 1.0)],
     "degree": [(identical_samples, 0.0, 0.0), (unrelated_samples, 2 / 3, 1.0)],
     "eccentricity": [(identical_samples, 0.0, 0.0), (unrelated_samples, math.sqrt(2), 1.0)],
+    "kle": [(identical_samples, KLE_IDENTICAL, KLE_IDENTICAL / math.log(3)),
+            (unrelated_samples, math.log(3), 1.0)],
     "semantic_volume": [(identical_samples, VOLUME_IDENTICAL, math.exp(VOLUME_IDENTICAL / 3) / (1 + EPS)),
                         (unrelated_samples, 3 * math.log(1 + EPS), 1.0)],
     # identical: p = 1/4 each, all similar: -ln(1/4 + (1/4 + 1/4) / 0.001); unrelated: mean surprisal 2 ln 2
@@ -78,6 +92,8 @@ HAND = {
     # identical: relevances 0.1, 0.3 -> TokenSAR = ln 2, p' = 1/2 -> -ln(1/2 + 1 / 0.001); unrelated as above
     "sar": [(identical_samples, -math.log(1000.5), logistic(-math.log(1000.5))),
             (unrelated_samples, 2 * LN2, logistic(2 * LN2))],
+    "cocoa": [(identical_samples, 0.0, 0.0), (unrelated_samples, LN10, 0.9),
+              (half_agreeing_samples, LN10 / 2, 1 - 10 ** -0.5)],
     "verbalized_confidence": [(answer_evidence, 0.8, 0.8)],
     "p_true": [(answer_evidence, 0.75, 0.75)],
 }
@@ -120,8 +136,8 @@ def test_the_wire_view_keeps_every_key_and_value_of_the_old_shape():
         "name": "t", "label": "SAR temperature t", "default": 0.001, "minimum": 1e-6, "maximum": 1.0, "kind": "float"}
     assert t["description"] == t["help"] == ("divides the other answers' relevance; smaller t lets agreement count "
                                              "for more")
-    assert [p["name"] for view in shown.values() for p in view["parameters"]] == ["eigenvalue_threshold", "epsilon",
-                                                                                  "t", "t"]
+    assert [p["name"] for view in shown.values() for p in view["parameters"]] == ["eigenvalue_threshold", "t",
+                                                                                  "epsilon", "t", "t"]
 
 
 @pytest.mark.parametrize("name", [n for n in method_names("generation") if METHODS.get(n).token_value])
@@ -149,7 +165,7 @@ def test_unrelated_answers_are_more_uncertain_than_identical_ones_for_every_mean
 
 def test_groups_partition_the_registry():
     groups = [method_names(g) for g in ("generation", "samples", "ask")]
-    assert sum(map(len, groups)) == len(method_names()) == len(METHODS) == 21
+    assert sum(map(len, groups)) == len(method_names()) == len(METHODS) == 23
     assert method_names("ask") == ["verbalized_confidence", "p_true"]
 
 
@@ -261,3 +277,26 @@ def test_value_bounds_of_the_entropy_methods_are_their_values_at_each_tokens_bou
     lower, upper = value_bounds(METHODS.get("max_token_entropy"), evidence, bounds, {})
     assert (lower.value, upper.value) == pytest.approx((0.7, 1.1))
     assert value_bounds(METHODS.get("perplexity"), evidence, bounds, {}) is None
+
+
+def test_kle_shows_its_kernel_and_spectrum_and_its_time_parameter_counts():
+    result = run_method(METHODS.get("kle"), identical_samples(), {})
+    kernel = np.array(result.details["kernel"])
+    assert kernel.shape == (3, 3) and np.trace(kernel) == pytest.approx(1.0)
+    assert kernel[0, 1] == pytest.approx(_R / 3) and result.details["t"] == 0.6
+    assert result.details["eigenvalues"] == pytest.approx([(1 + 2 * _R) / 3, (1 - _R) / 3, (1 - _R) / 3])
+    assert sum(result.details["terms"]) == pytest.approx(result.value)
+    longer = run_method(METHODS.get("kle"), identical_samples(), {"t": 5.0}).value
+    assert 0 < longer < result.value  # agreement spreads further: one meaning, less entropy
+    with pytest.raises(UserInputError, match="kle: t must be a number from 0.01 to 10"):
+        run_method(METHODS.get("kle"), identical_samples(), {"t": 0.0})
+
+
+def test_cocoa_details_give_its_evidence_and_the_other_confidences():
+    details = run_method(METHODS.get("cocoa"), half_agreeing_samples(), {}).details
+    assert details["answer_similarity"] == [1.0, 0.5, 0.0] and details["mean_similarity"] == pytest.approx(0.5)
+    assert details["uncertainty"] == pytest.approx(LN10) and details["sequence_probability"] == pytest.approx(0.1)
+    assert details["variants"] == pytest.approx({"cocoa_msp": LN10 / 2, "cocoa_ppl": LN10 / 3 / 2,
+                                                 "cocoa_mte": 0.4 / 2})  # -mean ln p, mean entropy 0.4 nats
+    missing = run_method(METHODS.get("cocoa"), replace(unrelated_samples(), answer_similarity=None), {})
+    assert missing.value is None and "not compared" in missing.details["error"]

@@ -56,3 +56,26 @@ def test_p_true_reads_the_models_next_token_probabilities(result):
     raw_true, raw_false = p_true.details["p_true_raw"], p_true.details["p_false_raw"]
     assert 0 < raw_true + raw_false <= 1
     assert p_true.value == pytest.approx(raw_true / (raw_true + raw_false))
+
+
+def test_kle_is_the_entropy_of_the_heat_kernel_of_the_graph_shown(result):
+    import numpy as np
+    from backend.analyses.kernel_scores import kernel_language_entropy
+    kle = next(s for s in result.scores if s.name == "kle")
+    value, density, _ = kernel_language_entropy(np.array(result.similarity), kle.details["t"])
+    assert kle.value == pytest.approx(value, rel=1e-12)
+    assert np.array(kle.details["kernel"]) == pytest.approx(density, abs=1e-15)
+    assert 0 <= kle.value <= math.log(len(result.samples)) + 1e-12
+
+
+def test_cocoa_reads_the_answers_surprisal_and_its_claim_rule_affinity_to_each_sample(engine, result):
+    from backend.sequence.evidence import meaning_by_embedding
+    cocoa = next(s for s in result.scores if s.name == "cocoa")
+    surprisal = -sum(t.logprob for t in result.text.tokens)
+    assert cocoa.details["uncertainty"] == pytest.approx(surprisal, rel=1e-12)
+    _same, affinity = meaning_by_embedding(engine.embedding_model(DEFAULT_EMBEDDING_MODEL),
+                                           [result.text.generated_text.strip(), *[s.text for s in result.samples]],
+                                           TEXT.prompt, DEFAULT_SIMILARITY_THRESHOLD)
+    assert cocoa.details["answer_similarity"] == pytest.approx(affinity[0, 1:].tolist(), abs=1e-6)
+    similarity = cocoa.details["answer_similarity"]
+    assert cocoa.value == pytest.approx(surprisal * sum(1 - s for s in similarity) / len(similarity), rel=1e-9)

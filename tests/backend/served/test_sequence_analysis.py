@@ -100,13 +100,22 @@ def analysis(served_engine) -> SequenceAnalysis:
 @on_vllm
 def test_every_method_but_kurtosis_has_a_value_and_kurtosis_is_left_out_with_why(analysis):
     values = {s.name: s.value for s in analysis.scores}
-    assert "mean_kurtosis" not in values and len(values) == 20
+    assert "mean_kurtosis" not in values and len(values) == 22
     assert [name for name, value in values.items() if value is None] == [], {
         s.name: s.details.get("error") for s in analysis.scores}
     assert analysis.left_out == {"mean_kurtosis": "needs the full next-token distribution: pick a model loaded in "
                                                   "UQ Lens's process"}
     assert analysis.text.engine == "vllm" and analysis.sample_logprob_temperature == 1.0
     assert "before temperature" in analysis.evidence_note and len(analysis.samples) == K
+
+
+@on_vllm
+def test_kle_and_cocoa_need_only_the_served_samples_and_log_probabilities(analysis):
+    scores = {s.name: s for s in analysis.scores}
+    assert np.array(scores["kle"].details["kernel"]).shape == (K, K)
+    cocoa = scores["cocoa"].details
+    assert cocoa["uncertainty"] == pytest.approx(-sum(t.logprob for t in analysis.text.tokens), rel=1e-12)
+    assert len(cocoa["answer_similarity"]) == K and all(0 <= s <= 1 for s in cocoa["answer_similarity"])
 
 
 @on_vllm
