@@ -151,3 +151,28 @@ def score_answer(client: OpenAIClient, messages: Messages, answer: str, top_logp
     if not answer:
         raise UserInputError("the answer to score is empty; type an answer or generate one")
     return score_ids(client, chat_prompt_ids(client, messages), tokenize(client, {"prompt": answer}), top_logprobs)
+
+
+def cannot_continue(client: OpenAIClient) -> UserInputError:
+    """The message for a server that cannot continue an answer from a forced beginning."""
+    return UserInputError(f"{client.spec.label} cannot continue an answer from a prefix: that needs a server that "
+                          f"continues given token ids and scores them (vLLM's /v1/completions with token-id prompts "
+                          f"and prompt_logprobs), which a generic OpenAI-compatible server does not offer; leave the "
+                          f"prefix out, or serve the model with vLLM")
+
+
+def continue_ids(client: OpenAIClient, context_ids: Sequence[int], *, max_tokens: int, temperature: float,
+                 top_p: float, seed: Optional[int]) -> tuple[list[int], str, Optional[str]]:
+    """The ids vLLM generates after context_ids (chat-templated prompt + forced prefix, fed as token ids so the
+    prefix is not re-tokenised) from one /v1/completions request, their text (special tokens left out) and the
+    choice's finish reason."""
+    if client.spec.engine != "vllm":
+        raise cannot_continue(client)
+    body = {"model": client.spec.model, "prompt": list(context_ids), "max_tokens": max_tokens,
+            "temperature": temperature, "top_p": top_p, "return_token_ids": True}
+    if seed is not None:
+        body["seed"] = seed
+    choice = (client.post("/completions", body).get("choices") or [{}])[0]
+    if not isinstance(choice.get("token_ids"), list):
+        raise cannot_continue(client)
+    return list(choice["token_ids"]), str(choice.get("text") or ""), choice.get("finish_reason")

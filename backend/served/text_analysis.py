@@ -18,7 +18,8 @@ from typing import Optional, Sequence
 
 from backend.errors import UserInputError
 from backend.schemas import Alternative, TextAnalysis, TextRequest, TokenScore
-from backend.served.calls import generate, score_answer, score_ids, user_messages
+from backend.served.calls import (cannot_continue, chat_prompt_ids, continue_ids, generate, score_answer, score_ids,
+                                  tokenize, user_messages)
 from backend.served.evidence import MAX_TOP_LOGPROBS, TokenEvidence
 from backend.served.http import OpenAIClient
 from backend.served.model import ServedTextModel
@@ -61,6 +62,28 @@ def detokenized_input(client: OpenAIClient, prompt_ids: Optional[Sequence[int]],
     return client.post_root("/detokenize", {"model": client.spec.model, "tokens": list(prompt_ids)})["prompt"]
 
 
+def continued(client: OpenAIClient, messages: list[dict], request: TextRequest
+              ) -> tuple[list[int], list[int], int, Sequence[TokenEvidence], str, str]:
+    """An answer forced to start with request.prefix_ids (or request.prefix, tokenised by the engine) and
+    continued by vLLM after them; prefix + continuation scored in one teacher-forced pass (score_ids), so the
+    forced tokens get the probabilities the model gives them there. Returns (prompt ids, answer ids, how many of
+    them are forced, evidence, answer text, stop reason); a generic server gets cannot_continue."""
+    if client.spec.engine != "vllm":
+        raise cannot_continue(client)
+    prompt_ids = chat_prompt_ids(client, messages)
+    if request.prefix_ids is not None:
+        forced = list(request.prefix_ids)
+        prefix_text = client.post_root("/detokenize", {"model": client.spec.model, "tokens": forced})["prompt"]
+    else:
+        forced, prefix_text = tokenize(client, {"prompt": request.prefix}), request.prefix
+    new_ids, new_text, finish = continue_ids(client, prompt_ids + forced, max_tokens=request.max_new_tokens,
+                                             temperature=request.temperature if request.do_sample else 0.0,
+                                             top_p=request.top_p if request.do_sample else 1.0, seed=request.seed)
+    evidence = score_ids(client, prompt_ids, forced + new_ids, MAX_TOP_LOGPROBS).tokens
+    stop_reason = STOP_REASONS.get(finish or "", "max_new_tokens")
+    return prompt_ids, forced + new_ids, len(forced), evidence, prefix_text + new_text, stop_reason
+
+
 def analyze_served_text(lm: ServedTextModel, request: TextRequest) -> TextAnalysis:
     """analyze_text through the engine: one chat request (greedy, or sampled at request.temperature), or the
     given answer scored; top-20 log-probabilities asked for (tightest bounds), request.top_k reported."""
@@ -69,7 +92,10 @@ def analyze_served_text(lm: ServedTextModel, request: TextRequest) -> TextAnalys
                              f"chat_template unset or true")
     started = time.perf_counter()
     client, messages = lm.client, user_messages(request.prompt)
-    if request.answer is not None:
+    forced = 0
+    if request.prefix is not None or request.prefix_ids is not None:
+        prompt_ids, answer_ids, forced, evidence, text, stop_reason = continued(client, messages, request)
+    elif request.answer is not None:
         scored = score_answer(client, messages, request.answer, top_logprobs=MAX_TOP_LOGPROBS)
         prompt_ids, answer_ids, evidence = scored.prompt_token_ids, scored.answer_token_ids, scored.tokens
         text, stop_reason = request.answer, "scored"
@@ -84,7 +110,8 @@ def analyze_served_text(lm: ServedTextModel, request: TextRequest) -> TextAnalys
             evidence = score_ids(client, prompt_ids, answer_ids, MAX_TOP_LOGPROBS).tokens
         text, stop_reason = sample.text, STOP_REASONS.get(sample.finish_reason or "", "max_new_tokens")
     start = len(prompt_ids or ())
-    tokens = [token_score(t, start + i, request.top_k) for i, t in enumerate(evidence)]
+    tokens = [token_score(t, start + i, request.top_k).model_copy(update={"forced": i < forced})
+              for i, t in enumerate(evidence)]
     exact = exactness(evidence)
     return TextAnalysis(
         model=lm.spec.id, prompt=request.prompt, model_input=detokenized_input(client, prompt_ids, request.prompt),
