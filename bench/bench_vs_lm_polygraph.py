@@ -14,7 +14,8 @@ Engine.analyze_sequence against lm-polygraph 0.7's UEManager on a WhiteboxModel 
     NLI, a RoBERTa cross-encoder) that this machine cannot reach.
 Then every lm-polygraph estimator that UQ Lens also has, fed UQ Lens's own evidence (the analysed answer's token
 log-probabilities and entropies, the K samples, the meaning clusters and affinities of the embedding model, SAR's
-token similarities), so the values must agree wherever the definitions do; each note says where they differ.
+token similarities, the answer's similarity to each sample), so the values must agree wherever the definitions do;
+each note says where they differ (bench/polygraph_feed.py: how KLE's and CoCoA's evidence is fed).
 Prints a table and writes JSON (artifacts/bench/bench_vs_lm_polygraph.json).
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 import harness
+import polygraph_feed as feed
 import workload
 from backend.analyses.evidence import Evidence
 from backend.analyses.sample_scores import cosine_affinity
@@ -46,6 +48,10 @@ HUB_NLI = ("lm-polygraph's semantic matrix comes from microsoft/deberta-large-mn
 HUB_CROSS_ENCODER = ("lm-polygraph's SAR similarities come from cross-encoder/stsb-roberta-large on the Hugging Face "
                      "hub, which this machine cannot reach; the estimator rows below compare the values on UQ "
                      "Lens's similarities")
+
+HUB_KLE_COCOA = ("lm-polygraph's KLE reads DeBERTa NLI matrices and its CoCoA a RoBERTa cross-encoder's similarities, "
+                 "both from the Hugging Face hub, which this machine cannot reach; the estimator rows below compare "
+                 "the values on UQ Lens's meaning affinities")
 
 
 def polygraph_stats(evidence: Evidence, threshold: float) -> dict[str, Any]:
@@ -68,6 +74,7 @@ def polygraph_stats(evidence: Evidence, threshold: float) -> dict[str, Any]:
         "sample_sentence_similarity": [cosine_affinity(evidence.sample_embeddings)],
         "token_similarity": [np.array(evidence.token_similarity)],
         "sample_token_similarity": [[np.array(s) for s in evidence.sample_token_similarity or []]],
+        **feed.cocoa_stats(evidence.answer_similarity or []),
     }
 
 
@@ -83,6 +90,11 @@ def unstemmed(estimator: Any) -> Any:
 def estimator_pairs(est: Any) -> list[tuple[str, Any, Callable[[MethodResult], float], str]]:
     """(UQ Lens method, lm-polygraph estimator, UQ Lens's result in lm-polygraph's convention, note)."""
     same = "same definition"
+    kle_t = feed.polygraph_heat_time(next(p for p in METHODS.get("kle").parameters if p.name == "t").default)
+    kle_note = (f"lm-polygraph fed E = W, C = 1 - W makes its graph 2W (it sums both NLI directions and counts "
+                f"neutral as 1/2): t = {kle_t:g} there is UQ Lens's default t = {2 * kle_t:g} on W; with real NLI "
+                f"probabilities its graph is 1 + mean entailment - mean contradiction, UQ Lens's the mean entailment; "
+                f"it adds 1e-12 to each sqrt(K_ii), which moves the value by about 1e-12")
     return [
         ("sequence_probability", est.MaximumSequenceProbability(), lambda r: -r.details["sequence_logprob"],
          "lm-polygraph gives -sum log p, UQ Lens p = exp(sum log p): compared as -log p"),
@@ -110,6 +122,17 @@ def estimator_pairs(est: Any) -> list[tuple[str, Any, Callable[[MethodResult], f
          "UQ Lens clips relevance to [0, 1] and gives special tokens none"),
         ("sentence_sar", est.SentenceSAR(), lambda r: r.value, same + " (t = 0.001)"),
         ("sar", est.SAR(), lambda r: r.value, same + " (t = 0.001)"),
+        ("kle", feed.Fed(est.KernelLanguageEntropy(t=kle_t, scale=False), feed.kle_replaced,
+                         f"KernelLanguageEntropy(t={kle_t:g}, scale=False)"), lambda r: r.value, kle_note),
+        ("kle", feed.Fed(est.KernelLanguageEntropy(t=kle_t), feed.kle_replaced, f"KernelLanguageEntropy(t={kle_t:g})"),
+         lambda r: r.normalized, "lm-polygraph's scale=True divides by ln K: UQ Lens's normalised value"),
+        ("cocoa", est.CocoaMSP(), lambda r: r.value,
+         same + " (CoCoA-MSP: -ln p(answer) x mean(1 - s)); lm-polygraph's s is a RoBERTa cross-encoder from the hub, "
+         "UQ Lens's the meaning rule: compared on UQ Lens's s"),
+        ("cocoa", est.CocoaPPL(), lambda r: r.details["variants"]["cocoa_ppl"],
+         "CoCoA-PPL (-mean ln p x mean(1 - s)), in UQ Lens's details"),
+        ("cocoa", est.CocoaMTE(), lambda r: r.details["variants"]["cocoa_mte"],
+         "CoCoA-MTE (mean token entropy x mean(1 - s)), in UQ Lens's details"),
     ]
 
 
@@ -205,6 +228,8 @@ def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Compar
         harness.Comparison(f"{k} samples + meaning methods", PEER, uqlens(MEANING), None,
                            unavailable=missing or HUB_NLI),
         harness.Comparison(f"{k} samples + SAR", PEER, uqlens(["sar"]), None, unavailable=missing or HUB_CROSS_ENCODER),
+        harness.Comparison(f"{k} samples + KLE and CoCoA", PEER, uqlens(["kle", "cocoa"]), None,
+                           unavailable=missing or HUB_KLE_COCOA),
     ]
     request = sequence(list(dict.fromkeys(name for name, *_ in estimator_pairs(est)))) if est is not None \
         else sequence(GENERATION)
