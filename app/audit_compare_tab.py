@@ -38,24 +38,40 @@ def read_comparison(request_json: str, revision: str) -> AuditComparison:
 
 
 def audit_label(kept: KeptAudit, shown: str) -> str:
-    """How the boxes list an audit: model, methods, items kept, id (and which one the page shows)."""
-    return (f"{kept.model_id} · {', '.join(kept.methods)} · {kept.kept_items} items · {kept.audit_id[:8]}"
-            f"{' (shown above)' if kept.audit_id == shown else ''}")
+    """How the boxes list an audit, what tells audits apart first: which one the page shows, items kept, seed,
+    model, methods, id."""
+    return (f"{'(shown above) ' if kept.audit_id == shown else ''}{kept.kept_items} items · seed {kept.seed} · "
+            f"{kept.model_id} · {', '.join(kept.methods)} · {kept.audit_id[:8]}")
+
+
+def audit_details(kept: KeptAudit) -> str:
+    """The whole of an audit's description, for under its box (a long label is cut in the box)."""
+    return (f"Audit {kept.audit_id} of {kept.dataset_id} by {kept.model_id}: {kept.kept_items} items kept, seed "
+            f"{kept.seed}, methods {', '.join(kept.methods)}; started {kept.created_at} UTC.")
+
+
+def first_method(methods: list[str], other: Optional[tuple[str, str]], audit_id: str) -> int:
+    """Where B's method box starts, given A's (audit id, method): on A's method for another audit that has it, on
+    another method than A's for the same audit, else on the first."""
+    if other is None or other[1] not in methods:
+        return 0
+    if other[0] != audit_id:
+        return methods.index(other[1])
+    return next((i for i, name in enumerate(methods) if name != other[1]), 0)
 
 
 def pick_side(letter: str, choices: list[KeptAudit], shown: str, column, *, index: int,
-              avoid: Optional[tuple[str, str]] = None) -> tuple[KeptAudit, str]:
-    """An audit box and a method box in one column; `avoid` (audit id, method): the method box starts on another
-    method when the same audit is picked on both sides."""
+              other: Optional[tuple[str, str]] = None) -> tuple[KeptAudit, str]:
+    """An audit box and a method box in one column; `other`: the other side's (audit id, method), where the method
+    box starts from (first_method)."""
     by_id = {k.audit_id: k for k in choices}
     audit_id = column.selectbox(f"Audit {letter}", list(by_id), index=min(index, len(by_id) - 1),
-                                format_func=lambda i: audit_label(by_id[i], shown), key=f"{KEY}_audit_{letter}")
+                                format_func=lambda i: audit_label(by_id[i], shown),
+                                key=f"{KEY}_audit_{letter}_{shown}")  # a new audit shown starts the boxes afresh
     kept = by_id[audit_id]
-    methods = kept.methods
-    start = 0
-    if avoid is not None and avoid[0] == audit_id and len(methods) > 1 and methods[0] == avoid[1]:
-        start = 1
-    method = column.selectbox(f"Method of {letter}", methods, index=start, key=f"{KEY}_method_{letter}_{audit_id}")
+    column.caption(audit_details(kept))
+    method = column.selectbox(f"Method of {letter}", kept.methods, index=first_method(kept.methods, other, audit_id),
+                              key=f"{KEY}_method_{letter}_{audit_id}")
     return kept, method
 
 
@@ -67,13 +83,14 @@ def read_request(result: AuditResult, kept: list[KeptAudit]) -> Optional[AuditCo
     a, method_a = pick_side("A", ordered, shown, left, index=0)
     same_data = [k for k in ordered if k.dataset_id == a.dataset_id]
     b_index = next((i for i, k in enumerate(same_data) if k.audit_id != a.audit_id), 0)
-    b, method_b = pick_side("B", same_data, shown, right, index=b_index, avoid=(a.audit_id, method_a))
+    b, method_b = pick_side("B", same_data, shown, right, index=b_index, other=(a.audit_id, method_a))
     with st.form(f"{KEY}_form"):
         first, second, third = st.columns(3)
         n_boot = first.number_input("Bootstrap resamples", MIN_COMPARE_RESAMPLES, MAX_COMPARE_RESAMPLES,
                                     DEFAULT_COMPARE_RESAMPLES, step=100, key=f"{KEY}_n_boot",
                                     help="paired resamples of the items; more gives steadier interval ends")
-        seed = second.number_input("Seed", 0, 2**31 - 1, 0, key=f"{KEY}_seed")
+        seed = second.number_input("Bootstrap seed", 0, 2**31 - 1, 0, key=f"{KEY}_seed",
+                                   help="seed of the resamples (the same seed gives the same intervals)")
         level = third.selectbox("Interval", [0.9, 0.95, 0.99], index=1, format_func=lambda v: f"{v:.0%}",
                                 key=f"{KEY}_level")
         pressed = st.form_submit_button("Compare", type="primary")
@@ -109,9 +126,10 @@ def render_compare_tab(result: AuditResult, revision: str) -> None:
         st.info(f"Only this audit of {result.dataset_id} is kept, with one method: run a second audit of it (another "
                 f"model, other settings, or more methods), then come back to compare.")
     request = read_request(result, kept)
+    shown_key = f"{REQUEST}_{result.audit_id}"  # a comparison belongs to the audit it was asked under
     if request is not None:
-        st.session_state[REQUEST] = request.model_dump_json()
-    request_json = st.session_state.get(REQUEST)
+        st.session_state[shown_key] = request.model_dump_json()
+    request_json = st.session_state.get(shown_key)
     if not request_json:
         return
     try:

@@ -52,8 +52,8 @@ def overlay_reliability_figure(comparison: AuditComparison) -> go.Figure:
             figure.add_trace(reliability_trace(curve, getattr(comparison, side).label, COLOURS[side]))
     figure.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="gray"),
                                 name="perfect calibration", hoverinfo="skip"))
-    figure.update_layout(height=400, xaxis=dict(title="mean confidence of the bin", range=[0, 1]),
-                         yaxis=dict(title="accuracy of the bin", range=[0, 1.05]),
+    figure.update_layout(height=400, xaxis=dict(title="mean confidence of the bin", range=[-0.03, 1.03]),
+                         yaxis=dict(title="accuracy of the bin", range=[-0.03, 1.07]),
                          margin=dict(t=30, b=40, l=50, r=20), legend=dict(orientation="h", y=-0.2))
     return figure
 

@@ -76,7 +76,7 @@ def kept_audits(store: AuditStore) -> list[KeptAudit]:
             request = AuditRequest.model_validate_json(request_json)
         except ValueError:
             continue
-        kept.append(KeptAudit(audit_id=audit_id, dataset_id=dataset_id, methods=request.methods,
+        kept.append(KeptAudit(audit_id=audit_id, dataset_id=dataset_id, methods=request.methods, seed=request.seed,
                               model_id=kept_model(request, dataset_id, audit_id, store), kept_items=count,
                               created_at=created_at))
     return kept

@@ -136,5 +136,6 @@ class KeptAudit(BaseModel):
     dataset_id: str
     model_id: str
     methods: list[str]
+    seed: int = Field(description="the audit's seed")
     kept_items: int
     created_at: str

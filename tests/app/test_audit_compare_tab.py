@@ -41,9 +41,9 @@ def test_compare_draws_both_figures_and_the_table_then_saves(audits):
     client, shown, other = audits
     at = AppTest.from_function(tab_script, args=(shown.model_dump_json(),)).run(timeout=60)
     assert not at.exception
-    assert at.selectbox(key="calib_cmp_audit_A").value == shown.audit_id
-    assert at.selectbox(key="calib_cmp_audit_B").value == other
-    assert "(shown above)" in at.selectbox(key="calib_cmp_audit_A").format_func(shown.audit_id)
+    assert at.selectbox(key=f"calib_cmp_audit_A_{shown.audit_id}").value == shown.audit_id
+    assert at.selectbox(key=f"calib_cmp_audit_B_{shown.audit_id}").value == other
+    assert "(shown above)" in at.selectbox(key=f"calib_cmp_audit_A_{shown.audit_id}").format_func(shown.audit_id)
     at.number_input(key="calib_cmp_n_boot").set_value(200)
     at.button(key="FormSubmitter:calib_cmp_form-Compare").click().run(timeout=60)
     assert not at.exception and not at.error
@@ -72,7 +72,7 @@ def saved_script(item_json: str) -> None:
 def test_the_same_audit_with_two_methods(audits):
     _client, shown, _other = audits
     at = AppTest.from_function(tab_script, args=(shown.model_dump_json(),)).run(timeout=60)
-    at.selectbox(key="calib_cmp_audit_B").set_value(shown.audit_id).run(timeout=60)
+    at.selectbox(key=f"calib_cmp_audit_B_{shown.audit_id}").set_value(shown.audit_id).run(timeout=60)
     assert at.selectbox(key=f"calib_cmp_method_B_{shown.audit_id}").value == "u_entropy"  # not A's method
     at.number_input(key="calib_cmp_n_boot").set_value(100)
     at.button(key="FormSubmitter:calib_cmp_form-Compare").click().run(timeout=60)
