@@ -20,9 +20,16 @@ from components.errors import show_error
 TREE = key(TEXT, "branches")  # the BranchTree of the current prompt
 TREE_ROOT = key(TEXT, "branches_root")  # JSON of the request of its root (the form's request)
 PENDING = key(TEXT, "branch_pending")  # (parent id, answer token index, alternative as a dict) to branch at
-SHOWN = key(TEXT, "branch")  # the Branches radio: the id of the branch shown
+BRANCH_RADIO = key(TEXT, "branch")  # the Branches radio (components.branch_tree)
+SHOWN = key(TEXT, "branch_shown")  # the id of the branch shown (what the radio starts from)
 SELECTED = key(TEXT, "selected")  # the selected answer token of the shown analysis
 SEQUENCE_PAGE, ATTENTION_PAGE = "sequence_page.py", "attention_page.py"
+
+
+def show(branch_id: int) -> None:
+    """Show that branch next: the radio forgets its own choice and starts from this one."""
+    st.session_state[SHOWN] = branch_id
+    st.session_state.pop(BRANCH_RADIO, None)
 
 
 def current_tree(request_json: str, analysis: TextAnalysis) -> BranchTree:
@@ -30,7 +37,7 @@ def current_tree(request_json: str, analysis: TextAnalysis) -> BranchTree:
     if st.session_state.get(TREE_ROOT) != request_json or TREE not in st.session_state:
         st.session_state[TREE] = new_tree(TextRequest.model_validate_json(request_json), analysis)
         st.session_state[TREE_ROOT] = request_json
-        st.session_state[SHOWN] = 0
+        show(0)
         st.session_state.pop(PENDING, None)
     return st.session_state[TREE]
 
@@ -64,7 +71,8 @@ def grow(tree: BranchTree, run: Callable[[str, str], Optional[TextAnalysis]]) ->
     except UserInputError as exc:
         show_error(exc)
         return tree
-    st.session_state.update({TREE: tree, SHOWN: child, SELECTED: position})
+    st.session_state.update({TREE: tree, SELECTED: position})
+    show(child)
     return tree
 
 

@@ -16,8 +16,8 @@ ANSWER_CHARS = 48
 
 def probability_words(logprob: float) -> str:
     """p(answer) from its log-probability (nats), readable at any size: "p(answer) = 3.1e-04 (log p = -8.08)"."""
-    value = f"{math.exp(logprob):.2g}" if logprob > -690 else "< 1e-300"
-    return f"p(answer) = {value} (log p = {logprob:.2f} nats)"
+    value = f"= {math.exp(logprob):.2g}" if logprob > -690 else "< 1e-300"
+    return f"p(answer) {value} (log p = {logprob:.2f} nats)"
 
 
 def branch_label(branch: BranchNode, depth: int) -> str:
@@ -30,21 +30,39 @@ def branch_label(branch: BranchNode, depth: int) -> str:
             f"{probability_words(sequence_logprob(branch.analysis))}")
 
 
+def branch_caption(branch: BranchNode) -> str:
+    """Which of the branch's tokens are forced and which generated, in words ("" for the root)."""
+    fork = branch.fork
+    if fork is None:
+        return ""
+    forced = sum(t.forced for t in branch.analysis.tokens)
+    generated = len(branch.analysis.tokens) - forced
+    return (f"Branch {branch.id}: its first {forced} token{'s' if forced != 1 else ''} are forced ({fork.position} "
+            f"kept from branch {branch.parent}, then {fork.text!r} in place of {fork.parent_text!r}, to which the "
+            f"model gave p = {fork.prob:.3f}); the {generated} after them were generated.")
+
+
 def tree_labels(tree: BranchTree) -> dict[int, str]:
     """Each node's id with its line, in walking order (each node followed by its branches)."""
     return {branch.id: branch_label(branch, depth) for branch, depth in walk(tree)}
 
 
-def render_branch_tree(tree: BranchTree, *, key: str, shown: int) -> int:
-    """The tree as a radio list (widget key f"{key}_branch", preset to `shown` when it holds no node of this
-    tree); returns the id of the branch to show."""
+def render_branch_tree(tree: BranchTree, *, key: str, shown: int = 0) -> int:
+    """The tree as a radio list (widget key f"{key}_branch"); returns the id of the branch to show. The id shown
+    last is kept in f"{key}_branch_shown" (not a widget key, so it outlives a visit to another page) and is what
+    the radio starts from when it has no state of its own (`shown` before anything was shown)."""
     labels = tree_labels(tree)
-    if st.session_state.get(f"{key}_branch") not in labels:
-        st.session_state[f"{key}_branch"] = shown if shown in labels else 0
+    last = st.session_state.get(f"{key}_branch_shown", shown)
     st.markdown(f"**Branches** ({len(labels)}): pick one to see its heatmap and tokens; forced tokens are kept from "
                 f"the answer it branched from or chosen by you.")
-    return st.radio("Branches", list(labels), format_func=lambda i: markdown_literal(labels[i]), key=f"{key}_branch",
-                    label_visibility="collapsed")
+    chosen = st.radio("Branches", list(labels), index=list(labels).index(last if last in labels else 0),
+                      format_func=lambda i: markdown_literal(labels[i]), key=f"{key}_branch",
+                      label_visibility="collapsed")
+    st.session_state[f"{key}_branch_shown"] = chosen
+    caption = branch_caption(tree.nodes[chosen])
+    if caption:
+        st.caption(markdown_literal(caption))
+    return chosen
 
 
 def render_saved_branches(tree: BranchTree, *, key: str) -> None:

@@ -47,8 +47,9 @@ def origin_note(token: TokenScore, *, mode: str, do_sample: bool) -> str:
     """
     parts = ["Given in the answer you supplied (scored, not chosen by the model)."] if mode == "score" else []
     if token.forced:
-        parts.append("Forced: this branch kept it from the answer it branched from, or put it there in place of "
-                     "the model's choice; its numbers are what the model gives it there.")
+        parts.append("Forced, not chosen by the model: it belongs to this branch's beginning (the tokens kept from "
+                     "the answer it branched from, then the alternative picked there); its numbers are what the "
+                     "model gives it at this step.")
     if (token.rank is None or token.rank > 1) and token.top_k:
         first = token.top_k[0]
         behind = (f"The model's first choice was {first.text!r} (p = {first.prob:.3f}); this token is rank "

@@ -77,3 +77,17 @@ def test_the_tree_saves_as_one_item_the_saved_page_reopens(page):
     reopened = reopen(item)
     assert_drawn(reopened)
     assert len(reopened.radio(key="saved_view_branch").options) == 2
+
+
+def test_the_shown_branch_opens_on_the_attention_and_sequence_pages(page):
+    at, tree = page
+    branch = tree.nodes[1]
+    assert any(f"Branch 1: its first {STEP + 1} tokens are forced" in c.value for c in at.caption)
+    next(b for b in at.button if b.key == "text_open_attention").click().run()
+    assert not at.exception
+    assert at.text_area(key="attn_answer").value == branch.analysis.generated_text
+    assert at.text_area(key="attn_prompt").value == PROMPT
+    at.switch_page("text_page.py").run()
+    next(b for b in at.button if b.key == "text_open_sequence").click().run()
+    assert not at.exception
+    assert at.text_area(key="seq_answer").value == branch.analysis.generated_text
