@@ -2,10 +2,11 @@
 keeps what came (the page then shows the analysis of the tokens so far, stop reason "stopped").
 
 The work runs in a worker thread (the client's stream_text, in process or over HTTP) under a budget, as
-app.long_work runs other requests. A Stop click reruns the script, so the job outlives one script run: it is kept in
-the session, the Stop button's callback asks it to finish (not to cancel), and the next run picks it up again and
-waits for the analysis. A job no script run watches for ORPHAN_S (the user went to another page or another request
-replaced it) is cancelled at its next token; the end of the session (tab closed) cancels it at once.
+app.long_work runs other requests. A Stop click reruns the script (Streamlit stops the running script and starts it
+again), so the job outlives one script run: it is kept in the session, the Stop button's callback asks it to finish
+(not to cancel), and the next run picks it up again and waits for the analysis. At each token the job checks that
+someone still waits: the end of the session (tab closed), a move to another page of the app, a new request, or no
+script run watching it for ORPHAN_S cancel it (nothing kept).
 """
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import streamlit as st
+from streamlit import runtime
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
-from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
 from app.long_work import (POLL_S, QUIET_S, STOPPED_MESSAGE, live_result_key, progress_text, report_failure,
                            run_page_request, was_stopped)
@@ -26,7 +27,7 @@ from backend.schemas import TextAnalysis, TextRequest, TokenScore
 from components.errors import EXPECTED_ERRORS
 from components.live_tokens import LIVE_LEGEND, live_tokens_html
 
-ORPHAN_S = 5.0
+ORPHAN_S = 10.0
 LIVE_LABEL = "Show tokens as they are generated"
 STOP_LABEL = "Stop (keep what came)"
 StreamCall = Callable[[Callable[[TokenScore], None], Callable[[], bool]], TextAnalysis]
@@ -35,10 +36,13 @@ StreamCall = Callable[[Callable[[TokenScore], None], Callable[[], bool]], TextAn
 @dataclass
 class LiveJob:
     """One live generation: its request, budget, the tokens received so far, the keep-what-came flag, the worker
-    and its outcome ({"result": analysis} or {"error": exception}), and when a script run last watched it."""
+    and its outcome ({"result": analysis} or {"error": exception}), when a script run last watched it, and the
+    session and page that started it."""
 
     request_json: str
     budget: Budget
+    session_id: str = ""
+    page_hash: str = ""
     keep: threading.Event = field(default_factory=threading.Event)
     tokens: list[TokenScore] = field(default_factory=list)
     outcome: dict = field(default_factory=dict)
@@ -46,10 +50,23 @@ class LiveJob:
     seen: float = field(default_factory=time.monotonic)
 
     def on_token(self, token: TokenScore) -> None:
-        """Keep a token as it comes (worker thread); cancel the work when no script run watched it lately."""
+        """Keep a token as it comes (worker thread); cancel the work when nobody waits for it any more."""
         self.tokens.append(token)
+        gone = self.left_behind()
+        if gone:
+            self.budget.cancel(gone)
+
+    def left_behind(self) -> str:
+        """Why nobody waits for the job any more ("" while someone does): its session ended, the session is on
+        another page (the worker carries the session's script context), or no script run watched it lately."""
+        if self.session_id and runtime.exists() and not runtime.get_instance().is_active_session(self.session_id):
+            return "the tab was closed"
+        context = get_script_run_ctx(suppress_warning=True)
+        if self.page_hash and context is not None and context.page_script_hash != self.page_hash:
+            return "the user went to another page"
         if time.monotonic() - self.seen > ORPHAN_S:
-            self.budget.cancel("nobody watches this generation any more")
+            return "no page watched this generation any more"
+        return ""
 
 
 def job_key(key: str) -> str:
@@ -64,7 +81,9 @@ def live_key(key: str) -> str:
 
 def start_job(call: StreamCall, request_json: str) -> LiveJob:
     """A LiveJob running call(on_token, should_stop) in a worker thread under a fresh budget."""
-    job = LiveJob(request_json, Budget(deadline_s=DEFAULT_DEADLINE_S, max_token_passes=DEFAULT_MAX_TOKEN_PASSES))
+    context = get_script_run_ctx()
+    job = LiveJob(request_json, Budget(deadline_s=DEFAULT_DEADLINE_S, max_token_passes=DEFAULT_MAX_TOKEN_PASSES),
+                  session_id=context.session_id if context else "", page_hash=context.page_script_hash if context else "")
 
     def work() -> None:
         try:
@@ -73,7 +92,7 @@ def start_job(call: StreamCall, request_json: str) -> LiveJob:
             job.outcome["error"] = exc
 
     job.worker = threading.Thread(target=work, name="uqlens-live", daemon=True)
-    add_script_run_ctx(job.worker, get_script_run_ctx())
+    add_script_run_ctx(job.worker, context)
     job.worker.start()
     return job
 
@@ -107,19 +126,15 @@ def show_live_until_done(slot, job: LiveJob, key: str) -> None:
 
 
 def wait_for(job: LiveJob, key: str) -> None:
-    """Watch the job until its worker ends. A rerun (Stop, another widget) leaves it running for the next run to
-    pick up; anything else that ends this run (the session closing) cancels it."""
+    """Watch the job until its worker ends. Whatever ends this script run early (a Stop or another widget's
+    rerun, the session closing) leaves the job running: the next run of this page picks it up, and the job cancels
+    itself when nobody does (LiveJob.left_behind)."""
     slot = st.empty()
     try:
         job.seen = time.monotonic()
         job.worker.join(QUIET_S)
         if job.worker.is_alive():
             show_live_until_done(slot, job, key)
-    except RerunException:
-        raise
-    except BaseException:
-        job.budget.cancel("the page stopped waiting")
-        raise
     finally:
         slot.empty()
 
@@ -135,8 +150,6 @@ def run_live_request(call: StreamCall, *, key: str, request_json: str, request_k
         return None
     job = st.session_state.get(job_key(key))
     if job is None or job.request_json != request_json:
-        if job is not None:
-            job.budget.cancel("another request replaced it")
         job = st.session_state[job_key(key)] = start_job(call, request_json)
     wait_for(job, key)
     st.session_state.pop(job_key(key), None)
@@ -165,6 +178,10 @@ def run_text_request(request_json: str, *, key: str, request_key: str) -> Option
     """A Text page request: generated live (a toggle, on by default) or as one cached call with a progress bar;
     an answer given to score always the latter. A live result kept for this request is shown either way."""
     kept = st.session_state.get(live_result_key(key))
+    job = st.session_state.get(job_key(key))
+    if job is not None and job.request_json != request_json:
+        job.budget.cancel("another request replaced it")
+        st.session_state.pop(job_key(key))
     generating = TextRequest.model_validate_json(request_json).answer is None
     live = generating and st.toggle(LIVE_LABEL, value=True, key=live_key(key),
                                     help="draw the answer's tokens, coloured by probability, while the model "
