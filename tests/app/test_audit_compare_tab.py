@@ -81,3 +81,25 @@ def test_the_same_audit_with_two_methods(audits):
     at.selectbox(key=f"calib_cmp_method_B_{shown.audit_id}").set_value("p")
     at.button(key="FormSubmitter:calib_cmp_form-Compare").click().run(timeout=60)
     assert "same method of the same audit" in at.error[0].value
+
+
+def test_two_saved_comparisons_compare_on_the_saved_page(audits):
+    from backend.audit.comparison import compare_sides
+    from backend.schemas.audit_compare import AuditComparisonRequest
+    from tests.backend.audit.test_comparison import A_ID, B_ID, TINY_A, TINY_B, side
+
+    result = compare_sides(side(A_ID, TINY_A), side(B_ID, TINY_B), AuditComparisonRequest(audit_a=A_ID, audit_b=B_ID,
+                                                                                          n_boot=100))
+
+    def script(payload_json: str) -> None:
+        from backend.schemas.audit_compare import AuditComparison
+        from components.saved_compare import render_comparison
+
+        payload = AuditComparison.model_validate_json(payload_json)
+        render_comparison(["one", "two"], [payload, payload], key="cmp")
+
+    at = AppTest.from_function(script, args=(result.model_dump_json(),)).run(timeout=60)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["quantity"])[:2] == ["paired items", "accuracy: B − A"]
+    assert any("4 paired" in m.value for m in at.markdown)
