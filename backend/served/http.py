@@ -9,9 +9,10 @@ Every failure becomes one of backend.errors' types with a message that says what
 from __future__ import annotations
 
 import email.utils
+import json
 import os
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import httpx
 
@@ -156,6 +157,27 @@ class OpenAIClient:
     def post(self, path: str, body: dict) -> Any:
         """POST a JSON body to location + path."""
         return self.request("POST", self.spec.location + path, body)
+
+    def post_stream(self, path: str, body: dict) -> Iterator[dict]:
+        """POST a JSON body (with "stream": true) to location + path and yield each server-sent event's JSON object
+        as it comes, until [DONE]; no retries. Leaving the loop early closes the connection (the server stops)."""
+        try:
+            with self._http.stream("POST", self.spec.location + path, json=body, headers=self._headers()) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    self._answer(response, body, 0)
+                for line in response.iter_lines():
+                    data = line[len("data:"):].strip() if line.startswith("data:") else ""
+                    if data == "[DONE]":
+                        return
+                    if data:
+                        yield json.loads(data)
+        except httpx.TimeoutException as exc:
+            raise BackendUnavailableError(f"the server of {self.spec.label} stopped sending in time "
+                                          f"({type(exc).__name__}); retry, or raise the time-outs") from None
+        except httpx.TransportError as exc:
+            raise BackendUnavailableError(f"the stream from the server of {self.spec.label} failed "
+                                          f"({type(exc).__name__}); check that it is running, and retry") from None
 
     def post_root(self, path: str, body: dict) -> Any:
         """POST to one of vLLM's own endpoints beside /v1 (e.g. /tokenize)."""
