@@ -183,3 +183,13 @@ def test_chunked_resamples_are_the_same_draws(monkeypatch):
     monkeypatch.setattr("backend.analyses.bootstrap.CHUNK_ELEMENTS", 600)  # 10 resamples a chunk
     chunked = compare_sides(a_side, b_side, request(n_boot=300, seed=7))
     assert [(m.ci_low, m.ci_high) for m in chunked.metrics] == [(m.ci_low, m.ci_high) for m in whole.metrics]
+
+
+def test_a_cancelled_budget_stops_the_bootstrap():
+    from backend.budget import Budget, WorkCancelled, working_under
+
+    a_side, b_side, *_ = random_pair(60)
+    budget = Budget()
+    budget.cancel("the client disconnected")
+    with working_under(budget), pytest.raises(WorkCancelled, match="client disconnected"):
+        compare_sides(a_side, b_side, request())
