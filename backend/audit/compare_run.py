@@ -36,6 +36,8 @@ def kept_side(audit_id: str, method: Optional[str], store: AuditStore) -> AuditS
     chosen = method or names[0]
     if chosen not in names:
         raise UserInputError(f"audit {audit_id} has no method {chosen!r}; it has {', '.join(names)}")
+    if store.created_at(plan.audit_id) is not None:  # a run kept under a legacy id was just moved to its own
+        audit_id = plan.audit_id
     items = store.items(audit_id)
     if not items:
         raise UserInputError(f"audit {audit_id} has no finished item yet: run it, then compare")
