@@ -50,11 +50,13 @@ class LiveJob:
     seen: float = field(default_factory=time.monotonic)
 
     def on_token(self, token: TokenScore) -> None:
-        """Keep a token as it comes (worker thread); cancel the work when nobody waits for it any more."""
+        """Keep a token as it comes (worker thread); when nobody waits for it any more, cancel the work and stop
+        it here (WorkCancelled), before the next token."""
         self.tokens.append(token)
         gone = self.left_behind()
         if gone:
             self.budget.cancel(gone)
+            self.budget.check()
 
     def left_behind(self) -> str:
         """Why nobody waits for the job any more ("" while someone does): its session ended, the session is on
