@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from backend.schemas import SequenceAnalysis
+from components.kernel_consistency import render_kernel_and_consistency
 from components.meaning_clusters import render_meaning_clusters, short_label
 from components.sar_weights import render_sar_weights
 from components.sequence_scores import render_sequence_scores
@@ -76,10 +77,12 @@ def render_sequence_analysis(result: SequenceAnalysis, *, key: str, asking: bool
         render_samples(result, key=key)
     with tabs[2]:
         if result.similarity:
-            render_similarity_graph(result.similarity, result.laplacian_eigenvalues,
-                                    [short_label(s.text) for s in result.samples], key=f"{key}_graph")
+            labels = [short_label(s.text) for s in result.samples]
+            render_similarity_graph(result.similarity, result.laplacian_eigenvalues, labels, key=f"{key}_graph")
+            render_kernel_and_consistency(result.scores, labels, key=f"{key}_graph")
         else:
-            st.info("The graph is built for semantic entropy and the graph scores (EigV, Degree, Eccentricity).")
+            st.info("The graph is built for semantic entropy, the graph scores (EigV, Degree, Eccentricity), kernel "
+                    "language entropy and CoCoA.")
     with tabs[3]:
         if result.token_relevance:
             render_sar_weights(result.token_relevance, key=f"{key}_sar")

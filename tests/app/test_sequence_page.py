@@ -51,6 +51,16 @@ def test_running_selected_methods_shows_scores_samples_and_graph():
     assert at.subheader[-1].value == "The analysed answer"
 
 
+def test_kle_and_cocoa_show_the_kernel_and_the_answers_similarity_to_each_sample():
+    at = submit(choose(open_page(), [], ["kle", "cocoa"], []), "What is the capital of France?")
+    assert not at.exception and not at.error
+    table = [t.value for t in at.table if "Score" in t.value.columns][0]
+    assert list(table["Score"]) == ["Kernel language entropy", "CoCoA"]
+    assert any(m.value.startswith("**Kernel language entropy** = ") for m in at.markdown)
+    assert any("KLE = −tr(ρ ln ρ)" in c.value for c in at.caption)
+    assert any(c.value.startswith("CoCoA = surprisal −ln p(answer)") for c in at.caption)
+
+
 def test_max_new_tokens_defaults_to_the_text_pages_value():
     at = open_page()
     text = open_app_page("text_page.py")
