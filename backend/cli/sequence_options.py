@@ -17,8 +17,9 @@ from backend.schemas.sequence import DEFAULT_SAMPLE_TEMPERATURE
 def add_sequence_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the sequence-method options on the text command."""
     group = parser.add_argument_group("sequence-level uncertainty")
-    group.add_argument("--methods", help="comma-separated method names, or 'all' (see the Sequence uncertainty "
-                                         "page or backend.sequence.methods)")
+    group.add_argument("--methods", nargs="+", help="method names, separated by spaces or commas (kle cocoa, or "
+                                                    "kle,cocoa), or 'all' (see the Sequence uncertainty page or "
+                                                    "backend.sequence.methods)")
     group.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, help="K sampled answers for sample methods")
     group.add_argument("--sample-temperature", type=float, default=DEFAULT_SAMPLE_TEMPERATURE,
                        help="temperature of the K samples and of their probabilities")
@@ -34,7 +35,8 @@ def sequence_request(args: argparse.Namespace, text: TextRequest) -> Optional[Se
     """The sequence request the options describe, or None without --methods."""
     if args.methods is None:
         return None
-    return SequenceRequest(text=text, methods=args.methods.split(","), samples=args.samples,
+    methods = [name for part in args.methods for name in part.split(",")]
+    return SequenceRequest(text=text, methods=methods, samples=args.samples,
                            sample_temperature=args.sample_temperature, embedding_model=args.embedding_model,
                            meaning_model=args.meaning_model, similarity_threshold=args.similarity_threshold)
 

@@ -51,3 +51,16 @@ def test_unknown_method_exits_2_naming_the_methods(local_engine, capsys):
 def test_too_few_samples_exit_2(local_engine, capsys):
     assert cli.main(["text", "Hi", "--methods", "eigv", "--samples", "1"]) == 2
     assert "samples" in capsys.readouterr().err
+
+
+def test_kle_and_cocoa_by_space_or_comma_give_their_evidence(local_engine, capsys):
+    outputs = []
+    for methods in (["kle", "cocoa"], ["kle,cocoa"]):
+        args = ["text", "What is 2+2?", "--methods", *methods, "--samples", "3", "--max-new-tokens", "4", "--json"]
+        assert cli.main(args) == 0
+        outputs.append(json.loads(capsys.readouterr().out))
+    assert outputs[0]["scores"] == outputs[1]["scores"]
+    kle, cocoa = outputs[0]["scores"]
+    assert (kle["name"], cocoa["name"]) == ("kle", "cocoa")
+    assert len(kle["details"]["kernel"]) == 3 and len(cocoa["details"]["answer_similarity"]) == 3
+    assert outputs[0]["sequence"]["seconds"]["answer_meaning"] >= 0
