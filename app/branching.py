@@ -57,11 +57,11 @@ def grow(tree: BranchTree, run: Callable[[str, str], Optional[TextAnalysis]]) ->
     try:
         parent = node(tree, parent_id)
         fork = fork_at(parent, position, Alternative(**alternative))
-    except UserInputError as exc:
+        request = branch_request(parent, fork)
+    except ValueError as exc:  # UserInputError, or a request that does not validate
         show_error(exc)
         st.session_state.pop(PENDING, None)
         return tree
-    request = branch_request(parent, fork)
     analysis = run(request.model_dump_json(), PENDING)
     st.session_state.pop(PENDING, None)
     if analysis is None:
@@ -125,3 +125,13 @@ def render_branches(request_json: str, analysis: TextAnalysis) -> tuple[BranchTr
     if len(tree.nodes) == 1:
         return tree, tree.nodes[0]
     return tree, node(tree, render_branch_tree(tree, key=TEXT, shown=st.session_state.get(SHOWN, 0)))
+
+
+def shown_analysis(request_json: str, analysis: TextAnalysis) -> TextAnalysis:
+    """The analysis of the branch shown last when this request's tree has branches (for the presenter view),
+    else the request's own."""
+    tree = st.session_state.get(TREE)
+    if st.session_state.get(TREE_ROOT) != request_json or tree is None:
+        return analysis
+    shown = st.session_state.get(SHOWN, 0)
+    return tree.nodes[shown].analysis if 0 <= shown < len(tree.nodes) else analysis

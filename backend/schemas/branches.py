@@ -14,7 +14,7 @@ from typing import Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.errors import UserInputError
-from backend.schemas.text import Alternative, TextAnalysis, TextRequest
+from backend.schemas.text import MAX_NEW_TOKENS, Alternative, TextAnalysis, TextRequest
 
 MAX_BRANCHES = 64  # nodes in one tree, the root included
 
@@ -100,15 +100,16 @@ def branch_request(parent: BranchNode, fork: Fork) -> TextRequest:
     """The request of the branch: the parent's prompt and settings, the parent's answer ids up to the fork plus
     the alternative's id as prefix_ids (exact: nothing re-tokenised), and what is left of the parent's answer
     budget as max_new_tokens (at least 1). Without token ids (a server that names tokens only by text) the
-    prefix is the same tokens' text."""
+    prefix is the same tokens' text. Validated: a ValueError names what does not fit (e.g. a prefix beyond
+    MAX_PREFIX_IDS)."""
     kept = parent.analysis.tokens[:fork.position]
-    budget = max(1, answer_budget(parent.request, parent.analysis) - fork.position - 1)
+    budget = min(MAX_NEW_TOKENS, max(1, answer_budget(parent.request, parent.analysis) - fork.position - 1))
     settings = dict(answer=None, prefix=None, prefix_ids=None, max_new_tokens=budget)
     if fork.id is not None and all(t.id is not None for t in kept):
         settings["prefix_ids"] = [t.id for t in kept] + [fork.id]
     else:
         settings["prefix"] = "".join(t.text for t in kept) + fork.text
-    return parent.request.model_copy(update=settings)
+    return TextRequest.model_validate({**parent.request.model_dump(), **settings})
 
 
 def find_branch(tree: BranchTree, parent_id: int, fork: Fork) -> Optional[BranchNode]:

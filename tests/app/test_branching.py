@@ -91,3 +91,20 @@ def test_the_shown_branch_opens_on_the_attention_and_sequence_pages(page):
     next(b for b in at.button if b.key == "text_open_sequence").click().run()
     assert not at.exception
     assert at.text_area(key="seq_answer").value == branch.analysis.generated_text
+
+
+def test_the_presenter_view_presents_the_branch_shown(page):
+    at, tree = page
+    at.switch_page("text_page.py").run()
+    at.radio(key="text_branch").set_value(1).run()
+    at.toggle(key="text_present").set_value(True).run()
+    assert not at.exception
+    presented = [chart.proto.spec for chart in at.get("plotly_chart")]
+    at.toggle(key="text_present").set_value(False).run()
+    at.radio(key="text_branch").set_value(0).run()
+    at.toggle(key="text_present").set_value(True).run()
+    assert presented and presented != [chart.proto.spec for chart in at.get("plotly_chart")]
+    at.toggle(key="text_present").set_value(False).run()
+    at.radio(key="text_branch").set_value(1).run()
+    at.toggle(key="text_present").set_value(False).run()
+    assert at.radio(key="text_branch").value == 1
