@@ -12,8 +12,8 @@ from app.page_state import TEXT, key
 from app.services import analyze_text
 from backend.errors import UserInputError
 from backend.schemas import Alternative, TextAnalysis, TextRequest
-from backend.schemas.branches import (BranchNode, BranchTree, add_branch, branch_request, fork_at, new_tree,
-                                      node)
+from backend.schemas.branches import (BranchNode, BranchTree, add_branch, branch_request, fork_at, new_tree, node,
+                                      node_analysis)
 from components.branch_tree import render_branch_tree
 from components.errors import show_error
 
@@ -134,4 +134,4 @@ def shown_analysis(request_json: str, analysis: TextAnalysis) -> TextAnalysis:
     if st.session_state.get(TREE_ROOT) != request_json or tree is None:
         return analysis
     shown = st.session_state.get(SHOWN, 0)
-    return tree.nodes[shown].analysis if 0 <= shown < len(tree.nodes) else analysis
+    return node_analysis(tree, shown) if 0 <= shown < len(tree.nodes) else analysis

@@ -6,7 +6,7 @@ import math
 
 import streamlit as st
 
-from backend.schemas.branches import BranchNode, BranchTree, fork_label, sequence_logprob, walk
+from backend.schemas.branches import BranchNode, BranchTree, fork_label, node_analysis, sequence_logprob, walk
 from components.text_analysis_view import render_text_analysis
 from components.text_safety import markdown_literal
 
@@ -69,4 +69,4 @@ def render_saved_branches(tree: BranchTree, *, key: str) -> None:
     """A saved tree as the Text page drew it: the prompt, the Branches list, and the chosen branch's whole view."""
     st.markdown(f"**Prompt**: {markdown_literal(tree.nodes[0].analysis.prompt)}")
     shown = render_branch_tree(tree, key=key, shown=0)
-    render_text_analysis(tree.nodes[shown].analysis, key=key)
+    render_text_analysis(node_analysis(tree, shown), key=key)

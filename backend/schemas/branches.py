@@ -123,8 +123,8 @@ def find_branch(tree: BranchTree, parent_id: int, fork: Fork) -> Optional[Branch
 
 def add_branch(tree: BranchTree, parent_id: int, fork: Fork, request: TextRequest,
                analysis: TextAnalysis) -> tuple[BranchTree, int]:
-    """A new tree with the branch added under parent_id (a copy: the given tree is not changed), and the new
-    node's id; an existing branch at the same fork is returned instead of a second copy. UserInputError when
+    """A new tree with the branch added under parent_id (a copy: the given tree is not changed; the branch's
+    prompt tokens are left to the root, see node_analysis), and the new node's id; an existing branch at the same fork is returned instead of a second copy. UserInputError when
     the tree already holds MAX_BRANCHES nodes."""
     node(tree, parent_id)
     existing = find_branch(tree, parent_id, fork)
@@ -133,8 +133,17 @@ def add_branch(tree: BranchTree, parent_id: int, fork: Fork, request: TextReques
     if len(tree.nodes) >= MAX_BRANCHES:
         raise UserInputError(f"this tree already holds {MAX_BRANCHES} branches, the most one tree keeps; save it, "
                              f"then start again from a new analysis")
-    child = BranchNode(id=len(tree.nodes), parent=parent_id, fork=fork, request=request, analysis=analysis)
+    child = BranchNode(id=len(tree.nodes), parent=parent_id, fork=fork, request=request,
+                       analysis=analysis.model_copy(update={"prompt_tokens": []}))
     return BranchTree(nodes=[*tree.nodes, child]), child.id
+
+
+def node_analysis(tree: BranchTree, node_id: int) -> TextAnalysis:
+    """The node's analysis whole: a branch keeps no prompt tokens of its own (they are the root's: the same
+    prompt read by the same model, kept once so that a saved tree stays small), so the root's are put back."""
+    found = node(tree, node_id).analysis
+    return found if found.prompt_tokens else found.model_copy(update={"prompt_tokens":
+                                                                      tree.nodes[0].analysis.prompt_tokens})
 
 
 def walk(tree: BranchTree) -> list[tuple[BranchNode, int]]:

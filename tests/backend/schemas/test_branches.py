@@ -9,7 +9,7 @@ import pytest
 from backend.errors import UserInputError
 from backend.schemas import Alternative, TextAnalysis, TextRequest, TokenScore
 from backend.schemas.branches import (MAX_BRANCHES, BranchTree, add_branch, branch_request, fork_at, fork_label,
-                                      new_tree, node, sequence_logprob, walk)
+                                      new_tree, node, node_analysis, sequence_logprob, walk)
 
 REQUEST = TextRequest(prompt="Capital of France?", max_new_tokens=6, temperature=0.7, top_k=3)
 
@@ -118,3 +118,14 @@ def test_sequence_probability_and_labels():
     tree, child = add_branch(tree, 0, fork, branch_request(tree.nodes[0], fork), child_analysis([5, 6, 11]))
     assert fork_label(tree.nodes[0]) == "the first answer"
     assert fork_label(node(tree, child)) == "at token 3: ' Paris' → ' Lyon' (p=0.120)"
+
+
+def test_a_branch_keeps_no_prompt_tokens_of_its_own_and_gets_the_roots_back():
+    root = ROOT.model_copy(update={"prompt_tokens": [token(0, "Capital", 3, 0.1, [("Capital", 3, 0.1)])]})
+    tree = new_tree(REQUEST, root)
+    fork = fork_at(tree.nodes[0], 2, Alternative(text=" Lyon", id=11, prob=0.12))
+    branch = child_analysis([5, 6, 11]).model_copy(update={"prompt_tokens": root.prompt_tokens})
+    tree, child = add_branch(tree, 0, fork, branch_request(tree.nodes[0], fork), branch)
+    assert node(tree, child).analysis.prompt_tokens == []
+    assert node_analysis(tree, child) == branch
+    assert node_analysis(tree, 0) == root
