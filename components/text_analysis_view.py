@@ -24,6 +24,8 @@ def analysis_caption(result: TextAnalysis) -> str:
         verb, sampling = "scored", "given answer, not decoded"
     else:
         verb = f"generated ({result.stop_reason.replace('_', ' ')})"
+        forced = sum(t.forced for t in result.tokens)
+        verb += f", the first {forced} forced" if forced else ""
         sampling = f"sampled, top-p {result.top_p}, seed {result.seed}" if result.do_sample else "greedy"
     probabilities = ("probabilities as the server reports them (its top-k, before temperature)"
                      if result.exactness_note else f"probabilities at temperature {result.temperature:g}")

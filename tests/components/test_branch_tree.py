@@ -6,6 +6,7 @@ import math
 from backend.schemas import Alternative
 from backend.schemas.branches import add_branch, branch_request, fork_at, new_tree
 from components.branch_tree import branch_caption, branch_label, probability_words, tree_labels
+from components.text_analysis_view import analysis_caption
 from components.token_detail import branch_choices, origin_note
 from tests.backend.schemas.test_branches import REQUEST, ROOT, child_analysis
 
@@ -47,3 +48,10 @@ def test_a_forced_token_says_so_in_its_origin_note():
     forced = ROOT.tokens[2].model_copy(update={"forced": True, "rank": 2})
     assert origin_note(forced, mode="generate", do_sample=False).startswith("Forced, not chosen by the model")
     assert "greedy decoding picked it" not in origin_note(forced, mode="generate", do_sample=False)
+
+
+def test_the_caption_of_a_branch_counts_its_forced_tokens():
+    tree = tree_with_a_branch()
+    assert "4 tokens generated (max new tokens), the first 3 forced · greedy" in analysis_caption(
+        tree.nodes[1].analysis)
+    assert "forced" not in analysis_caption(ROOT)
