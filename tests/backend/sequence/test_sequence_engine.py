@@ -2,6 +2,7 @@
 the embedding path otherwise, cost estimates, and clear errors for models of the wrong kind."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from backend.clients.local import LocalClient
@@ -42,6 +43,19 @@ def test_a_registered_nli_model_decides_meaning(folders, tmp_path):
     assert result.meaning.kind == "nli" and result.meaning.model == "tiny-nli"
     assert "entailing" in result.meaning.rule
     assert engine.pool.loaded_ids() == ["tiny-lm", "tiny-nli"]  # the NLI path needs no embeddings
+
+
+def test_kle_and_cocoa_on_a_registered_nli_model_read_its_graph_and_ask_it_about_the_answer(folders, tmp_path):
+    from backend.analyses.kernel_scores import kernel_language_entropy
+    from backend.sequence.evidence import answer_similarity_by_nli
+    engine = tiny_engine(folders, tmp_path, with_nli=True)
+    result = LocalClient(engine).analyze_sequence(request(methods=["kle", "cocoa"]))
+    assert result.meaning.kind == "nli" and engine.pool.loaded_ids() == ["tiny-lm", "tiny-nli"]
+    kle, cocoa = result.scores
+    assert kle.value == pytest.approx(kernel_language_entropy(np.array(result.similarity), 0.6)[0], rel=1e-12)
+    expected = answer_similarity_by_nli(engine.nli_model("tiny-nli"), result.text.generated_text.strip(),
+                                        [s.text for s in result.samples])
+    assert cocoa.details["answer_similarity"] == pytest.approx(expected, abs=1e-6)
 
 
 def test_without_nli_the_embedding_model_decides_with_its_threshold(folders, tmp_path):
