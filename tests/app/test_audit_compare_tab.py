@@ -24,6 +24,8 @@ def audits(monkeypatch, tmp_path):
     data = write_scores(tmp_path / "scores.csv", n=60, seed=5)
     other = run_audit(AuditRequest(dataset=data, methods=["u_entropy"]), None, store)
     shown = run_audit(AuditRequest(dataset=data, methods=["p", "u_entropy"]), None, store)
+    import app.audit_compare_tab  # noqa: F401  imported first, so no module binds the stand-in at its import
+
     for module in ("app.services", "app.audit_services", "app.audit_compare_tab"):
         monkeypatch.setattr(f"{module}.get_client", lambda: client)
     with fresh_streamlit_caches():
