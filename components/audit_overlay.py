@@ -33,10 +33,10 @@ def reliability_trace(curve: ReliabilityCurve, label: str, colour: str) -> go.Sc
     kept = [i for i, n in enumerate(curve.counts) if n > 0]
     counts = [curve.counts[i] for i in kept]
     largest = max(counts) if counts else 1
+    sizes = [8 + 16 * (n / largest) ** 0.5 for n in counts]
     return go.Scatter(
         x=[curve.mean_confidence[i] for i in kept], y=[curve.accuracy[i] for i in kept], mode="lines+markers",
-        name=_literal(label), line=dict(color=colour), marker=dict(color=colour, opacity=0.7, size=[8 + 16 * (n / largest) ** 0.5
-                                                                                       for n in counts]),
+        name=_literal(label), line=dict(color=colour), marker=dict(color=colour, opacity=0.7, size=sizes),
         customdata=[[curve.edges[i], curve.edges[i + 1], curve.counts[i]] for i in kept],
         hovertemplate=f"{_literal(label)}<br>bin [%{{customdata[0]:.2f}}, %{{customdata[1]:.2f}}): "
                       f"%{{customdata[2]}} items<br>mean confidence %{{x:.3f}}<br>accuracy %{{y:.3f}}<extra></extra>")

@@ -26,7 +26,8 @@ def test_reliability_overlay_draws_each_sides_non_empty_bins_in_its_colour():
 
 def test_risk_coverage_overlay_names_the_area_of_each_side():
     figure = overlay_risk_coverage_figure(comparison())
-    assert [t.name for t in figure.data] == ["A: model-a · p (AURC 0.208)", "B: &lt;b&gt;bold&lt;/b&gt; · p (AURC 0.667)"]
+    assert [t.name for t in figure.data] == ["A: model-a · p (AURC 0.208)",
+                                             "B: &lt;b&gt;bold&lt;/b&gt; · p (AURC 0.667)"]
     assert list(figure.data[1].y) == [1, 0.5, 2 / 3, 0.5]
 
 

@@ -18,8 +18,9 @@ def write_scores(path, n: int = 50, seed: int = 0) -> str:
     """A scores CSV: a probability column p and an uncertainty column u_entropy, 0/1 correctness."""
     rng = np.random.default_rng(seed)
     truth = rng.random(n)
-    lines = ["id,correct,p,u_entropy"] + [f"r{i},{int(rng.random() < t)},{np.clip(t + rng.normal(0, .2), .01, .99):.3f},"
-                                          f"{rng.random() * (2 - t):.3f}" for i, t in enumerate(truth)]
+    lines = ["id,correct,p,u_entropy"] + [f"r{i},{int(rng.random() < t)},"
+                                          f"{np.clip(t + rng.normal(0, .2), .01, .99):.3f},{rng.random() * (2 - t):.3f}"
+                                          for i, t in enumerate(truth)]
     path.write_text("\n".join(lines) + "\n")
     return str(path)
 
