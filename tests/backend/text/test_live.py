@@ -97,3 +97,20 @@ def test_scoring_a_given_answer_publishes_nothing(client):
     request = TextRequest(prompt=PROMPT, answer="The Rhine.")
     assert without_time(client.stream_text(request, on_token=seen.append)) == without_time(client.analyze_text(request))
     assert seen == []
+
+
+@pytest.mark.parametrize("fields", [dict(), dict(do_sample=True, temperature=0.9, seed=4)], ids=["greedy", "sampled"])
+def test_a_long_prompt_read_in_chunks_streams_the_same_analysis(tiny_lm, monkeypatch, fields):
+    import backend.text.generation as text_generation
+    import backend.text.passes as text_passes
+
+    monkeypatch.setattr(text_generation, "SINGLE_PASS_TOKENS", 24)
+    monkeypatch.setattr(text_passes, "SINGLE_PASS_TOKENS", 24)
+    monkeypatch.setattr(text_passes, "CHUNK_TOKENS", 8)
+    request = TextRequest(model="tiny-random", prompt=PROMPT * 3, max_new_tokens=10, chat_template=False, **fields)
+    seen = []
+    with streaming(TokenStream(on_token=seen.append)):
+        streamed = analyze_live_text(tiny_lm, request)
+    assert without_time(streamed) == without_time(analyze_text(tiny_lm, request))
+    assert [t.id for t in seen] == [t.id for t in streamed.tokens]
+    assert [t.prob for t in seen] == pytest.approx([t.prob for t in streamed.tokens], abs=1e-4)
