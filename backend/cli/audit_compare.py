@@ -14,7 +14,6 @@ The same audit twice compares two of its methods (--method-a and --method-b diff
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
