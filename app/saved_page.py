@@ -21,7 +21,8 @@ from components.text_safety import markdown_literal
 
 KEY = "saved"
 KIND_LABELS = {"text": "Text", "sequence": "Sequence", "attention": "Attention & saliency", "image": "Image",
-               "audit": "Audit", "comparison": "Side by side"}
+               "audit": "Audit", "comparison": "Side by side", "branches": "Text branches",
+               "audit_comparison": "Audit comparison"}
 SCAN_LIMIT = 500
 
 

@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Optional
 
 import streamlit as st
 from pydantic import ValidationError
 
-from app.long_work import forget_stop, run_page_request
+from app.branching import ask_branch, render_branches, render_open_buttons, shown_analysis
+from app.live_generation import run_text_request
+from app.long_work import forget_stop
 from app.page_state import (TEXT, TEXT_AUTORUN, TEXT_CHAT_TEMPLATE, TEXT_DECODING, TEXT_MAX_NEW_TOKENS, TEXT_PROMPT,
                             TEXT_REQUEST)
-from app.services import analyze_text, default_model_index, get_client, model_ids
+from app.services import default_model_index, get_client, model_ids
 from backend.schemas import MAX_NEW_TOKENS, TextAnalysis, TextRequest
+from backend.schemas.branches import node_analysis
 from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
 from components.errors import show_error
 from components.presenter_view import render_presenter_view
@@ -65,10 +69,9 @@ def validated_request(fields: dict) -> Optional[str]:
 
 
 def run_analysis(request_json: str) -> Optional[TextAnalysis]:
-    """The cached analysis; on first computation a progress bar with the time left and a Stop button; a clear
-    message on failure (app.long_work.run_page_request)."""
-    return run_page_request(lambda: analyze_text(request_json), key=KEY, request_json=request_json,
-                            request_key=TEXT_REQUEST)
+    """The analysis: generated live (tokens drawn as they come, Stop keeps them) or cached with a progress bar and
+    a Stop button; a clear message on failure (app.live_generation.run_text_request)."""
+    return run_text_request(request_json, key=KEY, request_key=TEXT_REQUEST)
 
 
 def presenting() -> bool:
@@ -101,9 +104,17 @@ current = st.session_state.get(TEXT_REQUEST)
 if current:
     analysis = run_analysis(current)
     if analysis is not None and present:
-        render_presenter_view(analysis, key=KEY)
+        render_presenter_view(shown_analysis(current, analysis), key=KEY)
     elif analysis is not None:
-        render_text_analysis(analysis, key=KEY)
-        render_save_form(key=KEY, kind="text", model=analysis.model, default_title=analysis.prompt.strip(),
-                         payload=analysis.model_dump(mode="json"), request=json.loads(current), content_key=current,
-                         save=get_client().save)
+        tree, shown = render_branches(current, analysis)
+        render_text_analysis(node_analysis(tree, shown.id), key=KEY, on_continue=partial(ask_branch, shown.id))
+        render_open_buttons(shown, can_attend=shown.analysis.engine == "in-process")
+        if len(tree.nodes) == 1:
+            render_save_form(key=KEY, kind="text", model=analysis.model, default_title=analysis.prompt.strip(),
+                             payload=analysis.model_dump(mode="json"), request=json.loads(current),
+                             content_key=current, save=get_client().save)
+        else:  # the whole tree, saved as one "branches" item
+            render_save_form(key=KEY, kind="branches", model=analysis.model,
+                             default_title=f"{analysis.prompt.strip()} ({len(tree.nodes)} branches)",
+                             payload=tree.model_dump(mode="json"), request=json.loads(current),
+                             content_key=f"{current}#branches={len(tree.nodes)}", save=get_client().save)

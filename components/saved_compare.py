@@ -8,6 +8,7 @@ import streamlit as st
 
 from backend.schemas import SequenceAnalysis, TextAnalysis
 from backend.schemas.audit import AuditResult
+from backend.schemas.audit_compare import AuditComparison
 from backend.schemas.branches import BranchTree
 from backend.schemas.saved import SavedAttention, SavedImage
 from components.class_probabilities import distribution_at, render_class_probabilities
@@ -81,6 +82,17 @@ def audit_table(titles: Sequence[str], results: Sequence[AuditResult]) -> list[d
     return rows
 
 
+def audit_comparison_table(titles: Sequence[str], results: Sequence[AuditComparison]) -> list[dict]:
+    """Paired items and each metric's difference B - A, one column per saved audit comparison."""
+    columns = column_titles(titles)
+    rows = [{"quantity": "paired items", **{c: r.paired_items for c, r in zip(columns, results)}}]
+    for index, metric in enumerate(results[0].metrics):
+        values = {c: r.metrics[index].difference if index < len(r.metrics) else None for c, r in zip(columns, results)}
+        rows.append({"quantity": f"{metric.label}: B − A",
+                     **{c: None if v is None else round(v, 4) for c, v in values.items()}})
+    return rows
+
+
 def answer_of(payload) -> Optional[TextAnalysis]:
     """The analysed answer inside a text, sequence or attention payload (a branch tree's first answer); None for
     images and audits."""
@@ -102,6 +114,8 @@ def asked(payload) -> str:
         return answer.prompt
     if isinstance(payload, SavedImage):
         return f"image {payload.analysis.image.name}"
+    if isinstance(payload, AuditComparison):
+        return f"dataset {payload.dataset_id}: {payload.a.label} vs {payload.b.label} ({payload.paired_items} paired)"
     return f"dataset {payload.dataset_id} ({payload.n} items)"
 
 
@@ -117,6 +131,8 @@ def comparison_table(titles: Sequence[str], payloads: Sequence) -> Optional[list
         return image_table(titles, payloads)
     if kind is AuditResult:
         return audit_table(titles, payloads)
+    if kind is AuditComparison:
+        return audit_comparison_table(titles, payloads)
     return summaries_table(titles, [answer_of(p) for p in payloads])
 
 

@@ -10,10 +10,14 @@ import streamlit as st
 
 from backend.schemas import SequenceAnalysis, TextAnalysis
 from backend.schemas.audit import AuditResult
+from backend.schemas.audit_compare import AuditComparison
+from backend.schemas.branches import BranchTree
 from backend.schemas.compare import TextComparison
 from backend.schemas.saved import SavedAttention, SavedImage
 from backend.schemas.store import SavedItem, SavedKind
+from components.audit_overlay import render_audit_comparison
 from components.audit_views import items_frame, render_audit_tabs
+from components.branch_tree import render_saved_branches
 from components.comparison_view import render_comparison_view
 from components.saved_attribution_views import render_saved_attention, render_saved_image
 from components.sequence_view import render_sequence_analysis
@@ -30,7 +34,8 @@ def kinds_present(kinds: Iterable[str]) -> list[str]:
 def payload_of(item: SavedItem):
     """The item's payload as its schema object (validated from JSON, so image bytes come back from base64)."""
     schema = {"text": TextAnalysis, "sequence": SequenceAnalysis, "attention": SavedAttention, "image": SavedImage,
-              "audit": AuditResult, "comparison": TextComparison}[item.kind]
+              "audit": AuditResult, "comparison": TextComparison, "branches": BranchTree,
+              "audit_comparison": AuditComparison}[item.kind]
     return schema.model_validate_json(json.dumps(item.payload))
 
 
@@ -63,7 +68,9 @@ def render_saved_comparison(result: TextComparison, *, key: str) -> None:
 
 RENDERERS: dict[str, Callable] = {"text": render_saved_text, "sequence": render_saved_sequence,
                                   "attention": render_saved_attention, "image": render_saved_image,
-                                  "audit": render_saved_audit, "comparison": render_saved_comparison}
+                                  "audit": render_saved_audit, "comparison": render_saved_comparison,
+                                  "branches": render_saved_branches,
+                                  "audit_comparison": render_audit_comparison}
 
 
 def render_saved(item: SavedItem, *, key: str) -> None:

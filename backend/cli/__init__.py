@@ -10,6 +10,9 @@
                                      resumable audit (C requests in flight to a served model)
   compare "PROMPT" [--models A [B]] [--temperatures T [T]] [--chat-template on|off [on|off]] [--json]
                                      two models or settings side by side, each scoring the other's answer
+  audit-compare AUDIT_A AUDIT_B [--method-a M] [--method-b M] [--n-boot N] [--seed S] [--json OUT.json|-]
+                                     two kept audits of one dataset (or two methods of one) compared: metric
+                                     differences with paired-bootstrap intervals (--list: the kept audits)
   import-logs FILE [--json] [--methods M1,M2|all] [--vocab-size V]   show and score logged responses with
                                      log-probabilities (OpenAI / vLLM formats, JSONL), no model loaded
 
@@ -24,7 +27,7 @@ from typing import Callable, Optional, Sequence
 
 from pydantic import ValidationError
 
-from backend.cli import audit, compare, image, import_logs, models, serve, text
+from backend.cli import audit, audit_compare, compare, image, import_logs, models, serve, text
 from backend.errors import ModelLoadError, UserInputError
 
 EXIT_BAD_INPUT = 2
@@ -38,6 +41,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     audit.NAME: audit.run,
     import_logs.NAME: import_logs.run,
     compare.NAME: compare.run,
+    audit_compare.NAME: audit_compare.run,
 }
 
 
@@ -52,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_parser(commands)
     import_logs.add_parser(commands)
     compare.add_parser(commands)
+    audit_compare.add_parser(commands)
     return parser
 
 

@@ -22,6 +22,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     text.add_argument("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS,
                       help="answer length in tokens (the Text and Sequence pages' default too)")
     text.add_argument("--answer", help="score this answer instead of generating one")
+    text.add_argument("--prefix", help="continue an answer from this forced beginning (its tokens are marked "
+                                       "forced; --max-new-tokens more are generated after it)")
     text.add_argument("--no-chat-template", dest="chat_template", action="store_false", default=None,
                       help="score the raw prompt, without the model's chat template")
     text.add_argument("--sample", dest="do_sample", action="store_true", help="sample instead of greedy decoding")
@@ -30,6 +32,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     text.add_argument("--seed", type=int, default=0)
     text.add_argument("--top-k", type=int, default=5, help="alternatives reported per token")
     text.add_argument("--json", action="store_true", help="print one JSON object")
+    text.add_argument("--stream", action="store_true",
+                      help="print the answer's tokens to stderr as they are generated (Ctrl-C ends generation early "
+                           "and keeps what came); the table or JSON follows on stdout as usual")
     add_sequence_arguments(text)
     add_attribution_arguments(text)
 
@@ -43,7 +48,9 @@ def format_table(result: TextAnalysis) -> str:
         alts = ", ".join(f"{a.text!r} {a.prob:.2f}" for a in t.top_k[:3])
         rank = t.rank if t.rank is not None else f">{len(t.top_k)}"
         bounds = f"  entropy in [{t.entropy_bounds[0]:.3f}, {t.entropy_bounds[1]:.3f}]" if t.entropy_bounds else ""
-        lines.append(f"{t.position:>5} {t.text!r:<18} {t.prob:>7.3f} {t.entropy:>8.3f} {rank:>5}  {alts}{bounds}")
+        forced = "  (forced)" if t.forced else ""
+        lines.append(f"{t.position:>5} {t.text!r:<18} {t.prob:>7.3f} {t.entropy:>8.3f} {rank:>5}  {alts}{bounds}"
+                     f"{forced}")
     lines += [""] + [f"{s.label}: {s.value:.4f} (higher = more {s.higher_is})" for s in result.summaries]
     if result.exactness_note:
         lines += ["", result.exactness_note]
@@ -58,13 +65,19 @@ def run(args: argparse.Namespace) -> int:
 
     hf_logging.disable_progress_bar()
 
-    request = TextRequest(model=args.model, prompt=args.prompt, answer=args.answer, chat_template=args.chat_template,
+    request = TextRequest(model=args.model, prompt=args.prompt, answer=args.answer, prefix=args.prefix,
+                          chat_template=args.chat_template,
                           max_new_tokens=args.max_new_tokens, do_sample=args.do_sample, temperature=args.temperature,
                           top_p=args.top_p, seed=args.seed, top_k=args.top_k)
     client = LocalClient()
     sequence = sequence_request(args, request)
     analysis = client.analyze_sequence(sequence) if sequence else None
-    result = analysis.text if analysis else client.analyze_text(request)
+    if analysis is None and args.stream:
+        from backend.cli.live import stream_analysis
+
+        result = stream_analysis(client, request)
+    else:
+        result = analysis.text if analysis else client.analyze_text(request)
     attention, saliency = attribution_results(client, args, result)
     if args.json:
         print(json.dumps({**result.model_dump(mode="json"), **(sequence_json(analysis) if analysis else {}),

@@ -5,7 +5,8 @@ models in-process. Errors come back as the same exceptions LocalClient raises, s
 """
 from __future__ import annotations
 
-from typing import Any, Optional, TypeVar
+import json
+from typing import Any, Callable, Optional, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -15,7 +16,9 @@ from backend.clients.protocol import Client
 from backend.errors import (BackendBusyError, BackendUnavailableError, ItemNotFoundError, ModelLoadError,
                             SaveConflictError, UserInputError)
 from backend.models.registry import UnknownModelError
-from backend.schemas import ModelInfo
+from backend.budget import checkpoint
+from backend.schemas import ModelInfo, TextAnalysis, TextRequest, TokenScore
+from backend.schemas.live import StreamStop
 from backend.schemas.store import SavedItem, SavedSummary, SaveRequest
 from backend.service.operations import Operation
 
@@ -77,6 +80,44 @@ class HttpClient(Client):
             return self._call("POST", operation.path, operation.response_type, body=arguments[0])
         params = {operation.query: arguments[0]} if operation.query else None
         return self._call("GET", operation.path, operation.response_type, params=params)
+
+    def stream_text(self, request: TextRequest, on_token: Optional[Callable[[TokenScore], None]] = None,
+                    should_stop: Optional[Callable[[], bool]] = None) -> TextAnalysis:
+        """POST /v1/text/stream, reading its NDJSON events (backend.service.text_stream): on_token for each token,
+        should_stop() asked after each event (True: POST /v1/text/stream/stop once, then the analysis of the tokens so
+        far comes); a cancelled budget (backend.budget) closes the connection, which cancels the work."""
+        stream_id, stop_sent = None, False
+        try:
+            with self._http.stream("POST", "/v1/text/stream", content=request.model_dump_json(),
+                                   headers={"Content-Type": "application/json"}) as response:
+                if not response.is_success:
+                    response.read()
+                    raise_for_status(response)
+                for text in response.iter_lines():
+                    event = json.loads(text) if text.strip() else {}
+                    kind = event.get("event")
+                    if kind == "started":
+                        stream_id = event["stream_id"]
+                    elif kind == "token" and on_token is not None:
+                        on_token(TokenScore.model_validate(event["token"]))
+                    elif kind == "analysis":
+                        return TextAnalysis.model_validate(event["analysis"])
+                    elif kind == "error":
+                        raise_for_status(httpx.Response(event["status"], json={"detail": event["detail"]}))
+                    checkpoint()
+                    if stream_id and not stop_sent and should_stop is not None and should_stop():
+                        stop_sent = True
+                        self._stop_stream(stream_id)
+        except httpx.TransportError as exc:
+            raise BackendUnavailableError(f"the stream from the backend at {self._http.base_url} broke: {exc}") from exc
+        raise BackendUnavailableError("the backend's stream ended without an analysis; retry")
+
+    def _stop_stream(self, stream_id: str) -> None:
+        """Ask the backend to end a live generation early (a stream that already finished is no error)."""
+        try:
+            self._call("POST", "/v1/text/stream/stop", type(None), body=StreamStop(stream_id=stream_id))
+        except ItemNotFoundError:
+            pass
 
     def ready(self) -> bool:
         """Whether the service has its models loaded."""

@@ -3,10 +3,10 @@ audits and the saved items."""
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from backend.clients.protocol import Client
-from backend.schemas import ModelInfo
+from backend.schemas import ModelInfo, TextAnalysis, TextRequest, TokenScore
 from backend.schemas.store import SavedItem, SavedSummary, SaveRequest
 from backend.service.operations import Operation
 
@@ -71,6 +71,14 @@ class LocalClient(Client):
         if runs_on == "engine and audit store":
             return operation.function()(*arguments, self.engine, self.audit_store)
         return self.engine.call(operation, *arguments)
+
+    def stream_text(self, request: TextRequest, on_token: Optional[Callable[[TokenScore], None]] = None,
+                    should_stop: Optional[Callable[[], bool]] = None) -> TextAnalysis:
+        """analyze_text on the engine with a live stream installed (backend.streaming; see Client.stream_text)."""
+        from backend.streaming import TokenStream, live_text_operation, streaming
+
+        with streaming(TokenStream(on_token, should_stop)):
+            return self.engine.call(live_text_operation(), request)
 
     def save(self, request: SaveRequest) -> SavedItem:
         return self.store.save(request)

@@ -8,9 +8,9 @@ path and query parameters). LocalClient and HttpClient must give the same answer
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
-from backend.schemas import ModelInfo
+from backend.schemas import ModelInfo, TextAnalysis, TextRequest, TokenScore
 from backend.schemas.store import SavedItem, SavedSummary, SaveRequest
 from backend.service.operations import Operation, Operations
 
@@ -21,6 +21,14 @@ class Client(Operations, ABC):
     @abstractmethod
     def call(self, operation: Operation, *arguments: Any) -> Any:
         """Carry out one row of the operations table on its argument (a request, a query value, or none)."""
+
+    def stream_text(self, request: TextRequest, on_token: Optional[Callable[[TokenScore], None]] = None,
+                    should_stop: Optional[Callable[[], bool]] = None) -> TextAnalysis:
+        """analyze_text live: on_token(token) for each generated token as it comes (from that step's logits);
+        should_stop() is asked after each one, and when it answers True generation ends there and the tokens so far
+        are analysed (stop_reason "stopped"). The finished analysis equals analyze_text's. This default (for a client
+        that cannot stream) only returns analyze_text's analysis."""
+        return self.analyze_text(request)
 
     @abstractmethod
     def models(self) -> list[ModelInfo]:

@@ -22,6 +22,7 @@ from backend.schemas.text_saliency import (MAX_EXPLAINED_TOKENS, SaliencyCatalog
                                            TextSaliencyRequest)
 from backend.schemas.audit import (BUILTIN_DIGITS, BUILTIN_QA, AuditCatalogEntry, AuditItem, AuditMethodCatalog,
                                    AuditMethodInfo, AuditRequest, AuditResult, MethodMetrics)
+from backend.schemas.audit_compare import AuditComparison, AuditComparisonRequest, KeptAudit
 
 __all__ = ["DEFAULT_EMBEDDING_MODEL", "DEFAULT_IMAGE_MODEL", "DEFAULT_TEXT_MODEL", "MAX_NEW_TOKENS", "MAX_PROMPT_CHARS",
            "MAX_TOP_K", "Alternative", "MethodInfoBase", "ModelInfo", "ParameterInfo", "Score", "TextAnalysis",
@@ -39,3 +40,4 @@ __all__ += ["MAX_SEQUENCE_TOKENS", "MAX_THUMBNAIL", "MAX_WINDOW", "AnalysedIds",
             "SaliencyTargetInfo", "TextSaliency", "TextSaliencyRequest"]
 __all__ += ["BUILTIN_DIGITS", "BUILTIN_QA", "AuditCatalogEntry", "AuditItem", "AuditMethodCatalog", "AuditMethodInfo",
             "AuditRequest", "AuditResult", "MethodMetrics"]
+__all__ += ["AuditComparison", "AuditComparisonRequest", "KeptAudit"]

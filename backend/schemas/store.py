@@ -12,7 +12,8 @@ MAX_NOTES_CHARS = 20_000
 MAX_TAGS = 20
 MAX_TAG_CHARS = 40
 MAX_PAYLOAD_DEPTH = 64  # saved analyses and audits nest fewer than 10 levels; JSON readers stop near 256
-SavedKind = Literal["text", "image", "sequence", "attention", "audit", "comparison"]
+SavedKind = Literal["text", "image", "sequence", "attention", "audit", "comparison", "branches",
+                    "audit_comparison"]
 
 
 def nul_problem(value: str, field: str) -> Optional[str]:

@@ -1,9 +1,9 @@
 """Text analyses: requests and per-token results. Probabilities in [0, 1], log-probabilities and entropies in nats."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from backend.schemas.common import DEFAULT_TEXT_MODEL, Score
 
@@ -11,6 +11,7 @@ MAX_NEW_TOKENS = 1024
 DEFAULT_MAX_NEW_TOKENS = 48  # the Text and Sequence pages' and the text command's answer length, so they agree
 MAX_PROMPT_CHARS = 100_000
 MAX_TOP_K = 20
+MAX_PREFIX_IDS = 8_192  # the default model's context; a model's own context is checked when it runs
 
 
 class TextRequest(BaseModel):
@@ -31,6 +32,11 @@ class TextRequest(BaseModel):
     top_p: float = Field(1.0, gt=0.0, le=1.0, description="nucleus sampling mass (sampling only)")
     seed: int = Field(0, ge=0, le=2**32 - 1)
     top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="alternatives reported per token")
+    prefix: Optional[str] = Field(None, max_length=MAX_PROMPT_CHARS, description=(
+        "text the answer must start with (its tokens are forced, then generation continues after it)"))
+    prefix_ids: Optional[list[Annotated[int, Field(ge=0)]]] = Field(None, min_length=1, max_length=MAX_PREFIX_IDS, description=(
+        "the exact token ids the answer must start with (a branch of an earlier answer: not re-tokenised); "
+        "instead of prefix"))
 
     @field_validator("prompt")
     @classmethod
@@ -45,6 +51,21 @@ class TextRequest(BaseModel):
         if value is not None and not value.strip():
             raise ValueError("the answer to score is empty: give some text, or leave it out to generate one")
         return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix_not_blank(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not value.strip():
+            raise ValueError("the prefix is empty: give the text the answer must start with, or leave it out")
+        return value
+
+    @model_validator(mode="after")
+    def _one_beginning(self) -> "TextRequest":
+        given = [name for name in ("answer", "prefix", "prefix_ids") if getattr(self, name) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give at most one of answer (score a whole answer), prefix (text to continue from) "
+                             f"and prefix_ids (token ids to continue from); got {' and '.join(given)}")
+        return self
 
 
 class Alternative(BaseModel):
@@ -70,6 +91,7 @@ class TokenScore(BaseModel):
     margin: float = Field(description="p(top-1) - p(top-2)")
     special: bool = Field(False, description="a special token such as end-of-turn")
     top_k: list[Alternative]
+    forced: bool = Field(False, description="forced by the request's prefix (not chosen by the model)")
     entropy_bounds: Optional[list[float]] = Field(None, description=(
         "[lower, upper] nats, provably valid bounds on the entropy from a served model's top-k log-probabilities "
         "(unseen tokens each at most as likely as the k-th); None for an in-process model (entropy exact)"))
@@ -84,7 +106,9 @@ class TextAnalysis(BaseModel):
     chat_template: bool
     mode: Literal["generate", "score"]
     generated_text: str = Field(description="the answer, special tokens removed")
-    stop_reason: Literal["eos", "max_new_tokens", "scored"]
+    stop_reason: Literal["eos", "max_new_tokens", "scored", "stopped"] = Field(description=(
+        "eos: an end token; max_new_tokens: the length asked for; scored: a given answer; stopped: a live "
+        "generation's reader asked it to end early (the tokens so far are analysed)"))
     temperature: float
     do_sample: bool
     top_p: float

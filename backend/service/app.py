@@ -44,6 +44,7 @@ from backend.service.openapi import install_openapi
 from backend.service.operations import OPERATIONS, UPLOAD_PATHS, Operation, audit_requests_in, text_requests_in
 from backend.service.refusals import http_refusal, invalid_request
 from backend.service.settings import ServiceSettings
+from backend.service.text_stream import add_stream_routes
 from backend.service.work import run_budgeted
 
 log = logging.getLogger(__name__)
@@ -262,6 +263,7 @@ def create_app(client: Optional[LocalClient] = None, settings: Optional[ServiceS
 
     for operation in OPERATIONS:
         add_operation_route(app, operation, client, admissions, settings, guarded)
+    add_stream_routes(app, client, admissions, settings, guarded, check_work_caps)
 
     @app.post("/v1/saved", dependencies=guarded, tags=["saved"], responses={409: {}})
     def save(request: SaveRequest) -> SavedItem:

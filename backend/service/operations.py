@@ -24,6 +24,7 @@ from typing import Any, Callable, Generic, Literal, Optional, ParamSpec, TypeVar
 from backend.schemas import ImageAnalysis, ImageMethods, ImageRequest, ImageUncertainty, TextAnalysis, TextRequest
 from backend.schemas.audit import (AuditDatasetUpload, AuditItem, AuditMethodCatalog, AuditOverride, AuditProgress,
                                    AuditRequest, AuditResult, UploadedAuditDataset)
+from backend.schemas.audit_compare import AuditComparison, AuditComparisonRequest, KeptAudit
 from backend.schemas.compare import TextComparison, TextComparisonRequest
 from backend.schemas.image import SaliencyAnalysis, SaliencyRequest, UncertaintyRequest
 from backend.schemas.imports import ImportRequest, ImportResult
@@ -213,6 +214,12 @@ class Operations(Analyses):
                                   heavy=True, doc="What the audit's relative-confidence comparisons still to compute "
                                                   "will cost: asking passes, and seconds from one question's "
                                                   "comparisons timed on its model.")
+    compare_audits = post("/v1/audit/compare", AuditComparisonRequest, AuditComparison,
+                          "backend.audit.compare_run:compare_audits", "audit store", heavy=True,
+                          doc="Two kept audits of one dataset (or two methods of one audit) on the items both kept: "
+                              "reliability, risk-coverage and metric differences with paired-bootstrap intervals.")
+    kept_audits = get("/v1/audit/kept", list[KeptAudit], "backend.audit.compare_run:kept_audits", "audit store",
+                      doc="The audits the store keeps (newest first, at most 200), to pick two to compare.")
 
 
 def rows(table: type) -> list[Operation]:

@@ -34,12 +34,16 @@ BASES: dict[str, tuple[dict, str]] = {
     "/v1/audit/report": ({}, "grading_threshold"),
     "/v1/audit/relative-cost": ({"methods": ["relative_confidence"]}, "grading_threshold"),
     "/v1/audit/override": ({"audit_id": "a" * 16, "index": 0, "verdict": True}, "index"),
+    "/v1/audit/compare": ({"audit_a": "a" * 16, "audit_b": "b" * 16}, "level"),
     "/v1/imports": ({"content": "{}"}, "similarity_threshold"),
     "/v1/text/compare": ({"first": {"prompt": "hi", "max_new_tokens": 2}, "second": {"prompt": "hi"}},
                          "first.temperature"),
     "/v1/saved": ({"id": str(uuid.uuid4()), "kind": "text", "title": "t", "payload": {}}, "payload"),
+    "/v1/text/stream": ({"prompt": "hi", "max_new_tokens": 2}, "temperature"),
+    "/v1/text/stream/stop": ({"stream_id": "s"}, "stream_id"),
 }
-POST_PATHS = [op.path for op in OPERATIONS if op.request_type is not None] + ["/v1/saved"]
+POST_PATHS = [op.path for op in OPERATIONS if op.request_type is not None] + ["/v1/saved", "/v1/text/stream",
+                                                                              "/v1/text/stream/stop"]
 # Phrases that state a problem without saying which field or what to send instead.
 VAGUE = ("There was an error parsing the body", "JSON decode error", "Field required",
          "Input should be a valid dictionary", "Extra inputs are not permitted")
