@@ -1,4 +1,4 @@
-"""Attention-based uncertainty of one answer: RAUQ and the UQAC attention chain (pure numpy).
+"""Attention-based uncertainty of one answer: RAUQ and the UQAC attention chain (pure numpy and torch).
 
 Conventions. The answer has T tokens 0..T-1. Answer token i is represented by the attention row of the query
 that produced it (the position just before it, as on the Attention page).
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+import torch
 
 UQAC_HEADS = 8
 TOP_KEYS = 16
@@ -83,18 +84,18 @@ def rauq(logprobs: Sequence[float], prev: np.ndarray, alpha: float) -> dict:
             "confidence": confidences[layer].tolist()}
 
 
-def reduce_rows(rows: np.ndarray, own: np.ndarray) -> np.ndarray:
-    """UQAC's reduced rows: rows (L, H, n, S) attention of n queries over S keys, own (n,) each query's position.
-    The own key and key 0 are zeroed, each head's row renormalised, and the UQAC_HEADS lowest-entropy heads (over
-    all L*H) averaged: (n, S)."""
-    rows = np.array(rows, dtype=np.float64)
-    rows[..., np.arange(rows.shape[2]), own] = 0.0
+def reduce_rows(rows, own: np.ndarray) -> np.ndarray:
+    """UQAC's reduced rows: rows (L, H, n, S) attention of n queries over S keys (numpy or torch), own (n,) each
+    query's position. The own key and key 0 are zeroed, each head's row renormalised, and the UQAC_HEADS
+    lowest-entropy heads (over all L*H) averaged: (n, S) float64 (computed in float32 torch)."""
+    rows = torch.as_tensor(rows).to(torch.float32, copy=True)
+    rows[..., torch.arange(rows.shape[2]), torch.as_tensor(own)] = 0.0
     rows[..., 0] = 0.0
     flat = rows.reshape(-1, rows.shape[2], rows.shape[3])
-    flat /= flat.sum(axis=-1, keepdims=True) + 1e-12
-    entropy = -(flat * np.log(flat + 1e-12)).sum(axis=-1)  # (L*H, n)
-    keep = np.argsort(entropy, axis=0, kind="stable")[:min(UQAC_HEADS, flat.shape[0])]  # (k, n)
-    return np.take_along_axis(flat, keep[:, :, None], axis=0).mean(axis=0)
+    flat /= flat.sum(dim=-1, keepdim=True) + 1e-12
+    entropy = -torch.special.xlogy(flat, flat).sum(dim=-1)  # (L*H, n)
+    keep = torch.sort(entropy, dim=0, stable=True).indices[:min(UQAC_HEADS, flat.shape[0])]  # (k, n)
+    return torch.gather(flat, 0, keep[:, :, None].expand(-1, -1, flat.shape[2])).mean(dim=0).double().numpy()
 
 
 def strongest_keys(reduced: np.ndarray, first: int, limits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
