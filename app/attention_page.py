@@ -9,6 +9,7 @@ from typing import Optional
 import streamlit as st
 from pydantic import ValidationError
 
+from app.attention_rauq import render_rauq_marker
 from app.attribution_services import (DELTA_WARNING, default_token, merge_saliency, position_chunks, relative_delta,
                                       saliency_catalog, text_attention, text_saliency, with_more_steps)
 from app.page_state import TEXT_REQUEST, text_page_request
@@ -176,6 +177,7 @@ def attention_tab(analysis: TextAnalysis, selected: int, granularity: str, show_
         clicked = render_head_grid(view.grid, key=KEY, selected=(view.layer, view.head)
                                    if view.aggregation == "head" else None,
                                    on_pick=lambda head: st.session_state.update({f"{KEY}_picked_head": head}))
+        render_rauq_marker(st.session_state[f"{KEY}_request"], view.layer, key=KEY)
     if clicked is not None and (view.aggregation != "head" or clicked != (view.layer, view.head)):
         st.session_state[f"{KEY}_picked_head"] = clicked
         st.rerun()
