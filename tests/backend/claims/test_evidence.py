@@ -97,3 +97,15 @@ def test_ccp_and_luq_evidence_by_the_embedding_claim_rule():
 def test_a_given_claim_not_in_the_answer_is_refused():
     with pytest.raises(UserInputError, match="not found in the answer"):
         gather_claims(make_run("nli", claims=["Lyon."]))
+
+
+def test_the_alternatives_of_a_function_word_keep_the_meaning_without_a_model():
+    run = make_run("nli")
+    run.text = SimpleNamespace(generated_text="The end", tokens=[
+        token("The", 1, 0.5, [("The", 1, 0.5), ("A", 2, 0.4)]), token(" end", 3, 0.6, [(" end", 3, 0.6),
+                                                                                     (" start", 4, 0.3)])])
+    run.evidence.special = [False, False]
+    gather_claims(run)
+    per_token, pairs = alternative_pairs(run)
+    assert per_token[0] == [(0.5, "The"), (0.4, "A")]
+    assert pairs == [(1, 1, "The end", "The start")]  # "The" -> "A" is not asked
