@@ -127,11 +127,10 @@ def show_live_until_done(slot, job: LiveJob, key: str) -> None:
         job.worker.join(POLL_S)
 
 
-def wait_for(job: LiveJob, key: str) -> None:
-    """Watch the job until its worker ends. Whatever ends this script run early (a Stop or another widget's
-    rerun, the session closing) leaves the job running: the next run of this page picks it up, and the job cancels
-    itself when nobody does (LiveJob.left_behind)."""
-    slot = st.empty()
+def wait_for(slot, job: LiveJob, key: str) -> None:
+    """Watch the job in `slot` (an st.empty) until its worker ends. Whatever ends this script run early (a Stop or
+    another widget's rerun, the session closing) leaves the job running: the next run of this page picks it up,
+    and the job cancels itself when nobody does (LiveJob.left_behind)."""
     try:
         job.seen = time.monotonic()
         job.worker.join(QUIET_S)
@@ -144,6 +143,7 @@ def wait_for(job: LiveJob, key: str) -> None:
 def run_live_request(call: StreamCall, *, key: str, request_json: str, request_key: str) -> Optional[TextAnalysis]:
     """The request's analysis generated live (see the module's docstring), or None after saying why there is none
     (as app.long_work.run_page_request: stopped with nothing kept, refused, or retryable)."""
+    slot = st.empty()  # always drawn, so the elements after it keep their place (an open expander stays open)
     kept = st.session_state.get(live_result_key(key))
     if kept is not None and kept[0] == request_json:
         return stopped_note(kept[1])
@@ -153,7 +153,7 @@ def run_live_request(call: StreamCall, *, key: str, request_json: str, request_k
     job = st.session_state.get(job_key(key))
     if job is None or job.request_json != request_json:
         job = st.session_state[job_key(key)] = start_job(call, request_json)
-    wait_for(job, key)
+    wait_for(slot, job, key)
     st.session_state.pop(job_key(key), None)
     try:
         if "error" in job.outcome:
