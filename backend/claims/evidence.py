@@ -22,7 +22,7 @@ import numpy as np
 
 from backend.analyses.meaning_graph import claim_affinity, strip_question_words
 from backend.budget import checkpoint
-from backend.claims.split import given_claims, split_claims, token_offsets, with_token_spans
+from backend.claims.split import claims_at, given_claims, split_claims, token_offsets, with_token_spans
 from backend.claims.support import nli_support
 
 FUNCTION_WORDS = frozenset("""a an the is are was were be been being am do does did have has had of in on at to for
@@ -57,9 +57,14 @@ def combine_nli(forward: str, backward: str) -> str:
 
 
 def gather_claims(run: Any) -> None:
-    """run.evidence.claims: the request's claims (refused when one is not in the answer) or the answer's split."""
+    """run.evidence.claims: the request's claim spans or claims (refused when one is not in the answer), else the
+    answer's split."""
     answer, tokens = run.text.generated_text, run.text.tokens
-    claims = given_claims(answer, run.request.claims) if run.request.claims else split_claims(answer)
+    request = run.request
+    if getattr(request, "claim_spans", None):
+        claims = claims_at(answer, request.claim_spans)
+    else:
+        claims = given_claims(answer, request.claims) if request.claims else split_claims(answer)
     offsets = token_offsets(answer, [t.text for t in tokens], run.evidence.special)
     run.evidence.claims = with_token_spans(claims, offsets)
 

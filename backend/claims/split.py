@@ -109,6 +109,20 @@ def given_claims(answer: str, texts: Sequence[str]) -> list[ClaimSpan]:
     return claims
 
 
+def claims_at(answer: str, spans: Sequence[tuple[int, int]]) -> list[ClaimSpan]:
+    """A user's split given as [start, end) character spans of the answer, in order and not overlapping;
+    UserInputError naming the first span that is empty, past the answer's end or out of order."""
+    claims, previous_end = [], 0
+    for number, (start, end) in enumerate(spans, 1):
+        if not 0 <= start < end <= len(answer) or start < previous_end:
+            raise UserInputError(f"claim span {number} [{start}, {end}) is not a piece of the answer after the "
+                                 f"previous one: spans must satisfy previous end <= start < end <= {len(answer)} "
+                                 f"(the answer's length)")
+        claims.append(ClaimSpan(answer[start:end], start, end))
+        previous_end = end
+    return claims
+
+
 def token_offsets(answer: str, token_texts: Sequence[str], special: Sequence[bool]) -> list[tuple[int, int]]:
     """Each token's [start, end) in answer (T,): the token texts found in turn from the end of the previous one;
     a special token, or one whose text is not found next (a piece of a multi-byte character), takes an empty span

@@ -67,3 +67,13 @@ def test_a_token_straddling_two_claims_belongs_to_the_first():
     offsets = token_offsets(answer, ["Yes", ".No", " way", "."], [False] * 4)
     claims = with_token_spans(given_claims(answer, ["Yes.", "No way."]), offsets)
     assert [(c.token_start, c.token_end) for c in claims] == [(0, 2), (2, 4)]
+
+
+def test_claims_given_as_character_spans():
+    from backend.claims.split import claims_at
+    answer = "Paris is the capital. It is large."
+    assert claims_at(answer, [(0, 21), (22, 34)]) == [ClaimSpan("Paris is the capital.", 0, 21),
+                                                       ClaimSpan("It is large.", 22, 34)]
+    for bad in ([(5, 5)], [(0, 40)], [(10, 20), (15, 25)]):
+        with pytest.raises(UserInputError, match="is not a piece of the answer"):
+            claims_at(answer, bad)
