@@ -16,16 +16,15 @@ def _score(result: SequenceAnalysis, name: str) -> Optional[SequenceScore]:
 
 
 def selected_heads(details: Mapping[str, Any]) -> dict[int, int]:
-    """RAUQ's {layer: head} (0-based) from its details (JSON turns the layer keys into strings)."""
-    return {int(layer): int(head) for layer, head in details.get("heads", {}).items()}
+    """RAUQ's {layer: head} (0-based) from its details (the lists layers and heads)."""
+    return dict(zip(details.get("layers", []), details.get("heads", [])))
 
 
 def rauq_rows(details: Mapping[str, Any]) -> list[dict]:
     """One row per RAUQ layer, 1-based as people count: its selected head, its value, and whether it is the max."""
-    per_layer = {int(layer): value for layer, value in details["per_layer"].items()}
-    return [{"Layer": layer + 1, "Selected head": head + 1, "1 - mean ln c": per_layer[layer],
+    return [{"Layer": layer + 1, "Selected head": head + 1, "1 - mean ln c": value,
              "RAUQ (the largest)": layer == int(details["layer"])}
-            for layer, head in sorted(selected_heads(details).items())]
+            for layer, head, value in zip(details["layers"], details["heads"], details["per_layer"])]
 
 
 def rauq_head_note(details: Mapping[str, Any], layer: int) -> str:

@@ -31,8 +31,10 @@ def _attention(ev: Evidence) -> auq.AttentionEvidence:
 
 def _rauq(ev: Evidence, params: Mapping[str, float]) -> MethodResult:
     found = auq.rauq(ev.logprobs, _attention(ev).prev, params["alpha"])
+    layers = sorted(found["heads"])  # lists, not {layer: ...}: JSON keeps them as they are
     return MethodResult(found["value"], 1.0 - math.exp(1.0 - found["value"]), {
-        "layer": found["layer"], "heads": found["heads"], "per_layer": found["per_layer"],
+        "layer": found["layer"], "layers": layers, "heads": [found["heads"][l] for l in layers],
+        "per_layer": [found["per_layer"][l] for l in layers],
         "confidence": found["confidence"], "alpha": params["alpha"],
         "peak_attention_bytes": _attention(ev).peak_bytes})
 

@@ -1,7 +1,7 @@
 """The RAUQ and UQAC views' builders: RAUQ's head table and caption, UQAC's chain drawn on the text."""
 from components.attention_uq_view import chain_html, rauq_head_note, rauq_rows
 
-DETAILS = {"heads": {"10": 3, "11": 0}, "per_layer": {"10": 1.4, "11": 2.0}, "layer": 11}  # as JSON gives them
+DETAILS = {"layers": [10, 11], "heads": [3, 0], "per_layer": [1.4, 2.0], "layer": 11}
 
 
 def test_rauq_rows_count_from_one_and_mark_the_largest():
