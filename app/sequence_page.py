@@ -181,6 +181,21 @@ def ask_form(settings: dict, chosen: list[str]) -> None:
         show_error(exc)
 
 
+def edit_claims(result: SequenceAnalysis, current: str) -> None:
+    """The claims one per line, editable; "Re-score claims" runs the request again with the edited split (the same
+    answer: the same greedy generation, or the same given answer)."""
+    with st.form(f"{KEY}_claims_form"):
+        edited = st.text_area("The answer's claims, one per line (each a piece of the answer, in order)",
+                              "\n".join(c.text for c in result.claims), key=f"{KEY}_claims_text",
+                              height=min(300, 40 + 26 * len(result.claims)))
+        submitted = st.form_submit_button("Re-score claims")
+    if submitted:
+        request = SequenceRequest.model_validate_json(current)
+        lines = [line.strip() for line in edited.splitlines() if line.strip()]
+        st.session_state[f"{KEY}_request"] = request.model_copy(update={"claims": lines or None}).model_dump_json()
+        st.rerun()
+
+
 def render_result(result: SequenceAnalysis) -> None:
     """The analysed answer, its scores and evidence (components.sequence_view), and a JSON download."""
     st.subheader("The analysed answer")
@@ -218,6 +233,8 @@ if current:
             st.session_state.pop(f"{KEY}_request")
     else:
         render_result(analysis)
+        if analysis.claims:
+            edit_claims(analysis, current)
         render_save_form(key=KEY, kind="sequence", model=analysis.text.model,
                          default_title=analysis.text.prompt.strip(), payload=lambda: analysis.model_dump(mode="json"),
                          request=json.loads(current), content_key=current, save=get_client().save)

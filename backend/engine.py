@@ -20,6 +20,7 @@ from backend.models.registry import ModelRegistry
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas import DEFAULT_TEXT_MODEL, ModelInfo
 from backend.schemas.sequence import MeaningSource, SequenceRequest
+from backend.analyses.evidence import CLAIM_EVIDENCE, MEANING_EVIDENCE
 from backend.sequence.pipeline import SequenceModels, needed_evidence, runnable_methods
 from backend.sequence.method_spec import MethodSpec
 from backend.served.model import ServedTextModel
@@ -114,9 +115,11 @@ class Engine(Analyses):
     def sequence_models(self, request: SequenceRequest) -> SequenceModels:
         """The models the request's methods use, loaded (the embedding and NLI models only when needed)."""
         specs = self.runnable_methods(request)[0]
-        meaning = self.meaning_source(request) if any("meaning" in spec.needs for spec in specs) else None
+        meaning = self.meaning_source(request) if any(set(spec.needs) & MEANING_EVIDENCE for spec in specs) else None
         evidence = set(needed_evidence(specs, meaning.kind if meaning else ""))
-        embedder = self.embedding_model(request.embedding_model) if evidence & EMBEDDING_EVIDENCE else None
+        by_embedding = bool(evidence & CLAIM_EVIDENCE) and meaning is not None and meaning.kind == "embedding"
+        embedder = self.embedding_model(request.embedding_model) if evidence & EMBEDDING_EVIDENCE or by_embedding \
+            else None
         nli = self.nli_model(meaning.model) if meaning and meaning.kind == "nli" else None
         return SequenceModels(lm=self.text_model(request.text.model), embedder=embedder, nli=nli, meaning=meaning)
 

@@ -28,6 +28,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 import harness
+import polygraph_attention as attention_feed
 import polygraph_feed as feed
 import workload
 from backend.analyses.evidence import Evidence
@@ -75,6 +76,7 @@ def polygraph_stats(evidence: Evidence, threshold: float) -> dict[str, Any]:
         "token_similarity": [np.array(evidence.token_similarity)],
         "sample_token_similarity": [[np.array(s) for s in evidence.sample_token_similarity or []]],
         **feed.cocoa_stats(evidence.answer_similarity or []),
+        **attention_feed.attention_stats(evidence.attention),
     }
 
 
@@ -133,6 +135,9 @@ def estimator_pairs(est: Any) -> list[tuple[str, Any, Callable[[MethodResult], f
          "CoCoA-PPL (-mean ln p x mean(1 - s)), in UQ Lens's details"),
         ("cocoa", est.CocoaMTE(), lambda r: r.details["variants"]["cocoa_mte"],
          "CoCoA-MTE (mean token entropy x mean(1 - s)), in UQ Lens's details"),
+        ("rauq", attention_feed.SizedRAUQ(est, 0.5), lambda r: r.value,
+         same + " (alpha 0.5, middle-third layers); fed UQ Lens's previous-token attention read in chunks, as its "
+         "attention_all diagonal below the main one"),
     ]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from backend.schemas import SequenceAnalysis
+from components.attention_uq_view import render_attention_uq
+from components.claim_view import render_claims
 from components.kernel_consistency import render_kernel_and_consistency
 from components.meaning_clusters import render_meaning_clusters, short_label
 from components.sar_weights import render_sar_weights
@@ -13,7 +15,7 @@ from components.similarity_graph import render_similarity_graph
 from components.text_safety import markdown_literal
 from components.token_heatmap import render_token_heatmap
 
-EVIDENCE_TABS = ["Scores", "Samples and meanings", "Similarity graph", "SAR relevance"]
+EVIDENCE_TABS = ["Scores", "Samples and meanings", "Similarity graph", "SAR relevance", "Claims", "Attention"]
 ASKING_TAB = "Asking the model"
 
 
@@ -88,7 +90,11 @@ def render_sequence_analysis(result: SequenceAnalysis, *, key: str, asking: bool
             render_sar_weights(result.token_relevance, key=f"{key}_sar")
         else:
             st.info("Select TokenSAR to see the relevance weight of every token.")
+    with tabs[4]:
+        render_claims(result, key=f"{key}_claims")
+    with tabs[5]:
+        render_attention_uq(result, key=f"{key}_attention")
     if asking:
-        with tabs[4]:
+        with tabs[6]:
             render_asking(result)
     st.caption("Seconds per step: " + ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in result.seconds.items()))

@@ -6,7 +6,7 @@ per piece of evidence, once, whatever the number of methods that use it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -38,6 +38,10 @@ class Evidence:
     answer_similarity: Optional[list[float]] = None
     verbalized_reply: Optional[str] = None
     p_true_probs: Optional[tuple[float, float]] = None
+    attention: Optional[Any] = None  # backend.analyses.attention_uq.AttentionEvidence (RAUQ, UQAC)
+    claims: Optional[list] = None  # backend.claims.split.ClaimSpan, with token spans
+    claim_alternatives: Optional[list] = None  # per answer token: None, or [(prob, class)], the chosen token first
+    claim_support: Optional[np.ndarray] = None  # (claims, K) support of each claim by each sample, in [0, 1]
     prompts: dict[str, str] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
 
@@ -83,6 +87,23 @@ def _answer_meaning_passes(k: int, t: int, kind: str) -> PassCount:
     return PassCount(nli_pairs=2 * k) if kind == "nli" else PassCount(embedding_texts=k + 1)
 
 
+def _claim_alternatives_passes(k: int, t: int, kind: str) -> PassCount:
+    """At most T tokens with CLAIM_TOP_K - 1 alternatives each: NLI both ways per alternative, or the claim prefix
+    embedded with each alternative and with the chosen token."""
+    alternatives = t * (CLAIM_TOP_K - 1)
+    return PassCount(nli_pairs=2 * alternatives) if kind == "nli" else PassCount(embedding_texts=alternatives + t)
+
+
+def _claim_support_passes(k: int, t: int, kind: str) -> PassCount:
+    """Each of at most T/8 claims against each of the K samples: NLI pairs, or the claims and the samples'
+    sentences (about as many) embedded."""
+    claims = max(1, t // 8)
+    return PassCount(nli_pairs=claims * k) if kind == "nli" else PassCount(embedding_texts=claims * (k + 1))
+
+
+CLAIM_TOP_K = 5  # the Text analysis' default top-k alternatives per token, which CCP reads
+
+
 EVIDENCE: dict[str, EvidenceSpec] = {
     spec.name: spec for spec in (
         EvidenceSpec("generation", "The analysed answer (its generate call and one scoring pass)",
@@ -100,18 +121,30 @@ EVIDENCE: dict[str, EvidenceSpec] = {
                      _answer_meaning_passes),
         EvidenceSpec("sample_token_relevance", "SAR token relevance of every sampled answer",
                      lambda k, t, kind: PassCount(embedding_texts=k * (t + 1))),
+        EvidenceSpec("claims", "The answer split into claims (sentences and clauses; no model)",
+                     lambda k, t, kind: PassCount()),
+        EvidenceSpec("claim_alternatives", "Whether each claim token's top-k alternatives keep the claim's meaning",
+                     _claim_alternatives_passes),
+        EvidenceSpec("claim_support", "How strongly each sample supports each claim", _claim_support_passes),
         EvidenceSpec("verbalized", "Asking the model for a confidence number (a short generate call)",
                      lambda k, t, kind: PassCount(lm_passes=VERBALIZED_MAX_NEW_TOKENS)),
         EvidenceSpec("p_true", "Asking the model True or False (one pass)",
                      lambda k, t, kind: PassCount(lm_passes=1)),
+        EvidenceSpec("attention", "Attention weights of the answer (one more pass, read in chunks)",
+                     lambda k, t, kind: PassCount(lm_passes=1)),
     )
 }
+
+CLAIM_EVIDENCE = frozenset({"claim_alternatives", "claim_support"})  # judged by the meaning model: NLI or embeddings
+MEANING_EVIDENCE = frozenset({"meaning", *CLAIM_EVIDENCE})  # evidence that needs a meaning source chosen
 
 NEEDS_CLOSURE: dict[str, tuple[str, ...]] = {
     "meaning": ("samples", "sample_embeddings"),
     "sample_embeddings": ("samples",),
     "sample_token_relevance": ("samples",),
     "answer_meaning": ("samples",),
+    "claim_alternatives": ("claims",),
+    "claim_support": ("samples", "claims"),
 }
 
 

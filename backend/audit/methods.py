@@ -23,6 +23,7 @@ from backend.decisions import relative_confidence as rel
 from backend.registry import Registry, UnknownNameError
 from backend.schemas.audit import AuditCatalogEntry, AuditMethodCatalog, AuditMethodInfo, AuditMethodKind
 from backend.schemas.sequence import why_not
+from backend.sequence.attention_methods import ATTENTION_METHODS
 from backend.sequence.method_spec import TokenValue, capabilities_for
 from backend.sequence.methods import METHODS
 
@@ -48,6 +49,7 @@ PROBABILITY_METHODS = frozenset({"sequence_probability", "mean_token_probability
                                  "p_true", "verbalized_confidence"})
 """Sequence registry entries whose value is meant as the probability that the answer is right."""
 DEFAULT_TEXT_METHODS = ("mean_logprob", "geo_mean_prob", "max_entropy")
+CLAIM_METHODS = ("ccp",)  # generation entries an audit runs by a sequence analysis (they need a meaning model)
 """Selected unless changed for questions; for images, every one-pass classifier method is."""
 Source = Literal["token", "sequence", "classifier", "given", "pairwise"]
 
@@ -146,11 +148,12 @@ def given_method(name: str, higher_is: str, values: Sequence[float]) -> AuditMet
 
 def text_methods() -> Registry[AuditMethod]:
     """Every method a text audit accepts: the token methods first, then the sequence registry's sampling and
-    asking entries (read from the registry on each call, so later registrations count)."""
+    asking entries and its claim-level ccp (read from the registry on each call, so later registrations count)."""
     registry: Registry[AuditMethod] = Registry("audit method", hint="use some of")
     for name, method in TOKEN_METHODS.items():
         registry.register(token_method(name, method))
-    for spec in METHODS.entries(keep=lambda spec: spec.group != "generation"):
+    for spec in METHODS.entries(keep=lambda spec: spec.group != "generation"
+                                   or spec.name in CLAIM_METHODS + ATTENTION_METHODS):
         registry.register(sequence_method(spec.name))
     registry.register(relative_method())
     return registry

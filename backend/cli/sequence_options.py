@@ -2,15 +2,19 @@
 
 With --methods the printed JSON object gains "scores" (a list of {name, label, value, normalized, higher_is,
 value_range, normalization, description, details}) and "sequence" (the K samples, their meaning clusters, the
-similarity graph, SAR weights and the seconds each stage took).
+similarity graph, SAR weights and the seconds each stage took); with ccp or luq among the methods it gains "claims"
+(each claim's text, character span [start, end) in the answer, token span [token_start, token_end) and scores).
+--claims FILE gives the answer's claims, one per line, instead of the automatic split.
 """
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any, Optional
 
 from backend.schemas import (DEFAULT_EMBEDDING_MODEL, DEFAULT_SAMPLES, DEFAULT_SIMILARITY_THRESHOLD, SequenceAnalysis,
                              SequenceRequest, TextRequest)
+from backend.errors import UserInputError
 from backend.schemas.sequence import DEFAULT_SAMPLE_TEMPERATURE
 
 
@@ -29,6 +33,9 @@ def add_sequence_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--similarity-threshold", type=float, default=DEFAULT_SIMILARITY_THRESHOLD,
                        help="affinity at or above which the embedding model counts two answers as one meaning (1 when "
                             "one only adds words to the other, else the cosine of what they add to the question)")
+    group.add_argument("--claims", type=Path, metavar="FILE", help="the answer's claims for ccp and luq, one per "
+                                                                   "line, each a piece of the answer in order "
+                                                                   "(default: sentences and clauses of long ones)")
 
 
 def sequence_request(args: argparse.Namespace, text: TextRequest) -> Optional[SequenceRequest]:
@@ -38,13 +45,26 @@ def sequence_request(args: argparse.Namespace, text: TextRequest) -> Optional[Se
     methods = [name for part in args.methods for name in part.split(",")]
     return SequenceRequest(text=text, methods=methods, samples=args.samples,
                            sample_temperature=args.sample_temperature, embedding_model=args.embedding_model,
-                           meaning_model=args.meaning_model, similarity_threshold=args.similarity_threshold)
+                           meaning_model=args.meaning_model, similarity_threshold=args.similarity_threshold,
+                           claims=read_claims(args.claims) if getattr(args, "claims", None) else None)
+
+
+def read_claims(path: Path) -> list[str]:
+    """The non-empty lines of a claims file; UserInputError when it cannot be read or has none."""
+    try:
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserInputError(f"cannot read the claims file {path}: {exc}") from exc
+    if not lines:
+        raise UserInputError(f"the claims file {path} has no claim: write one claim per line")
+    return lines
 
 
 def sequence_json(analysis: SequenceAnalysis) -> dict[str, Any]:
     """The keys added to the printed JSON object: "scores" and "sequence"."""
-    rest = analysis.model_dump(mode="json", exclude={"text", "scores"})
-    return {"scores": [s.model_dump(mode="json") for s in analysis.scores], "sequence": rest}
+    rest = analysis.model_dump(mode="json", exclude={"text", "scores", "claims"})
+    claims = {"claims": [c.model_dump(mode="json") for c in analysis.claims]} if analysis.claims else {}
+    return {"scores": [s.model_dump(mode="json") for s in analysis.scores], **claims, "sequence": rest}
 
 
 def sequence_table(analysis: SequenceAnalysis) -> str:
@@ -58,4 +78,18 @@ def sequence_table(analysis: SequenceAnalysis) -> str:
         normalized = "-" if score.normalized is None else f"{score.normalized:.3f}"
         note = f"  ({score.details['error']})" if "error" in score.details else ""
         lines.append(f"{score.label:<34} {value:>12} {normalized:>11}  more {score.higher_is}{note}")
-    return "\n".join(lines)
+    return "\n".join(lines + claim_lines(analysis))
+
+
+def claim_lines(analysis: SequenceAnalysis) -> list[str]:
+    """One line per claim: its number, token span, scores and text (none when no claim method ran)."""
+    if not analysis.claims:
+        return []
+    names = {"ccp": "ccp", "luq_support": "support", "mean_token_entropy": "H mean", "max_token_entropy": "H max",
+             "mean_neg_logprob": "-log p"}
+    lines = ["", f"{len(analysis.claims)} claims ({analysis.claims_rule})"]
+    for n, claim in enumerate(analysis.claims, 1):
+        scores = "  ".join(f"{names[k]} {v:.3f}" for k, v in claim.scores.items() if v is not None and k in names)
+        supported = f"  {claim.supported_by}/{len(analysis.samples)} samples" if claim.supported_by is not None else ""
+        lines.append(f"  {n:>3}. tokens {claim.token_start}-{claim.token_end}  {scores}{supported}  {claim.text!r}")
+    return lines

@@ -176,7 +176,7 @@ def _gather_local(run: SequenceRun, answers: list[Answer], needed: list[str]) ->
         groups = [removal_texts_from_pieces(prompt, [t.text for t in a.choice.tokens], a.choice.special)
                   for a in answers[:MAX_SAMPLES]]
         evidence.sample_token_similarity = group_similarities(embedder, groups)
-    for name in ("sample_embeddings", "meaning", "answer_meaning"):
+    for name in ("sample_embeddings", "meaning", "answer_meaning", "claims", "claim_alternatives", "claim_support"):
         if name in needed:
             GATHERERS[name](run)
 
@@ -242,9 +242,11 @@ def import_audit(groups: list[ImportedGroup]) -> Optional[ImportAudit]:
 def models_for(engine: Any, request: SequenceRequest, specs: list[MethodSpec]) -> tuple[SequenceModels, Any]:
     """(the embedding / NLI models the methods use, a context holding their locks); no model when none is needed,
     and never a language model."""
-    meaning = engine.meaning_source(request) if any("meaning" in s.needs for s in specs) else None
+    meaning = engine.meaning_source(request) if any(set(s.needs) & ev.MEANING_EVIDENCE for s in specs) else None
     needed = set(needed_evidence(specs, meaning.kind if meaning else ""))
-    embedder = engine.embedding_model(request.embedding_model) if needed & EMBEDDING_EVIDENCE else None
+    by_embedding = bool(needed & ev.CLAIM_EVIDENCE) and meaning is not None and meaning.kind == "embedding"
+    embedder = (engine.embedding_model(request.embedding_model) if needed & EMBEDDING_EVIDENCE or by_embedding
+                else None)
     nli = engine.nli_model(meaning.model) if meaning and meaning.kind == "nli" else None
     held = [m.spec.id for m in (embedder, nli) if m is not None]
     return SequenceModels(lm=None, embedder=embedder, nli=nli, meaning=meaning), (
@@ -262,7 +264,7 @@ def import_logs(engine: Any, request: ImportRequest) -> ImportResult:
     selected = selected_methods(probe)
     refuse_impossible(selected, named="all" not in request.methods)
     runnable = usable_methods(selected, max(len(g) for g in groups))[0]
-    needs_models = bool({need for spec in runnable for need in spec.needs} & (EMBEDDING_EVIDENCE | {"meaning"}))
+    needs_models = bool({need for spec in runnable for need in spec.needs} & (EMBEDDING_EVIDENCE | ev.MEANING_EVIDENCE))
     models, held = (models_for(engine, probe, runnable) if needs_models
                     else (SequenceModels(lm=None, embedder=None, nli=None, meaning=None), nullcontext()))
     with held:

@@ -5,15 +5,16 @@ how its normalised value was made, so a reader can interpret it without the pape
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Literal, Optional
+from typing import Annotated, Any, Iterable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from backend.schemas.common import DEFAULT_EMBEDDING_MODEL, MethodInfoBase
-from backend.schemas.text import TextAnalysis, TextRequest
+from backend.schemas.text import MAX_PROMPT_CHARS, TextAnalysis, TextRequest
 
 MIN_SAMPLES = 2
 MAX_SAMPLES = 20
+MAX_CLAIMS = 400  # claims a request may give (a 2,000-token answer has about 100)
 DEFAULT_SAMPLES = 8
 DEFAULT_SAMPLE_TEMPERATURE = 0.7
 DEFAULT_SIMILARITY_THRESHOLD = 0.75  # of the claim rule's affinity: bench/bench_meaning_rule.py chose it
@@ -61,6 +62,14 @@ class SequenceRequest(BaseModel):
                                                     "answers as the same meaning")
     method_parameters: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="{method name: {parameter: value}} overriding registry defaults")
+    claims: Optional[list[Annotated[str, Field(max_length=MAX_PROMPT_CHARS)]]] = Field(
+        None, min_length=1, max_length=MAX_CLAIMS, description=(
+            "the answer's claims, each a piece of its text in order (a user-edited split) for ccp and luq; "
+            "None = split the answer into sentences and the clauses of long sentences"))
+    claim_spans: Optional[list[tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]]]] = Field(
+        None, min_length=1, max_length=MAX_CLAIMS, description=(
+            "the answer's claims as [start, end) character spans of its text, in order and not overlapping "
+            "(instead of claims)"))
 
     @field_validator("methods")
     @classmethod
@@ -160,6 +169,21 @@ class SequenceScore(BaseModel):
     details: dict[str, Any]
 
 
+class ClaimScore(BaseModel):
+    """One claim of the analysed answer: its text, where it lies, and its scores."""
+
+    text: str
+    start: int = Field(description="character offset in text.generated_text where the claim starts")
+    end: int = Field(description="character offset just past the claim (half-open)")
+    token_start: int = Field(description="index in text.tokens of the claim's first token")
+    token_end: int = Field(description="index just past the claim's last token (half-open)")
+    scores: dict[str, Optional[float]] = Field(description=(
+        "ccp (claim-conditioned probability, higher = more confident), luq_support (mean support by the K "
+        "samples, higher = more confident), mean_token_entropy / max_token_entropy / mean_neg_logprob (nats, "
+        "higher = more uncertain); a score the request did not ask for is absent"))
+    supported_by: Optional[int] = Field(None, description="how many of the K samples support the claim (luq)")
+
+
 class SequenceAnalysis(BaseModel):
     """Every selected sequence method on one answer, with the evidence it was computed from."""
 
@@ -183,3 +207,6 @@ class SequenceAnalysis(BaseModel):
         "does not say, or no samples were drawn"))
     evidence_note: str = Field("", description="how the evidence was gathered where it differs from a model in "
                                                "UQ Lens's process (a served model: what the engine gave)")
+    claims: list[ClaimScore] = Field(default_factory=list, description="the answer's claims and their scores, "
+                                                                       "when ccp or luq was selected")
+    claims_rule: str = Field("", description="how the claims were split and which model judged their meaning")

@@ -32,8 +32,12 @@ EVIDENCE_REQUIRES: dict[str, tuple[str, ...]] = {  # evidence -> the text-model 
     "meaning": (),
     "answer_meaning": (),  # the analysed answer's text against the samples', by the meaning model
     "sample_token_relevance": (),
+    "claims": (),  # the answer's text and token texts
+    "claim_alternatives": ("token_logprobs",),  # each claim token's top-k alternatives
+    "claim_support": (),  # the claims against the samples' texts, by the meaning model
     "verbalized": (),  # one greedy reply
     "p_true": ("token_logprobs",),  # the first reply token's top log-probabilities
+    "attention": ("attention",),  # RAUQ, UQAC: attention weights of an in-process model
 }
 GIVEN_ANSWER_REQUIRES = ("score_given_answer",)
 CAPABILITY_ORDER = CAPABILITIES_BY_ENGINE[IN_PROCESS]  # every capability, in the registry's order

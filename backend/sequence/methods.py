@@ -22,9 +22,11 @@ from backend.analyses import sar as sar_scores
 from backend.analyses.evidence import Evidence
 from backend.analyses.rouge import mean_pairwise_rouge_l
 from backend.analyses.self_report import p_true_normalized, parse_confidence
+from backend.claims.methods import ccp_result, luq_result
 from backend.parameters import Parameter
 from backend.registry import Registry
 from backend.schemas import ALL_METHODS
+from backend.sequence.attention_methods import RAUQ, UQAC
 from backend.sequence.method_spec import Group, MethodResult, MethodSpec, TokenValue
 
 
@@ -334,6 +336,19 @@ def default_registry() -> Registry[MethodSpec]:
                    "Vashurin et al., CoCoA: Bridging Confidence and Consistency (NeurIPS 2025)", "uncertain",
                    "[0, inf) nats", "1 - exp(-value)", MEANING_COST + "; the answer vs each sample: 2K NLI pairs, "
                    "or K + 1 embeddings", ("samples", "meaning", "answer_meaning"), _cocoa),
+        MethodSpec("ccp", "Claim-conditioned probability", "generation",
+                   "Per claim, the product over its tokens of the probability of the top-k alternatives that keep "
+                   "the claim's meaning against those that change it; the answer's value is the product over claims.",
+                   "Fadeeva et al., Fact-Checking the Output of LLMs via Token-Level Uncertainty Quantification "
+                   "(ACL Findings 2024)", "confident", "[0, 1]", "already in [0, 1]",
+                   "per claim token, its top-4 alternatives judged: 2 NLI pairs each, or 2 embeddings",
+                   ("generation", "claims", "claim_alternatives"), ccp_result),
+        MethodSpec("luq", "LUQ", "samples",
+                   "1 - mean support of the answer's claims, a claim's support being how strongly the K samples "
+                   "entail (NLI) or say (embedding claim rule) it.",
+                   "Zhang et al., LUQ: Long-text Uncertainty Quantification for LLMs (EMNLP 2024)", "uncertain",
+                   "[0, 1]", "already in [0, 1]", SAMPLES_COST + "; claims x K NLI pairs, or the claims and the "
+                   "samples' sentences embedded", ("samples", "claims", "claim_support"), luq_result),
         MethodSpec("verbalized_confidence", "Verbalized confidence", "ask",
                    "The confidence the model states when asked for a number from 0 to 100.",
                    "Tian et al., Just Ask for Calibration (EMNLP 2023)", "confident", "[0, 1]",
@@ -343,6 +358,8 @@ def default_registry() -> Registry[MethodSpec]:
                    "Kadavath et al., Language Models (Mostly) Know What They Know (2022)", "confident", "[0, 1]",
                    "already in [0, 1]", "one forward pass", ("p_true",), _p_true),
     ):
+        registry.register(spec)
+    for spec in (RAUQ, UQAC):  # backend.sequence.attention_methods
         registry.register(spec)
     return registry
 

@@ -23,6 +23,9 @@ from backend.analyses.generation_scores import excess_kurtosis
 from backend.analyses.meaning_graph import greedy_meaning_clusters, laplacian_spectrum
 from backend.analyses.sample_scores import cluster_masses, sample_weights
 from backend.analyses.sar import token_relevance
+from backend.claims.evidence import gather_claim_alternatives, gather_claim_support, gather_claims
+from backend.claims.methods import claim_rows
+from backend.sequence.attention_methods import gather_attention
 from backend.sequence.method_spec import MethodSpec, run_method
 from backend.sequence.methods import METHODS, method_names
 from backend.errors import UserInputError
@@ -36,7 +39,7 @@ from backend.sequence.evidence import (answer_similarity_by_embedding, answer_si
                                        meaning_by_nli, removal_similarities)
 from backend.schemas import (ALL_METHODS, MeaningCluster, MeaningSource, SampledAnswer, SequenceAnalysis,
                              SequenceRequest, SequenceScore, TextAnalysis, TokenRelevance)
-from backend.schemas.sequence import why_not
+from backend.schemas.sequence import ClaimScore, why_not
 from backend.text.generation import analyze_text, answer_logits
 
 
@@ -185,8 +188,12 @@ GATHERERS: dict[str, Callable[[SequenceRun], None]] = {
     "meaning": _gather_meaning,
     "answer_meaning": _gather_answer_meaning,
     "sample_token_relevance": _gather_sample_token_relevance,
+    "claims": gather_claims,
+    "claim_alternatives": gather_claim_alternatives,
+    "claim_support": gather_claim_support,
     "verbalized": _gather_verbalized,
     "p_true": _gather_p_true,
+    "attention": gather_attention,
 }
 
 
@@ -244,4 +251,20 @@ def assemble(run: SequenceRun, scores: list[SequenceScore], seconds: dict[str, f
         laplacian_eigenvalues=laplacian_spectrum(affinity)[0].tolist() if affinity is not None else [],
         token_relevance=relevance, scores=scores, seconds=seconds, left_out=run.left_out,
         sample_logprob_temperature=run.sample_logprob_temperature if samples else None,
-        evidence_note=run.evidence_note)
+        evidence_note=run.evidence_note, **claims_part(run, {s.name for s in scores}))
+
+
+def claims_part(run: SequenceRun, methods: set[str]) -> dict:
+    """The SequenceAnalysis fields claims and claims_rule (empty when no claim method ran)."""
+    meaning = run.models.meaning
+    if run.evidence.claims is None or meaning is None:
+        return {}
+    threshold = 0.5 if meaning.kind == "nli" else meaning.threshold
+    split = ("the request's claims" if run.request.claims or run.request.claim_spans
+             else "the answer split into sentences and the clauses of long sentences")
+    judged = (f"judged by the NLI model {meaning.model} (a sample supports a claim at entail / (entail + "
+              f"contradict) >= 0.5)" if meaning.kind == "nli" else
+              f"judged by the embedding model {meaning.model} with the claim rule (a sample supports a claim when "
+              f"its closest sentence's affinity is at least {threshold:g}; no NLI model is registered)")
+    return {"claims": [ClaimScore(**row) for row in claim_rows(run.evidence, methods, threshold)],
+            "claims_rule": f"{split}; meaning {judged}"}

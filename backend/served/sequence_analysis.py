@@ -50,7 +50,8 @@ from backend.served.http import OpenAIClient
 from backend.served.text_analysis import STOP_REASONS, analyze_served_text, detokenized_input
 
 P_TRUE_TOP_LOGPROBS = MAX_TOP_LOGPROBS
-LOCAL_EVIDENCE = ("sample_embeddings", "meaning", "answer_meaning")  # gathered in-process as for an in-process model
+LOCAL_EVIDENCE = ("sample_embeddings", "meaning", "answer_meaning", "claims", "claim_alternatives",
+                  "claim_support")  # gathered in-process as for an in-process model
 WORKERS = 3  # samples, verbalized, P(True)
 
 

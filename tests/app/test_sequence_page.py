@@ -5,6 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
+from backend.sequence.methods import METHODS
 from tests.app.pages import open_page as open_app_page
 
 pytestmark = pytest.mark.slow
@@ -34,7 +35,8 @@ def test_page_offers_every_method_and_shows_the_cost_before_running():
     at = open_page()
     assert not at.exception and not at.error
     assert at.title[0].value == "Sequence uncertainty"
-    assert sum(len(at.pills(key=f"seq_methods_{g}").value) for g in ("generation", "samples", "ask")) == 23
+    offered = sum(len(at.pills(key=f"seq_methods_{g}").value) for g in ("generation", "samples", "ask"))
+    assert offered == len(METHODS.available())
     assert any(c.value.startswith("Estimated total") for c in at.caption)
     steps = list(next(df.value for df in at.dataframe if "Step" in df.value.columns)["Step"])
     assert steps[0].startswith("The analysed answer") and any(s.startswith("K sampled answers") for s in steps)

@@ -49,7 +49,9 @@ def test_only_probability_scores_are_marked_as_probabilities():
 
 def test_text_methods_are_the_token_methods_then_the_registrys_sampling_and_asking_entries():
     names = am.text_methods().available()
-    assert names == list(am.TOKEN_METHODS) + method_names("samples") + method_names("ask") + ["relative_confidence"]
+    sequence = [n for n in method_names() if METHODS.get(n).group != "generation"
+                or n in am.CLAIM_METHODS + am.ATTENTION_METHODS]
+    assert names == list(am.TOKEN_METHODS) + sequence + ["relative_confidence"]
     for method in am.resolve_text_methods(method_names("samples")):
         spec = METHODS.get(method.name)
         assert method.source == "sequence" and (method.label, method.cost) == (spec.label, spec.cost)

@@ -102,8 +102,8 @@ def test_a_given_claim_not_in_the_answer_is_refused():
 def test_the_alternatives_of_a_function_word_keep_the_meaning_without_a_model():
     run = make_run("nli")
     run.text = SimpleNamespace(generated_text="The end", tokens=[
-        token("The", 1, 0.5, [("The", 1, 0.5), ("A", 2, 0.4)]), token(" end", 3, 0.6, [(" end", 3, 0.6),
-                                                                                     (" start", 4, 0.3)])])
+        token("The", 1, 0.5, [("The", 1, 0.5), ("A", 2, 0.4)]),
+        token(" end", 3, 0.6, [(" end", 3, 0.6), (" start", 4, 0.3)])])
     run.evidence.special = [False, False]
     gather_claims(run)
     per_token, pairs = alternative_pairs(run)

@@ -7,6 +7,7 @@ import pytest
 
 import backend.clients.local
 from backend import cli
+from backend.sequence.methods import METHODS
 
 pytestmark = pytest.mark.slow
 SCORE_KEYS = {"name", "value", "normalized", "higher_is", "details"}
@@ -26,7 +27,7 @@ def test_methods_all_adds_one_score_per_method(local_engine, capsys):
     assert cli.main(args) == 0
     result = json.loads(capsys.readouterr().out)
     assert {"model", "tokens", "summaries", "scores", "sequence"} <= result.keys()
-    assert len(result["scores"]) == 23
+    assert len(result["scores"]) == len(METHODS.available())
     for score in result["scores"]:
         assert SCORE_KEYS <= score.keys()
         assert score["higher_is"] in {"uncertain", "confident"}

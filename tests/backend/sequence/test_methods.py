@@ -10,12 +10,15 @@ import numpy as np
 import pytest
 
 from backend.analyses.evidence import EVIDENCE, Evidence, required_evidence
+from backend.claims.split import ClaimSpan
 from backend.errors import UserInputError
 from backend.registry import UnknownNameError
 from backend.sequence.method_spec import MethodResult, MethodSpec, run_method
 from backend.sequence.methods import METHODS, default_registry, method_names
+from tests.backend.sequence.attention_cases import ATTENTION_HAND
 
 LN2 = math.log(2)
+ONE_CLAIM = [ClaimSpan("A b c", 0, 5, 0, 3)]  # the three-token answer as one claim (luq)
 EPS = 1e-3
 
 
@@ -32,7 +35,8 @@ def identical_samples() -> Evidence:
     return answer_evidence(sample_token_logprobs=[[math.log(0.5)] * 2] * 3, sample_texts=["Paris"] * 3,
                            sample_special=[[False, False]] * 3, clusters=[[0, 1, 2]], affinity=np.ones((3, 3)),
                            sample_embeddings=np.tile([[0.6, 0.8, 0.0]], (3, 1)),
-                           sample_token_similarity=[[0.9, 0.7]] * 3, answer_similarity=[1.0, 1.0, 1.0])
+                           sample_token_similarity=[[0.9, 0.7]] * 3, answer_similarity=[1.0, 1.0, 1.0],
+                           claims=ONE_CLAIM, claim_support=np.ones((1, 3)))
 
 
 def unrelated_samples() -> Evidence:
@@ -40,12 +44,25 @@ def unrelated_samples() -> Evidence:
     return answer_evidence(sample_token_logprobs=[[math.log(0.5)], [math.log(0.25)], [math.log(0.125)]],
                            sample_texts=["alpha", "beta", "gamma"], sample_special=[[False]] * 3,
                            clusters=[[0], [1], [2]], affinity=np.eye(3), sample_embeddings=np.eye(3),
-                           sample_token_similarity=[[0.5]] * 3, answer_similarity=[0.0, 0.0, 0.0])
+                           sample_token_similarity=[[0.5]] * 3, answer_similarity=[0.0, 0.0, 0.0],
+                           claims=ONE_CLAIM, claim_support=np.zeros((1, 3)))
 
 
 def half_agreeing_samples() -> Evidence:
     """The unrelated samples, the answer agreeing fully with one, half with one and not with the third."""
     return replace(unrelated_samples(), answer_similarity=[1.0, 0.5, 0.0])
+
+
+def claim_evidence() -> Evidence:
+    """The three-token answer as two claims (tokens 0-1 and 2), each token's alternatives with their NLI classes."""
+    return answer_evidence(claims=[ClaimSpan("A b", 0, 3, 0, 2), ClaimSpan("c", 4, 5, 2, 3)], claim_alternatives=[
+        [(0.5, "entail"), (0.25, "contra"), (0.1, "entail")], [(0.25, "entail"), (0.5, "neutral")],
+        [(0.8, "entail"), (0.1, "contra")]])
+
+
+def half_supported() -> Evidence:
+    """The unrelated samples, the answer's one claim supported fully by one sample, half by one, not by the third."""
+    return replace(unrelated_samples(), claim_support=np.array([[1.0, 0.5, 0.0]]))
 
 
 def logistic(x: float) -> float:
@@ -94,8 +111,12 @@ HAND = {
             (unrelated_samples, 2 * LN2, logistic(2 * LN2))],
     "cocoa": [(identical_samples, 0.0, 0.0), (unrelated_samples, LN10, 0.9),
               (half_agreeing_samples, LN10 / 2, 1 - 10 ** -0.5)],
+    # two claims over tokens 0-1 and 2: token CCPs (0.5 + 0.1) / 0.85, 1 (its alternative neutral), 0.8 / 0.9
+    "ccp": [(claim_evidence, (12 / 17) * (8 / 9), (12 / 17) * (8 / 9))],
+    "luq": [(identical_samples, 0.0, 0.0), (unrelated_samples, 1.0, 1.0), (half_supported, 0.5, 0.5)],
     "verbalized_confidence": [(answer_evidence, 0.8, 0.8)],
     "p_true": [(answer_evidence, 0.75, 0.75)],
+    **ATTENTION_HAND,
 }
 
 
@@ -121,7 +142,7 @@ def test_metadata_is_complete_and_consistent(name):
     assert info.higher_is in {"uncertain", "confident"}
     assert set(spec.needs) <= set(EVIDENCE)
     for parameter in info.parameters:
-        assert parameter.kind == "float" and parameter.minimum <= parameter.default <= parameter.maximum
+        assert parameter.kind in ("float", "int") and parameter.minimum <= parameter.default <= parameter.maximum
         assert parameter.description == parameter.help
 
 
@@ -137,7 +158,8 @@ def test_the_wire_view_keeps_every_key_and_value_of_the_old_shape():
     assert t["description"] == t["help"] == ("divides the other answers' relevance; smaller t lets agreement count "
                                              "for more")
     assert [p["name"] for view in shown.values() for p in view["parameters"]] == ["eigenvalue_threshold", "t",
-                                                                                  "epsilon", "t", "t"]
+                                                                                  "epsilon", "t", "t", "alpha",
+                                                                                  "answer_tokens", "threshold"]
 
 
 @pytest.mark.parametrize("name", [n for n in method_names("generation") if METHODS.get(n).token_value])
@@ -165,7 +187,7 @@ def test_unrelated_answers_are_more_uncertain_than_identical_ones_for_every_mean
 
 def test_groups_partition_the_registry():
     groups = [method_names(g) for g in ("generation", "samples", "ask")]
-    assert sum(map(len, groups)) == len(method_names()) == len(METHODS) == 23
+    assert sum(map(len, groups)) == len(method_names()) == len(METHODS) == 27
     assert method_names("ask") == ["verbalized_confidence", "p_true"]
 
 
@@ -261,7 +283,7 @@ def test_every_method_requires_capabilities_derived_from_its_evidence_alone():
 def test_what_a_served_model_lacks_and_which_values_are_estimates_there():
     from backend.models.registry import CAPABILITIES_BY_ENGINE
     vllm = CAPABILITIES_BY_ENGINE["vllm"]
-    assert [n for n in method_names() if METHODS.get(n).missing(vllm)] == ["mean_kurtosis"]
+    assert [n for n in method_names() if METHODS.get(n).missing(vllm)] == ["mean_kurtosis", "rauq", "uqac"]
     assert METHODS.get("mean_kurtosis").missing(vllm) == ("full_distribution",)
     assert not METHODS.get("mean_kurtosis").missing(CAPABILITIES_BY_ENGINE["in-process"])
     estimated = [n for n in method_names() if METHODS.get(n).exact_requires]

@@ -10,6 +10,7 @@ from backend.engine import Engine
 from backend.errors import UserInputError
 from backend.models.registry import ModelRegistry, ModelSpec
 from backend.schemas import SequenceRequest, TextRequest
+from backend.sequence.methods import METHODS
 from tests.backend.tiny_models import save_tiny_encoder
 
 TEXT = TextRequest(model="tiny-lm", prompt="Name a colour.", max_new_tokens=4)
@@ -100,12 +101,15 @@ def test_cost_estimate_counts_each_piece_of_evidence_once(folders, tmp_path):
     engine = tiny_engine(folders, tmp_path, with_nli=True)
     costs = {c.evidence: c for c in engine.estimate_sequence_cost(request())}
     assert list(costs) == ["generation", "kurtosis", "token_relevance", "samples", "sample_embeddings", "meaning",
-                           "answer_meaning", "sample_token_relevance", "verbalized", "p_true"]
+                           "answer_meaning", "sample_token_relevance", "claims", "claim_alternatives",
+                           "claim_support", "verbalized", "p_true", "attention"]
     assert (costs["generation"].lm_passes, costs["generation"].lm_batch) == (5, 1)
     assert (costs["samples"].lm_passes, costs["samples"].lm_batch) == (4, 3)
     assert costs["meaning"].nli_pairs == 6 and costs["meaning"].embedding_texts == 0
     assert costs["answer_meaning"].nli_pairs == 6 and costs["answer_meaning"].methods == ["cocoa"]
     assert costs["sample_token_relevance"].embedding_texts == 3 * 5
+    assert costs["claim_alternatives"].nli_pairs == 2 * 4 * 4  # T = 4 tokens, 4 alternatives each, both ways
+    assert costs["claim_support"].nli_pairs == 3 and costs["claims"].methods == ["ccp", "luq"]
     assert {"semantic_entropy", "eigv", "sar"} <= set(costs["samples"].methods)
     assert all(c.seconds >= 0 for c in costs.values()) and costs["samples"].seconds > 0
     assert 3 in engine.pool.pass_seconds("tiny-lm")  # timed once at the samples' batch size, then kept
@@ -121,4 +125,4 @@ def test_cost_of_scoring_a_given_answer_has_no_decoding(folders, tmp_path):
 
 def test_methods_metadata_through_the_client(folders, tmp_path):
     infos = LocalClient(tiny_engine(folders, tmp_path, with_nli=False)).sequence_methods()
-    assert len(infos) == 23 and {i.group for i in infos} == {"generation", "samples", "ask"}
+    assert len(infos) == len(METHODS) and {i.group for i in infos} == {"generation", "samples", "ask"}

@@ -77,8 +77,9 @@ def test_methods_a_served_model_cannot_run_are_refused_before_any_request(unreac
         unreachable.analyze_sequence(SequenceRequest(text=TextRequest(model="plain", prompt="x", answer="y"),
                                                      methods=["p_true"]))
     specs, left_out = unreachable.runnable_methods(SequenceRequest(text=TextRequest(model="far", prompt="x")))
+    attention = "needs attention weights: pick a model loaded in UQ Lens's process"
     assert left_out == {"mean_kurtosis": "needs the full next-token distribution: pick a model loaded in UQ Lens's "
-                                         "process"}
+                                         "process", "rauq": attention, "uqac": attention}
 
 
 @pytest.fixture(scope="module")
@@ -100,11 +101,12 @@ def analysis(served_engine) -> SequenceAnalysis:
 @on_vllm
 def test_every_method_but_kurtosis_has_a_value_and_kurtosis_is_left_out_with_why(analysis):
     values = {s.name: s.value for s in analysis.scores}
-    assert "mean_kurtosis" not in values and len(values) == 22
+    assert "mean_kurtosis" not in values and len(values) == 24  # ccp and luq run on the served evidence too
     assert [name for name, value in values.items() if value is None] == [], {
         s.name: s.details.get("error") for s in analysis.scores}
+    attention = "needs attention weights: pick a model loaded in UQ Lens's process"
     assert analysis.left_out == {"mean_kurtosis": "needs the full next-token distribution: pick a model loaded in "
-                                                  "UQ Lens's process"}
+                                                  "UQ Lens's process", "rauq": attention, "uqac": attention}
     assert analysis.text.engine == "vllm" and analysis.sample_logprob_temperature == 1.0
     assert "before temperature" in analysis.evidence_note and len(analysis.samples) == K
 
