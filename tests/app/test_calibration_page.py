@@ -193,12 +193,13 @@ def test_question_audits_offer_served_models_with_their_controls(monkeypatch):
         assert not at.exception
         assert at.number_input(key="calib_concurrency").value == 8
         assert any("served is served by vllm: one request per question" in c.value for c in at.caption)
-        assert "semantic_entropy" in at.multiselect(key="calib_methods_builtin-qa").options
+        assert "semantic_entropy" in at.multiselect(key="calib_methods_builtin-qa_limited").options
+        assert any(c.value.startswith("Not available for served: rauq, uqac (needs attention weights") for c in at.caption)
         at.selectbox(key="calib_model_builtin-qa").set_value("generic").run()
         methods = at.multiselect(key="calib_methods_builtin-qa_limited")
         assert "semantic_entropy" not in methods.options and "max_entropy" in methods.options
         assert methods.value == ["mean_logprob", "geo_mean_prob", "max_entropy"]
         assert any(c.value.startswith("Not available for generic: predictive_entropy, semantic_entropy, ") and
-                   "p_true (needs the server to score a given answer" in c.value for c in at.caption)
+                   ", p_true, " in c.value and "(needs the server to score a given answer" in c.value for c in at.caption)
         at.radio(key="calib_source").set_value(IMAGES).run()
         assert "served" not in at.selectbox(key="calib_model_images").options

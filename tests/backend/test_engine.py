@@ -54,4 +54,5 @@ def test_the_engine_picks_a_rows_served_pipeline_only_for_a_served_text_model(tm
     assert not served_engine.serves(TextRequest(prompt="x")) and not served_engine.serves("far")
     assert not served_engine.serves(TextRequest(model="not-registered", prompt="x"))
     specs, left_out = served_engine.runnable_methods(SequenceRequest(text=TextRequest(model="far", prompt="x")))
-    assert "mean_kurtosis" in left_out and "mean_kurtosis" not in [s.name for s in specs] and len(specs) == 20
+    assert {"mean_kurtosis", "rauq", "uqac"} == set(left_out)  # the full distribution, attention weights
+    assert not set(left_out) & {s.name for s in specs} and len(specs) == len(sequence_methods()) - len(left_out)

@@ -110,6 +110,27 @@ def page(browser):
     context.close()
 
 
+def open_pages_text(browser, chars: int = 2000) -> str:
+    """The URL and the end of the visible text of every page the browser has open (what a failed test saw)."""
+    shown = []
+    for context in browser.contexts:
+        for open_page in context.pages:
+            try:
+                shown.append(f"{open_page.url}\n{open_page.locator('body').inner_text(timeout=5_000)[-chars:]}")
+            except Exception as exc:  # a closed or crashed page: say so, the report still goes out
+                shown.append(f"{open_page.url}: unreadable ({type(exc).__name__})")
+    return "\n---\n".join(shown)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failed browser test, add what its pages showed to the report (CI prints it)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and "browser" in getattr(item, "funcargs", {}):
+        report.sections.append(("what the pages showed", open_pages_text(item.funcargs["browser"])))
+
+
 HEATMAP_BARS = "[class*='st-key-text_answer_heatmap'] .js-plotly-plot g.trace.bars g.point"
 RESULT_TIMEOUT_MS = 180_000
 

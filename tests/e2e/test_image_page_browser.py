@@ -53,10 +53,14 @@ def test_sample_photo_prediction_uncertainty_and_overlays(page, app_url):
 
 def upload_and_classify(page, url: str, name: str, data: bytes) -> None:
     page.goto(f"{url}/image", wait_until="domcontentloaded")
+    page.get_by_role("button", name="Classify").wait_for(timeout=RESULT_TIMEOUT_MS)
+    wait_until_idle(page, timeout_s=RESULT_TIMEOUT_MS / 1000)  # a click during the first run can be redrawn away
     page.get_by_text("Upload", exact=True).first.click()
+    expect(page.get_by_role("radio", name="Upload")).to_be_checked(timeout=60_000)
     page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
         files=[{"name": name, "mimeType": "image/png", "buffer": data}])
-    page.get_by_text(name).first.wait_for(timeout=30_000)
+    page.get_by_text(name).first.wait_for(timeout=60_000)
+    wait_until_idle(page)
     page.get_by_role("button", name="Classify").click()
 
 

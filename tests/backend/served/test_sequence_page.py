@@ -21,13 +21,13 @@ def test_the_sequence_page_runs_a_served_model_and_greys_out_what_it_cannot_do(m
         at.selectbox(key="seq_model").set_value("served").run()
         assert not at.exception and not at.error, [e.value for e in at.error]
         greyed = at.pills(key="seq_unavailable_generation")
-        assert greyed.disabled and greyed.options == ["Mean kurtosis"] and greyed.value == []
+        assert greyed.disabled and greyed.options == ["Mean kurtosis", "RAUQ", "UQAC attention chain"] and greyed.value == []
         captions = " ".join(c.value for c in at.caption)
         assert ("Mean kurtosis needs the full next-token distribution: pick a model loaded in UQ Lens's process"
                 in captions)
         assert "Mean token entropy and Max token entropy are estimates" in captions
         offered = {g: at.pills(key=f"seq_methods_{g}_limited").options for g in GROUPS}
-        assert "Mean kurtosis" not in offered["generation"] and sum(len(o) for o in offered.values()) == 20
+        assert "Mean kurtosis" not in offered["generation"] and sum(len(o) for o in offered.values()) == 24
         assert "Mean token entropy (estimate)" in offered["generation"]
         assert any(c.value.startswith("Estimated total") for c in at.caption)  # timed through the engine
 
