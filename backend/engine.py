@@ -20,13 +20,12 @@ from backend.models.registry import ModelRegistry
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas import DEFAULT_TEXT_MODEL, ModelInfo
 from backend.schemas.sequence import MeaningSource, SequenceRequest
-from backend.analyses.evidence import CLAIM_EVIDENCE, MEANING_EVIDENCE
+from backend.analyses.evidence import CLAIM_EVIDENCE, EMBEDDING_EVIDENCE, MEANING_EVIDENCE
 from backend.sequence.pipeline import SequenceModels, needed_evidence, runnable_methods
 from backend.sequence.method_spec import MethodSpec
 from backend.served.model import ServedTextModel
 from backend.service.operations import Analyses, Operation, text_requests_in
 
-EMBEDDING_EVIDENCE = {"token_relevance", "sample_embeddings", "sample_token_relevance"}
 
 
 class Engine(Analyses):

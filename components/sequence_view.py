@@ -7,6 +7,7 @@ import streamlit as st
 from backend.schemas import SequenceAnalysis
 from components.attention_uq_view import render_attention_uq
 from components.claim_view import render_claims
+from components.inverse_model_view import render_perturbations
 from components.kernel_consistency import render_kernel_and_consistency
 from components.meaning_clusters import render_meaning_clusters, short_label
 from components.sar_weights import render_sar_weights
@@ -15,7 +16,8 @@ from components.similarity_graph import render_similarity_graph
 from components.text_safety import markdown_literal
 from components.token_heatmap import render_token_heatmap
 
-EVIDENCE_TABS = ["Scores", "Samples and meanings", "Similarity graph", "SAR relevance", "Claims", "Attention"]
+EVIDENCE_TABS = ["Scores", "Samples and meanings", "Similarity graph", "SAR relevance", "Claims", "Attention",
+                 "Perturbed prompts"]
 ASKING_TAB = "Asking the model"
 
 
@@ -94,7 +96,9 @@ def render_sequence_analysis(result: SequenceAnalysis, *, key: str, asking: bool
         render_claims(result, key=f"{key}_claims")
     with tabs[5]:
         render_attention_uq(result, key=f"{key}_attention")
+    with tabs[6]:
+        render_perturbations(result, key=f"{key}_perturbed")
     if asking:
-        with tabs[6]:
+        with tabs[7]:
             render_asking(result)
     st.caption("Seconds per step: " + ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in result.seconds.items()))

@@ -11,6 +11,8 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 VERBALIZED_MAX_NEW_TOKENS = 8
+PERTURBED_PROMPTS = 4  # Inv-Entropy: rewordings of the question, each answered K times
+PERTURBATION_CANDIDATES = 15  # at most this many rewordings are embedded to choose them from
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Evidence:
     claims: Optional[list] = None  # backend.claims.split.ClaimSpan, with token spans
     claim_alternatives: Optional[list] = None  # per answer token: None, or [(prob, class)], the chosen token first
     claim_support: Optional[np.ndarray] = None  # (claims, K) support of each claim by each sample, in [0, 1]
+    perturbation: Optional[Any] = None  # backend.sequence.perturbation.PerturbationEvidence (Inv-Entropy)
     prompts: dict[str, str] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
 
@@ -101,6 +104,13 @@ def _claim_support_passes(k: int, t: int, kind: str) -> PassCount:
     return PassCount(nli_pairs=claims * k) if kind == "nli" else PassCount(embedding_texts=claims * (k + 1))
 
 
+def _perturbation_passes(k: int, t: int, kind: str) -> PassCount:
+    """One batched generate call of K answers per perturbed prompt (at most T steps each); the candidate
+    rewordings and the question embedded to choose them, then the P + 1 prompts and their (P + 1) K answers."""
+    return PassCount(lm_passes=PERTURBED_PROMPTS * t, lm_batch=k,
+                     embedding_texts=PERTURBATION_CANDIDATES + 1 + (PERTURBED_PROMPTS + 1) * (k + 1))
+
+
 CLAIM_TOP_K = 5  # the Text analysis' default top-k alternatives per token, which CCP reads
 
 
@@ -132,6 +142,8 @@ EVIDENCE: dict[str, EvidenceSpec] = {
                      lambda k, t, kind: PassCount(lm_passes=1)),
         EvidenceSpec("attention", "Attention weights of the answer (one more pass, read in chunks)",
                      lambda k, t, kind: PassCount(lm_passes=1)),
+        EvidenceSpec("perturbations", f"The question reworded {PERTURBED_PROMPTS} ways, K answers to each",
+                     _perturbation_passes),
     )
 }
 
@@ -145,7 +157,10 @@ NEEDS_CLOSURE: dict[str, tuple[str, ...]] = {
     "answer_meaning": ("samples",),
     "claim_alternatives": ("claims",),
     "claim_support": ("samples", "claims"),
+    "perturbations": ("samples",),
 }
+EMBEDDING_EVIDENCE = frozenset({"token_relevance", "sample_embeddings", "sample_token_relevance", "perturbations"})
+"""Evidence that needs the embedding model, whatever the meaning source."""
 
 
 def required_evidence(needs: set[str], meaning_kind: str) -> list[str]:

@@ -43,7 +43,6 @@ from backend.text.summaries import summary_scores
 CAPABILITIES = ("token_logprobs",)  # what a log gives: each answer token's log-probability and top alternatives
 NO_MODEL = "needs the model to be asked about its answer; an imported log has no model to ask"
 FEW_SAMPLES = "needs at least 2 answers to the same prompt (lines with the same prompt, or n > 1 choices)"
-EMBEDDING_EVIDENCE = {"token_relevance", "sample_embeddings", "sample_token_relevance"}
 DEVICE = "imported log (no model run)"
 
 
@@ -245,7 +244,7 @@ def models_for(engine: Any, request: SequenceRequest, specs: list[MethodSpec]) -
     meaning = engine.meaning_source(request) if any(set(s.needs) & ev.MEANING_EVIDENCE for s in specs) else None
     needed = set(needed_evidence(specs, meaning.kind if meaning else ""))
     by_embedding = bool(needed & ev.CLAIM_EVIDENCE) and meaning is not None and meaning.kind == "embedding"
-    embedder = (engine.embedding_model(request.embedding_model) if needed & EMBEDDING_EVIDENCE or by_embedding
+    embedder = (engine.embedding_model(request.embedding_model) if needed & ev.EMBEDDING_EVIDENCE or by_embedding
                 else None)
     nli = engine.nli_model(meaning.model) if meaning and meaning.kind == "nli" else None
     held = [m.spec.id for m in (embedder, nli) if m is not None]
@@ -264,7 +263,7 @@ def import_logs(engine: Any, request: ImportRequest) -> ImportResult:
     selected = selected_methods(probe)
     refuse_impossible(selected, named="all" not in request.methods)
     runnable = usable_methods(selected, max(len(g) for g in groups))[0]
-    needs_models = bool({need for spec in runnable for need in spec.needs} & (EMBEDDING_EVIDENCE | ev.MEANING_EVIDENCE))
+    needs_models = bool({need for spec in runnable for need in spec.needs} & (ev.EMBEDDING_EVIDENCE | ev.MEANING_EVIDENCE))
     models, held = (models_for(engine, probe, runnable) if needs_models
                     else (SequenceModels(lm=None, embedder=None, nli=None, meaning=None), nullcontext()))
     with held:

@@ -58,9 +58,9 @@ SERVED_PREFIX = "openai+"
 IN_PROCESS = "in-process"
 CAPABILITIES_BY_ENGINE: dict[str, tuple[str, ...]] = {  # what a text model can do, by where it runs
     IN_PROCESS: ("full_distribution", "token_logprobs", "score_given_answer", "attention", "gradients",
-                 "hidden_states"),
-    "vllm": ("token_logprobs", "score_given_answer"),
-    "openai": ("token_logprobs",),
+                 "hidden_states", "generate"),
+    "vllm": ("token_logprobs", "score_given_answer", "generate"),
+    "openai": ("token_logprobs", "generate"),
 }
 CAPABILITIES_BY_KIND: dict[str, tuple[str, ...]] = {  # models of other kinds run in the process
     "image": ("full_distribution", "gradients", "hidden_states"),

@@ -27,6 +27,7 @@ CAPABILITY_NEEDS: dict[str, str] = {  # a text-model capability -> why a method 
     "attention": "needs attention weights: pick a model loaded in UQ Lens's process",
     "gradients": "needs gradients: pick a model loaded in UQ Lens's process",
     "hidden_states": "needs hidden states: pick a model loaded in UQ Lens's process",
+    "generate": "needs the model to answer new prompts (the question reworded); an imported log has no model to ask",
 }
 
 

@@ -38,6 +38,7 @@ EVIDENCE_REQUIRES: dict[str, tuple[str, ...]] = {  # evidence -> the text-model 
     "verbalized": (),  # one greedy reply
     "p_true": ("token_logprobs",),  # the first reply token's top log-probabilities
     "attention": ("attention",),  # RAUQ, UQAC: attention weights of an in-process model
+    "perturbations": ("generate",),  # Inv-Entropy: new prompts answered by the model
 }
 GIVEN_ANSWER_REQUIRES = ("score_given_answer",)
 CAPABILITY_ORDER = CAPABILITIES_BY_ENGINE[IN_PROCESS]  # every capability, in the registry's order

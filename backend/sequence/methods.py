@@ -28,6 +28,7 @@ from backend.registry import Registry
 from backend.schemas import ALL_METHODS
 from backend.sequence.attention_methods import RAUQ, UQAC
 from backend.sequence.method_spec import Group, MethodResult, MethodSpec, TokenValue
+from backend.sequence.perturbation import INV_ENTROPY
 
 
 def in_group(group: Group) -> Callable[[MethodSpec], bool]:
@@ -359,7 +360,7 @@ def default_registry() -> Registry[MethodSpec]:
                    "already in [0, 1]", "one forward pass", ("p_true",), _p_true),
     ):
         registry.register(spec)
-    for spec in (RAUQ, UQAC):  # backend.sequence.attention_methods
+    for spec in (RAUQ, UQAC, INV_ENTROPY):  # backend.sequence.attention_methods, backend.sequence.perturbation
         registry.register(spec)
     return registry
 

@@ -27,6 +27,7 @@ from backend.claims.evidence import gather_claim_alternatives, gather_claim_supp
 from backend.claims.methods import claim_rows
 from backend.sequence.attention_methods import gather_attention
 from backend.sequence.method_spec import MethodSpec, run_method
+from backend.sequence.perturbation_evidence import gather_perturbations
 from backend.sequence.methods import METHODS, method_names
 from backend.errors import UserInputError
 from backend.models.embedding_loader import LoadedEmbeddingModel
@@ -194,6 +195,7 @@ GATHERERS: dict[str, Callable[[SequenceRun], None]] = {
     "verbalized": _gather_verbalized,
     "p_true": _gather_p_true,
     "attention": gather_attention,
+    "perturbations": gather_perturbations,
 }
 
 

@@ -41,6 +41,7 @@ from backend.analyses.self_report import FALSE_WORDS, TRUE_WORDS, p_true_prompt,
 from backend.schemas import SequenceAnalysis, SequenceRequest, SequenceScore, TextAnalysis
 from backend.sequence.evidence import group_similarities, removal_texts_from_pieces
 from backend.sequence.method_spec import MethodSpec, value_bounds
+from backend.sequence.perturbation_evidence import gather_perturbation_evidence
 from backend.sequence.pipeline import (GATHERERS, SequenceModels, SequenceRun, assemble, needed_evidence,
                                        runnable_methods, score_method)
 from backend.sequence.sampling import Sample
@@ -222,6 +223,25 @@ def _gather_local(run: ServedRun, needed: list[str], seconds: dict[str, float]) 
     for name in LOCAL_EVIDENCE:
         if name in needed:
             _timed(seconds, name, lambda: GATHERERS[name](run))
+    if "perturbations" in needed:
+        _timed(seconds, "perturbations", lambda: gather_perturbation_evidence(run, _perturbation_sampler(run)))
+
+
+def _perturbation_sampler(run: ServedRun) -> Callable[[list[str]], list[list[str]]]:
+    """Inv-Entropy's answers on a served model: one request with n = K per perturbed prompt, all at once (the
+    engine batches them), the i-th seeded with the request's seed + i."""
+    client, request = run.models.lm.client, run.request
+
+    def answers(prompt: str, index: int) -> list[str]:
+        reply = generate(client, user_messages(prompt), n=request.samples, max_tokens=request.text.max_new_tokens,
+                         temperature=request.sample_temperature, top_p=1.0, seed=request.text.seed + index,
+                         top_logprobs=MIN_TOP_LOGPROBS)
+        return [choice.text.strip() for choice in reply.samples]
+
+    def sample(prompts: list[str]) -> list[list[str]]:
+        with ThreadPoolExecutor(max_workers=len(prompts) or 1, thread_name_prefix="uqlens-perturbed") as pool:
+            return list(pool.map(answers, prompts, range(1, len(prompts) + 1)))
+    return sample
 
 
 def _score(spec: MethodSpec, run: ServedRun, request: SequenceRequest) -> SequenceScore:

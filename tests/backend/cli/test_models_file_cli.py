@@ -57,6 +57,6 @@ def test_the_models_command_says_each_models_engine_and_what_it_can_do(tmp_path,
     assert cli.main(["models"]) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
     assert lines["big"].split()[1:3] == ["text", "vllm"]
-    assert lines["big"].endswith("[token_logprobs, score_given_answer]") and "sk-not-printed" not in lines["big"]
+    assert lines["big"].endswith("[token_logprobs, score_given_answer, generate]") and "sk-not-printed" not in lines["big"]
     local = lines["smollm2-135m-instruct"]
     assert local.split()[1:4] == ["text", "in-process", "(default)"] and "attention, gradients" in local

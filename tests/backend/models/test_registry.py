@@ -231,13 +231,13 @@ def test_a_served_models_file_entry_registers_its_engine_and_never_a_key(tmp_pat
     assert (spec.served.model, spec.served.api_key_env, spec.served.vocab_size) == (
         "meta-llama/Llama-3.1-70B-Instruct", "MY_KEY", 128256)
     info = spec.info()
-    assert (info.engine, info.capabilities, info.source) == ("vllm", ["token_logprobs", "score_given_answer"], "openai")
+    assert (info.engine, info.capabilities, info.source) == ("vllm", ["token_logprobs", "score_given_answer", "generate"], "openai")
     assert "sk-never-stored-4f1e" not in repr(spec) + info.model_dump_json()
 
 
 def test_a_generic_openai_server_entry_cannot_score_and_local_models_can_do_everything(tmp_path):
     (spec,) = parse_models_file(write_json(tmp_path, [{**SERVED_ENTRY, "engine": "openai"}]))
-    assert (spec.engine, spec.capabilities) == ("openai", ("token_logprobs",))
+    assert (spec.engine, spec.capabilities) == ("openai", ("token_logprobs", "generate"))
     local = build_registry({}).get(DEFAULT_TEXT_MODEL).info()
     assert local.engine == "in-process" and {"attention", "gradients", "full_distribution"} <= set(local.capabilities)
 

@@ -16,6 +16,7 @@ from backend.registry import UnknownNameError
 from backend.sequence.method_spec import MethodResult, MethodSpec, run_method
 from backend.sequence.methods import METHODS, default_registry, method_names
 from tests.backend.sequence.attention_cases import ATTENTION_HAND
+from tests.backend.sequence.perturbation_cases import PERTURBATION_HAND
 
 LN2 = math.log(2)
 ONE_CLAIM = [ClaimSpan("A b c", 0, 5, 0, 3)]  # the three-token answer as one claim (luq)
@@ -117,6 +118,7 @@ HAND = {
     "verbalized_confidence": [(answer_evidence, 0.8, 0.8)],
     "p_true": [(answer_evidence, 0.75, 0.75)],
     **ATTENTION_HAND,
+    **PERTURBATION_HAND,
 }
 
 
@@ -177,8 +179,9 @@ def test_the_token_level_generation_methods_carry_a_token_value():
 
 
 def test_unrelated_answers_are_more_uncertain_than_identical_ones_for_every_meaning_method():
-    # predictive entropy reads only probabilities, not meaning: both cases have mean surprisal 2 ln 2
-    for name in set(method_names("samples")) - {"predictive_entropy"}:
+    # predictive entropy reads only probabilities, not meaning: both cases have mean surprisal 2 ln 2;
+    # Inv-Entropy reads the perturbed prompts' answers, not the samples alone (its own case: perturbation_cases)
+    for name in set(method_names("samples")) - {"predictive_entropy", "inv_entropy"}:
         spec = METHODS.get(name)
         same = run_method(spec, identical_samples(), {}).value
         different = run_method(spec, unrelated_samples(), {}).value
@@ -187,7 +190,7 @@ def test_unrelated_answers_are_more_uncertain_than_identical_ones_for_every_mean
 
 def test_groups_partition_the_registry():
     groups = [method_names(g) for g in ("generation", "samples", "ask")]
-    assert sum(map(len, groups)) == len(method_names()) == len(METHODS) == 27
+    assert sum(map(len, groups)) == len(method_names()) == len(METHODS) == 28
     assert method_names("ask") == ["verbalized_confidence", "p_true"]
 
 

@@ -102,7 +102,7 @@ def test_cost_estimate_counts_each_piece_of_evidence_once(folders, tmp_path):
     costs = {c.evidence: c for c in engine.estimate_sequence_cost(request())}
     assert list(costs) == ["generation", "kurtosis", "token_relevance", "samples", "sample_embeddings", "meaning",
                            "answer_meaning", "sample_token_relevance", "claims", "claim_alternatives",
-                           "claim_support", "verbalized", "p_true", "attention"]
+                           "claim_support", "verbalized", "p_true", "attention", "perturbations"]
     assert (costs["generation"].lm_passes, costs["generation"].lm_batch) == (5, 1)
     assert (costs["samples"].lm_passes, costs["samples"].lm_batch) == (4, 3)
     assert costs["meaning"].nli_pairs == 6 and costs["meaning"].embedding_texts == 0
@@ -110,6 +110,9 @@ def test_cost_estimate_counts_each_piece_of_evidence_once(folders, tmp_path):
     assert costs["sample_token_relevance"].embedding_texts == 3 * 5
     assert costs["claim_alternatives"].nli_pairs == 2 * 4 * 4  # T = 4 tokens, 4 alternatives each, both ways
     assert costs["claim_support"].nli_pairs == 3 and costs["claims"].methods == ["ccp", "luq"]
+    # Inv-Entropy: 4 rewordings of K = 3 answers, T = 4 steps each; 15 candidates + the question, 5 prompts, 15 answers
+    assert (costs["perturbations"].lm_passes, costs["perturbations"].lm_batch) == (4 * 4, 3)
+    assert costs["perturbations"].embedding_texts == 16 + 5 + 15 and costs["perturbations"].methods == ["inv_entropy"]
     assert {"semantic_entropy", "eigv", "sar"} <= set(costs["samples"].methods)
     assert all(c.seconds >= 0 for c in costs.values()) and costs["samples"].seconds > 0
     assert 3 in engine.pool.pass_seconds("tiny-lm")  # timed once at the samples' batch size, then kept

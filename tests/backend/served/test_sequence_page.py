@@ -27,7 +27,7 @@ def test_the_sequence_page_runs_a_served_model_and_greys_out_what_it_cannot_do(m
                 in captions)
         assert "Mean token entropy and Max token entropy are estimates" in captions
         offered = {g: at.pills(key=f"seq_methods_{g}_limited").options for g in GROUPS}
-        assert "Mean kurtosis" not in offered["generation"] and sum(len(o) for o in offered.values()) == 24
+        assert "Mean kurtosis" not in offered["generation"] and sum(len(o) for o in offered.values()) == 25
         assert "Mean token entropy (estimate)" in offered["generation"]
         assert any(c.value.startswith("Estimated total") for c in at.caption)  # timed through the engine
 

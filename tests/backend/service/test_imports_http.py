@@ -29,7 +29,7 @@ def test_every_method_over_http_equals_in_process(local_client):
     (group,) = in_process.groups
     names = {s.name for s in group.analysis.scores}
     assert {"token_sar", "semantic_entropy", "semantic_volume", "sar", "predictive_entropy"} <= names
-    assert set(group.analysis.left_out) == {"mean_kurtosis", "verbalized_confidence", "p_true", "rauq", "uqac"}
+    assert set(group.analysis.left_out) == {"mean_kurtosis", "verbalized_confidence", "p_true", "rauq", "uqac", "inv_entropy"}
     assert group.analysis.meaning is not None and len(group.analysis.clusters) >= 1
     assert [s.value for s in over_http.groups[0].analysis.scores] == pytest.approx(
         [s.value for s in group.analysis.scores])
