@@ -51,18 +51,21 @@ def estimated_on(info: MethodInfo, model: Optional[ModelInfo]) -> bool:
 
 
 def choose_methods(infos: list[MethodInfo], model: Optional[ModelInfo]) -> list[str]:
-    """One row of toggles per group, all methods the model can run on at first; those it cannot run greyed out
-    beside them with the reason (never sent); returns the chosen names in registry order."""
+    """One row of toggles per group, the methods the model can run on at first (but those off by default, the
+    costly ones); those it cannot run greyed out beside them with the reason (never sent); returns the chosen
+    names in registry order."""
     unavailable = {i.name: why_unavailable(i, model) for i in infos if why_unavailable(i, model)}
     estimates = [i for i in infos if estimated_on(i, model) and i.name not in unavailable]
     labels = {i.name: i.label + (" (estimate)" if i in estimates else "") for i in infos}
+    off_at_first = {i.name for i in infos if not i.on_by_default}
     suffix = "_limited" if unavailable or estimates else ""  # a fresh selection when the set of methods changes
     chosen: list[str] = []
     for group, title in GROUPS.items():
         names = [i.name for i in infos if i.group == group and i.name not in unavailable]
         greyed = [i.name for i in infos if i.group == group and i.name in unavailable]
         if names:
-            chosen += st.pills(title, names, selection_mode="multi", default=names, format_func=labels.get,
+            chosen += st.pills(title, names, selection_mode="multi",
+                               default=[n for n in names if n not in off_at_first], format_func=labels.get,
                                key=f"{KEY}_methods_{group}{suffix}") or []
         if greyed:
             st.pills(f"Not available on {model.id}" if names else f"{title}: not available on {model.id}", greyed,

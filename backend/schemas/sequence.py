@@ -97,6 +97,8 @@ class MethodInfo(MethodInfoBase):
     exact_requires: list[str] = Field(default_factory=list, description=(
         "capabilities the value needs to be exact; on a model without them (a served model's top-k) it is an "
         "estimate, its details giving valid bounds (value_bounds)"))
+    on_by_default: bool = Field(True, description=(
+        "whether the Sequence page selects it at first (off for a method that costs several times the others)"))
 
 
 class MethodCost(BaseModel):

@@ -66,7 +66,8 @@ class MethodResult:
 class MethodSpec:
     """One registry entry. token_value: the raw value from the token log-probabilities and entropies alone, for
     the generation methods that need nothing else. exact_requires: capabilities without which the value is an
-    estimate (token entropies from a served model's top-k), bounded by value_bounds."""
+    estimate (token entropies from a served model's top-k), bounded by value_bounds. on_by_default: whether the
+    Sequence page selects it at first."""
 
     name: str
     label: str
@@ -82,6 +83,7 @@ class MethodSpec:
     parameters: tuple[Parameter, ...] = ()
     token_value: Optional[TokenValue] = None
     exact_requires: tuple[str, ...] = ()
+    on_by_default: bool = True
 
     @property
     def requires(self) -> tuple[str, ...]:
@@ -99,7 +101,7 @@ class MethodSpec:
                           paper=self.paper, higher_is=self.higher_is, value_range=self.value_range,
                           normalization=self.normalization, cost=self.cost, needs=list(self.needs),
                           parameters=[p.info() for p in self.parameters], requires=list(self.requires),
-                          exact_requires=list(self.exact_requires))
+                          exact_requires=list(self.exact_requires), on_by_default=self.on_by_default)
 
     def check(self, given: Mapping[str, float]) -> dict[str, float]:
         """Every parameter's value as a float: the given ones checked against their ranges, defaults for the rest;

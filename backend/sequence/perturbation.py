@@ -96,4 +96,5 @@ INV_ENTROPY = MethodSpec(
     "Song et al., Inv-Entropy: A Fully Probabilistic Framework for Uncertainty Quantification in Language Models "
     "(NeurIPS 2025)", "uncertain", "[0, N/e] nats, N = pairs", "value / (N/e): its largest possible value",
     f"{PERTURBED_PROMPTS} more batched generate calls of K answers each (one per perturbed prompt); "
-    f"{PERTURBED_PROMPTS + 1} prompts and N answers embedded", ("samples", "perturbations"), _inv_entropy)
+    f"{PERTURBED_PROMPTS + 1} prompts and N answers embedded (off at first on the Sequence page: about "
+    f"{PERTURBED_PROMPTS} times the samples' cost)", ("samples", "perturbations"), _inv_entropy, on_by_default=False)

@@ -66,7 +66,7 @@ def test_a_saved_sequence_analysis_reopens_with_its_scores_and_evidence(client):
     at = reopen(saved(client, "sequence", result.model_dump(mode="json"), "sequence"))
     assert_drawn(at)
     assert [t.label for t in at.tabs] == ["Scores", "Samples and meanings", "Similarity graph", "SAR relevance",
-                                         "Claims", "Attention"]
+                                         "Claims", "Attention", "Perturbed prompts"]
     assert any(QUESTION in m.value for m in at.markdown)
 
 

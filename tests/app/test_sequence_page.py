@@ -35,8 +35,10 @@ def test_page_offers_every_method_and_shows_the_cost_before_running():
     at = open_page()
     assert not at.exception and not at.error
     assert at.title[0].value == "Sequence uncertainty"
-    offered = sum(len(at.pills(key=f"seq_methods_{g}").value) for g in ("generation", "samples", "ask"))
-    assert offered == len(METHODS.available())
+    groups = [at.pills(key=f"seq_methods_{g}") for g in ("generation", "samples", "ask")]
+    assert sum(len(p.options) for p in groups) == len(METHODS.available())
+    chosen = [name for p in groups for name in p.value]
+    assert set(chosen) == {n for n in METHODS.available() if METHODS.get(n).on_by_default} and "inv_entropy" not in chosen
     assert any(c.value.startswith("Estimated total") for c in at.caption)
     steps = list(next(df.value for df in at.dataframe if "Step" in df.value.columns)["Step"])
     assert steps[0].startswith("The analysed answer") and any(s.startswith("K sampled answers") for s in steps)

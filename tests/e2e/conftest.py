@@ -110,15 +110,16 @@ def page(browser):
     context.close()
 
 
-def open_pages_text(browser, chars: int = 2000) -> str:
-    """The URL and the end of the visible text of every page the browser has open (what a failed test saw)."""
+def open_pages_text(browser, chars: int = 2000, newest: int = 2) -> str:
+    """The URL and the end of the visible text of the `newest` pages the browser has open, newest first (what a
+    failed test saw; a server the test started itself has stopped by then: its page says so)."""
     shown = []
-    for context in browser.contexts:
-        for open_page in context.pages:
-            try:
-                shown.append(f"{open_page.url}\n{open_page.locator('body').inner_text(timeout=5_000)[-chars:]}")
-            except Exception as exc:  # a closed or crashed page: say so, the report still goes out
-                shown.append(f"{open_page.url}: unreadable ({type(exc).__name__})")
+    pages = [open_page for context in browser.contexts for open_page in context.pages]
+    for open_page in reversed(pages[-newest:]):
+        try:
+            shown.append(f"{open_page.url}\n{open_page.locator('body').inner_text(timeout=5_000)[-chars:]}")
+        except Exception as exc:  # a closed or crashed page: say so, the report still goes out
+            shown.append(f"{open_page.url}: unreadable ({type(exc).__name__})")
     return "\n---\n".join(shown)
 
 

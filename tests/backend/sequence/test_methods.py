@@ -151,7 +151,7 @@ def test_metadata_is_complete_and_consistent(name):
 def test_the_wire_view_keeps_every_key_and_value_of_the_old_shape():
     method_keys = {"name", "label", "group", "description", "paper", "higher_is", "value_range", "normalization",
                    "cost", "needs", "parameters"}
-    added = {"requires", "exact_requires"}  # additive: what a method needs of the model
+    added = {"requires", "exact_requires", "on_by_default"}  # additive: what a method needs, whether it starts on
     shown = {m.name: m.info().model_dump(mode="json") for m in METHODS}
     assert all(set(view) == method_keys | added for view in shown.values())
     t = shown["sar"]["parameters"][0]
