@@ -21,16 +21,16 @@ def prompt_names(prompts: int) -> list[str]:
 
 def inverse_model_figure(posterior: Sequence[Sequence[float]], answers: Sequence[str],
                          pair_prompt: Sequence[int]) -> go.Figure:
-    """Heatmap of p(prompt | answer) (N answers x prompts, rows sum to 1); each row labelled by the prompt its
-    answer came from, the pair's own prompt outlined by the hover text (escaped)."""
+    """Heatmap of p(prompt | answer) (N answers x prompts, rows sum to 1; colours span the values shown); each row
+    labelled by the prompt its answer came from, the pair's own prompt named in the hover text (escaped)."""
     names = prompt_names(len(posterior[0]))
     rows = [f"{names[p]} · {i + 1}" for i, p in enumerate(pair_prompt)]
     hover = [[f"answer {rows[i]}: {escape_plotly(short_label(answers[i]))}<br>to {names[j]}"
               + (" (its own prompt)" if j == pair_prompt[i] else "") for j in range(len(names))]
              for i in range(len(rows))]
     figure = go.Figure(go.Heatmap(
-        z=posterior, x=names, y=rows, colorscale="Blues", zmin=0, customdata=hover,
-        text=[[f"{v:.2f}" for v in row] for row in posterior], texttemplate="%{text}",
+        z=posterior, x=names, y=rows, colorscale="Blues", customdata=hover,
+        text=[[f"{v:.3f}" for v in row] for row in posterior], texttemplate="%{text}",
         hovertemplate="%{customdata}<br>p(prompt | answer) %{z:.4f}<extra></extra>",
         colorbar=dict(title="p")))
     figure.update_layout(height=120 + 24 * len(rows), margin=dict(l=8, r=8, t=8, b=8),
