@@ -101,7 +101,7 @@ def analysis(served_engine) -> SequenceAnalysis:
 @on_vllm
 def test_every_method_but_kurtosis_has_a_value_and_kurtosis_is_left_out_with_why(analysis):
     values = {s.name: s.value for s in analysis.scores}
-    assert "mean_kurtosis" not in values and len(values) == 24  # ccp and luq run on the served evidence too
+    assert "mean_kurtosis" not in values and len(values) == 25  # ccp, luq and inv_entropy run on the served evidence too
     assert [name for name, value in values.items() if value is None] == [], {
         s.name: s.details.get("error") for s in analysis.scores}
     attention = "needs attention weights: pick a model loaded in UQ Lens's process"
