@@ -19,7 +19,7 @@ from backend.schemas import (DEFAULT_SAMPLES, DEFAULT_SIMILARITY_THRESHOLD, MAX_
                              MIN_SAMPLES, MethodInfo, ModelInfo, SequenceAnalysis, SequenceRequest, TextRequest)
 from backend.schemas.sequence import DEFAULT_SAMPLE_TEMPERATURE, why_not
 from backend.schemas.text import DEFAULT_MAX_NEW_TOKENS
-from components.errors import EXPECTED_ERRORS, refused, show_error
+from components.errors import EXPECTED_ERRORS, error_messages, refused, show_error
 from components.parameter_controls import render_method_parameters
 from components.save_form import render_save_form
 from components.sequence_costs import render_costs, total_seconds
@@ -186,7 +186,12 @@ def ask_form(settings: dict, chosen: list[str]) -> None:
 
 def edit_claims(result: SequenceAnalysis, current: str) -> None:
     """The claims one per line, editable; "Re-score claims" runs the request again with the edited split (the same
-    answer: the same greedy generation, or the same given answer)."""
+    answer: the same greedy generation, or the same given answer). A refused split leaves this analysis on the
+    page, with the reason above the form."""
+    refusal = st.session_state.pop(f"{KEY}_claims_refused", None)
+    if refusal:
+        st.error(f"{refusal.rstrip('.')}. The claims scored are still shown: edit them and press Re-score claims "
+                 f"again.")
     with st.form(f"{KEY}_claims_form"):
         edited = st.text_area("The answer's claims, one per line (each a piece of the answer, in order)",
                               "\n".join(c.text for c in result.claims), key=f"{KEY}_claims_text",
@@ -195,6 +200,7 @@ def edit_claims(result: SequenceAnalysis, current: str) -> None:
     if submitted:
         request = SequenceRequest.model_validate_json(current)
         lines = [line.strip() for line in edited.splitlines() if line.strip()]
+        st.session_state[f"{KEY}_before_claims"] = current
         st.session_state[f"{KEY}_request"] = request.model_copy(update={"claims": lines or None}).model_dump_json()
         st.rerun()
 
@@ -231,10 +237,16 @@ if current:
         with st.spinner(f"Running {len(request.methods)} methods{about}…"):
             analysis = analyze_sequence(current)
     except EXPECTED_ERRORS as exc:
+        before_claims = st.session_state.pop(f"{KEY}_before_claims", None)
+        if before_claims and refused(exc):  # an edited split refused: back to the analysis it edited
+            st.session_state[f"{KEY}_request"], st.session_state[f"{KEY}_claims_refused"] = (
+                before_claims, " ".join(error_messages(exc)))
+            st.rerun()
         show_error(exc, kept="Your prompt and settings are kept.", retry_key=f"{KEY}_retry")
         if refused(exc):
             st.session_state.pop(f"{KEY}_request")
     else:
+        st.session_state.pop(f"{KEY}_before_claims", None)
         render_result(analysis)
         if analysis.claims:
             edit_claims(analysis, current)

@@ -52,10 +52,12 @@ def claim_html(answer: str, claims: Sequence[ClaimScore], score: str) -> str:
 
 
 def claim_table(claims: Sequence[ClaimScore]) -> list[dict]:
-    """One row per claim: its number, text, token span, every score it has and the samples supporting it."""
-    return [{"#": n, "Claim": c.text, "Tokens": f"{c.token_start}–{c.token_end}",
-             **{CLAIM_SCORES[name][0]: value for name, value in c.scores.items() if name in CLAIM_SCORES},
-             **({"Samples supporting": c.supported_by} if c.supported_by is not None else {})}
+    """One row per claim: its number, text, every score it has (the claim scores first, in CLAIM_SCORES' order),
+    the samples supporting it and its token span."""
+    return [{"#": n, "Claim": c.text,
+             **{CLAIM_SCORES[name][0]: c.scores[name] for name in CLAIM_SCORES if name in c.scores},
+             **({"Samples supporting": c.supported_by} if c.supported_by is not None else {}),
+             "Tokens": f"{c.token_start}–{c.token_end}"}
             for n, c in enumerate(claims, 1)]
 
 

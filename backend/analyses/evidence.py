@@ -71,11 +71,13 @@ class PassCount:
 
 @dataclass(frozen=True)
 class EvidenceSpec:
-    """A piece of evidence: its label and its cost for K samples of at most T new tokens each."""
+    """A piece of evidence: its label and its cost for K samples, T being the analysed answer's length in tokens,
+    or, for evidence made of sampled answers (per_sample), the samples' maximum length."""
 
     name: str
     label: str
     passes: Callable[[int, int, str], PassCount]
+    per_sample: bool = False
 
 
 def _meaning_passes(k: int, t: int, kind: str) -> PassCount:
@@ -123,14 +125,14 @@ EVIDENCE: dict[str, EvidenceSpec] = {
         EvidenceSpec("token_relevance", "SAR token relevance of the answer (answer with each token removed)",
                      lambda k, t, kind: PassCount(embedding_texts=t + 1)),
         EvidenceSpec("samples", "K sampled answers (one batched generate call)",
-                     lambda k, t, kind: PassCount(lm_passes=t, lm_batch=k)),
+                     lambda k, t, kind: PassCount(lm_passes=t, lm_batch=k), per_sample=True),
         EvidenceSpec("sample_embeddings", "Embeddings of the K answers",
                      lambda k, t, kind: PassCount(embedding_texts=k)),
         EvidenceSpec("meaning", "Which answers mean the same (pairwise)", _meaning_passes),
         EvidenceSpec("answer_meaning", "How close the analysed answer's meaning is to each sample's",
                      _answer_meaning_passes),
         EvidenceSpec("sample_token_relevance", "SAR token relevance of every sampled answer",
-                     lambda k, t, kind: PassCount(embedding_texts=k * (t + 1))),
+                     lambda k, t, kind: PassCount(embedding_texts=k * (t + 1)), per_sample=True),
         EvidenceSpec("claims", "The answer split into claims (sentences and clauses; no model)",
                      lambda k, t, kind: PassCount()),
         EvidenceSpec("claim_alternatives", "Whether each claim token's top-k alternatives keep the claim's meaning",
@@ -143,7 +145,7 @@ EVIDENCE: dict[str, EvidenceSpec] = {
         EvidenceSpec("attention", "Attention weights of the answer (one more pass, read in chunks)",
                      lambda k, t, kind: PassCount(lm_passes=1)),
         EvidenceSpec("perturbations", f"The question reworded {PERTURBED_PROMPTS} ways, K answers to each",
-                     _perturbation_passes),
+                     _perturbation_passes, per_sample=True),
     )
 }
 

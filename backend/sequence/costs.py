@@ -52,12 +52,13 @@ def time_nli_pair(nli: LoadedNliModel) -> float:
     return (time.perf_counter() - started) / TIMED_PAIRS
 
 
-def estimate_costs(specs: list[MethodSpec], *, k: int, new_tokens: int, given_answer: bool, meaning_kind: str,
-                   lm_pass_seconds: Callable[[int], float], embedding_seconds: Optional[float],
+def estimate_costs(specs: list[MethodSpec], *, k: int, new_tokens: int, sample_tokens: int, given_answer: bool,
+                   meaning_kind: str, lm_pass_seconds: Callable[[int], float], embedding_seconds: Optional[float],
                    nli_seconds: Optional[float]) -> list[MethodCost]:
     """One MethodCost per piece of evidence the methods need, each listing the methods that use it.
 
-    new_tokens: the answer's length in tokens (given answer) or its maximum (generated), also the samples' maximum.
+    new_tokens: the answer's length in tokens (given answer) or its maximum (generated); sample_tokens: the
+    samples' maximum (max_new_tokens: samples are drawn up to it also when the answer is given).
     lm_pass_seconds(batch): seconds of one LM pass over `batch` sequences. embedding_seconds / nli_seconds: per
     text / pair, None when that model is not used.
     """
@@ -65,7 +66,8 @@ def estimate_costs(specs: list[MethodSpec], *, k: int, new_tokens: int, given_an
     costs = []
     for name in required_evidence({need for spec in specs for need in spec.needs}, meaning_kind):
         passes = (PassCount(lm_passes=1) if name == "generation" and given_answer
-                  else EVIDENCE[name].passes(k, new_tokens, meaning_kind))
+                  else EVIDENCE[name].passes(k, sample_tokens if EVIDENCE[name].per_sample else new_tokens,
+                                             meaning_kind))
         seconds = (passes.lm_passes * lm_pass_seconds(passes.lm_batch) if passes.lm_passes else 0.0)
         seconds += passes.embedding_texts * (embedding_seconds or 0.0) + passes.nli_pairs * (nli_seconds or 0.0)
         costs.append(MethodCost(evidence=name, label=EVIDENCE[name].label, lm_passes=passes.lm_passes,

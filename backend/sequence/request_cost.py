@@ -29,6 +29,7 @@ def estimate_cost_with(engine: Engine, request: SequenceRequest, answer_tokens: 
     new_tokens = answer_tokens(lm, answer) if answer is not None else request.text.max_new_tokens
     return estimate_costs(
         engine.runnable_methods(request)[0], k=request.samples, new_tokens=new_tokens,
+        sample_tokens=request.text.max_new_tokens,
         given_answer=answer is not None, meaning_kind=models.meaning.kind if models.meaning else "",
         lm_pass_seconds=lambda batch: pool.timed(lm.spec.id, batch, lambda: time_pass(lm, batch)),
         embedding_seconds=pool.timed(embedder.spec.id, 1, lambda: time_embedding_text(embedder)) if embedder else None,

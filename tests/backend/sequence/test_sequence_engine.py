@@ -126,6 +126,16 @@ def test_cost_of_scoring_a_given_answer_has_no_decoding(folders, tmp_path):
     assert list(costs) == ["generation"] and costs["generation"].lm_passes == 1
 
 
+def test_samples_for_a_given_answer_are_costed_at_max_new_tokens(folders, tmp_path):
+    engine = tiny_engine(folders, tmp_path, with_nli=False)
+    text = TEXT.model_copy(update={"answer": "Blue", "max_new_tokens": 7})
+    costs = {c.evidence: c for c in engine.estimate_sequence_cost(SequenceRequest(
+        text=text, methods=["sar", "token_sar"], samples=3, embedding_model="tiny-enc"))}
+    answer_tokens = costs["token_relevance"].embedding_texts - 1  # the given answer's own length
+    assert costs["generation"].lm_passes == 1 and (costs["samples"].lm_passes, costs["samples"].lm_batch) == (7, 3)
+    assert costs["sample_token_relevance"].embedding_texts == 3 * (7 + 1) and answer_tokens != 7
+
+
 def test_methods_metadata_through_the_client(folders, tmp_path):
     infos = LocalClient(tiny_engine(folders, tmp_path, with_nli=False)).sequence_methods()
     assert len(infos) == len(METHODS) and {i.group for i in infos} == {"generation", "samples", "ask"}

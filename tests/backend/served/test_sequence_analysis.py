@@ -210,5 +210,7 @@ def test_the_cost_of_a_served_analysis_is_timed_through_the_engine(served_engine
     by_evidence = {c.evidence: c for c in costs}
     assert "kurtosis" not in by_evidence and not any("mean_kurtosis" in c.methods for c in costs)
     answer_tokens = len(default_tokenizer("Paris, I think.", add_special_tokens=False)["input_ids"])
-    assert (by_evidence["samples"].lm_passes, by_evidence["samples"].lm_batch) == (answer_tokens, 3)
+    samples_at_most = TextRequest(prompt=PROMPT).max_new_tokens  # samples are drawn up to it, answer given or not
+    assert (by_evidence["samples"].lm_passes, by_evidence["samples"].lm_batch) == (samples_at_most, 3)
+    assert by_evidence["token_relevance"].embedding_texts == answer_tokens + 1  # the given answer's own tokens
     assert by_evidence["generation"].lm_passes == 1 and by_evidence["samples"].seconds > 0
