@@ -164,6 +164,24 @@ def wait_until_idle(page, timeout_s: float = 60) -> None:
         " return app && app.getAttribute('data-test-script-state') !== 'running'; }", timeout=timeout_s * 1000)
 
 
+def press_save_until_saved(page, scope=None, attempts: int = 2) -> None:
+    """Press Save (in `scope`, a locator, else the page) and wait for "Saved as"; on a loaded machine a press during
+    a rerun can be lost, so press once more as a user would (saving is idempotent: the id comes from the
+    analysis)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    where = scope if scope is not None else page
+    for attempt in range(attempts):
+        wait_until_idle(page, timeout_s=120)
+        where.get_by_role("button", name="Save", exact=True).click()
+        try:
+            where.get_by_text("Saved as").wait_for(timeout=60_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+
+
 def choose_option(page, combobox: str, typed: str, option: str, attempts: int = 3) -> None:
     """Type into a multiselect and click one of its options, as a user would: when a rerun redrew the widget while
     typing (its list closes), wait for the app and type again."""

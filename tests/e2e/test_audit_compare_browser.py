@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, free_port, streamlit_app, wait_until_idle
+from tests.e2e.conftest import ARTIFACTS, free_port, press_save_until_saved, streamlit_app, wait_until_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DIGITS = "Digits classifier (held-out scikit-learn digits)"
@@ -68,10 +68,10 @@ def test_two_audits_compared_overlaid_downloaded_saved_and_reopened(browser, tmp
             panel.get_by_role("button", name="Differences as CSV").click()
         table = download.value.path().read_text()
         assert table.splitlines()[0].startswith("metric,better,A,B,B − A") and "AUROC" in table
+        wait_until_idle(page)  # the download reran the page: open the form once it is drawn for good
         panel.get_by_text("Save this analysis").click()
         panel.get_by_role("textbox", name="Title").fill("softmax vs margin on digits")
-        panel.get_by_role("button", name="Save", exact=True).click()
-        panel.get_by_text("Saved as").wait_for(timeout=90_000)
+        press_save_until_saved(page, panel)
         code = panel.get_by_test_id("stCode").filter(has_text="saved?id=").first
         code.wait_for(timeout=30_000)
         link = code.text_content()

@@ -3,27 +3,12 @@ view; and the Text page's presenter toggle, in headless Chromium."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.conftest import ARTIFACTS, analyze, free_port, streamlit_app, wait_until_idle
+from tests.e2e.conftest import ARTIFACTS, analyze, free_port, press_save_until_saved, streamlit_app, wait_until_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PROMPT = "What is the capital of France?"
 PRESENTED_BARS = "[class*='st-key-saved_view_present_heatmap'] .js-plotly-plot g.trace.bars g.point"
-
-
-def press_save_until_saved(page, attempts: int = 2) -> None:
-    """Press Save and wait for "Saved as"; on a loaded machine a press during a rerun can be lost, so press once
-    more as a user would (saving is idempotent: the item's id comes from the analysis)."""
-    for attempt in range(attempts):
-        wait_until_idle(page, timeout_s=120)
-        page.get_by_role("button", name="Save", exact=True).click()
-        try:
-            page.get_by_text("Saved as").wait_for(timeout=60_000)
-            return
-        except PlaywrightTimeout:
-            if attempt == attempts - 1:
-                raise
 
 
 def save_and_export(page, tmp_path) -> tuple[str, str]:
