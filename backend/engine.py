@@ -27,7 +27,6 @@ from backend.served.model import ServedTextModel
 from backend.service.operations import Analyses, Operation, text_requests_in
 
 
-
 class Engine(Analyses):
     """Runs each analysis row on the pool's models, under their locks; thread-safe."""
 

@@ -263,7 +263,8 @@ def import_logs(engine: Any, request: ImportRequest) -> ImportResult:
     selected = selected_methods(probe)
     refuse_impossible(selected, named="all" not in request.methods)
     runnable = usable_methods(selected, max(len(g) for g in groups))[0]
-    needs_models = bool({need for spec in runnable for need in spec.needs} & (ev.EMBEDDING_EVIDENCE | ev.MEANING_EVIDENCE))
+    needs = {need for spec in runnable for need in spec.needs}
+    needs_models = bool(needs & (ev.EMBEDDING_EVIDENCE | ev.MEANING_EVIDENCE))
     models, held = (models_for(engine, probe, runnable) if needs_models
                     else (SequenceModels(lm=None, embedder=None, nli=None, meaning=None), nullcontext()))
     with held:

@@ -25,7 +25,6 @@ FRAMES_AFTER = (" Answer briefly.", " Be precise.", " Reply in a few words.")
 FILLER_WORDS = ("please", "exactly", "really", "actually", "just", "the", "a")
 
 
-
 @dataclass(frozen=True)
 class PerturbationEvidence:
     """prompts: the question first, then its perturbations (P + 1,); answers: each prompt's K answer texts;

@@ -222,15 +222,21 @@ def assert_claims_shown(page, claims: list[dict], scores: dict[str, str], rule: 
     assert all(0 <= c["supported_by"] <= SAMPLES for c in claims)
 
 
-def test_claims_tab_shows_each_claim_scored_and_an_edited_split_is_rescored(page, app_url):
-    dialogs = []
+def run_only(page, app_url: str, methods: list[str], prompt: str, answer: str) -> tuple[list, dict, dict]:
+    """Run only `methods` (labels, in table order) on a given answer; (the dialogs seen so far, the scores
+    table, the page's JSON download), the table checked to list exactly those methods."""
+    dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     open_sequence_page(page, app_url)
-    select_only(page, {CCP, LUQ})
-    small_run(page, PROMPT, ANSWER)
+    select_only(page, set(methods))
+    small_run(page, prompt, answer)
     scores = score_values(page)
-    assert list(scores) == [CCP, LUQ]
-    analysis = downloaded_analysis(page)
+    assert list(scores) == methods
+    return dialogs, scores, downloaded_analysis(page)
+
+
+def test_claims_tab_shows_each_claim_scored_and_an_edited_split_is_rescored(page, app_url):
+    dialogs, scores, analysis = run_only(page, app_url, [CCP, LUQ], PROMPT, ANSWER)
     assert analysis["text"]["generated_text"] == ANSWER and len(analysis["samples"]) == SAMPLES
     assert [c["text"] for c in analysis["claims"]] == CLAIMS
     assert [s["name"] for s in analysis["scores"]] == ["ccp", "luq"]
@@ -266,14 +272,7 @@ def test_claims_tab_shows_each_claim_scored_and_an_edited_split_is_rescored(page
 
 
 def test_attention_tab_shows_rauq_heads_and_the_uqac_chain_as_computed(page, app_url):
-    dialogs = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    open_sequence_page(page, app_url)
-    select_only(page, {RAUQ, UQAC})
-    small_run(page, SUM_PROMPT, SUM_ANSWER)
-    scores = score_values(page)
-    assert list(scores) == [RAUQ, UQAC]
-    analysis = downloaded_analysis(page)
+    dialogs, scores, analysis = run_only(page, app_url, [RAUQ, UQAC], SUM_PROMPT, SUM_ANSWER)
     tokens = [t["text"] for t in analysis["text"]["tokens"]]
     assert "".join(tokens).startswith(SUM_ANSWER)
     found = {s["name"]: s for s in analysis["scores"]}
