@@ -37,6 +37,10 @@ DEFAULT_ITEMS = {BUILTIN_QA: 100, BUILTIN_DIGITS: 540, IMAGES: MAX_AUDIT_ITEMS, 
 ITEMS_HELP = ("Audit the first N items. Defaults: 100 of the 224 bundled questions, all 540 held-out digits, every "
               "item of an upload. Below 100 items the metrics' intervals are wide (the page says so). Raising N "
               "later reuses the items already finished.")
+UPLOAD_HELP = ('JSONL, one object a line: {"question": ..., "answers": [...]}; or a response to grade as given, '
+               'claim by claim: {"question": ..., "response": ..., "claims": [{"text": a piece of the response, '
+               '"correct": true}, ...]} (the Claims tab then scores every claim). CSV: question and answer columns, '
+               'or a correct column and one column of scores per method.')
 CONCURRENCY_HELP = ("How many questions the engine gets at once (it batches them: more in flight, more answers per "
                     "second, up to what the engine holds). It does not change the results, and the audit keeps its "
                     "id at any value, so a stopped audit resumes with another.")
@@ -127,7 +131,7 @@ def read_form() -> Optional[dict]:
             upload = left.file_uploader("Labelled images (.zip)", type=["zip"], key=f"{KEY}_zip")
             right.markdown(ZIP_LAYOUT)
         if source == UPLOAD:
-            upload = st.file_uploader("File", type=["jsonl", "csv"], key=f"{KEY}_upload")
+            upload = st.file_uploader("File", type=["jsonl", "csv"], key=f"{KEY}_upload", help=UPLOAD_HELP)
             methods_text = st.text_input("Methods (comma-separated: score columns of a scores CSV, or text methods)",
                                          "mean_logprob", key=f"{KEY}_methods_text")
         else:

@@ -16,6 +16,8 @@ from backend.audit.report_figures import (agreement_figure, confidence_histogram
                                          risk_coverage_figure)
 from backend.audit.summary import FIT_FRACTION, RECALIBRATION_FAILED, caveats_by_text, confidences_of, method_arrays
 from backend.schemas.audit import AuditMethodInfo, AuditResult, MethodMetrics
+from components.audit_metrics_table import metrics_table, show_metrics
+from components.claim_audit_view import render_claims_audit
 from components.figure_config import figure_config
 from components.label_issues_view import render_label_issues
 from components.selective_view import render_selective
@@ -31,38 +33,10 @@ METRIC_HELP = ("ECE / MCE: expected / maximum |accuracy − confidence| over equ
                "risk-coverage (lower is better); PRR: 1 = as good as an oracle, 0 = random.")
 
 
-METRIC_COLUMNS = {"ECE": "ece", "MCE": "mce", "ACE": "ace", "class-wise ECE": "classwise_ece", "Brier": "brier",
-                  "NLL": "nll", "all-class Brier": "multiclass_brier", "all-class NLL": "multiclass_nll",
-                  "AUROC": "auroc", "AUPRC": "auprc", "AURC": "aurc", "PRR": "prr"}
-CI_SUFFIX = " 95 % CI"
-
-
-def interval_text(metrics: MethodMetrics, key: str) -> Optional[str]:
-    """'low – high' of a metric's bootstrap interval, or why the metric is undefined, or None (no interval)."""
-    if key in metrics.ci:
-        low, high = metrics.ci[key]
-        return f"{low:.4f} – {high:.4f}"
-    if key in metrics.undefined:
-        return f"undefined: {metrics.undefined[key]}"
-    return None
-
-
 def metrics_frame(result: AuditResult) -> pd.DataFrame:
-    """One row per method with every number, its 95 % bootstrap interval (or why it is undefined) beside it, and
-    the confidence definition."""
-    rows = []
-    for info in result.methods:
-        m = result.metrics.get(info.name)
-        if m is None:
-            continue
-        row = {"method": info.name, "higher is": m.higher_is, "confidence for ECE/Brier": m.confidence_source,
-               "n": m.n}
-        for column, key in METRIC_COLUMNS.items():
-            row[column] = getattr(m, key)
-            row[column + CI_SUFFIX] = interval_text(m, key)
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    return frame.dropna(axis=1, how="all")
+    """metrics_table of the audit's methods, in the order the audit lists them."""
+    return metrics_table({info.name: result.metrics[info.name] for info in result.methods
+                          if info.name in result.metrics})
 
 
 def result_warnings(result: AuditResult) -> list[str]:
@@ -75,10 +49,7 @@ def render_metrics(result: AuditResult, *, key: str) -> None:
     """Caveats, then the metrics table with what each number means."""
     for warning in result_warnings(result):
         st.warning(f"{warning}.")
-    frame = metrics_frame(result)
-    decimals = {column: st.column_config.NumberColumn(format="%.4f") for column in frame.columns
-                if pd.api.types.is_float_dtype(frame[column])}
-    st.dataframe(frame, hide_index=True, key=f"{key}_metrics", width="stretch", column_config=decimals)
+    show_metrics(metrics_frame(result), key=f"{key}_metrics")
     classes = f" All-class Brier / NLL and class-wise ECE: {result.extra['class_probabilities']}." \
         if "class_probabilities" in result.extra else ""
     st.caption(f"{METRIC_HELP} Binning: {result.binning}. Confidence is top-label (the probability of the model's "
@@ -286,6 +257,8 @@ def render_audit_tabs(result: AuditResult, *, key: str, items: Callable[[], None
     optional = {"Label issues": lambda: render_label_issues(result, key=key)} if result.label_issues is not None \
         else {}
     optional["Answer or abstain"] = lambda: render_selective(result, key=key)  # re-computed from the items
+    if result.n_claims:
+        optional["Claims"] = lambda: render_claims_audit(result, key=key)
     if cascade:
         optional["Cascade"] = cascade
     if compare:

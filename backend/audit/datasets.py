@@ -2,7 +2,9 @@
 
 Formats (UTF-8):
 - QA JSONL: one object per line with "question" (or "prompt") and "answers" (a list of accepted aliases) or
-  "answer" / "reference" (one string; several aliases separated by "|"); optional "id" and "difficulty".
+  "answer" / "reference" (one string; several aliases separated by "|"); optional "id" and "difficulty"; optional
+  "response" (an answer to grade as given instead of the model's own) and "claims" (its claims labelled right or
+  wrong, graded one by one; "answers" may then be left out), see backend.audit.claim_labels.
 - QA CSV: the same names as columns.
 - Confidence CSV (no model run): a "correct" (or "label") column of 0/1 and one numeric column per method. A
   column is a confidence (higher = more confident) unless its name ends in "_uncertainty" or "_entropy".
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Optional
 
+from backend.audit.claim_labels import ClaimLabel, claim_labels, response_of
 from backend.audit.image_folders import ImageFolder, open_image_folder
 from backend.audit.uploads import UPLOAD_PREFIX, upload_path, write_upload
 from backend.errors import UserInputError
@@ -37,12 +40,15 @@ LABEL_COLUMNS = ("correct", "label")
 
 @dataclass(frozen=True)
 class QAItem:
-    """A question with its accepted answers."""
+    """A question with its accepted answers; response: an answer to grade as given (None: the model answers),
+    claims: its claims labelled right or wrong (empty: graded as a whole)."""
 
     id: str
     question: str
     answers: list[str]
     difficulty: str = ""
+    response: Optional[str] = None
+    claims: tuple[ClaimLabel, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,11 +98,14 @@ def _qa_item(row: dict, number: int) -> QAItem:
     if len(question) > MAX_QUESTION_CHARS:
         raise UserInputError(f"item {number}: the question is longer than {MAX_QUESTION_CHARS} characters")
     try:
-        aliases = _aliases(row)
+        response = response_of(row)
+        claims = claim_labels(row, response)
+        has_answers = any(row.get(key) is not None for key in ("answers", "answer", "reference"))
+        aliases = _aliases(row) if has_answers or not claims else []
     except UserInputError as exc:
         raise UserInputError(f"item {number}: {exc}") from None
     return QAItem(id=str(row.get("id") or f"item-{number}"), question=question.strip(), answers=aliases,
-                  difficulty=str(row.get("difficulty") or ""))
+                  difficulty=str(row.get("difficulty") or ""), response=response, claims=claims)
 
 
 def _check_count(n: int) -> None:
@@ -158,6 +167,7 @@ def parse_csv(text: str) -> tuple[list[QAItem], list[GivenItem], dict[str, str]]
     if not ({"question", "prompt"} & set(columns)) or not ({"answers", "answer", "reference"} & set(columns)):
         raise UserInputError("the CSV needs 'question' and 'answer' columns (QA), or a 'correct' column and score "
                              f"columns (precomputed); it has: {', '.join(columns)}")
+    rows = [{k: v for k, v in row.items() if v or k != "response"} for row in rows]  # an empty cell: no response
     return [_qa_item(row, number) for number, row in enumerate(rows, start=2)], [], {}
 
 

@@ -57,7 +57,7 @@ class Verdict:
     one was computed."""
 
     correct: bool
-    grading: str  # "alias", "embedding" or "no_match"
+    grading: str  # "alias", "embedding", "no_match" or "claims"
     similarity: Optional[float] = None
     reason: str = ""
 

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from backend.analyses.calibration import reliability_bins
 from backend.analyses.error_detection import risk_coverage
 from backend.audit.report_cascade import cascade_section
+from backend.audit.report_claims import claims_section
 from backend.audit.report_figures import agreement_figure, reliability_figure, risk_coverage_figure
 from backend.audit.report_label_issues import label_issues_section
 from backend.audit.report_selective import selective_section
@@ -58,10 +59,10 @@ def _metric_cell(metrics: MethodMetrics, column: str) -> str:
     return value
 
 
-def _metrics_table(result: AuditResult) -> str:
+def _metrics_table(by_method: dict[str, MethodMetrics]) -> str:
     head = "".join(f"<th>{c}</th>" for c in ["method", *METRIC_COLUMNS])
     rows = []
-    for name, metrics in result.metrics.items():
+    for name, metrics in by_method.items():
         rows.append(f"<tr><td>{html.escape(name)}</td>" + "".join(f"<td>{_metric_cell(metrics, c)}</td>"
                                                                   for c in METRIC_COLUMNS) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
@@ -127,7 +128,7 @@ dataset <code>{html.escape(result.dataset_id)}</code> (SHA-256 <code>{html.escap
 <p>Binning: {html.escape(result.binning)}. Confidence is top-label (the probability the model gives its own
 answer); scores that are not probabilities are mapped by Platt scaling out-of-fold before ECE / Brier / NLL, and
 judged by ranking (AUROC, AUPRC of predicting a wrong answer, AURC, PRR as lm-polygraph defines it).{classes}</p>
-<h2>Metrics</h2>{_warnings(result)}{_metrics_table(result)}
+<h2>Metrics</h2>{_warnings(result)}{_metrics_table(result.metrics)}
 <p>Below each value: its 95 % percentile-bootstrap interval over the items (1000 resamples from seed {seed},
 confidences held fixed), or why the metric is undefined.</p>
 <h2>Reliability diagrams</h2>{''.join(sections)}
@@ -136,6 +137,7 @@ confidences held fixed), or why the metric is undefined.</p>
 <h2>Method agreement (Spearman rank correlation)</h2>{figures.div(agreement_figure(result.rank_correlation))}
 {cascade_section(result, figures.div)}
 {label_issues_section(result)}
+{claims_section(result, _metrics_table, figures.div)}
 <h2>Settings</h2><pre>{html.escape(settings)}</pre>
 <h2>Items</h2>{_items_table(result)}
 </body></html>"""

@@ -20,6 +20,7 @@ from typing import Callable, Iterator, Optional, Sequence
 
 from backend.audit import digits as digits_data
 from backend.audit import summary
+from backend.audit.claim_grading import claim_summary
 from backend.audit.batch_served import StopCheck
 from backend.audit.cascade_run import with_cascade
 from backend.audit.datasets import Dataset, load_dataset
@@ -162,6 +163,9 @@ def check_methods(engine: Engine, request: AuditRequest, plan: Plan) -> None:
     """Refuse, before anything runs, the methods the audit's text model cannot give (a served model has no full
     distribution, ...): a UserInputError naming each with the reason."""
     capabilities = engine.pool.registry.get(request.model).capabilities
+    if any(q.response is not None for q in plan.dataset.qa) and "score_given_answer" not in capabilities:
+        raise UserInputError(f"{request.model!r} cannot score a given response (the dataset's 'response'); pick a "
+                             f"model loaded in UQ Lens's process or served by vLLM")
     refused = [f"{m.name} ({reason})" for m in plan.methods for reason in [cannot_run(m, capabilities)] if reason]
     if refused:
         raise UserInputError(f"{request.model!r} cannot give {', '.join(refused)}; leave "
@@ -339,6 +343,7 @@ def build_result(plan: Plan, request: AuditRequest, items: Sequence[AuditItem], 
     notes = {"class_probabilities": IMAGE_CLASS_NOTE} if kind == "images" else {}
     if ranked:
         notes[relative.METHOD] = relative.result_note(items)
+    n_claims, claim_accuracy, claim_metrics = claim_summary(items, request.seed)
     return AuditResult(
         audit_id=plan.audit_id, request=request, model_id=model_id, dataset_id=plan.dataset.dataset_id,
         dataset_sha256=plan.dataset.sha256, n=len(items), accuracy=summary.accuracy(items), n_bins=summary.N_BINS,
@@ -346,6 +351,7 @@ def build_result(plan: Plan, request: AuditRequest, items: Sequence[AuditItem], 
         metrics={m.name: summary.method_metrics(m, items, request.seed) for m in plan.methods} if items else {},
         rank_correlation=summary.rank_correlations(items, names), methods=[m.info() for m in plan.methods],
         items=list(items), created_at=created_at,
-        label_issues=audit_label_issues(plan.dataset, items),
+        label_issues=audit_label_issues(plan.dataset, items), n_claims=n_claims, claim_accuracy=claim_accuracy,
+        claim_metrics=claim_metrics,
         selective=audit_decisions(plan.methods, items, request) if items else {},
         extra={"complete": len(items) == plan.total, "total": plan.total, **notes})

@@ -24,7 +24,7 @@ A temperature fitted on one half that does not lower the other half's ECE is fla
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence
+from typing import Optional, Protocol, Sequence
 
 import numpy as np
 from scipy.stats import spearmanr
@@ -49,11 +49,22 @@ RECALIBRATION_FAILED = ("temperature scaling did not lower ECE on the held-out h
                         "trustworthy at this size")
 
 
+class Scored(Protocol):
+    """What the metrics read of a unit: an audited item, or one labelled claim (backend.audit.claim_grading)."""
+
+    scores: dict[str, Optional[float]]
+    probs: Optional[list[float]]
+    label: Optional[int]
+
+    @property
+    def is_correct(self) -> bool: ...
+
+
 def _finite(value: float) -> Optional[float]:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
-def method_arrays(items: Sequence[AuditItem], name: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
+def method_arrays(items: Sequence[Scored], name: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """(scores (M,), correctness (M,), item positions) over the items where the method has a value."""
     kept = [i for i, item in enumerate(items) if item.scores.get(name) is not None]
     scores = np.array([items[i].scores[name] for i in kept], dtype=np.float64)
@@ -165,8 +176,8 @@ def size_warnings(n: int, confidence: Optional[np.ndarray], n_bins: int) -> list
     return warnings
 
 
-def method_metrics(method: AuditMethod, items: Sequence[AuditItem], seed: int, n_bins: int = N_BINS) -> MethodMetrics:
-    """Every number of one method over the items that have its score."""
+def method_metrics(method: AuditMethod, items: Sequence[Scored], seed: int, n_bins: int = N_BINS) -> MethodMetrics:
+    """Every number of one method over the items (or claims) that have its score."""
     score, correct, kept = method_arrays(items, method.name)
     empty = dict(ece=None, mce=None, ace=None, brier=None, nll=None, auroc=None, auprc=None, aurc=None, prr=None)
     if len(score) == 0:

@@ -30,7 +30,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register the command and its options."""
     audit = commands.add_parser(NAME, help="calibration and error-detection audit over a dataset")
     audit.add_argument("--dataset", default=BUILTIN_QA,
-                       help="builtin-qa, builtin-digits, a .jsonl/.csv path (questions with answers, or "
+                       help="builtin-qa, builtin-digits, a .jsonl/.csv path (questions with answers, a "
+                            "'response' to grade as given and its 'claims' labelled right or wrong, or "
                             "precomputed scores with a 'correct' column), or images:PATH (a .zip or folder whose "
                             "sub-folders are class labels, e.g. tabby/001.jpg)")
     audit.add_argument("--methods", help=f"comma-separated method names (default: {DEFAULT_METHODS['text']} for "
@@ -96,6 +97,10 @@ def format_summary(result: AuditResult) -> str:
 
     for name, m in result.metrics.items():
         lines.append(f"{name:<24}{cell(m.ece)}{cell(m.brier)}{cell(m.auroc)}{cell(m.aurc)}{cell(m.prr)}")
+    if result.n_claims:
+        lines.append(f"claims: {result.n_claims} labelled, {result.claim_accuracy:.3f} right; each claim one unit:")
+        for name, m in result.claim_metrics.items():
+            lines.append(f"{'  ' + name:<24}{cell(m.ece)}{cell(m.brier)}{cell(m.auroc)}{cell(m.aurc)}{cell(m.prr)}")
     if result.label_issues is not None:
         lines.append(result.label_issues.summary())
     lines += selective_lines(result)

@@ -20,7 +20,7 @@ MAX_AUDIT_ITEMS = 5000
 MAX_AUDIT_UPLOAD_BYTES = 20 * 1024 * 1024
 DEFAULT_GRADING_THRESHOLD = 0.8
 AUDIT_ID_PATTERN = r"^[0-9a-f]{16}$"
-Grading = Literal["alias", "embedding", "no_match", "label", "given"]
+Grading = Literal["alias", "embedding", "no_match", "label", "given", "claims"]
 
 
 class AuditRequest(BaseModel):
@@ -109,6 +109,18 @@ class AuditMethodCatalog(BaseModel):
         return [m.name for m in self.methods if m.default and (not kinds or m.kind in kinds)]
 
 
+class ClaimGrade(BaseModel):
+    """One labelled claim of a given response: where it lies, whether it is right, and its claim-level scores."""
+
+    text: str
+    start: int = Field(description="character offset in the item's answer where the claim starts")
+    end: int = Field(description="character offset just past the claim (half-open)")
+    correct: bool = Field(description="the dataset's label")
+    scores: dict[str, Optional[float]] = Field(description=(
+        "mean_neg_logprob / mean_token_entropy / max_token_entropy of its tokens (nats, higher = more uncertain), "
+        "ccp and luq_support (higher = more confident) when the audit runs ccp / luq"))
+
+
 class AuditItem(BaseModel):
     """One finished item: the question, the model's answer, its grading and every method's score."""
 
@@ -136,6 +148,9 @@ class AuditItem(BaseModel):
     token_logprobs: Optional[list[float]] = Field(None, description=(
         "log-probability (nats) of each answer token, as the token methods read them (question audits; None for "
         "items kept before they were, and for images): the token-level deferral rules of cascades use them"))
+    claims: Optional[list[ClaimGrade]] = Field(None, description=(
+        "the given response's labelled claims with their scores (datasets with claim labels; None otherwise): the "
+        "item is right when every claim is"))
 
     @property
     def is_correct(self) -> bool:
@@ -193,6 +208,11 @@ class AuditResult(BaseModel):
         "answer or abstain, by method: the threshold Learn-Then-Test certifies at request.alpha / request.delta on a "
         "seeded calibration split, its held-out coverage and error, the guarantee in words, or why none is given"))
     cascade: Optional[CascadeResult] = Field(None, description="deferral to request.defer_to (None without it)")
+    n_claims: int = Field(0, description="labelled claims over the items (0: the dataset has no claim labels)")
+    claim_accuracy: Optional[float] = Field(None, description="share of the labelled claims that are right")
+    claim_metrics: dict[str, MethodMetrics] = Field(default_factory=dict, description=(
+        "calibration and error-detection numbers of each claim-level score over the labelled claims, each claim "
+        "one unit (backend.audit.claim_grading.CLAIM_SCORES)"))
     label_issues: Optional[LabelIssueReport] = Field(None, description=(
         "classifier audits: the items whose given label is likely wrong (Confident Learning), or why none were "
         "looked for; None for other audits"))
