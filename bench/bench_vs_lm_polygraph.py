@@ -55,8 +55,9 @@ HUB_KLE_COCOA = ("lm-polygraph's KLE reads DeBERTa NLI matrices and its CoCoA a 
                  "the values on UQ Lens's meaning affinities")
 
 
-def polygraph_stats(evidence: Evidence, threshold: float) -> dict[str, Any]:
-    """lm-polygraph's statistics (a batch of one input) made from UQ Lens's evidence.
+def polygraph_stats(evidence: Evidence, threshold: float, answer_texts: list[str]) -> dict[str, Any]:
+    """lm-polygraph's statistics (a batch of one input) made from UQ Lens's evidence (answer_texts: the answer's
+    token texts, for CCP's alternatives).
 
     semantic_matrix_entail is UQ Lens's affinity; semantic_matrix_contra is 1 - (affinity >= threshold), so that
     NumSemSets' rule 'entail > contra' links the same pairs as UQ Lens's 'same meaning'."""
@@ -77,6 +78,8 @@ def polygraph_stats(evidence: Evidence, threshold: float) -> dict[str, Any]:
         "sample_token_similarity": [[np.array(s) for s in evidence.sample_token_similarity or []]],
         **feed.cocoa_stats(evidence.answer_similarity or []),
         **attention_feed.attention_stats(evidence.attention),
+        **feed.ccp_stats(evidence.claim_alternatives or [], answer_texts),
+        **feed.luq_stats(evidence.claim_support if evidence.claim_support is not None else np.zeros((1, 1))),
     }
 
 
@@ -135,6 +138,13 @@ def estimator_pairs(est: Any) -> list[tuple[str, Any, Callable[[MethodResult], f
          "CoCoA-PPL (-mean ln p x mean(1 - s)), in UQ Lens's details"),
         ("cocoa", est.CocoaMTE(), lambda r: r.details["variants"]["cocoa_mte"],
          "CoCoA-MTE (mean token entropy x mean(1 - s)), in UQ Lens's details"),
+        ("ccp", est.ClaimConditionedProbability(), lambda r: -r.value,
+         "the sequence-level CCP: the product over the claims' tokens (lm-polygraph's over every answer token; a token "
+         "outside the claims counts 1 in both); lm-polygraph gives -CCP, compared with the sign flipped; the classes "
+         "are UQ Lens's (the embedding model's claim rule here, lm-polygraph's a DeBERTa NLI from the hub)"),
+        ("luq", est.LUQ(), lambda r: r.value,
+         "lm-polygraph's LUQ compares whole samples (no claim split); fed every row as the answer's mean claim support "
+         "by each sample (bench/polygraph_feed.py), its value is UQ Lens's 1 - mean claim support"),
         ("rauq", attention_feed.SizedRAUQ(est, 0.5), lambda r: r.value,
          same + " (alpha 0.5, middle-third layers); fed UQ Lens's previous-token attention read in chunks, as its "
          "attention_all diagonal below the main one"),
@@ -238,8 +248,9 @@ def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Compar
     ]
     request = sequence(list(dict.fromkeys(name for name, *_ in estimator_pairs(est)))) if est is not None \
         else sequence(GENERATION)
-    evidence = workload.gathered(engine, request)[1]
-    stats = polygraph_stats(evidence, request.similarity_threshold) if est is not None else {}
+    analysed, evidence = workload.gathered(engine, request)
+    stats = polygraph_stats(evidence, request.similarity_threshold, [t.text for t in analysed.tokens]) \
+        if est is not None else {}
     for name, estimator, convert, note in estimator_pairs(est) if est is not None else []:
         spec = METHODS.get(name)
         comparisons.append(harness.Comparison(

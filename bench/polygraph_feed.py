@@ -8,6 +8,13 @@ bench/bench_vs_lm_polygraph.py (pure functions; only numpy at import, so that bo
   both Laplacians).
 - CoCoA: lm-polygraph's greedy_sentence_similarity (a cross-encoder's score of the greedy answer against each
   sample) is UQ Lens's answer_similarity.
+- CCP: lm-polygraph's sequence-level ClaimConditionedProbability reads, per answer token, its alternatives as
+  (text, log p) the chosen one first and the NLI class of each against the chosen one (it combines [0][i] with
+  [i][0]); fed UQ Lens's claim_alternatives (each class in both directions, so its combination keeps it; a token
+  outside the claims or special: the chosen token alone, a ratio of 1), its -exp(sum ln ratio) is -(UQ Lens's ccp).
+- LUQ: lm-polygraph's LUQ has no claim split: it scores each sample against the others on a K x K matrix of
+  entail / contra logits. Fed a matrix whose every row k holds ln m_k and ln(1 - m_k), m_k the answer's mean claim
+  support by sample k, its 1 - mean_j (sum_k S_jk - S_jj) / (K - 1) is 1 - mean_k m_k: UQ Lens's luq.
 """
 from __future__ import annotations
 
@@ -48,3 +55,30 @@ def kle_replaced(stats: Mapping[str, Any]) -> dict[str, Any]:
     """The KLE matrices made from the shared statistics' affinity (their semantic_matrix_entail)."""
     entail, contra = kle_matrices(stats["semantic_matrix_entail"][0])
     return {"semantic_matrix_entail": entail, "semantic_matrix_contra": contra}
+
+
+def ccp_stats(claim_alternatives: Sequence[Any], answer_texts: Sequence[str]) -> dict[str, Any]:
+    """greedy_tokens, greedy_tokens_alternatives and greedy_tokens_alternatives_nli (a batch of one answer) from
+    UQ Lens's claim_alternatives (per answer token None or [(prob, class)], the chosen token first) and the answer's
+    token texts (T,)."""
+    alternatives, classes = [], []
+    for text, alts in zip(answer_texts, claim_alternatives):
+        alts = alts or [(1.0, "entail")]
+        alternatives.append([(text if i == 0 else f"alt{i}", float(np.log(p))) for i, (p, _) in enumerate(alts)])
+        grid = [["entail"] * len(alts) for _ in alts]
+        for i, (_, cls) in enumerate(alts):
+            grid[0][i] = grid[i][0] = "entail" if i == 0 else cls
+        classes.append(grid)
+    return {"greedy_tokens": [list(range(len(answer_texts)))], "greedy_tokens_alternatives": [alternatives],
+            "greedy_tokens_alternatives_nli": [classes]}
+
+
+def luq_stats(claim_support: np.ndarray) -> dict[str, Any]:
+    """semantic_matrix_entail_logits / semantic_matrix_contra_logits (1, K, K) whose every row is ln m_k and
+    ln(1 - m_k), m_k the mean over claims of the support of the answer's claims (claims, K) by sample k."""
+    mean = np.asarray(claim_support, dtype=np.float64).mean(axis=0)
+    with np.errstate(divide="ignore"):
+        entail, contra = np.log(mean), np.log(1.0 - mean)
+    rows = len(mean)
+    return {"semantic_matrix_entail_logits": np.tile(entail, (rows, 1))[None],
+            "semantic_matrix_contra_logits": np.tile(contra, (rows, 1))[None]}

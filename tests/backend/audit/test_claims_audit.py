@@ -1,5 +1,5 @@
 """ccp and luq as audit methods: listed in the catalog with their registry metadata and scored on every item of a
-real text audit through the CLI (the answer-level values; per-claim grading is not an audit feature yet)."""
+real text audit through the CLI (the answer-level values; per-claim grading: test_claim_grading.py)."""
 from __future__ import annotations
 
 import json
