@@ -6,7 +6,7 @@ from the first layer up. Pure functions on tensors; the result does not depend o
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 
@@ -22,16 +22,22 @@ def attention_rollout(attentions: Sequence[torch.Tensor]) -> torch.Tensor:
     """
     if not attentions:
         raise ValueError("attention rollout needs at least one layer's attention")
-    tokens = attentions[0].shape[-1]
-    identity = torch.eye(tokens, dtype=torch.float64, device=attentions[0].device)
-    rollout = identity
+    rollout = None
     for layer in attentions:
-        if layer.ndim != 3 or layer.shape[-2:] != (tokens, tokens):
-            raise ValueError(f"expected attention of shape (heads, {tokens}, {tokens}), got {tuple(layer.shape)}")
-        mixed = (1 - RESIDUAL_WEIGHT) * layer.to(torch.float64).mean(dim=0) + RESIDUAL_WEIGHT * identity
-        mixed = mixed / mixed.sum(dim=-1, keepdim=True)
-        rollout = mixed @ rollout
+        rollout = rollout_step(rollout, layer)
     return rollout
+
+
+def rollout_step(rollout: Optional[torch.Tensor], layer: torch.Tensor) -> torch.Tensor:
+    """The rollout (T, T, float64) with one more layer's attention (heads, T, T) multiplied in on top; rollout None
+    before the first layer (the identity). Folding the layers in one at a time equals attention_rollout."""
+    tokens = layer.shape[-1]
+    if layer.ndim != 3 or layer.shape[-2] != tokens or (rollout is not None and rollout.shape != (tokens, tokens)):
+        raise ValueError(f"expected attention of shape (heads, T, T) matching the rollout, got {tuple(layer.shape)}")
+    identity = torch.eye(tokens, dtype=torch.float64, device=layer.device)
+    mixed = (1 - RESIDUAL_WEIGHT) * layer.to(torch.float64).mean(dim=0) + RESIDUAL_WEIGHT * identity
+    mixed = mixed / mixed.sum(dim=-1, keepdim=True)
+    return mixed if rollout is None else mixed @ rollout
 
 
 def class_token_map(rollout: torch.Tensor, prefix_tokens: int, grid: tuple[int, int]) -> torch.Tensor:

@@ -4,13 +4,15 @@ The answer rows (rollout and the last layer's head mean) are always returned; a 
 a square window of it (tokens or words) and every head's thumbnail over that window. The caller holds the model's
 lock. The last sequence's attentions and rollout are kept (up to CACHE_BYTES), so that changing the view (layer,
 head, window) does not run the model again: the model keeps them (LoadedTextModel.kept_attention, one per model in
-the model pool, which clears them when the GPU runs out of memory).
+the model pool, which clears them when the GPU runs out of memory). A sequence whose every-layer weights would pass
+ATTENTION_BUDGET_BYTES (a 2,000-token answer: 4 GiB on the default model) is folded one layer at a time instead
+(backend.text.attention_stream: the same numbers, one layer's weights held at a time, a pass per view).
 """
 from __future__ import annotations
 
 import math
 import time
-from typing import Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 
@@ -20,11 +22,12 @@ from backend.errors import UserInputError
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas.text_attention import (AttentionMatrix, AttentionView, AttentionViewRequest, HeadGrid,
                                             InputToken, TextAttention, TextAttentionRequest)
+from backend.text.attention_stream import folded_attention
 from backend.text.positions import check_ids, input_tokens
 
 THUMBNAIL_DECIMALS = 4
 CACHE_BYTES = 512 << 20
-ATTENTION_BUDGET_BYTES = 2**30  # the weights of every layer and head of one pass (refused beyond)
+ATTENTION_BUDGET_BYTES = 2**30  # the weights of every layer and head of one pass (folded a layer at a time beyond)
 ROWS_NOTE = ("for the answer token at position p: the attention row of query p - 1, the step that produced it, "
              "over positions 0..p-1 (sums to 1)")
 
@@ -103,21 +106,27 @@ def view_label(aggregation: str, layer: int, head: int) -> str:
             "layer_mean": "mean of all layers and heads", "rollout": "attention rollout"}[aggregation]
 
 
-def build_view(attentions: torch.Tensor, rolled: torch.Tensor, tokens: list[InputToken], answer_start: int,
-               view: AttentionViewRequest) -> AttentionView:
-    """The chosen map's answer rows, matrix window and head thumbnails."""
-    n_layers, n_heads = attentions.shape[:2]
+def view_layer(n_layers: int, n_heads: int, view: AttentionViewRequest) -> int:
+    """The view's layer (the last when unset), refused when it or the head is not the model's."""
     layer = n_layers - 1 if view.layer is None else view.layer
     if layer >= n_layers or view.head >= n_heads:
         raise UserInputError(f"the model has layers 0..{n_layers - 1} and heads 0..{n_heads - 1}; got layer {layer}, "
                              f"head {view.head}")
-    matrix = text_attention.view_matrix(attentions, view.aggregation, layer, view.head, rolled)
+    return layer
+
+
+def view_frame(tokens: list[InputToken], view: AttentionViewRequest) -> tuple[list[str], list[int], int, int]:
+    """(unit labels, unit first positions, first, stop): the units of the view's granularity and its window."""
     labels, starts = window_units(tokens, view)
     last_start = max(0, len(labels) - view.window_size)
     first = last_start if view.window_start is None else min(view.window_start, last_start)
-    stop = min(len(labels), first + view.window_size)
-    values = windowed(matrix, tokens, view, first, stop)
-    grid = text_attention.pool(windowed(attentions, tokens, view, first, stop), view.thumbnail)
+    return labels, starts, first, min(len(labels), first + view.window_size)
+
+
+def assemble_view(view: AttentionViewRequest, layer: int, matrix: torch.Tensor, grid: torch.Tensor,
+                  tokens: list[InputToken], answer_start: int) -> AttentionView:
+    """The view from its (T, T) map and its heads' pooled thumbnails (L, H, s, s) over the window."""
+    labels, starts, first, stop = view_frame(tokens, view)
     normalisation = ("attention weights as computed: each query's row sums to 1 over all earlier tokens; the window "
                      "shows part of each row") if view.granularity == "token" else (
         "words: weights summed over a key word's tokens and averaged over a query word's tokens; each query's row "
@@ -127,25 +136,68 @@ def build_view(attentions: torch.Tensor, rolled: torch.Tensor, tokens: list[Inpu
         description=text_attention.AGGREGATIONS[view.aggregation],
         answer_rows=rows_as_lists(text_attention.producing_rows(matrix, range(answer_start, len(tokens)))),
         matrix=AttentionMatrix(granularity=view.granularity, start=first, labels=labels[first:stop],
-                               positions=starts[first:stop], values=values.double().cpu().tolist(),
+                               positions=starts[first:stop],
+                               values=windowed(matrix, tokens, view, first, stop).double().cpu().tolist(),
                                normalisation=normalisation),
         grid=HeadGrid(size=int(grid.shape[-1]), values=grid.round(decimals=THUMBNAIL_DECIMALS).cpu().tolist(),
                       pooling=f"each thumbnail cell is the mean weight of the query-key pairs it covers in the "
                               f"window ({stop - first} {view.granularity}s per side)"))
 
 
+def thumbnails_of(tokens: list[InputToken], view: AttentionViewRequest) -> Callable[[torch.Tensor], torch.Tensor]:
+    """maps (..., T, T) -> their pooled thumbnails over the view's window (..., s, s)."""
+    _labels, _starts, first, stop = view_frame(tokens, view)
+    return lambda maps: text_attention.pool(windowed(maps, tokens, view, first, stop), view.thumbnail)
+
+
+def all_layer_maps(lm: LoadedTextModel, request: TextAttentionRequest, tokens: list[InputToken]
+                   ) -> tuple[int, int, torch.Tensor, torch.Tensor, Optional[AttentionView]]:
+    """(layers, heads, rollout, last layer's head mean, view) from every layer's weights at once (kept)."""
+    attentions, rolled = kept_attention(lm, request.ids)
+    n_layers, n_heads = attentions.shape[:2]
+    view = None
+    if request.view:
+        layer = view_layer(n_layers, n_heads, request.view)
+        matrix = text_attention.view_matrix(attentions, request.view.aggregation, layer, request.view.head, rolled)
+        view = assemble_view(request.view, layer, matrix, thumbnails_of(tokens, request.view)(attentions), tokens,
+                             request.answer_start)
+    return n_layers, n_heads, rolled, attentions[-1].mean(dim=0), view
+
+
+def layer_by_layer_maps(lm: LoadedTextModel, request: TextAttentionRequest, tokens: list[InputToken]
+                        ) -> tuple[int, int, torch.Tensor, torch.Tensor, Optional[AttentionView]]:
+    """The same as all_layer_maps, folded one layer at a time (backend.text.attention_stream; not kept)."""
+    config, view = lm.model.config, request.view
+    n_layers, n_heads = int(config.num_hidden_layers), int(config.num_attention_heads)
+    layer = view_layer(n_layers, n_heads, view) if view else 0
+    folded = folded_attention(lm, request.ids, view.aggregation if view else None, layer, view.head if view else 0,
+                              thumbnails_of(tokens, view) if view else None)
+    shown = assemble_view(view, layer, folded.matrix, folded.grid, tokens, request.answer_start) if view else None
+    return n_layers, n_heads, folded.rollout, folded.last_head_mean, shown
+
+
+def summary_map(lm: LoadedTextModel, ids: Sequence[int], source: str) -> torch.Tensor:
+    """(T, T) the rollout ("rollout") or the last layer's head mean ("last_layer") of ids, from the kept weights
+    when every layer's fit the budget, else folded one layer at a time."""
+    if attention_bytes(lm, len(ids)) <= ATTENTION_BUDGET_BYTES:
+        attentions, rolled = kept_attention(lm, ids)
+        return rolled if source == "rollout" else attentions[-1].mean(dim=0)
+    folded = folded_attention(lm, ids)
+    return folded.rollout if source == "rollout" else folded.last_head_mean
+
+
 def attention_maps(lm: LoadedTextModel, request: TextAttentionRequest) -> TextAttention:
     """Attention of the analysed ids: the answer rows of the rollout and of the last layer's head mean, and the
-    requested view."""
+    requested view; every layer's weights at once (kept for the next view) while they fit ATTENTION_BUDGET_BYTES,
+    else one layer at a time."""
     started = time.perf_counter()
     check_ids(lm, request.ids)
-    attentions, rolled = kept_attention(lm, request.ids)
-    answer = range(request.answer_start, len(request.ids))
     tokens = input_tokens(lm, request.ids, request.answer_start)
+    fits = attention_bytes(lm, len(request.ids)) <= ATTENTION_BUDGET_BYTES
+    n_layers, n_heads, rolled, last_mean, view = (all_layer_maps if fits else layer_by_layer_maps)(lm, request, tokens)
+    answer = range(request.answer_start, len(request.ids))
     return TextAttention(
-        model=lm.spec.id, n_layers=attentions.shape[0], n_heads=attentions.shape[1],
-        answer_start=request.answer_start, tokens=tokens, rows=ROWS_NOTE,
-        rollout=rows_as_lists(text_attention.producing_rows(rolled, answer)),
-        last_layer_head_mean=rows_as_lists(text_attention.producing_rows(attentions[-1].mean(dim=0), answer)),
-        view=build_view(attentions, rolled, tokens, request.answer_start, request.view) if request.view else None,
+        model=lm.spec.id, n_layers=n_layers, n_heads=n_heads, answer_start=request.answer_start, tokens=tokens,
+        rows=ROWS_NOTE, rollout=rows_as_lists(text_attention.producing_rows(rolled, answer)),
+        last_layer_head_mean=rows_as_lists(text_attention.producing_rows(last_mean, answer)), view=view,
         seconds=time.perf_counter() - started)

@@ -25,7 +25,7 @@ from backend.errors import UserInputError
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas.text import Alternative
 from backend.schemas.text_saliency import SaliencyCatalog, SaliencyRow, TextSaliency, TextSaliencyRequest
-from backend.text.attention import kept_attention
+from backend.text.attention import summary_map
 from backend.text.positions import check_ids, input_tokens
 from backend.text.saliency_budget import budget_bytes, chunk_sizes
 from backend.text.saliency_prefix import cached_prefix_logits
@@ -135,7 +135,7 @@ def explain(lm: LoadedTextModel, request: TextSaliencyRequest, method: SaliencyM
     inputs = SaliencyInputs(embeddings=embeddings, score_fn=score_fn, positions=torch.tensor(positions),
                             answer_start=request.answer_start,
                             baseline=baseline_builder(lm, ids, keep, lambda t: embed(t).detach()),
-                            attentions=lambda: kept_attention(lm, request.ids)[0], chunk=chunk, batch=batch,
+                            attention=lambda source: summary_map(lm, request.ids, source), chunk=chunk, batch=batch,
                             suffix_score=suffix_score)
     try:
         with frozen_parameters(model):

@@ -11,7 +11,6 @@ from typing import Callable, Mapping, Optional
 
 import torch
 
-from backend.analyses import text_attention
 from backend.analyses.text_saliency import (ScoreFn, feature_ablation, gradient_norm, input_x_gradient,
                                             integrated_gradients)
 from backend.parameters import Parameter, ParameterValue, check_parameters
@@ -42,8 +41,8 @@ ATTENTION_SOURCES: dict[str, str] = {
 class SaliencyInputs:
     """What a method may use. embeddings: (T, D) input embeddings; score_fn: (B, T, D) -> (B, N) target values;
     positions: (N,) answer positions explained; answer_start: the answer's first position; baseline(name) ->
-    (T, D) reference embeddings; attentions() -> (L, H, T, T); chunk: (target, sequence) pairs per batched backward
-    pass; batch: sequences per forward pass without gradients; suffix_score(k), where given: a score_fn over the
+    (T, D) reference embeddings; attention(source) -> the (T, T) map of an ATTENTION_SOURCES entry; chunk:
+    (target, sequence) pairs per batched backward pass; batch: sequences per forward pass without gradients; suffix_score(k), where given: a score_fn over the
     positions k.. only, (B, T - k, D) -> (B, N), the first k input embeddings run once and shared (for paths that
     leave them unchanged)."""
 
@@ -52,7 +51,7 @@ class SaliencyInputs:
     positions: torch.Tensor
     answer_start: int
     baseline: Callable[[str], torch.Tensor]
-    attentions: Callable[[], torch.Tensor]
+    attention: Callable[[str], torch.Tensor]
     chunk: int
     batch: int
     suffix_score: Optional[Callable[[int], ScoreFn]] = None
@@ -143,10 +142,7 @@ def _occlusion(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> Sal
 
 
 def _attention(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> SaliencyOutput:
-    attentions = inputs.attentions()
-    matrix = text_attention.rollout(attentions) if params["source"] == "rollout" \
-        else text_attention.head_mean(attentions)[-1]
-    rows = matrix[inputs.positions - 1].to(torch.float64).cpu()
+    rows = inputs.attention(str(params["source"]))[inputs.positions - 1].to(torch.float64).cpu()
     return SaliencyOutput(scores=rows, forward_sequences=1, backward_passes=0)
 
 

@@ -20,7 +20,7 @@ def test_token_units_group_words_and_hide_the_template():
     words = token_units(tokens, granularity="word", show_template=False)
     assert [(u.label, u.members) for u in words][:3] == [("Hi", (3,)), (" there?", (4, 5, 6)), ("Hello", (8,))]
     with pytest.raises(ValueError, match="granularity"):
-        token_units(tokens, granularity="sentence")
+        token_units(tokens, granularity="paragraph")
 
 
 def test_unit_values_sum_a_words_tokens_and_leave_later_units_empty():
