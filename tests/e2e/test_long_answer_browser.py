@@ -55,7 +55,11 @@ def test_the_whole_answer_saliency_of_a_2000_token_answer_is_drawn_by_sentence(p
     page.get_by_role("button", name="Explain").click()
     page.locator(PLOT.format("attn_saliency_matrix")).first.wait_for(timeout=RESULT_TIMEOUT_MS)
     wait_idle(page)
-    page.get_by_text("by sentence", exact=False).first.wait_for(timeout=30_000)
-    page.screenshot(path=str(ARTIFACTS / "attention-page-long-answer-2000.png"), full_page=True)
+    page.get_by_text("Shown by sentence", exact=False).first.wait_for(timeout=30_000)
+    matrix = page.locator(PLOT.format("attn_saliency_matrix")).first
+    matrix.scroll_into_view_if_needed()
+    matrix.screenshot(path=str(ARTIFACTS / "attention-page-long-answer-saliency.png"))
+    rows, columns = matrix.evaluate("plot => [plot.data[0].z.length, plot.data[0].x.length]")
+    assert rows == len(split_claims(answer)) and columns <= rows + 2  # sentences (and the prompt's), not tokens
     assert not page.locator("[data-testid='stException']").count()
     assert not page.locator("[data-testid='stAlertContentError']").count()
