@@ -75,6 +75,8 @@ def render_attention_uq(result: SequenceAnalysis, *, key: str) -> None:
                     f"tokens (the final answer alone: {d['answer_probability']:.3g}). Outlined: the final answer; "
                     f"orange: the tokens its attention leads back to, darker = more attention (hover for it).")
         st.markdown(chain_html(pieces, d["chain"], d["weights"], d["answer_span"]), unsafe_allow_html=True)
-        st.dataframe([{"Token": i, "Text": pieces[i], "Attention": w, "p": p}
+        st.dataframe([{"Token": i, "Text": pieces[i], "Attention from the chain (summed)": w, "p": p}
                       for i, w, p in zip(d["chain"], d["weights"], d["chain_probs"])], hide_index=True,
                      key=f"{key}_uqac_chain")
+        st.caption("Attention from the chain: the weights the chain's newer tokens give this token, summed over "
+                   "them when it was added, so it can exceed 1 (each row alone sums to 1).")

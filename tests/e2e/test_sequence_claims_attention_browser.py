@@ -34,6 +34,7 @@ MERGED = [CLAIMS[0], "It lies on the Seine. It has ten million towers."]
 CLAIMS_BOX = "The answer's claims, one per line"
 CCP, LUQ = "Claim-conditioned probability", "LUQ"
 RAUQ, UQAC = "RAUQ", "UQAC attention chain"
+UQAC_WEIGHT = "Attention from the chain (summed)"
 SUM_PROMPT = "What is two plus three?"
 SUM_ANSWER = "Two plus three makes five. So the answer is 5."
 TAB_PANEL = "[role='tabpanel']:visible"
@@ -315,10 +316,10 @@ def test_attention_tab_shows_rauq_heads_and_the_uqac_chain_as_computed(page, app
     expected = [(f"final answer (token {i})" if i in d["answer_span"] else f"chain token {i}: attention "
                  f"{weight[i]:.3f}", tokens[i]) for i in chain]
     assert titled_spans(page, len(chain)) == expected
-    rows = grid(page, "Attention", len(d["chain"]))
+    rows = grid(page, UQAC_WEIGHT, len(d["chain"]))
     assert [int(r["Token"]) for r in rows] == d["chain"]
     assert [r["Text"] for r in rows] == [tokens[i].strip() for i in d["chain"]]  # (the grid's text, trimmed)
-    assert [float(r["Attention"]) for r in rows] == pytest.approx(d["weights"], rel=1e-9)
+    assert [float(r[UQAC_WEIGHT]) for r in rows] == pytest.approx(d["weights"], rel=1e-9)
     probs = [float(r["p"]) for r in rows]
     assert probs == pytest.approx(d["chain_probs"], rel=1e-9)
     assert math.prod(probs) == pytest.approx(uqac["value"], rel=1e-6)       # UQAC: the product over the chain
