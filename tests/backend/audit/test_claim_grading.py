@@ -176,3 +176,15 @@ def test_the_cli_prints_the_claim_numbers(claims_audit, engine, monkeypatch, cap
     data = json.loads(out.read_text())
     assert data["n_claims"] == 4 and "ccp" not in data["claim_metrics"]
     assert [g["correct"] for g in data["items"][0]["claims"]] == [True, False, True]
+
+
+def test_claim_grades_survive_the_store_and_a_persons_override(database_url):
+    store = AuditStore(database_url)
+    store.start("0123456789abcdef", AuditRequest(), "claims.jsonl", 1)
+    item = item_with(0, [(True, 0.9, 0.3), (False, 0.2, 2.0)])
+    store.save_items("0123456789abcdef", [item])
+    (kept,) = store.items("0123456789abcdef")
+    assert kept == item and kept.claims[1].scores == {"ccp": 0.2, "mean_token_entropy": 2.0}
+    overridden = store.set_override("0123456789abcdef", 0, True)
+    assert overridden.is_correct and overridden.claims == item.claims  # the person's verdict; the claims' labels stay
+    assert claim_summary([overridden], seed=0)[:2] == (2, 0.5)
