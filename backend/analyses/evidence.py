@@ -108,9 +108,10 @@ def _claim_support_passes(k: int, t: int, kind: str) -> PassCount:
 
 def _perturbation_passes(k: int, t: int, kind: str) -> PassCount:
     """One batched generate call of K answers per perturbed prompt (at most T steps each); the candidate
-    rewordings and the question embedded to choose them, then the P + 1 prompts and their (P + 1) K answers."""
+    rewordings and the question embedded to choose them (those embeddings serve the inverse model too), then the
+    (P + 1) K answers."""
     return PassCount(lm_passes=PERTURBED_PROMPTS * t, lm_batch=k,
-                     embedding_texts=PERTURBATION_CANDIDATES + 1 + (PERTURBED_PROMPTS + 1) * (k + 1))
+                     embedding_texts=PERTURBATION_CANDIDATES + 1 + (PERTURBED_PROMPTS + 1) * k)
 
 
 CLAIM_TOP_K = 5  # the Text analysis' default top-k alternatives per token, which CCP reads

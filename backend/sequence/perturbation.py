@@ -66,11 +66,13 @@ def farthest_first(similarity: np.ndarray, count: int) -> list[int]:
 
 
 def perturbed_prompts(prompt: str, embed: Callable[[Sequence[str]], np.ndarray],
-                      count: int = PERTURBED_PROMPTS) -> list[str]:
-    """The `count` candidates (perturbation_candidates) most different from the prompt and each other."""
-    candidates = perturbation_candidates(prompt)
-    similarity = inv.abs_cosine(embed([prompt.strip(), *candidates]))
-    return [candidates[i - 1] for i in farthest_first(similarity, count)]
+                      count: int = PERTURBED_PROMPTS) -> tuple[list[str], np.ndarray]:
+    """(the prompt, then the `count` candidates (perturbation_candidates) most different from it and each other;
+    their embeddings (count + 1, d), float64, from the one embedding call that chose them)."""
+    texts = [prompt.strip(), *perturbation_candidates(prompt)]
+    vectors = np.asarray(embed(texts), dtype=np.float64)
+    picked = [0, *farthest_first(inv.abs_cosine(vectors), count)]
+    return [texts[i] for i in picked], vectors[picked]
 
 
 def _inv_entropy(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
@@ -95,5 +97,5 @@ INV_ENTROPY = MethodSpec(
     "Song et al., Inv-Entropy: A Fully Probabilistic Framework for Uncertainty Quantification in Language Models "
     "(NeurIPS 2025)", "uncertain", "[0, N/e] nats, N = pairs", "value / (N/e): its largest possible value",
     f"{PERTURBED_PROMPTS} more batched generate calls of K answers each (one per perturbed prompt); "
-    f"{PERTURBED_PROMPTS + 1} prompts and N answers embedded (off at first on the Sequence page: about "
+    f"the candidate rewordings and N answers embedded (off at first on the Sequence page: about "
     f"{PERTURBED_PROMPTS} times the samples' cost)", ("samples", "perturbations"), _inv_entropy, on_by_default=False)

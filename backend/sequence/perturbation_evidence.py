@@ -19,14 +19,14 @@ Sampler = Callable[[list[str]], list[list[str]]]  # the P perturbed prompts -> e
 
 def gather_perturbation_evidence(run: "SequenceRun", sample: Sampler) -> None:
     """The run's perturbation evidence: its question's K samples (already drawn) beside K answers to each
-    perturbed prompt (from `sample`), everything embedded in one call."""
-    embedder, question = run.models.embedder, run.request.text.prompt.strip()
-    prompts = [question, *perturbed_prompts(question, embedder.embed)]
+    perturbed prompt (from `sample`); the prompts' embeddings those that chose them, the answers embedded in one
+    call."""
+    embedder = run.models.embedder
+    prompts, prompt_vectors = perturbed_prompts(run.request.text.prompt.strip(), embedder.embed)
     answers = [list(run.evidence.sample_texts or []), *sample(prompts[1:])]
     flat = [text for group in answers for text in group]
-    embedded = embedder.embed([*prompts, *flat]).astype(np.float64)
-    run.evidence.perturbation = PerturbationEvidence(prompts, answers, embedded[:len(prompts)],
-                                                     embedded[len(prompts):])
+    run.evidence.perturbation = PerturbationEvidence(prompts, answers, prompt_vectors,
+                                                     np.asarray(embedder.embed(flat), dtype=np.float64))
     run.evidence.prompts["perturbations"] = "\n".join(prompts[1:])
 
 

@@ -42,8 +42,9 @@ def test_perturbed_prompts_are_chosen_by_the_given_embedding():
     def embed(texts):  # the question and the last candidate apart from everything else, which all coincide
         return np.array([[1.0, 0.0] if t == question else [0.0, 1.0] if t == chosen_last else [0.7, 0.7]
                          for t in texts])
-    prompts = perturbed_prompts(question, embed, count=2)
-    assert prompts[0] == chosen_last and prompts[1] in candidates and len(prompts) == 2
+    prompts, vectors = perturbed_prompts(question, embed, count=2)
+    assert prompts[0] == question and prompts[1] == chosen_last and prompts[2] in candidates and len(prompts) == 3
+    assert vectors.tolist() == embed(prompts).tolist()  # the embeddings that chose them, kept for the inverse model
 
 
 def test_inv_entropy_details_show_the_prompts_answers_and_inverse_model():

@@ -112,7 +112,7 @@ def test_cost_estimate_counts_each_piece_of_evidence_once(folders, tmp_path):
     assert costs["claim_support"].nli_pairs == 3 and costs["claims"].methods == ["ccp", "luq"]
     # Inv-Entropy: 4 rewordings of K = 3 answers, T = 4 steps each; 15 candidates + the question, 5 prompts, 15 answers
     assert (costs["perturbations"].lm_passes, costs["perturbations"].lm_batch) == (4 * 4, 3)
-    assert costs["perturbations"].embedding_texts == 16 + 5 + 15 and costs["perturbations"].methods == ["inv_entropy"]
+    assert costs["perturbations"].embedding_texts == 16 + 5 * 3 and costs["perturbations"].methods == ["inv_entropy"]
     assert {"semantic_entropy", "eigv", "sar"} <= set(costs["samples"].methods)
     assert all(c.seconds >= 0 for c in costs.values()) and costs["samples"].seconds > 0
     assert 3 in engine.pool.pass_seconds("tiny-lm")  # timed once at the samples' batch size, then kept
