@@ -8,7 +8,7 @@ with the dataset's claims as the split). A response is right when every labelled
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
@@ -84,8 +84,8 @@ class ClaimUnit:
 
     scores: dict[str, Optional[float]]
     is_correct: bool
-    probs: Optional[list[float]] = field(default=None)
-    label: Optional[int] = field(default=None)
+    probs: Optional[list[float]] = None
+    label: Optional[int] = None
 
 
 def claim_units(items: Sequence[AuditItem]) -> list[ClaimUnit]:

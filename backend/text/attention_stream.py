@@ -56,8 +56,9 @@ def attention_modules(lm: LoadedTextModel) -> list[torch.nn.Module]:
 
 @dataclass
 class Folded:
-    """What the views need of a sequence's attention. rollout, last_head_mean, matrix: (T, T); grid: (L, H, s, s)
-    thumbnails (None without a view); matrix: the view's map (None without a view)."""
+    """What the views need of a sequence's attention. rollout, last_head_mean, matrix: (T, T); matrix: the view's
+    map (None without a view); layer_sum: the running sum of the layers' head means (layer_mean views only);
+    thumbnails: each folded layer's (H, s, s), stacked by grid into (L, H, s, s) (None without a view)."""
 
     n_layers: int
     n_heads: int
