@@ -22,7 +22,7 @@ def test_the_sequence_page_shows_rauqs_heads_and_uqacs_chain():
     assert list(heads["Layer"]) == list(range(11, 22)) and heads["RAUQ (the largest)"].sum() == 1
     assert any(m.value.startswith("**RAUQ") for m in at.markdown)
     assert any("final answer (token" in m.value for m in at.markdown)
-    chain = next(df.value for df in at.dataframe if "Attention" in df.value.columns)
+    chain = next(df.value for df in at.dataframe if "Attention from the chain (summed)" in df.value.columns)
     assert len(chain) >= 1
 
 
