@@ -7,10 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from backend.analyses import calibration as cal
-from backend.analyses.error_detection import risk_coverage
-from backend.audit.claim_grading import CLAIM_SCORES, claim_units
+from backend.audit.claim_grading import CLAIM_SCORES, claim_curves, claim_units
 from backend.audit.report_figures import reliability_figure, risk_coverage_figure
-from backend.audit.summary import confidences_of, method_arrays
+from backend.audit.summary import confidences_of
 from backend.schemas.audit import AuditResult
 from components.audit_metrics_table import metrics_table, show_metrics
 from components.claim_view import claim_html
@@ -44,8 +43,7 @@ def render_claims_audit(result: AuditResult, *, key: str) -> None:
         panels = [cal.reliability_bins(confidence, correct, result.n_bins, s) for s in SCHEMES]
         st.plotly_chart(reliability_figure(panels), key=f"{key}_claim_reliability_{method.name}",
                         config=figure_config("claim-reliability"))
-    curves = {m.name: risk_coverage(*method_arrays(units, m.name)[:2], m.higher_is) for m in methods}
-    st.plotly_chart(risk_coverage_figure(curves), key=f"{key}_claim_risk_coverage",
+    st.plotly_chart(risk_coverage_figure(claim_curves(result)), key=f"{key}_claim_risk_coverage",
                     config=figure_config("claim-risk-coverage"))
     st.dataframe(claims_frame(result), hide_index=True, key=f"{key}_claims_table")
     graded = [item for item in result.items if item.claims]

@@ -2,8 +2,8 @@
 
 Cell (row p, column u) is the score of unit u for the token at position p, summed over the unit's tokens; blank
 where the unit is not before p. A matrix of more than MAX_MATRIX_CELLS cells is drawn by sentence (rows and
-columns), each row the mean of its tokens' rows. Signed methods use a diverging scale symmetric around 0, unsigned ones white ->
-purple; the scale ends at the largest |score| shown.
+columns), each row the mean of its tokens' rows. Signed methods use a diverging scale symmetric around 0, unsigned
+ones white -> purple; the scale ends at the largest |score| shown.
 """
 from __future__ import annotations
 

@@ -15,10 +15,11 @@ import numpy as np
 
 from backend.audit.claim_labels import ClaimLabel
 from backend.audit.methods import AuditMethod
-from backend.audit.summary import method_metrics
+from backend.analyses.error_detection import RiskCoverage, risk_coverage
+from backend.audit.summary import method_arrays, method_metrics
 from backend.claims.scores import token_stats
 from backend.claims.split import given_claims, token_offsets, with_token_spans
-from backend.schemas.audit import AuditItem, ClaimGrade, MethodMetrics
+from backend.schemas.audit import AuditItem, AuditResult, ClaimGrade, MethodMetrics
 from backend.schemas.sequence import ClaimScore
 from backend.schemas.text import TextAnalysis
 from backend.sequence.methods import METHODS
@@ -101,3 +102,10 @@ def claim_summary(items: Sequence[AuditItem], seed: int) -> tuple[int, Optional[
     present = [m for m in CLAIM_SCORES if any(u.scores.get(m.name) is not None for u in units)]
     accuracy = float(np.mean([u.is_correct for u in units]))
     return len(units), accuracy, {m.name: method_metrics(m, units, seed) for m in present}
+
+
+def claim_curves(result: AuditResult) -> dict[str, RiskCoverage]:
+    """The risk-coverage curve of each claim score the audit has numbers for, with each claim one unit."""
+    units = claim_units(result.items)
+    return {m.name: risk_coverage(*method_arrays(units, m.name)[:2], m.higher_is) for m in CLAIM_SCORES
+            if m.name in result.claim_metrics}

@@ -8,10 +8,8 @@ from typing import Callable
 
 import plotly.graph_objects as go
 
-from backend.analyses.error_detection import risk_coverage
-from backend.audit.claim_grading import CLAIM_SCORES, claim_units
+from backend.audit.claim_grading import CLAIM_SCORES, claim_curves
 from backend.audit.report_figures import risk_coverage_figure
-from backend.audit.summary import method_arrays
 from backend.schemas.audit import AuditResult, MethodMetrics
 
 
@@ -38,14 +36,8 @@ def claims_section(result: AuditResult, metrics_table: Callable[[dict[str, Metho
     """The section's HTML, empty for an audit without claim labels."""
     if not result.n_claims:
         return ""
-    units = claim_units(result.items)
-    curves = {}
-    for method in CLAIM_SCORES:
-        if method.name in result.claim_metrics:
-            score, correct, _ = method_arrays(units, method.name)
-            curves[method.name] = risk_coverage(score, correct, method.higher_is)
     directions = "; ".join(f"{m.name}: higher = more {m.higher_is}" for m in CLAIM_SCORES
                            if m.name in result.claim_metrics)
     return (f"<h2>Claims</h2><p>{result.n_claims} labelled claims, {result.claim_accuracy:.1%} right; an item is "
             f"right when all its claims are. Each claim is one unit below ({html.escape(directions)}).</p>"
-            f"{metrics_table(result.claim_metrics)}{figure_div(risk_coverage_figure(curves))}{claims_table(result)}")
+            f"{metrics_table(result.claim_metrics)}{figure_div(risk_coverage_figure(claim_curves(result)))}{claims_table(result)}")

@@ -10,7 +10,6 @@ ATTENTION_BUDGET_BYTES (a 2,000-token answer: 4 GiB on the default model) is fol
 """
 from __future__ import annotations
 
-import math
 import time
 from typing import Callable, Optional, Sequence
 
@@ -22,7 +21,7 @@ from backend.errors import UserInputError
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas.text_attention import (AttentionMatrix, AttentionView, AttentionViewRequest, HeadGrid,
                                             InputToken, TextAttention, TextAttentionRequest)
-from backend.text.attention_stream import folded_attention
+from backend.text.attention_stream import folded_attention, refuse_past_budget
 from backend.text.positions import check_ids, input_tokens
 
 THUMBNAIL_DECIMALS = 4
@@ -38,15 +37,15 @@ def attention_bytes(lm: LoadedTextModel, tokens: int) -> int:
     return int(config.num_hidden_layers) * int(config.num_attention_heads) * tokens * tokens * 4
 
 
+def fits_at_once(lm: LoadedTextModel, tokens: int) -> bool:
+    """Whether every layer's weights of `tokens` tokens fit ATTENTION_BUDGET_BYTES (else they are folded)."""
+    return attention_bytes(lm, tokens) <= ATTENTION_BUDGET_BYTES
+
+
 def check_attention_size(lm: LoadedTextModel, tokens: int) -> None:
     """Refuse attention maps whose weights would pass ATTENTION_BUDGET_BYTES (they grow with the square of the
     length), naming the longest sequence that fits."""
-    if attention_bytes(lm, tokens) <= ATTENTION_BUDGET_BYTES:
-        return
-    longest = math.isqrt(ATTENTION_BUDGET_BYTES // attention_bytes(lm, 1))
-    raise UserInputError(f"attention maps of {tokens:,} tokens would take {attention_bytes(lm, tokens) / 2**30:.1f} "
-                         f"GiB; {lm.spec.id} gets them for at most {longest:,} tokens here: shorten the prompt or "
-                         f"the answer")
+    refuse_past_budget(lm, tokens, attention_bytes, ATTENTION_BUDGET_BYTES)
 
 
 def attention_weights(lm: LoadedTextModel, ids: Sequence[int]) -> torch.Tensor:
@@ -179,7 +178,7 @@ def layer_by_layer_maps(lm: LoadedTextModel, request: TextAttentionRequest, toke
 def summary_map(lm: LoadedTextModel, ids: Sequence[int], source: str) -> torch.Tensor:
     """(T, T) the rollout ("rollout") or the last layer's head mean ("last_layer") of ids, from the kept weights
     when every layer's fit the budget, else folded one layer at a time."""
-    if attention_bytes(lm, len(ids)) <= ATTENTION_BUDGET_BYTES:
+    if fits_at_once(lm, len(ids)):
         attentions, rolled = kept_attention(lm, ids)
         return rolled if source == "rollout" else attentions[-1].mean(dim=0)
     folded = folded_attention(lm, ids)
@@ -193,8 +192,8 @@ def attention_maps(lm: LoadedTextModel, request: TextAttentionRequest) -> TextAt
     started = time.perf_counter()
     check_ids(lm, request.ids)
     tokens = input_tokens(lm, request.ids, request.answer_start)
-    fits = attention_bytes(lm, len(request.ids)) <= ATTENTION_BUDGET_BYTES
-    n_layers, n_heads, rolled, last_mean, view = (all_layer_maps if fits else layer_by_layer_maps)(lm, request, tokens)
+    maps = all_layer_maps if fits_at_once(lm, len(request.ids)) else layer_by_layer_maps
+    n_layers, n_heads, rolled, last_mean, view = maps(lm, request, tokens)
     answer = range(request.answer_start, len(request.ids))
     return TextAttention(
         model=lm.spec.id, n_layers=n_layers, n_heads=n_heads, answer_start=request.answer_start, tokens=tokens,

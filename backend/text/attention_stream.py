@@ -2,7 +2,7 @@
 
 One forward pass with eager attention: a forward hook on each layer's attention module takes that layer's (H, T, T)
 weights as the module returns them, folds them into what the views need and hands the layer's output on without
-them, so one layer's weights are held at a time: about STREAM_BYTES_PER_CELL(H) x T^2 bytes at the peak instead of
+them, so one layer's weights are held at a time: stream_bytes, about (8 H + 40) x T^2 bytes at the peak, instead of
 L x H x T^2 x 4 (refused beyond STREAM_BUDGET_BYTES before the pass). Folded with the functions the all-layers path
 uses, so the numbers are the same: the rollout (float64, each layer multiplied in as it comes), the last layer's head
 mean, the view's map (one head, one layer's head mean, the mean of every layer and head, or the rollout) and every
@@ -33,14 +33,21 @@ def stream_bytes(lm: LoadedTextModel, tokens: int) -> int:
     return (2 * heads * 4 + 5 * 8) * tokens * tokens
 
 
+def refuse_past_budget(lm: LoadedTextModel, tokens: int, bytes_of: Callable[[LoadedTextModel, int], int],
+                       budget: int, how: str = "") -> None:
+    """Refuse attention maps whose bytes_of(lm, tokens) (square in the length) would pass `budget`, naming the
+    longest sequence that fits; `how` follows the size in the message (" even one layer at a time")."""
+    if bytes_of(lm, tokens) <= budget:
+        return
+    longest = math.isqrt(budget // bytes_of(lm, 1))
+    raise UserInputError(f"attention maps of {tokens:,} tokens would take {bytes_of(lm, tokens) / 2**30:.1f} GiB"
+                         f"{how}; {lm.spec.id} gets them for at most {longest:,} tokens here: shorten the prompt or "
+                         f"the answer")
+
+
 def check_stream_size(lm: LoadedTextModel, tokens: int) -> None:
     """Refuse a folded pass past STREAM_BUDGET_BYTES, naming the longest sequence that fits."""
-    if stream_bytes(lm, tokens) <= STREAM_BUDGET_BYTES:
-        return
-    longest = math.isqrt(STREAM_BUDGET_BYTES // stream_bytes(lm, 1))
-    raise UserInputError(f"attention maps of {tokens:,} tokens would take {stream_bytes(lm, tokens) / 2**30:.1f} GiB "
-                         f"even one layer at a time; {lm.spec.id} gets them for at most {longest:,} tokens here: "
-                         f"shorten the prompt or the answer")
+    refuse_past_budget(lm, tokens, stream_bytes, STREAM_BUDGET_BYTES, " even one layer at a time")
 
 
 def attention_modules(lm: LoadedTextModel) -> list[torch.nn.Module]:

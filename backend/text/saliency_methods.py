@@ -42,9 +42,9 @@ class SaliencyInputs:
     """What a method may use. embeddings: (T, D) input embeddings; score_fn: (B, T, D) -> (B, N) target values;
     positions: (N,) answer positions explained; answer_start: the answer's first position; baseline(name) ->
     (T, D) reference embeddings; attention(source) -> the (T, T) map of an ATTENTION_SOURCES entry; chunk:
-    (target, sequence) pairs per batched backward pass; batch: sequences per forward pass without gradients; suffix_score(k), where given: a score_fn over the
-    positions k.. only, (B, T - k, D) -> (B, N), the first k input embeddings run once and shared (for paths that
-    leave them unchanged)."""
+    (target, sequence) pairs per batched backward pass; batch: sequences per forward pass without gradients;
+    suffix_score(k), where given: a score_fn over the positions k.. only, (B, T - k, D) -> (B, N), the first k input
+    embeddings run once and shared (for paths that leave them unchanged)."""
 
     embeddings: torch.Tensor
     score_fn: ScoreFn

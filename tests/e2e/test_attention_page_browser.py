@@ -29,6 +29,18 @@ def analyze_answer(page, app_url: str, prompt: str, answer: str) -> None:
     wait_idle(page)
 
 
+def explain_whole_answer(page, method: str = "Attention weight") -> None:
+    """On the Saliency tab, explain the whole answer with `method` and wait for the matrix."""
+    page.get_by_role("tab", name="Saliency").click()
+    page.get_by_label("Method").first.click()
+    page.get_by_role("option", name=method).click()
+    wait_idle(page)
+    page.get_by_role("radiogroup", name="Tokens").get_by_text("Whole answer (matrix)").click()
+    page.get_by_role("button", name="Explain").click()
+    page.locator(PLOT.format("attn_saliency_matrix")).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+    wait_idle(page)
+
+
 def test_long_answer_renders_and_stays_responsive(page, app_url):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -48,14 +60,7 @@ def test_long_answer_renders_and_stays_responsive(page, app_url):
     page.get_by_text("at position", exact=False).first.wait_for(timeout=RESULT_TIMEOUT_MS)
     wait_idle(page)
 
-    page.get_by_role("tab", name="Saliency").click()
-    page.get_by_label("Method").first.click()
-    page.get_by_role("option", name="Attention weight").click()
-    wait_idle(page)
-    page.get_by_role("radiogroup", name="Tokens").get_by_text("Whole answer (matrix)").click()
-    page.get_by_role("button", name="Explain").click()
-    page.locator(PLOT.format("attn_saliency_matrix")).first.wait_for(timeout=RESULT_TIMEOUT_MS)
-    wait_idle(page)
+    explain_whole_answer(page)
     page.screenshot(path=str(ARTIFACTS / "attention-page-long-answer.png"), full_page=True)
     assert page.get_by_text("token(s) explained", exact=False).count()
     assert not page.locator("[data-testid='stException']").count()

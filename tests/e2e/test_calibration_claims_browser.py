@@ -9,6 +9,7 @@ import pytest
 
 from tests.backend.audit.test_claim_grading import ROWS
 from tests.e2e.conftest import ARTIFACTS, wait_until_idle
+from tests.e2e.test_calibration_page_browser import upload_and_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 MORE = [{"id": "sun", "question": "What is the Sun?", "response": "The Sun is a star. It orbits the Earth once a day.",
@@ -22,12 +23,7 @@ def test_a_claims_dataset_uploads_and_the_claims_tab_shows_every_claim(page, app
     page.set_viewport_size({"width": 1400, "height": 2400})
     page.goto(f"{app_url}/calibration", wait_until="domcontentloaded")
     page.get_by_text("Upload a file (JSONL/CSV of questions and answers").click()
-    page.locator("input[type='file']").first.set_input_files(str(dataset))
-    page.get_by_test_id("stFileChipName").filter(has_text=dataset.name).wait_for(timeout=30_000)
-    methods = page.get_by_label("Methods (comma-separated")
-    methods.fill("mean_logprob,max_entropy")
-    methods.press("Tab")
-    page.get_by_role("button", name="Run audit").click()
+    upload_and_run(page, dataset, "mean_logprob,max_entropy")
     try:
         page.get_by_text("3 items, accuracy").wait_for(timeout=180_000)
         wait_until_idle(page)

@@ -59,14 +59,15 @@ def test_labelled_image_zip_uploads_and_audits(page, app_url, tmp_path):
     assert not page.locator("[data-testid='stException']").count()
 
 
-def upload_and_run(page, path) -> None:
-    """Put a scores CSV in the upload box, audit its column p, press Run audit."""
+def upload_and_run(page, path, methods_text: str = "p") -> None:
+    """Put a dataset file in the upload box, audit it with these methods (a scores CSV's column p by default),
+    press Run audit."""
     page.locator("input[type='file']").first.set_input_files(str(path))
     page.get_by_test_id("stFileChipName").filter(has_text=path.name).wait_for(timeout=30_000)
     methods = page.get_by_label("Methods (comma-separated")
-    methods.fill("p")
+    methods.fill(methods_text)
     methods.press("Tab")
-    page.get_by_role("button", name="Run audit").click()
+    page.get_by_role("button", name="Run audit", exact=True).click()  # not "Stop (...; Run audit again resumes)"
 
 
 def test_a_failed_upload_does_not_leave_the_previous_results(page, app_url, tmp_path):

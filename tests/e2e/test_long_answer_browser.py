@@ -7,7 +7,7 @@ import pytest
 
 from backend.claims.split import split_claims
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_attention_page_browser import PLOT, RESULT_TIMEOUT_MS, analyze_answer, wait_idle
+from tests.e2e.test_attention_page_browser import PLOT, RESULT_TIMEOUT_MS, analyze_answer, explain_whole_answer
 from tests.e2e.test_sequence_claims_attention_browser import (CCP, LUQ, RUN_TIMEOUT_MS, TAB_PANEL, TITLED_SPANS,
                                                               open_sequence_page, open_tab, poll, select_only,
                                                               small_run, tall_screenshot)
@@ -47,14 +47,7 @@ def test_the_whole_answer_saliency_of_a_2000_token_answer_is_drawn_by_sentence(p
     analyze_answer(page, app_url, PROMPT, answer)
     for key in ("attn_attention_matrix", "attn_head_grid"):
         page.locator(PLOT.format(key)).first.wait_for(timeout=RESULT_TIMEOUT_MS)
-    page.get_by_role("tab", name="Saliency").click()
-    page.get_by_label("Method").first.click()
-    page.get_by_role("option", name="Attention weight").click()
-    wait_idle(page)
-    page.get_by_role("radiogroup", name="Tokens").get_by_text("Whole answer (matrix)").click()
-    page.get_by_role("button", name="Explain").click()
-    page.locator(PLOT.format("attn_saliency_matrix")).first.wait_for(timeout=RESULT_TIMEOUT_MS)
-    wait_idle(page)
+    explain_whole_answer(page)
     page.get_by_text("Shown by sentence", exact=False).first.wait_for(timeout=30_000)
     matrix = page.locator(PLOT.format("attn_saliency_matrix")).first
     matrix.scroll_into_view_if_needed()
