@@ -58,7 +58,7 @@ BENCH_VENV := .venv-bench
 BENCH_PY := $(BENCH_VENV)/bin/python
 BENCH_INSTALLED := $(BENCH_VENV)/.installed
 BENCH_ARGS ?= --threads 1
-BENCH_SCRIPTS := bench_vs_transformers bench_vs_inseq bench_vs_captum_llm bench_vs_bertviz bench_vs_lm_polygraph
+BENCH_SCRIPTS := bench_vs_transformers bench_vs_inseq bench_vs_captum_llm bench_ig_chat bench_vs_bertviz bench_vs_lm_polygraph
 
 $(BENCH_INSTALLED): requirements.txt requirements-models.txt bench/requirements-peers.txt
 	test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)

@@ -28,8 +28,8 @@ def add_attribution_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--target", default="logprob", help="what saliency explains: logprob, alternative, contrast "
                                                            "(vs. the runner-up token) or entropy")
     group.add_argument("--ig-steps", type=int, help="integrated gradients: points on the path (default 32)")
-    group.add_argument("--baseline", help="integrated gradients / occlusion: content_space (default), content_zero "
-                                          "or all_pad")
+    group.add_argument("--baseline", help="integrated gradients / occlusion: content_space (default), content_zero, "
+                                          "prompt_space (the answer kept, as captum) or all_pad")
     group.add_argument("--ablate", help="occlusion: prompt (default: the prompt's tokens only, as captum) or "
                                         "prompt_and_answer (also the answer's earlier tokens, one more pass each)")
     group.add_argument("--normalisation", default="max_abs", help="saliency rows: max_abs (default), l1 or none")

@@ -70,18 +70,26 @@ def all_pad_id(lm: LoadedTextModel) -> int:
     return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
 
 
-def baseline_builder(lm: LoadedTextModel, ids: torch.Tensor, keep: torch.Tensor,
+def baseline_builder(lm: LoadedTextModel, ids: torch.Tensor, keep: torch.Tensor, answer_start: int,
                      embed: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[str], torch.Tensor]:
-    """baseline(name) -> (T, D) reference embeddings. keep: (T,) bool, positions every content baseline keeps."""
+    """baseline(name) -> (T, D) reference embeddings. keep: (T,) bool, positions every content baseline keeps
+    (the chat template and special tokens); answer_start: the answer's first position (prompt_space keeps the
+    answer too)."""
     pad = all_pad_id(lm)
     space = lm.tokenizer(" ", add_special_tokens=False)["input_ids"]
     filler = space[-1] if space else pad
+    kept = keep.to(ids.device)
+
+    def spaced(kept_positions: torch.Tensor) -> torch.Tensor:
+        return embed(torch.where(kept_positions, ids, torch.full_like(ids, filler)))
 
     def baseline(name: str) -> torch.Tensor:
         if name == "all_pad":
             return embed(torch.full_like(ids, pad))
         if name == "content_space":
-            return embed(torch.where(keep.to(ids.device), ids, torch.full_like(ids, filler)))
+            return spaced(kept)
+        if name == "prompt_space":
+            return spaced(kept | (torch.arange(len(ids), device=ids.device) >= answer_start))
         if name == "content_zero":
             return embed(ids) * keep.to(ids.device)[:, None]
         raise UserInputError(f"unknown baseline {name!r}")
@@ -134,7 +142,8 @@ def explain(lm: LoadedTextModel, request: TextSaliencyRequest, method: SaliencyM
         embeddings = embed(ids).detach()
     inputs = SaliencyInputs(embeddings=embeddings, score_fn=score_fn, positions=torch.tensor(positions),
                             answer_start=request.answer_start,
-                            baseline=baseline_builder(lm, ids, keep, lambda t: embed(t).detach()),
+                            baseline=baseline_builder(lm, ids, keep, request.answer_start,
+                                                             lambda t: embed(t).detach()),
                             attention=lambda source: summary_map(lm, request.ids, source), chunk=chunk, batch=batch,
                             suffix_score=suffix_score)
     try:

@@ -23,6 +23,9 @@ BASELINES: dict[str, str] = {
                      "space token",
     "content_zero": "keep the chat template and special tokens; set the embeddings of the user's words and the "
                     "answer to zero",
+    "prompt_space": "keep the chat template, special tokens and the answer; replace the user's words by a space "
+                    "token (captum's LLMGradientAttribution path: how the prompt drives each answer token, the "
+                    "answer's earlier tokens held; the answer's own columns stay 0)",
     "all_pad": "every token replaced by the padding token (integrated gradients often fail to converge from it)",
 }
 ABLATED_COLUMNS: dict[str, str] = {

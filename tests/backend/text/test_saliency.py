@@ -172,3 +172,20 @@ def test_default_model_integrated_gradients_converge_from_the_chat_baseline(defa
     assert result.parameters["steps"] == 64
     assert abs(row.convergence_delta) < 0.05 * abs(change)  # 32 steps left 9 % here
     assert sum(row.scores) - change == pytest.approx(row.convergence_delta, abs=1e-4)
+
+
+def test_prompt_space_keeps_the_answer_and_equals_captum_on_that_path(tiny_lm, analysis):
+    result = explain(tiny_lm, analysis, "integrated_gradients", parameters={"steps": 8, "baseline": "prompt_space"})
+    embed = tiny_lm.model.get_input_embeddings()
+    space = tiny_lm.tokenizer(" ", add_special_tokens=False)["input_ids"][-1]
+    users = [not (t.kind == "template" or t.special) and t.position < analysis.answer_start for t in result.tokens]
+    baseline_ids = torch.tensor([space if u else i for u, i in zip(users, analysis.ids)])
+    for row in result.rows:
+        forward, embeddings = prefix_target(tiny_lm, analysis, row.position)
+        baseline = embed(baseline_ids[None, :row.position]).detach()
+        reference = IntegratedGradients(forward).attribute(embeddings, baselines=baseline, n_steps=8)
+        assert row.scores == pytest.approx(reference[0].sum(dim=-1).tolist(), abs=1e-5)
+        assert [s for s, u in zip(row.scores, users) if not u] == pytest.approx([0.0] * (row.position - sum(users)))
+        with torch.no_grad():
+            change = float(forward(embeddings)) - float(forward(baseline))
+        assert sum(row.scores) - change == pytest.approx(row.convergence_delta, abs=1e-5)
