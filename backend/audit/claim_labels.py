@@ -64,5 +64,5 @@ def claim_labels(row: dict[str, Any], response: Optional[str]) -> tuple[ClaimLab
     if len(raw) > MAX_CLAIMS:
         raise UserInputError(f"{len(raw)} claims; at most {MAX_CLAIMS} can be graded in one response")
     labels = tuple(_label(claim, number) for number, claim in enumerate(raw, 1))
-    given_claims(response, [label.text for label in labels])
+    given_claims(response, [label.text for label in labels], noun="response")
     return labels

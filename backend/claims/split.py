@@ -89,9 +89,10 @@ def split_claims(answer: str) -> list[ClaimSpan]:
     return [ClaimSpan(answer[a:b], a, b) for s, e in sentence_spans(answer) for a, b in clause_spans(answer, s, e)]
 
 
-def given_claims(answer: str, texts: Sequence[str]) -> list[ClaimSpan]:
+def given_claims(answer: str, texts: Sequence[str], noun: str = "answer") -> list[ClaimSpan]:
     """A user's split: each claim text found in the answer, in order, each searched from the end of the previous
-    one (white space at either end ignored). UserInputError naming the first claim not found."""
+    one (white space at either end ignored). UserInputError naming the first claim not found; noun: what the
+    message calls the text ("response" for a dataset row's field)."""
     claims, position = [], 0
     for number, raw in enumerate(texts, 1):
         text = raw.strip()
@@ -99,13 +100,14 @@ def given_claims(answer: str, texts: Sequence[str]) -> list[ClaimSpan]:
             continue
         found = answer.find(text, position)
         if found < 0:
-            where = "after the previous claim" if answer.find(text) >= 0 else "in the answer"
+            where = "after the previous claim" if answer.find(text) >= 0 else f"in the {noun}"
             raise UserInputError(f"claim {number} ({text[:60]!r}) is not found {where}; each claim must be a piece "
-                                 f"of the answer's text, in the answer's order")
+                                 f"of the {noun}'s text, in the {noun}'s order")
         claims.append(ClaimSpan(text, found, found + len(text)))
         position = found + len(text)
     if not claims:
-        raise UserInputError("the claim list is empty; give at least one claim, or leave it out to split the answer")
+        raise UserInputError(f"the claim list is empty; give at least one claim, or leave it out to split the "
+                             f"{noun}")
     return claims
 
 

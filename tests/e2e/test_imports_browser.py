@@ -60,7 +60,7 @@ def test_upload_a_log_and_read_it(page, app_url):
     wait_until_idle(page)
     page.wait_for_function(f"(s) => {{ const p = document.querySelector(s); return p && p.data && "
                            f"Math.abs(p.data[0].marker.color[0] - 0.25) < 1e-9; }}", arg=HEATMAP, timeout=60_000)
-    assert page.get_by_text("predictive entropy needs at least 2 answers").count()
+    page.get_by_text("predictive entropy needs at least 2 answers").first.wait_for(timeout=30_000)
     assert not page.locator("[data-testid='stException']").count()
 
 

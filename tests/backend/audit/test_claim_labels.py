@@ -52,7 +52,7 @@ def test_a_csv_response_column_with_an_empty_cell_lets_the_model_answer():
     ({"question": "q", "response": RESPONSE, "claims": [{"text": "Paris", "correct": "maybe"}]},
      "must be true or false"),
     ({"question": "q", "response": RESPONSE, "claims": [{"correct": True}]}, "non-empty 'text'"),
-    ({"question": "q", "response": RESPONSE, "claims": [{"text": "Rome", "correct": True}]}, "not found"),
+    ({"question": "q", "response": RESPONSE, "claims": [{"text": "Rome", "correct": True}]}, "not found in the response"),
     ({"question": "q", "response": RESPONSE, "claims": [{"text": "It has", "correct": True},
                                                         {"text": "Paris", "correct": True}]}, "after the previous"),
     ({"question": "q", "response": "", "answers": ["x"]}, "non-empty string"),
