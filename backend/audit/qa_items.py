@@ -18,6 +18,7 @@ from backend.audit.claim_grading import claim_grades, claims_verdict
 from backend.audit.datasets import QAItem
 from backend.audit.grading import Verdict, grade
 from backend.audit.methods import AuditMethod, compares_pairs
+from backend.analyses.evidence import required_evidence
 from backend.decisions.relative_asking import audit_comparisons
 from backend.engine import Engine
 from backend.schemas import SequenceAnalysis, SequenceRequest, TextAnalysis, TextRequest
@@ -158,3 +159,18 @@ def served_qa_items(engine: Engine, request: AuditRequest, plan: Plan, indices: 
         return qa_item(engine, request, plan, index, answered, embed)
 
     return bounded_map(one, indices, request.concurrency, should_stop)
+
+
+def short_sample_warnings(plan: "Plan", request: AuditRequest, items: Sequence[AuditItem]) -> dict[str, str]:
+    """{method name: caveat} for the audit's sample-reading sequence methods when a row's given response is longer
+    (in tokens) than the samples may run (request.max_new_tokens): such samples stop before the response's later
+    claims, so they cannot support them. Empty when no given response is longer."""
+    longer = [len(item.token_logprobs) for item in items
+              if plan.dataset.qa[item.index].response and len(item.token_logprobs) > request.max_new_tokens]
+    if not longer:
+        return {}
+    caveat = (f"the samples stop at max_new_tokens = {request.max_new_tokens} tokens while {len(longer)} given "
+              f"response(s) run longer (up to {max(longer)} tokens), so the samples cannot support their later "
+              f"parts; raise Max new tokens (at most 128) for long responses")
+    return {m.name: caveat for m in plan.methods if m.source == "sequence"
+            and "samples" in required_evidence(set(METHODS.get(m.method or m.name).needs), "")}

@@ -28,7 +28,7 @@ from backend.audit.image_audit import audit_classes, image_items
 from backend.audit.label_issues_audit import audit_label_issues
 from backend.audit.methods import (AuditMethod, cannot_run, compares_pairs, given_method,
                                    resolve_classifier_methods, resolve_text_methods)
-from backend.audit.qa_items import qa_batch, served_qa_items
+from backend.audit.qa_items import qa_batch, served_qa_items, short_sample_warnings
 from backend.audit.selective import audit_decisions
 from backend.audit.store import AuditStore
 from backend.decisions import relative_confidence as relative
@@ -344,11 +344,15 @@ def build_result(plan: Plan, request: AuditRequest, items: Sequence[AuditItem], 
     if ranked:
         notes[relative.METHOD] = relative.result_note(items)
     n_claims, claim_accuracy, claim_metrics = claim_summary(items, request.seed)
+    metrics = {m.name: summary.method_metrics(m, items, request.seed) for m in plan.methods} if items else {}
+    if kind == "qa":
+        for name, caveat in short_sample_warnings(plan, request, items).items():
+            metrics[name].warnings.append(caveat)
     return AuditResult(
         audit_id=plan.audit_id, request=request, model_id=model_id, dataset_id=plan.dataset.dataset_id,
         dataset_sha256=plan.dataset.sha256, n=len(items), accuracy=summary.accuracy(items), n_bins=summary.N_BINS,
         binning=f"{summary.N_BINS} equal-width bins [k/M, (k+1)/M), the last closed at 1; ACE: equal-mass bins",
-        metrics={m.name: summary.method_metrics(m, items, request.seed) for m in plan.methods} if items else {},
+        metrics=metrics,
         rank_correlation=summary.rank_correlations(items, names), methods=[m.info() for m in plan.methods],
         items=list(items), created_at=created_at,
         label_issues=audit_label_issues(plan.dataset, items), n_claims=n_claims, claim_accuracy=claim_accuracy,

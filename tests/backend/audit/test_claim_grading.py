@@ -188,3 +188,23 @@ def test_claim_grades_survive_the_store_and_a_persons_override(database_url):
     overridden = store.set_override("0123456789abcdef", 0, True)
     assert overridden.is_correct and overridden.claims == item.claims  # the person's verdict; the claims' labels stay
     assert claim_summary([overridden], seed=0)[:2] == (2, 0.5)
+
+
+def test_sample_methods_warn_when_a_given_response_outruns_the_samples():
+    from types import SimpleNamespace
+
+    from backend.audit.datasets import QAItem
+    from backend.audit.methods import sequence_method, token_method
+    from backend.audit.qa_items import short_sample_warnings
+
+    qa = [QAItem("a", "q", ["x"], response="a long response"), QAItem("b", "q", ["x"]),
+          QAItem("c", "q", ["x"], response="short")]
+    plan = SimpleNamespace(dataset=SimpleNamespace(qa=qa), methods=[
+        sequence_method("luq"), sequence_method("semantic_entropy"), sequence_method("ccp"),
+        token_method("mean_logprob", "mean_token_probability")])
+    items = [AuditItem(index=i, id=q.id, question="q", answers=["x"], answer="x", correct=True, grading="alias",
+                       scores={}, token_logprobs=[-0.1] * n) for i, (q, n) in enumerate(zip(qa, (30, 40, 4)))]
+    warned = short_sample_warnings(plan, AuditRequest(max_new_tokens=24), items)
+    assert set(warned) == {"luq", "semantic_entropy"}  # ccp reads the response's own alternatives, not samples
+    assert "1 given response(s) run longer (up to 30 tokens)" in warned["luq"]
+    assert short_sample_warnings(plan, AuditRequest(max_new_tokens=32), items) == {}  # the 40-token one was asked
