@@ -88,16 +88,18 @@ def text_page_rows(page, url: str, repeats: int, model_repeats: int) -> list[Row
     from tests.e2e.conftest import HEATMAP_BARS, analyze, click_centre
 
     analyze(page, url, TEXT_PROMPT)
-    labels = page.locator("[class*='st-key-text_measure'] [role='radiogroup'] label")
+    labels = page.locator(f"{key_area('text_measure_view')} [role='radiogroup'] label")
     measures = labels.count()
-    colour = repeat(Row("colour-by switch", "Text", False, "no (cached analysis)", key_area("text_answer_heatmap")),
+    colour = repeat(Row("colour-by switch", "Text", False, "no (in the browser)",
+                        key_area("text_answer_heatmap", "text_measure_view", "text_prompt_heatmap")),
                     page, repeats, lambda i: labels.nth((i + 1) % measures).click())
     bars = page.locator(HEATMAP_BARS)
     tokens = bars.count()
-    token = repeat(Row("token click", "Text", False, "no (cached analysis)",
-                       key_area("text_answer_alternatives", "text_answer_heatmap")),
+    token = repeat(Row("token click", "Text", False, "no (in the browser)",
+                       key_area("text_detail_view", "text_answer_heatmap", "text_answer_curve")),
                    page, repeats, lambda i: click_centre(page, bars.nth(i % tokens)),
-                   lambda i: page.locator(key_area("text_answer_alternatives")).first.wait_for(timeout=10_000))
+                   lambda i: page.locator(key_area("text_detail_view")).get_by_text(
+                       "Selected token").wait_for(timeout=10_000))
     page.get_by_text("Model and generation settings").click()
     temperature = page.get_by_label("Temperature", exact=True)
 
@@ -167,7 +169,7 @@ def calibration_rows(page, url: str, repeats: int) -> list[Row]:
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
     tab = "[role='tabpanel']:has([class*='st-key-calib_reliability_softmax'])"  # the chart, bin heading, items
-    reliability = repeat(Row("reliability bar click", "Calibration", False, "no (cached audit result)", tab),
+    reliability = repeat(Row("reliability bar click", "Calibration", False, "no (in the browser)", tab),
                          page, repeats, click_bin,
                          lambda i: page.get_by_text("equal-width bin", exact=False).first.wait_for(timeout=10_000))
     page.get_by_role("tab", name="Recalibration").click()
@@ -176,11 +178,11 @@ def calibration_rows(page, url: str, repeats: int) -> list[Row]:
     slider.scroll_into_view_if_needed()
 
     def step(i: int) -> None:
-        slider.focus()  # the thumb's range input (react-aria); one arrow key = one 0.05 step
+        slider.focus()  # the slider's range input; one arrow key = one 0.05 step
         page.keyboard.press("ArrowRight")
 
-    live = repeat(Row("temperature slider", "Calibration", False, "no (cached audit result)",
-                      key_area("calib_live_figure")), page, repeats, step)
+    live = repeat(Row("temperature slider", "Calibration", False, "no (in the browser)",
+                      key_area("calib_live_figure", "calib_temperature")), page, repeats, step)
     return [reliability, live]
 
 

@@ -18,13 +18,15 @@ from backend.audit.summary import FIT_FRACTION, RECALIBRATION_FAILED, caveats_by
 from backend.schemas.audit import AuditMethodInfo, AuditResult, MethodMetrics
 from components.audit_metrics_table import metrics_table, show_metrics
 from components.claim_audit_view import render_claims_audit
+from components.client_view import keyed_click_control, render_client_view, slider_control
 from components.figure_config import figure_config
 from components.label_issues_view import render_label_issues
+from components.reliability_client import (TEMPERATURES, TRACES_PER_PANEL, bin_items, ece_html, live_figure,
+                                           temperature_key, temperature_states)
 from components.selective_view import render_selective
 
 SCHEMES = ("equal_width", "equal_mass")
 CLASSIFIER_COLUMNS = {"question": "image", "answer": "predicted", "accepted": "true class"}
-TRACES_PER_PANEL = 3
 BOOTSTRAP_NOTE = "1000 resamples from the audit's seed, confidences held fixed"
 METRIC_HELP = ("ECE / MCE: expected / maximum |accuracy − confidence| over equal-width bins; ACE: the unweighted "
                "mean over equal-mass bins; Brier: mean (confidence − correct)²; NLL in nats. Lower is better for "
@@ -63,26 +65,10 @@ def _method_picker(result: AuditResult, label: str, *, key: str) -> AuditMethodI
     return next(m for m in result.methods if m.name == chosen)
 
 
-def _selected_bin(event, panels: list[cal.ReliabilityBins]) -> Optional[tuple[int, int]]:
-    """(panel, bin index) of the first clicked bar of a reliability chart, if any. Each panel draws its bars
-    (one point per bin) then its gaps (one point per non-empty bin), so a click on either maps to a bin."""
-    selection = event.get("selection", {}) if isinstance(event, dict) else getattr(event, "selection", {})
-    for point in (selection or {}).get("points", []):
-        panel, trace = divmod(int(point.get("curve_number", 0)), TRACES_PER_PANEL)
-        index = int(point.get("point_index", -1))
-        if panel >= len(panels) or index < 0:
-            continue
-        if trace == 0:
-            return panel, index
-        if trace == 1:
-            return panel, int(np.flatnonzero(panels[panel].nonempty)[index])
-    return None
-
-
 @st.fragment
 def render_reliability(result: AuditResult, *, key: str) -> None:
-    """Equal-width and equal-mass diagrams side by side; a click on a bar lists that bin's items. A fragment: a
-    click or a method change reruns this tab only, not the whole audit page."""
+    """Equal-width and equal-mass diagrams side by side; a click on a bar lists that bin's items, in the browser
+    (components.reliability_client). A fragment: a method change reruns this tab only, not the whole page."""
     method = _method_picker(result, "Method", key=f"{key}_rel_method")
     confidence, correct, kept, source = confidences_of(method, result.items, result.request.seed)
     st.caption(f"Higher {method.name} = more {method.higher_is}. Confidence used here: {source}.")
@@ -91,20 +77,16 @@ def render_reliability(result: AuditResult, *, key: str) -> None:
                 f"detection tab.")
         return
     panels = [cal.reliability_bins(confidence, correct, result.n_bins, s) for s in SCHEMES]
-    event = st.plotly_chart(reliability_figure(panels), on_select="rerun", selection_mode="points",
-                            key=f"{key}_reliability_{method.name}",
-                            config=figure_config("reliability"))
+    chart = f"{key}_reliability_{method.name}"
+    st.plotly_chart(reliability_figure(panels), key=chart, config=figure_config("reliability"))
     st.caption("Bars: accuracy of the items in each confidence bin (n = items); red: the gap to the bin's mean "
                "confidence; dashed: perfect calibration. Click a bar to list its items.")
-    selected = _selected_bin(event, panels)
-    if selected is not None:
-        panel, index = selected
-        scheme, bins = SCHEMES[panel], panels[panel]
-        members = [kept[i] for i in np.flatnonzero(cal.assign_bins(confidence, bins.edges) == index)]
-        st.markdown(f"**{scheme.replace('_', '-')} bin {index}** "
-                    f"[{bins.edges[index]:.3f}, {bins.edges[index + 1]:.3f}]: {len(members)} items")
-        st.dataframe(items_frame(result, members, {method.name: confidence[np.searchsorted(kept, members)]}),
-                     hide_index=True, key=f"{key}_bin_items")
+    listed = f"uq-{chart}-items"
+    items = bin_items(panels, SCHEMES, confidence, kept,
+                      lambda members, values: items_frame(result, members, {method.name: values}))
+    render_client_view(f"{chart}_bins", controls=[keyed_click_control(
+        chart, panel_id=listed, items=items, select=[TRACES_PER_PANEL * n for n in range(len(panels))])],
+                       panels=[(listed, "")])
     histograms = {}
     for other in result.methods:
         values = confidences_of(other, result.items, result.request.seed)[0]
@@ -169,18 +151,19 @@ def render_recalibration(result: AuditResult, *, key: str) -> None:
         render_live_temperature(score, correct, result.n_bins, key=key)
 
 
-@st.fragment
 def render_live_temperature(score: np.ndarray, correct: np.ndarray, n_bins: int, *, key: str) -> None:
     """A temperature slider and the reliability diagram of every item's confidence at it (score: (n,) confidences
-    in [0, 1], correct: (n,) 0/1). A fragment of its own: moving the slider redraws this diagram only, without
-    refitting the maps above."""
-    live = st.slider("Try a temperature", 0.1, 5.0, 1.0, 0.05, key=f"{key}_temperature",
-                     help="confidence becomes sigmoid(logit(c) / T): T > 1 softens, T < 1 sharpens")
-    scaled = rc.apply_binary_temperature(score, live)
-    st.metric("ECE of all items at this temperature", f"{cal.expected_calibration_error(scaled, correct, n_bins):.4f}",
-              help="equal-width bins, all items (the fit above used only the fit split)")
-    st.plotly_chart(reliability_figure([cal.reliability_bins(scaled, correct, n_bins)], [f"T = {live:.2f}"]),
-                    key=f"{key}_live_figure", config=figure_config("live-temperature"))
+    in [0, 1], correct: (n,) 0/1). Moving the slider redraws the diagram and its ECE in the browser
+    (components.reliability_client: every slider value is computed beforehand)."""
+    chart, ece = f"{key}_live_figure", f"uq-{key}-live-ece"
+    start = 1.0
+    render_client_view(f"{key}_temperature", controls=[slider_control(
+        "temperature", "Try a temperature", [temperature_key(t) for t in TEMPERATURES],
+        "confidence becomes sigmoid(logit(c) / T): T > 1 softens, T < 1 sharpens")],
+                       panels=[(ece, ece_html(score, correct, n_bins, start))],
+                       states={"temperature": temperature_states(score, correct, n_bins, chart, ece)},
+                       initial={"temperature": temperature_key(start)})
+    st.plotly_chart(live_figure(score, correct, n_bins, start), key=chart, config=figure_config("live-temperature"))
 
 
 def render_agreement(result: AuditResult, *, key: str) -> None:

@@ -29,12 +29,12 @@ def tokens_digest(tokens: Sequence[TokenScore]) -> str:
 
 @st.cache_resource(max_entries=MAX_FIGURES, show_spinner=False)
 def heatmap_figure(digest: str, _tokens: Sequence[TokenScore], measure: str, chars_per_line: int,
-                   selected: Optional[int], scale: float) -> go.Figure:
+                   selected: Optional[int], scale: float, client_side: bool = False) -> go.Figure:
     """components.token_heatmap.token_heatmap_figure of the tokens whose digest is `digest`."""
     from components.token_heatmap import token_heatmap_figure
 
     return token_heatmap_figure(_tokens, measure=measure, chars_per_line=chars_per_line, selected=selected,
-                                scale=scale)
+                                scale=scale, client_side=client_side)
 
 
 @st.cache_resource(max_entries=MAX_FIGURES, show_spinner=False)
@@ -43,11 +43,3 @@ def curve_figure(digest: str, _tokens: Sequence[TokenScore], selected: Optional[
     from components.token_curve import token_curve_figure
 
     return token_curve_figure(_tokens, selected=selected, scale=scale)
-
-
-@st.cache_resource(max_entries=MAX_FIGURES, show_spinner=False)
-def alternatives_figure(digest: str, _token: TokenScore) -> go.Figure:
-    """components.token_detail.alternatives_figure of the token whose digest is `digest`."""
-    from components.token_detail import alternatives_figure as build
-
-    return build(_token)

@@ -79,3 +79,22 @@ def is_token(alternative: Alternative, token: TokenScore) -> bool:
     if token.id is not None and alternative.id is not None:
         return alternative.id == token.id
     return alternative.text == token.text
+
+
+def colour_position(measure: Measure, value: float) -> float:
+    """Where a value sits on the heatmap's one colour scale (UNCERTAIN_SCALE): 0 = pale (confident), 1 = deep red
+    (uncertain); the measure's range maps linearly, values beyond are clipped, confident-is-high measures are
+    turned around. One scale for every measure lets a browser-side switch restyle the colours alone."""
+    share = min(1.0, max(0.0, (value - measure.cmin) / (measure.cmax - measure.cmin)))
+    return share if measure.higher_is == "uncertain" else 1.0 - share
+
+
+def colorbar_ticks(measure: Measure) -> tuple[list[float], list[str]]:
+    """(positions on the colour scale, labels in the measure's units) at its minimum, middle and maximum."""
+    values = [measure.cmin, (measure.cmin + measure.cmax) / 2, measure.cmax]
+    return [colour_position(measure, v) for v in values], [f"{v:g}" for v in values]
+
+
+def colorbar_title(measure: Measure) -> str:
+    """The colour bar's title: the label, with the unit in brackets when it has one."""
+    return measure.label + (f" ({measure.unit})" if measure.unit else "")

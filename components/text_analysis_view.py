@@ -4,7 +4,6 @@ Used by the Text page for fresh results and by the Saved page to reopen a saved 
 """
 from __future__ import annotations
 
-from functools import partial
 from typing import Callable, Optional
 
 import streamlit as st
@@ -13,7 +12,7 @@ from backend.schemas import Alternative, TextAnalysis
 from components.measures import MEASURES
 from components.summary_cards import render_summary_cards
 from components.token_curve import render_token_curve
-from components.token_detail import render_token_detail
+from components.token_client import DEFAULT_MEASURE, render_measure_switch, render_token_picker
 from components.token_heatmap import render_token_heatmap
 
 
@@ -59,31 +58,34 @@ def render_selectable_heatmap(result: TextAnalysis, *, key: str, heatmap_key: st
 @st.fragment
 def render_text_analysis(result: TextAnalysis, *, key: str,
                          on_continue: Optional[Callable[[int, Alternative], None]] = None) -> None:
-    """Draw the analysis; the token selection lives in st.session_state[f"{key}_selected"]. A fragment: a
-    colour-by change or a token click reruns this view only, not the page around it (its form, its save form).
-    on_continue: when given, the token detail offers "Continue from here" on each other alternative and calls
-    on_continue(selected answer token index, alternative)."""
+    """Draw the analysis. The "Colour by" switch and a token click change the view in the browser
+    (components.token_client), with no rerun; st.session_state[f"{key}_selected"], when set, is the answer
+    token drawn picked at first (a branch's forced token). A fragment: what does rerun (a branch) leaves the page around it
+    (its form, its save form) alone. on_continue: when given, the token detail offers "Continue from here" on
+    each other alternative and calls on_continue(answer token index, alternative), then reruns the page."""
     st.caption(analysis_caption(result))
     if result.exactness_note:
         st.info(result.exactness_note)
-    measure, selected = render_selectable_heatmap(result, key=key, heatmap_key=f"{key}_answer")
+    answer, prompt = f"{key}_answer", f"{key}_prompt"
+    render_measure_switch(key, {f"{answer}_heatmap": result.tokens, f"{prompt}_heatmap": result.prompt_tokens})
+    render_token_heatmap(result.tokens, key=answer, measure=DEFAULT_MEASURE, client_side=True)
     curve_column, detail_column = st.columns([3, 2])
     with curve_column:
-        render_token_curve(result.tokens, key=f"{key}_answer", selected=selected)
+        render_token_curve(result.tokens, key=answer)
     with detail_column:
-        if selected is None:
-            st.info("Click a token in the heatmap to see the alternatives the model weighed.")
-        else:
-            render_token_detail(result.tokens[selected], key=f"{key}_answer", mode=result.mode,
-                                do_sample=result.do_sample, on_continue=None if on_continue is None else
-                                partial(on_continue, selected))
+        branch = render_token_picker(key, result.tokens, heatmap_key=f"{answer}_heatmap", curve_key=f"{answer}_curve",
+                                     mode=result.mode, do_sample=result.do_sample, branches=on_continue is not None,
+                                     picked=st.session_state.get(f"{key}_selected"))
+    if branch is not None and on_continue is not None:
+        on_continue(*branch)
+        st.rerun()
     st.subheader("Sequence summaries")
-    render_summary_cards(result.summaries, key=f"{key}_answer")
+    render_summary_cards(result.summaries, key=answer)
     with st.expander(f"Prompt tokens ({len(result.prompt_tokens)}), scored teacher-forced"):
         st.caption("How expected each input token was, given the tokens before it (the first token has no "
                    "context and is not scored).")
         st.code(result.model_input, language=None, wrap_lines=True)
-        render_token_heatmap(result.prompt_tokens, key=f"{key}_prompt", measure=measure)
+        render_token_heatmap(result.prompt_tokens, key=prompt, measure=DEFAULT_MEASURE, client_side=True)
     st.download_button("Download this analysis (JSON)", lambda: result.model_dump_json(indent=2),  # made on click
                        file_name="uqlens-text-analysis.json", mime="application/json", key=f"{key}_download",
                        on_click="ignore")

@@ -13,7 +13,8 @@ import streamlit as st
 from backend.schemas import TokenScore
 from components import figure_cache
 from components.figure_config import figure_config
-from components.measures import MEASURES, Measure, entropy_label, is_token, rank_label
+from components.measures import (MEASURES, UNCERTAIN_SCALE, Measure, colorbar_ticks, colorbar_title, colour_position,
+                                 entropy_label, is_token, rank_label)
 from components.text_safety import escape_plotly
 from components.token_layout import (EMPTY_TOKEN, TokenBox, GlyphUnit, display_text, layout_tokens, layout_units,
                                      token_boxes)
@@ -72,13 +73,16 @@ def glyph_trace(units: Sequence[GlyphUnit], font: dict) -> go.Scatter:
 
 
 def token_heatmap_figure(tokens: Sequence[TokenScore], *, measure: str = "prob", chars_per_line: int = 72,
-                         selected: Optional[int] = None, scale: float = 1.0) -> go.Figure:
+                         selected: Optional[int] = None, scale: float = 1.0, client_side: bool = False) -> go.Figure:
     """A figure of the tokens as coloured boxes in reading order (token_layout: right-to-left runs read right to
     left, a character split over byte tokens is drawn once over their shared box).
 
     tokens: the sequence to draw. measure: a key of MEASURES. selected: index into tokens to outline. scale:
-    the type size and line height against the page's (2 for a presenter view read across a room).
-    Trace 0, horizontal bars: y = line, base = first column, x = width in character cells; point i = tokens[i].
+    the type size and line height against the page's (2 for a presenter view read across a room). client_side:
+    a click only emits plotly's event (a client view picks the token in the browser), not a selection.
+    Trace 0, horizontal bars: y = line, base = first column, x = width in character cells; point i = tokens[i];
+    colour: colour_position of the token's value on UNCERTAIN_SCALE, the colour bar labelled in the measure's
+    units.
     Trace 1 (text only, when there are any): the labels of split characters.
     """
     spec: Measure = MEASURES[measure]
@@ -86,7 +90,8 @@ def token_heatmap_figure(tokens: Sequence[TokenScore], *, measure: str = "prob",
     units = layout_units([t.text for t in tokens], chars_per_line)
     boxes = token_boxes(units, len(tokens))
     n_lines = max((b.line for b in boxes), default=0) + 1
-    values = [spec.value(t) for t in tokens]
+    values = [colour_position(spec, spec.value(t)) for t in tokens]
+    tickvals, ticktext = colorbar_ticks(spec)
     outline = [3 if i == selected else 0.5 for i in range(len(tokens))]
     hovers = [hover_text(t, note) for t, note in zip(tokens, glyph_notes(tokens, units))]
     figure = go.Figure(go.Bar(
@@ -95,12 +100,11 @@ def token_heatmap_figure(tokens: Sequence[TokenScore], *, measure: str = "prob",
         insidetextanchor="middle", textangle=0, constraintext="none", textfont=font,
         hovertext=hovers, hoverinfo="text",
         customdata=[[i] for i in range(len(tokens))],
-        marker=dict(color=values, colorscale=spec.colorscale, cmin=spec.cmin, cmax=spec.cmax,
+        marker=dict(color=values, colorscale=UNCERTAIN_SCALE, cmin=0.0, cmax=1.0,
                     line=dict(color=["#111111" if i == selected else "#bbbbbb" for i in range(len(tokens))],
                               width=outline),
-                    colorbar=dict(title=dict(text=spec.label + (f" ({spec.unit})" if spec.unit else ""),
-                                             side="top"),
-                                  orientation="h", thickness=10, len=0.5, x=1.0, xanchor="right",
+                    colorbar=dict(title=dict(text=colorbar_title(spec), side="top"), tickvals=tickvals,
+                                  ticktext=ticktext, orientation="h", thickness=10, len=0.5, x=1.0, xanchor="right",
                                   y=-COLORBAR_GAP_PX / (line_px * n_lines), yanchor="top")),
         showlegend=False,
     ))
@@ -113,7 +117,7 @@ def token_heatmap_figure(tokens: Sequence[TokenScore], *, measure: str = "prob",
     figure.update_layout(height=height, margin=dict(l=4, r=4, t=8, b=8 + COLORBAR_SPACE_PX + height - drawn),
                          plot_bgcolor="white", paper_bgcolor="white", bargap=0.1, dragmode=False,
                          hoverlabel=dict(font=dict(family=FONT["family"], size=HOVER_FONT_PX), align="left"),
-                         clickmode="event+select")
+                         clickmode="event" if client_side else "event+select")
     return figure
 
 
@@ -140,11 +144,17 @@ def pick_callback(widget_key: str, on_pick: Optional[Callable[[int], None]], rea
 
 def render_token_heatmap(tokens: Sequence[TokenScore], *, key: str, measure: str = "prob",
                          chars_per_line: int = 72, selected: Optional[int] = None,
-                         scale: float = 1.0, on_pick: Optional[Callable[[int], None]] = None) -> Optional[int]:
+                         scale: float = 1.0, on_pick: Optional[Callable[[int], None]] = None,
+                         client_side: bool = False) -> Optional[int]:
     """Draw the heatmap with its legend; return the index of the token the user clicked, if any. on_pick, when
-    given, receives that index in a callback before the rerun the click starts."""
+    given, receives that index in a callback before the rerun the click starts. client_side: a client view
+    (components.token_client) switches its measure and picks its tokens in the browser, and draws the legend:
+    the chart starts no rerun and returns None."""
     figure = figure_cache.heatmap_figure(figure_cache.tokens_digest(tokens), tokens, measure, chars_per_line,
-                                         selected, scale)
+                                         selected, scale, client_side)
+    if client_side:
+        st.plotly_chart(figure, key=f"{key}_heatmap", config=figure_config("token-heatmap"), width="stretch")
+        return None
     event = st.plotly_chart(figure, key=f"{key}_heatmap", selection_mode="points",
                             on_select=pick_callback(f"{key}_heatmap", on_pick, clicked_token),
                             config=figure_config("token-heatmap"), width="stretch")

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.branching import TREE
+from app.branching import PENDING, TREE
 from backend.schemas.branches import BranchTree
 from backend.store.repository import Store
 from tests.app.pages import open_page
@@ -20,17 +20,17 @@ STEP = 4
 
 
 def branched() -> tuple[AppTest, BranchTree]:
-    """The Text page after analysing PROMPT, selecting answer token STEP and continuing from its second
-    alternative."""
+    """The Text page after analysing PROMPT and continuing from answer token STEP's first other alternative, as
+    the token detail's "Continue from here" button asks (app.branching.ask_branch; the button itself is drawn in
+    the browser, tests/e2e/test_branching_browser.py presses it)."""
     at = open_page("text_page.py")
     at.text_area(key="text_prompt").set_value(PROMPT)
     at.number_input(key="text_max_new_tokens").set_value(8)
     at.button[0].click().run()
-    at.session_state["text_selected"] = STEP
+    token = at.session_state[TREE].nodes[0].analysis.tokens[STEP]
+    alternative = next(a for a in token.top_k if a.id != token.id)
+    at.session_state[PENDING] = (0, STEP, alternative.model_dump())  # what ask_branch(0, STEP, alternative) keeps
     at.run()
-    continue_buttons = [b for b in at.button if b.key and b.key.startswith("text_answer_continue_")]
-    assert continue_buttons and all(b.label.startswith("Continue from here with") for b in continue_buttons)
-    continue_buttons[0].click().run()
     assert not at.exception and not at.error
     return at, at.session_state[TREE]
 
@@ -52,16 +52,17 @@ def test_continue_from_here_makes_a_branch_with_the_forced_alternative(page):
     radio = at.radio(key="text_branch")
     assert radio.value == 1 and len(radio.options) == 2
     assert "Branch 1 · at token 5:" in radio.options[1]
-    assert any("Forced" in c.value for c in at.caption)
+    assert any(f"the first {STEP + 1} forced" in c.value for c in at.caption)  # the analysis shown is the branch
+    assert at.session_state["text_selected"] == STEP  # drawn with its forced token picked
 
 
 def test_switching_back_shows_the_first_answer(page):
     at, tree = page
     at.radio(key="text_branch").set_value(0).run()
     assert not at.exception and at.radio(key="text_branch").value == 0
-    assert not any("Forced" in c.value for c in at.caption)  # the first answer's token STEP was the model's own
+    assert not any("forced" in c.value for c in at.caption)  # the first answer: every token the model's own
     at.radio(key="text_branch").set_value(1).run()
-    assert any("Forced" in c.value for c in at.caption)
+    assert any(f"the first {STEP + 1} forced" in c.value for c in at.caption)
 
 
 def test_the_tree_saves_as_one_item_the_saved_page_reopens(page):

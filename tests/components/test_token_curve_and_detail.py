@@ -5,7 +5,7 @@ import pytest
 from components.summary_cards import format_value, score_help
 from components.token_curve import MAX_TICK_LABELS, token_curve_figure
 from components.text_analysis_view import analysis_caption
-from components.token_detail import CHOSEN_COLOUR, alternatives_figure, bar_rows, origin_note
+from components.token_detail import bar_rows, origin_note
 from backend.schemas import Score, TextAnalysis
 from tests.components.factories import make_token, make_tokens
 
@@ -28,12 +28,9 @@ def test_curve_marks_the_selected_step():
     assert token_curve_figure(make_tokens(["a", "b"]), selected=1).layout.shapes[0].x0 == 1
 
 
-def test_alternatives_put_the_most_likely_on_top_and_colour_the_chosen_token():
+def test_alternatives_come_in_rank_order_with_the_chosen_token_marked():
     token = make_token("yes", 0.7)
-    (bar,) = alternatives_figure(token).data
-    assert list(bar.x) == pytest.approx([0.3, 0.7])  # reversed: plotly draws the last bar on top
-    assert list(bar.y) == ["2. '&lt;other&gt;' ", "1. 'yes' "]
-    assert bar.marker.color[-1] == CHOSEN_COLOUR and bar.marker.color[0] != CHOSEN_COLOUR
+    assert bar_rows(token) == [("1. 'yes'", 0.7, True), ("2. '<other>'", pytest.approx(0.3), False)]
 
 
 def test_a_sampled_token_outside_the_top_k_is_added_with_its_rank():

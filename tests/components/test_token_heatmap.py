@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from components.measures import MEASURES
+from components.measures import MEASURES, colorbar_ticks, colour_position
 from components.text_safety import escape_plotly, markdown_literal
 from components.token_heatmap import (EMPTY_TOKEN, HOVER_LINE_PX, LINE_HEIGHT_PX, clicked_token, display_text,
                                      hover_text, layout_tokens, min_height_for_hover, token_heatmap_figure)
@@ -43,17 +43,27 @@ def test_figure_has_one_box_per_token_coloured_by_the_measure():
     figure = token_heatmap_figure(tokens, measure="entropy")
     (bar,) = figure.data
     assert list(bar.x) == [3, 4, 4] and list(bar.base) == [0, 3, 7]
-    assert list(bar.marker.color) == [0.2, 1.0, 2.5]
-    assert (bar.marker.cmin, bar.marker.cmax) == (MEASURES["entropy"].cmin, MEASURES["entropy"].cmax)
+    assert list(bar.marker.color) == pytest.approx([0.05, 0.25, 0.625])  # entropy / 4 nats: its range
+    assert (bar.marker.cmin, bar.marker.cmax) == (0.0, 1.0)
+    assert list(bar.marker.colorbar.ticktext) == ["0", "2", "4"] and bar.marker.colorbar.title.text == \
+        "Entropy (nats)"
     assert list(bar.text) == ["The", " cat", " sat"]
 
 
 @pytest.mark.parametrize("measure", list(MEASURES))
 def test_every_measure_draws_red_for_its_uncertain_end(measure):
     spec = MEASURES[measure]
-    scale = token_heatmap_figure(make_tokens(["a"]), measure=measure).data[0].marker.colorscale
-    uncertain_end = scale[-1] if spec.higher_is == "uncertain" else scale[0]
-    assert uncertain_end[1] == "#d7301f"
+    uncertain = spec.cmax if spec.higher_is == "uncertain" else spec.cmin
+    assert colour_position(spec, uncertain) == 1.0 and colour_position(spec, spec.cmin + spec.cmax - uncertain) == 0
+    bar = token_heatmap_figure(make_tokens(["a"]), measure=measure).data[0]
+    assert bar.marker.colorscale[-1][1] == "#d7301f"
+    positions, labels = colorbar_ticks(spec)
+    assert list(bar.marker.colorbar.tickvals) == positions and labels[positions.index(1.0)] == f"{uncertain:g}"
+
+
+def test_colour_positions_clip_beyond_the_range():
+    assert colour_position(MEASURES["entropy"], 9.0) == 1.0 and colour_position(MEASURES["rank"], 0.0) == 0.0
+    assert colour_position(MEASURES["prob"], 0.25) == pytest.approx(0.75)
 
 
 def test_surprisal_and_rank_values():

@@ -21,7 +21,9 @@ PARIS = [("Par", LN(0.75), [("Par", LN(0.75)), ("Lon", LN(0.25))]),
          ("is", LN(0.5), [("is", LN(0.5)), ("is.", LN(0.3)), ("!", LN(0.2))])]
 LONDON = [("Lon", LN(0.25), [("Par", LN(0.75)), ("Lon", LN(0.25))]),
           ("don", LN(0.9), [("don", LN(0.9)), ("g", LN(0.1))])]
-COLOURS = "(selector) => Array.from(document.querySelector(selector).data[0].marker.color)"
+# the probabilities a heatmap coloured by probability shows: its colours are positions on the one colour scale,
+# 1 - p for this measure (components.measures.colour_position)
+COLOURS = "(selector) => Array.from(document.querySelector(selector).data[0].marker.color, (c) => 1 - c)"
 LABELS = "(selector) => Array.from(document.querySelector(selector).data[0].text)"
 
 
@@ -59,7 +61,7 @@ def test_upload_a_log_and_read_it(page, app_url):
     page.get_by_role("option", name="line 3 · 1 answer · Capital of England?").click()
     wait_until_idle(page)
     page.wait_for_function(f"(s) => {{ const p = document.querySelector(s); return p && p.data && "
-                           f"Math.abs(p.data[0].marker.color[0] - 0.25) < 1e-9; }}", arg=HEATMAP, timeout=60_000)
+                           f"Math.abs(1 - p.data[0].marker.color[0] - 0.25) < 1e-9; }}", arg=HEATMAP, timeout=60_000)
     page.get_by_text("predictive entropy needs at least 2 answers").first.wait_for(timeout=30_000)
     assert not page.locator("[data-testid='stException']").count()
 

@@ -38,14 +38,3 @@ def test_risk_coverage_and_agreement_figures():
     assert figure.data[0].name == f"a (AURC {curve.aurc:.3f})" and list(figure.data[0].x) == [0.25, 0.5, 0.75, 1]
     heat = agreement_figure({"a": {"a": 1.0, "b": -0.5}, "b": {"a": -0.5, "b": None}})
     assert heat.data[0].text[0] == ["1.00", "-0.50"] and heat.data[0].text[1][1] == ""
-
-
-def test_a_click_on_a_bar_or_its_gap_selects_the_bin():
-    from components.audit_views import _selected_bin
-
-    panels = [reliability_bins(CONF, HIT, 4, "equal_width"), reliability_bins(CONF, HIT, 2, "equal_mass")]
-    assert _selected_bin({"selection": {"points": [{"curve_number": 0, "point_index": 2}]}}, panels) == (0, 2)
-    assert _selected_bin({"selection": {"points": [{"curve_number": 1, "point_index": 1}]}}, panels) == (0, 3)
-    assert _selected_bin({"selection": {"points": [{"curve_number": 3, "point_index": 1}]}}, panels) == (1, 1)
-    assert _selected_bin({"selection": {"points": [{"curve_number": 2, "point_index": 0}]}}, panels) is None
-    assert _selected_bin({"selection": {"points": []}}, panels) is None

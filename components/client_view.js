@@ -1,0 +1,256 @@
+// UQ Lens client views (components/client_view.py): views that need no model call change in the browser, with
+// no round trip to the server. Python precomputes every state; this code only swaps them in.
+//
+// data = {
+//   controls: [
+//     {kind: "radio", dimension, label, options: [[value, label], ...], help},
+//     {kind: "slider", dimension, label, keys: [state key, ...] (in order; the label shows the key)},
+//     {kind: "plot_click", figure: selector, trace, count, outline: {width: [on, off], color: [on, off]},
+//      renderer, panel, items: [...], vline: [selector, ...], picked: index or null (drawn picked at once)}
+//       (a point of `trace` picks items[point]), or
+//     {kind: "plot_click", figure: selector, keyed: true, renderer: "html", panel, items: {"curve-point": item},
+//      select: [trace, ...]} (any keyed point picks its item; item.select = [trace, point] is outlined among
+//      the bars of the traces in `select`)
+//   ],
+//   panels: [{id, html}],            // this instance's panels, drawn after its controls
+//   states: {dimension: {value: [update, ...]}},
+//   initial: {dimension: value}
+// }
+// update = {figure: selector, traces: [i], restyle: {...}} | {figure: selector, relayout: {...}} |
+//          {panel: id, html: "..."}
+// A panel's element with data-uq-trigger="name" and data-uq-value="<json>" sends that value to Python as the
+// trigger `name` when clicked (the only way back to the server).
+
+const ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"};
+
+function esc(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+function figureIn(selector) {
+  const area = document.querySelector(selector);
+  return area ? area.querySelector(".js-plotly-plot") : null;
+}
+
+function drawOn(gd, update) {
+  if (update.restyle) window.Plotly.restyle(gd, update.restyle, update.traces);
+  if (update.relayout) window.Plotly.relayout(gd, update.relayout);
+}
+
+// A figure inside a closed expander is restyled when the expander opens (the latest update only), so that a
+// switch costs only what is on screen.
+function drawWhenOpen(gd, closed, update) {
+  gd.__uqPending = update;
+  if (closed.__uqWatching) return;
+  closed.__uqWatching = true;
+  closed.addEventListener("toggle", () => {
+    for (const figure of closed.querySelectorAll(".js-plotly-plot")) {
+      if (closed.open && figure.__uqPending) { drawOn(figure, figure.__uqPending); figure.__uqPending = null; }
+    }
+  });
+}
+
+function apply(updates) {
+  for (const update of updates || []) {
+    if (update.panel) {
+      const element = document.getElementById(update.panel);
+      if (element) element.innerHTML = update.html;
+      continue;
+    }
+    const gd = figureIn(update.figure);
+    if (!gd || !gd._fullLayout || !window.Plotly) continue;
+    const closed = gd.closest("details:not([open])");
+    if (closed) drawWhenOpen(gd, closed, update);
+    else { gd.__uqPending = null; drawOn(gd, update); }
+  }
+}
+
+function bar(label, prob, chosen) {
+  const width = Math.max(0, Math.min(1, prob)) * 100;
+  return `<div class="uq-bar-row${chosen ? " uq-chosen" : ""}"><span class="uq-bar-label">${esc(label)}</span>` +
+    `<span class="uq-bar-track"><span class="uq-bar" style="width:${width.toFixed(2)}%"></span></span>` +
+    `<span class="uq-bar-value">${prob.toFixed(3)}</span></div>`;
+}
+
+function metric(label, value, help) {
+  return `<div class="uq-metric" title="${esc(help)}"><div class="uq-metric-label">${esc(label)}</div>` +
+    `<div class="uq-metric-value">${esc(value)}</div></div>`;
+}
+
+// One token's detail: its numbers, where it came from, its alternatives, and a branch button per other one.
+function tokenDetail(item) {
+  const parts = [`<p class="uq-heading"><b>Selected token</b> ${esc(item.heading)}</p>`,
+    `<div class="uq-metrics">${item.metrics.map((m) => metric(m[0], m[1], m[2])).join("")}</div>`];
+  if (item.note) parts.push(`<p class="uq-note">${esc(item.note)}</p>`);
+  parts.push(`<div class="uq-bars" role="list" aria-label="alternatives">` +
+    item.bars.map((b) => bar(b[0], b[1], b[2])).join("") + `</div>`);
+  if (item.branches && item.branches.length) {
+    parts.push(`<p><b>What if?</b> Keep the answer up to here, force an alternative, and generate the rest:</p>`);
+    for (const branch of item.branches) {
+      parts.push(`<button class="uq-button" data-uq-trigger="continue_from" ` +
+        `data-uq-value="${esc(JSON.stringify(branch.value))}">${esc(branch.label)}</button>`);
+    }
+  }
+  return parts.join("");
+}
+
+const RENDERERS = {token_detail: tokenDetail, html: (item) => item.html};
+
+function outline(gd, control, index) {
+  const widths = new Array(control.count).fill(control.outline.width[1]);
+  const colours = new Array(control.count).fill(control.outline.color[1]);
+  widths[index] = control.outline.width[0];
+  colours[index] = control.outline.color[0];
+  window.Plotly.restyle(gd, {"marker.line.width": [widths], "marker.line.color": [colours]}, [control.trace]);
+}
+
+function vline(x) {
+  return {shapes: [{type: "line", xref: "x", yref: "paper", x0: x, x1: x, y0: 0, y1: 1,
+                    line: {color: "#555555", width: 1, dash: "dash"}}]};
+}
+
+// Outlines the picked bar (item.select = [trace, point]) among the bars of the traces in control.select, on the
+// drawn SVG itself: a highlight of the interaction, not of the data, so plotly's figure (and its download) stay
+// as they are, and no restyle (tens of milliseconds on a two-panel figure) is paid.
+function showSelected(gd, control, item) {
+  for (const group of gd.querySelectorAll("g.trace.bars")) {
+    const data = group.__data__;
+    const trace = data && data[0] && data[0].trace ? data[0].trace.index : -1;
+    if (!control.select.includes(trace)) continue;
+    group.querySelectorAll("g.point path").forEach((path, point) => {
+      const picked = item.select && item.select[0] === trace && item.select[1] === point;
+      path.style.stroke = picked ? "#111111" : "";
+      path.style.strokeWidth = picked ? "3px" : "";
+    });
+  }
+}
+
+function pickKeyed(control, key) {
+  const item = control.items[key];
+  if (!item) return;
+  const gd = figureIn(control.figure);
+  if (gd && control.select) showSelected(gd, control, item);
+  const panel = document.getElementById(control.panel);
+  if (panel) panel.innerHTML = RENDERERS[control.renderer](item);
+}
+
+function pick(control, index) {
+  const gd = figureIn(control.figure);
+  if (gd && window.Plotly && control.outline) outline(gd, control, index);
+  const panel = document.getElementById(control.panel);
+  if (panel) panel.innerHTML = RENDERERS[control.renderer](control.items[index], index);
+  for (const selector of control.vline || []) {
+    const curve = figureIn(selector);
+    if (curve && curve._fullLayout && window.Plotly) window.Plotly.relayout(curve, vline(index));
+  }
+}
+
+// Hands the figure under `selector` its click handler, now or when it appears (Streamlit may draw it later),
+// then calls onReady(). The figure listens once and calls whichever handler the latest render gave it
+// (gd.__uqClick).
+function whenFigure(selector, onClick, onReady) {
+  const tryBind = () => {
+    const gd = figureIn(selector);
+    if (!gd || typeof gd.on !== "function" || !gd._fullLayout) return false;
+    gd.__uqClick = onClick;
+    setTimeout(onReady, 0);
+    if (!gd.__uqBound) {
+      gd.__uqBound = true;
+      gd.on("plotly_click", (event) => gd.__uqClick(event));
+    }
+    return true;
+  };
+  if (tryBind()) return;
+  const observer = new MutationObserver(() => { if (tryBind()) observer.disconnect(); });
+  observer.observe(document.body, {childList: true, subtree: true});
+  setTimeout(() => observer.disconnect(), 120000);
+}
+
+function radio(control, name, initial, onChange) {
+  const group = document.createElement("div");
+  group.className = "uq-radio";
+  group.setAttribute("role", "radiogroup");
+  group.setAttribute("aria-label", control.label);
+  const title = document.createElement("span");
+  title.className = "uq-control-label";
+  title.textContent = control.label;
+  if (control.help) title.title = control.help;
+  group.appendChild(title);
+  for (const [value, label] of control.options) {
+    const option = document.createElement("label");
+    const input = document.createElement("input");
+    input.type = "radio";
+    input.name = name;
+    input.value = value;
+    input.checked = value === initial;
+    input.addEventListener("change", () => { if (input.checked) onChange(value); });
+    option.appendChild(input);
+    option.appendChild(document.createTextNode(label));
+    group.appendChild(option);
+  }
+  return group;
+}
+
+function slider(control, initial, onChange) {
+  const box = document.createElement("label");
+  box.className = "uq-slider";
+  if (control.help) box.title = control.help;
+  const title = document.createElement("span");
+  title.className = "uq-control-label";
+  const input = document.createElement("input");
+  input.type = "range";
+  input.min = 0;
+  input.max = control.keys.length - 1;
+  input.step = 1;
+  input.value = Math.max(0, control.keys.indexOf(initial));
+  input.setAttribute("aria-label", control.label);
+  const shown = () => { title.textContent = `${control.label}: ${control.keys[input.value]}`; };
+  shown();
+  input.addEventListener("input", () => { shown(); onChange(control.keys[input.value]); });
+  box.appendChild(title);
+  box.appendChild(input);
+  return box;
+}
+
+export default function (component) {
+  const {data, parentElement, setTriggerValue} = component;
+  const signature = JSON.stringify(data);
+  let root = parentElement.querySelector(":scope > .uq-client-view");
+  if (root && root.dataset.signature === signature) return;
+  if (!root) {
+    root = document.createElement("div");
+    root.className = "uq-client-view";
+    parentElement.appendChild(root);
+    root.addEventListener("click", (event) => {
+      const trigger = event.target.closest("[data-uq-trigger]");
+      if (trigger) setTriggerValue(trigger.dataset.uqTrigger, JSON.parse(trigger.dataset.uqValue));
+    });
+  }
+  root.dataset.signature = signature;
+  root.innerHTML = "";
+  const name = `uq-${Math.random().toString(36).slice(2)}`;
+  for (const control of data.controls || []) {
+    const states = (data.states || {})[control.dimension] || {};
+    const initial = (data.initial || {})[control.dimension];
+    if (control.kind === "radio") root.appendChild(radio(control, name, initial, (v) => apply(states[v])));
+    else if (control.kind === "slider") root.appendChild(slider(control, initial, (v) => apply(states[v])));
+    else if (control.kind === "plot_click") {
+      whenFigure(control.figure, (event) => {
+        if (control.keyed) {
+          const point = (event.points || []).find((p) => control.items[`${p.curveNumber}-${p.pointNumber}`]);
+          if (point) pickKeyed(control, `${point.curveNumber}-${point.pointNumber}`);
+          return;
+        }
+        const point = (event.points || []).find((p) => p.curveNumber === control.trace);
+        if (point) pick(control, point.pointNumber);
+      }, () => { if (typeof control.picked === "number") pick(control, control.picked); });
+    }
+  }
+  for (const panel of data.panels || []) {
+    const element = document.createElement("div");
+    element.id = panel.id;
+    element.className = "uq-panel";
+    element.innerHTML = panel.html;
+    root.appendChild(element);
+  }
+}
