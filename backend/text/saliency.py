@@ -121,22 +121,32 @@ def explain(lm: LoadedTextModel, request: TextSaliencyRequest, method: SaliencyM
         if target.needs_alternative else None
     other = torch.tensor([a.id for a in alternatives], device=lm.device) if alternatives else chosen
 
-    def scores_of(logits: torch.Tensor) -> torch.Tensor:
-        return target.value(torch.log_softmax(logits.float() / request.temperature, dim=-1), chosen, other)
+    def scores_of(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return target.value(torch.log_softmax(logits.float() / request.temperature, dim=-1), chosen[targets],
+                            other[targets])
 
     def score_fn(x: torch.Tensor) -> torch.Tensor:
         checkpoint()
         mask = torch.ones(x.shape[:2], dtype=torch.long, device=x.device)
-        return scores_of(model(inputs_embeds=x, attention_mask=mask, logits_to_keep=rows).logits)
+        return scores_of(model(inputs_embeds=x, attention_mask=mask, logits_to_keep=rows).logits, everything)
 
-    def suffix_score(k: int) -> Callable[[torch.Tensor], torch.Tensor]:
-        logits = cached_prefix_logits(model, embeddings[:k])
+    prefixes: dict[int, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {}
+
+    def suffix_score(k: int, targets: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+        if k and k not in prefixes:
+            prefixes[k] = cached_prefix_logits(model, embeddings[:k])
+        targets = targets.to(lm.device)
 
         def score(x: torch.Tensor) -> torch.Tensor:
             checkpoint()
-            return scores_of(logits(x, rows - k))
+            if k:
+                return scores_of(prefixes[k](x, rows[targets] - k), targets)
+            mask = torch.ones(x.shape[:2], dtype=torch.long, device=x.device)
+            return scores_of(model(inputs_embeds=x, attention_mask=mask, logits_to_keep=rows[targets]).logits,
+                             targets)
         return score
 
+    everything = torch.arange(len(positions), device=lm.device)
     chunk, batch = chunk_sizes(lm, len(request.ids), budget, rows=len(positions))
     with torch.no_grad():
         embeddings = embed(ids).detach()

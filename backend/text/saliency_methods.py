@@ -12,7 +12,7 @@ from typing import Callable, Mapping, Optional
 import torch
 
 from backend.analyses.text_saliency import (ScoreFn, feature_ablation, gradient_norm, input_x_gradient,
-                                            integrated_gradients)
+                                            causal_groups, integrated_gradients)
 from backend.parameters import Parameter, ParameterValue, check_parameters
 from backend.registry import Registry
 from backend.text.saliency_prefix import unchanged_prefix
@@ -46,7 +46,8 @@ class SaliencyInputs:
     positions: (N,) answer positions explained; answer_start: the answer's first position; baseline(name) ->
     (T, D) reference embeddings; attention(source) -> the (T, T) map of an ATTENTION_SOURCES entry; chunk:
     (target, sequence) pairs per batched backward pass; batch: sequences per forward pass without gradients;
-    suffix_score(k), where given: a score_fn over the positions k.. only, (B, T - k, D) -> (B, N), the first k input
+    suffix_score(k, targets), where given: a score_fn of the targets at the indices `targets` ((n,) into the N)
+    over the positions k.. only, (B, L, D) -> (B, n) for any L past the last of their rows, the first k input
     embeddings run once and shared (for paths that leave them unchanged)."""
 
     embeddings: torch.Tensor
@@ -57,7 +58,7 @@ class SaliencyInputs:
     attention: Callable[[str], torch.Tensor]
     chunk: int
     batch: int
-    suffix_score: Optional[Callable[[int], ScoreFn]] = None
+    suffix_score: Optional[Callable[[int, torch.Tensor], ScoreFn]] = None
 
 
 @dataclass(frozen=True)
@@ -119,17 +120,33 @@ def _input_x_gradient(inputs: SaliencyInputs, params: dict[str, ParameterValue])
 
 
 def _integrated_gradients(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> SaliencyOutput:
+    """Integrated gradients of every target; with suffix_score, the positions the path leaves unchanged at the
+    start run once (saliency_prefix) and the targets run in causal_groups, each group over the prefix its
+    members need (the same scores: a causal LM's target does not see the positions after it)."""
     steps = int(params["steps"])
     baseline = inputs.baseline(str(params["baseline"]))
-    shared = 0 if inputs.suffix_score is None else unchanged_prefix(inputs.embeddings, baseline,
-                                                                   int(inputs.positions.min()) - 1)
-    score_fn = inputs.suffix_score(shared) if shared else inputs.score_fn
-    result = integrated_gradients(score_fn, inputs.embeddings[shared:], baseline[shared:], steps=steps,
-                                  alpha_batch=inputs.batch, chunk=inputs.chunk)
-    scores = torch.cat([result.scores.new_zeros(result.scores.shape[0], shared), result.scores], dim=1)
-    return SaliencyOutput(scores=scores, forward_sequences=steps + 2,
-                          backward_passes=steps * len(inputs.positions), delta=result.delta,
-                          at_input=result.at_input, at_baseline=result.at_baseline)
+    total, count = inputs.embeddings.shape[0], len(inputs.positions)
+    if inputs.suffix_score is None:
+        result = integrated_gradients(inputs.score_fn, inputs.embeddings, baseline, steps=steps,
+                                      alpha_batch=inputs.batch, chunk=inputs.chunk)
+        return SaliencyOutput(scores=result.scores, forward_sequences=steps + 2, backward_passes=steps * count,
+                              delta=result.delta, at_input=result.at_input, at_baseline=result.at_baseline)
+    shared = unchanged_prefix(inputs.embeddings, baseline, int(inputs.positions.min()) - 1)
+    scores = torch.zeros(count, total)
+    delta, at_input, at_baseline = (torch.zeros(count, dtype=torch.float64) for _ in range(3))
+    needed = (inputs.positions - shared).tolist()  # target n reads the logits of position p - 1
+    for group in causal_groups(needed):
+        members = torch.tensor(group)
+        end = shared + max(needed[n] for n in group)
+        result = integrated_gradients(inputs.suffix_score(shared, members), inputs.embeddings[shared:end],
+                                      baseline[shared:end], steps=steps, alpha_batch=inputs.batch,
+                                      chunk=inputs.chunk)
+        scores[members, shared:end] = result.scores.float().cpu()
+        delta[members], at_input[members], at_baseline[members] = (v.double().cpu() for v in
+                                                                   (result.delta, result.at_input,
+                                                                    result.at_baseline))
+    return SaliencyOutput(scores=scores, forward_sequences=steps + 2, backward_passes=steps * count, delta=delta,
+                          at_input=at_input, at_baseline=at_baseline)
 
 
 def _occlusion(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> SaliencyOutput:
