@@ -115,3 +115,14 @@ def test_normalise_rows_by_hand():
     scaled, divisors = text_saliency.normalise_rows(rows, text_saliency.no_divisor)
     assert scaled[0].tolist() == [2.0, -4.0, 1.0] and divisors == [1.0, 1.0]
     assert text_saliency.normalise_rows([torch.tensor([])], text_saliency.max_abs_divisor)[1] == [1.0]
+
+
+def test_causal_groups_split_sorted_targets_where_it_costs_least():
+    # one target per length 9..24 (a 16-token answer after 9 changed prompt positions): cost = sum of
+    # length x (1 + 2 x members); one group 24 x 33 = 792, two 16 x 17 + 24 x 17 = 680, four 9 x (12+16+20+24) = 648
+    groups = text_saliency.causal_groups(list(range(24, 8, -1)))
+    assert [[24 - n for n in g] for g in groups] == [[9, 10, 11, 12], [13, 14, 15, 16], [17, 18, 19, 20],
+                                                     [21, 22, 23, 24]]
+    assert text_saliency.causal_groups([5, 5, 5]) == [[0, 1, 2]]  # equal needs: one group, one forward
+    assert text_saliency.causal_groups([7]) == [[0]]
+    assert sorted(sum(text_saliency.causal_groups([3, 1, 2, 9, 4]), [])) == [0, 1, 2, 3, 4]
