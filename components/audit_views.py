@@ -15,7 +15,7 @@ from backend.analyses.error_detection import risk_coverage
 from backend.audit.report_figures import (agreement_figure, confidence_histogram_figure, reliability_figure,
                                          risk_coverage_figure)
 from backend.audit.summary import FIT_FRACTION, RECALIBRATION_FAILED, caveats_by_text, confidences_of, method_arrays
-from backend.schemas.audit import AuditMethodInfo, AuditResult, MethodMetrics
+from backend.schemas.audit import AuditMethodInfo, AuditResult
 from components.audit_metrics_table import metrics_table, show_metrics
 from components.claim_audit_view import render_claims_audit
 from components.client_view import keyed_click_control, render_client_view, slider_control
