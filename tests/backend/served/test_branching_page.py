@@ -1,11 +1,11 @@
-"""Branching on the Text page with a served model (a real vLLM), under AppTest: "Continue from here" makes a branch
-through the engine whose forced token has the probability the served parent listed; Open on Attention page is
+"""Branching on the Text page with a served model (a real vLLM), under AppTest: "Continue from here" (asked as its
+button in the browser's token detail asks it, app.branching.ask_branch) makes a branch through the engine whose forced token has the probability the served parent listed; Open on Attention page is
 off for it (a served model gives no attention)."""
 from __future__ import annotations
 
 import pytest
 
-from app.branching import TREE
+from app.branching import PENDING, TREE
 from tests.app.pages import open_page
 from tests.app.streamlit_caches import fresh_streamlit_caches
 from tests.backend.served.test_against_vllm import LOGPROB_TOL
@@ -23,12 +23,12 @@ def test_a_served_answer_branches_on_the_text_page(monkeypatch, vllm_url):
         at.text_area(key="text_prompt").set_value("What is the capital of France?")
         at.number_input(key="text_max_new_tokens").set_value(8)
         at.button[0].click().run()
-        at.session_state["text_selected"] = STEP
+        token = at.session_state[TREE].nodes[0].analysis.tokens[STEP]
+        alternative = next(a for a in token.top_k if a.id != token.id)
+        at.session_state[PENDING] = (0, STEP, alternative.model_dump())
         at.run()
-        next(b for b in at.button if (b.key or "").startswith("text_answer_continue_")).click().run()
         assert not at.exception and not at.error, [e.value for e in at.error]
         root, branch = at.session_state[TREE].nodes
-        alternative = next(a for a in root.analysis.tokens[STEP].top_k if a.id != root.analysis.tokens[STEP].id)
         forced = branch.analysis.tokens[STEP]
         assert (branch.analysis.engine, forced.id, forced.forced) == ("vllm", alternative.id, True)
         assert forced.prob == pytest.approx(alternative.prob, abs=LOGPROB_TOL)
