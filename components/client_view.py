@@ -27,8 +27,9 @@ _COMPONENT = st.components.v2.component(
 
 
 def key_selector(key: str) -> str:
-    """The CSS selector of the element Streamlit draws for the widget or chart with this key."""
-    return f"[class*='st-key-{key}']"
+    """The CSS selector of the element Streamlit draws for the widget or chart with this key (its class
+    st-key-KEY as a whole word, so that a key is never matched inside a longer one)."""
+    return f"[class~='st-key-{key}']"
 
 
 def restyle(figure_key: str, attributes: dict[str, list], traces: Sequence[int]) -> Update:

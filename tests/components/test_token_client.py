@@ -18,11 +18,11 @@ def test_each_measure_state_recolours_every_heatmap_as_the_figure_would_draw_it(
     for name, updates in states.items():
         figure_update, prompt_update, legend = updates
         drawn = token_heatmap_figure(answer, measure=name).data[0].marker
-        assert figure_update["figure"] == "[class*='st-key-a_heatmap']" and figure_update["traces"] == [0]
+        assert figure_update["figure"] == "[class~='st-key-a_heatmap']" and figure_update["traces"] == [0]
         assert figure_update["restyle"]["marker.color"] == [pytest.approx(list(drawn.color))]
         assert figure_update["restyle"]["marker.colorbar.ticktext"] == [list(drawn.colorbar.ticktext)]
         assert figure_update["restyle"]["marker.colorbar.title.text"] == [drawn.colorbar.title.text]
-        assert prompt_update["figure"] == "[class*='st-key-p_heatmap']"
+        assert prompt_update["figure"] == "[class~='st-key-p_heatmap']"
         assert legend == {"panel": "legend", "html": caption_html(MEASURES[name].legend)}
 
 
