@@ -25,14 +25,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
+
+import torch
 
 import harness
 import saliency_rows
 import workload
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas import TextAnalysis, TextRequest
+from backend.schemas.text_attention import InputToken
 from backend.schemas.text_saliency import TextSaliency, TextSaliencyRequest
+from backend.text.positions import input_tokens
 
 PEER = "captum LLMGradientAttribution"
 SAME_PATH = "prompt_space"
@@ -51,17 +55,16 @@ def chat_answer(engine: Any, lm: LoadedTextModel, n_tokens: int) -> TextAnalysis
     return analysis
 
 
-def users_words(analysis: TextAnalysis, uq: TextSaliency) -> list[bool]:
+def users_words(analysis: TextAnalysis, tokens: Sequence[InputToken]) -> list[bool]:
     """For each prompt position, whether the prompt_space baseline replaces it (the user's words: neither the
-    chat template nor a special token)."""
-    return [not (t.kind == "template" or t.special) for t in uq.tokens[:analysis.answer_start]]
+    chat template nor a special token). tokens: the sequence's positions as text_saliency reads them
+    (backend.text.positions.input_tokens)."""
+    return [not (t.kind == "template" or t.special) for t in tokens[:analysis.answer_start]]
 
 
 def positional_input(captum_attr: Any, text: str, tokenizer: Any, baseline_id: int, replaced: list[bool]) -> Any:
     """A captum TextTokenInput of `text` whose interpretable tokens are the positions marked in `replaced`
     (each replaced by baseline_id along the path), the others kept as they are."""
-    import torch
-
     text_input = captum_attr.TextTokenInput(text, tokenizer, baselines=baseline_id)
     mask = torch.tensor([replaced])
     if mask.shape != text_input.inp_tensor.shape:
@@ -75,8 +78,6 @@ def positional_input(captum_attr: Any, text: str, tokenizer: Any, baseline_id: i
 
 def prompt_columns(analysis: TextAnalysis, replaced: list[bool]) -> Callable[[TextSaliency, Any], harness.Agreement]:
     """Agreement of UQ Lens's rows and captum's token_attr (answer tokens x the user's words) on those columns."""
-    import torch
-
     columns = torch.tensor(replaced)
 
     def difference(uq: TextSaliency, result: Any) -> harness.Agreement:
@@ -105,8 +106,7 @@ def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Compar
                                    method="integrated_gradients", parameters={"steps": steps, "baseline": baseline},
                                    normalisation="none")
 
-    probe = engine.text_saliency(request(4, SAME_PATH))
-    replaced = users_words(analysis, probe)
+    replaced = users_words(analysis, input_tokens(lm, analysis.ids, analysis.answer_start))
     space = lm.tokenizer(" ", add_special_tokens=False)["input_ids"][-1]
     text = lm.tokenizer.decode(analysis.ids[:analysis.answer_start])
     target = analysis.ids[analysis.answer_start:]
@@ -117,7 +117,6 @@ def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[harness.Compar
     def captum(steps: int) -> Any:
         if captum_attr is None:
             return None
-        import torch
 
         tokenizer = workload.tokenizer_copy(lm)
         attribution = captum_attr.LLMGradientAttribution(

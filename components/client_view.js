@@ -5,12 +5,10 @@
 //   controls: [
 //     {kind: "radio", dimension, label, options: [[value, label], ...], help},
 //     {kind: "slider", dimension, label, keys: [state key, ...] (in order; the label shows the key)},
-//     {kind: "plot_click", figure: selector, trace, count, outline: {width: [on, off], color: [on, off]},
-//      renderer, panel, items: [...], vline: [selector, ...], picked: index or null (drawn picked at once)}
-//       (a point of `trace` picks items[point]), or
-//     {kind: "plot_click", figure: selector, keyed: true, renderer: "html", panel, items: {"curve-point": item},
-//      select: [trace, ...]} (any keyed point picks its item; item.select = [trace, point] is outlined among
-//      the bars of the traces in `select`)
+//     {kind: "plot_click", figure: selector, renderer, panel, items: {"trace-point": item},
+//      outline: {trace, count, width: [on, off], color: [on, off]} (restyled), select: [trace, ...] (item.select =
+//      [trace, point] outlined on the SVG among those traces' bars), vline: [selector, ...] (a dashed line at
+//      x = point), picked: "trace-point" or null (drawn picked at once)}: a click on a point with an item picks it
 //   ],
 //   panels: [{id, html}],            // this instance's panels, drawn after its controls
 //   states: {dimension: {value: [update, ...]}},
@@ -96,12 +94,12 @@ function tokenDetail(item) {
 
 const RENDERERS = {token_detail: tokenDetail, html: (item) => item.html};
 
-function outline(gd, control, index) {
-  const widths = new Array(control.count).fill(control.outline.width[1]);
-  const colours = new Array(control.count).fill(control.outline.color[1]);
-  widths[index] = control.outline.width[0];
-  colours[index] = control.outline.color[0];
-  window.Plotly.restyle(gd, {"marker.line.width": [widths], "marker.line.color": [colours]}, [control.trace]);
+function outline(gd, spec, point) {
+  const widths = new Array(spec.count).fill(spec.width[1]);
+  const colours = new Array(spec.count).fill(spec.color[1]);
+  widths[point] = spec.width[0];
+  colours[point] = spec.color[0];
+  window.Plotly.restyle(gd, {"marker.line.width": [widths], "marker.line.color": [colours]}, [spec.trace]);
 }
 
 function vline(x) {
@@ -125,23 +123,18 @@ function showSelected(gd, control, item) {
   }
 }
 
-function pickKeyed(control, key) {
+function pick(control, key) {
   const item = control.items[key];
   if (!item) return;
+  const point = Number(key.split("-")[1]);
   const gd = figureIn(control.figure);
+  if (gd && window.Plotly && control.outline) outline(gd, control.outline, point);
   if (gd && control.select) showSelected(gd, control, item);
   const panel = document.getElementById(control.panel);
   if (panel) panel.innerHTML = RENDERERS[control.renderer](item);
-}
-
-function pick(control, index) {
-  const gd = figureIn(control.figure);
-  if (gd && window.Plotly && control.outline) outline(gd, control, index);
-  const panel = document.getElementById(control.panel);
-  if (panel) panel.innerHTML = RENDERERS[control.renderer](control.items[index], index);
   for (const selector of control.vline || []) {
     const curve = figureIn(selector);
-    if (curve && curve._fullLayout && window.Plotly) window.Plotly.relayout(curve, vline(index));
+    if (curve && curve._fullLayout && window.Plotly) window.Plotly.relayout(curve, vline(point));
   }
 }
 
@@ -235,15 +228,11 @@ export default function (component) {
     if (control.kind === "radio") root.appendChild(radio(control, name, initial, (v) => apply(states[v])));
     else if (control.kind === "slider") root.appendChild(slider(control, initial, (v) => apply(states[v])));
     else if (control.kind === "plot_click") {
+      const keyOf = (p) => `${p.curveNumber}-${p.pointNumber}`;
       whenFigure(control.figure, (event) => {
-        if (control.keyed) {
-          const point = (event.points || []).find((p) => control.items[`${p.curveNumber}-${p.pointNumber}`]);
-          if (point) pickKeyed(control, `${point.curveNumber}-${point.pointNumber}`);
-          return;
-        }
-        const point = (event.points || []).find((p) => p.curveNumber === control.trace);
-        if (point) pick(control, point.pointNumber);
-      }, () => { if (typeof control.picked === "number") pick(control, control.picked); });
+        const point = (event.points || []).find((p) => control.items[keyOf(p)]);
+        if (point) pick(control, keyOf(point));
+      }, () => { if (control.picked) pick(control, control.picked); });
     }
   }
   for (const panel of data.panels || []) {

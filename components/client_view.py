@@ -6,7 +6,8 @@ The browser half is components/client_view.js (a Streamlit components v2 compone
 DOM, driving the page's plotly figures through plotly.js, which Streamlit loads as window.Plotly); its data
 layout is documented there. This module builds that data:
   - updates: restyle(figure, {attribute: per-trace values}, traces), relayout(figure, {...}), panel(id, html);
-  - controls: radio_control, slider_control, click_control; each names the dimension whose states it applies;
+  - controls: radio_control and slider_control (each names the dimension whose states it applies),
+    click_control and keyed_click_control (a click on a figure's point draws that point's item);
   - render_client_view mounts the component and returns the trigger a panel's button sent (the only way back
     to Python: a model call such as a branch).
 Panel HTML is built by the callers with html.escape on every user or model text.
@@ -59,16 +60,16 @@ def slider_control(dimension: str, label: str, keys: Sequence[str], help_text: s
     return {"kind": "slider", "dimension": dimension, "label": label, "keys": list(keys), "help": help_text}
 
 
-def click_control(figure_key: str, *, trace: int, count: int, renderer: str, panel_id: str, items: list[dict],
-                  outline: Optional[dict] = None, vline_keys: Sequence[str] = (), picked: Optional[int] = None
-                  ) -> dict:
-    """A click on point i of `trace` (count points) in the chart with key figure_key: outline point i (outline:
-    {"width": [picked, others], "color": [picked, others]}), draw items[i] with the JS renderer into the panel
-    with DOM id panel_id, and mark x = i with a dashed vertical line in each chart of vline_keys. picked: the
-    point drawn picked as soon as the figure is there (None: none)."""
-    return {"kind": "plot_click", "figure": key_selector(figure_key), "trace": trace, "count": count,
-            "renderer": renderer, "panel": panel_id, "items": items, "picked": picked,
-            "outline": outline or {"width": [3, 0.5], "color": ["#111111", "#bbbbbb"]},
+def click_control(figure_key: str, *, trace: int, renderer: str, panel_id: str, items: list[dict],
+                  vline_keys: Sequence[str] = (), picked: Optional[int] = None) -> dict:
+    """A click on point i of `trace` in the chart with key figure_key (one point per item): outline point i
+    among the trace's points, draw items[i] with the JS renderer into the panel with DOM id panel_id, and mark
+    x = i with a dashed vertical line in each chart of vline_keys. picked: the point drawn picked as soon as the
+    figure is there (None: none)."""
+    return {"kind": "plot_click", "figure": key_selector(figure_key), "renderer": renderer, "panel": panel_id,
+            "items": {f"{trace}-{i}": item for i, item in enumerate(items)},
+            "picked": None if picked is None else f"{trace}-{picked}",
+            "outline": {"trace": trace, "count": len(items), "width": [3, 0.5], "color": ["#111111", "#bbbbbb"]},
             "vline": [key_selector(k) for k in vline_keys]}
 
 
@@ -77,9 +78,8 @@ def keyed_click_control(figure_key: str, *, panel_id: str, items: dict[tuple[int
     """A click on a point of the chart with key figure_key: items[(trace, point)] = {"html": panel HTML,
     "select": [trace, point]} fills the panel with DOM id panel_id and outlines that bar among the bars of the
     traces in `select`. Points without an item do nothing."""
-    return {"kind": "plot_click", "figure": key_selector(figure_key), "keyed": True, "renderer": "html",
-            "panel": panel_id, "items": {f"{trace}-{point}": item for (trace, point), item in items.items()},
-            "select": list(select)}
+    return {"kind": "plot_click", "figure": key_selector(figure_key), "renderer": "html", "panel": panel_id,
+            "items": {f"{trace}-{point}": item for (trace, point), item in items.items()}, "select": list(select)}
 
 
 def render_client_view(key: str, *, controls: Sequence[dict] = (), panels: Sequence[tuple[str, str]] = (),

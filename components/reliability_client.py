@@ -13,13 +13,12 @@ import pandas as pd
 
 from backend.analyses import calibration as cal
 from backend.analyses import recalibration as rc
-from backend.audit.report_figures import reliability_figure
+from backend.audit.report_figures import bin_bar_values, gap_bar_values, reliability_figure
 from components.client_view import Update, panel, relayout, restyle
 
 TRACES_PER_PANEL = 3
 MAX_BIN_ROWS = 200
 TEMPERATURES = tuple(round(0.1 + 0.05 * i, 2) for i in range(99))  # 0.10 .. 5.00, the slider's steps
-BAR_ATTRIBUTES = ("x", "y", "width", "text", "customdata", "base")
 
 
 def table_html(frame: pd.DataFrame, limit: int = MAX_BIN_ROWS) -> str:
@@ -60,14 +59,11 @@ def bin_items(panels: Sequence[cal.ReliabilityBins], schemes: Sequence[str], con
     return items
 
 
-def bar_values(figure_traces: Sequence) -> dict[str, list]:
-    """{attribute: [value of trace 0, value of trace 1]} of a one-panel reliability figure's bars and gaps, for
-    Plotly.restyle (None where a trace has no such attribute: plotly's default)."""
-    values = {}
-    for name in BAR_ATTRIBUTES:
-        values[name] = [None if getattr(t, name) is None else np.asarray(getattr(t, name)).tolist()
-                        for t in figure_traces[:2]]
-    return values
+def bar_values(bins: cal.ReliabilityBins) -> dict[str, list]:
+    """{attribute: [value of the bars, value of the gap bars]} of a one-panel reliability figure of these bins,
+    for Plotly.restyle of its traces 0 and 1 (None where a trace has no such attribute: plotly's default)."""
+    bars, gaps = bin_bar_values(bins), gap_bar_values(bins)
+    return {name: [bars.get(name), gaps.get(name)] for name in dict.fromkeys([*bars, *gaps])}
 
 
 def temperature_key(temperature: float) -> str:
@@ -89,20 +85,22 @@ def ece_html(score: np.ndarray, correct: np.ndarray, n_bins: int, temperature: f
             f'<div class="uq-metric-value">{ece:.4f}</div></div>')
 
 
+def scaled_bins(score: np.ndarray, correct: np.ndarray, n_bins: int, temperature: float) -> cal.ReliabilityBins:
+    """Equal-width bins of every item's confidence at a temperature (score: (n,) confidences in [0, 1], correct:
+    (n,) 0/1)."""
+    return cal.reliability_bins(rc.apply_binary_temperature(score, temperature), correct, n_bins)
+
+
 def live_figure(score: np.ndarray, correct: np.ndarray, n_bins: int, temperature: float):
-    """The live reliability diagram at a temperature (score: (n,) confidences in [0, 1], correct: (n,) 0/1)."""
-    scaled = rc.apply_binary_temperature(score, temperature)
-    return reliability_figure([cal.reliability_bins(scaled, correct, n_bins)], [temperature_title(temperature)])
+    """The live reliability diagram at a temperature."""
+    return reliability_figure([scaled_bins(score, correct, n_bins, temperature)], [temperature_title(temperature)])
 
 
 def temperature_states(score: np.ndarray, correct: np.ndarray, n_bins: int, figure_key: str,
                        ece_panel: str) -> dict[str, list[Update]]:
-    """{temperature_key(T): updates} for every slider value T: the live figure's bars and gaps (restyled), its title and
-    the ECE panel, as live_figure and ece_html draw them at T."""
-    states = {}
-    for temperature in TEMPERATURES:
-        figure = live_figure(score, correct, n_bins, temperature)
-        states[temperature_key(temperature)] = [restyle(figure_key, bar_values(figure.data), [0, 1]),
-                                    relayout(figure_key, {"annotations[0].text": temperature_title(temperature)}),
-                                    panel(ece_panel, ece_html(score, correct, n_bins, temperature))]
-    return states
+    """{temperature_key(T): updates} for every slider value T: the live figure's bars and gaps (restyled with the
+    numbers live_figure draws at T, no figure built), its title and the ECE panel."""
+    return {temperature_key(t): [restyle(figure_key, bar_values(scaled_bins(score, correct, n_bins, t)), [0, 1]),
+                                 relayout(figure_key, {"annotations[0].text": temperature_title(t)}),
+                                 panel(ece_panel, ece_html(score, correct, n_bins, t))]
+            for t in TEMPERATURES}

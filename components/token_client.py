@@ -95,8 +95,8 @@ def render_token_picker(key: str, tokens: Sequence[TokenScore], *, heatmap_key: 
     items = [detail_item(t, mode=mode, do_sample=do_sample, branches=branches) for t in tokens]
     sent = render_client_view(
         f"{key}_detail_view",
-        controls=[click_control(heatmap_key, trace=0, count=len(tokens), renderer="token_detail", panel_id=detail,
-                                items=items, vline_keys=[curve_key],
+        controls=[click_control(heatmap_key, trace=0, renderer="token_detail", panel_id=detail, items=items,
+                                vline_keys=[curve_key],
                                 picked=picked if picked is not None and 0 <= picked < len(tokens) else None)],
         panels=[(detail, f'<div class="uq-info">{escape(PICK_HINT)}</div>')],
         triggers=(CONTINUE,) if branches else ())

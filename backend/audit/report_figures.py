@@ -26,16 +26,28 @@ def _literal(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _bin_trace(bins: ReliabilityBins, name: str) -> go.Bar:
-    """Bars at each bin's centre, as wide as the bin, as high as its accuracy; empty bins drawn at 0 height."""
+def bin_bar_values(bins: ReliabilityBins) -> dict[str, list]:
+    """The bars' numbers: at each bin's centre (x), as wide as the bin, as high as its accuracy (0 when empty),
+    labelled with its count, customdata (bin, count, mean confidence, low edge, high edge) per bar."""
     centres = (bins.edges[:-1] + bins.edges[1:]) / 2
-    widths = np.diff(bins.edges)
-    accuracy = np.nan_to_num(bins.accuracy)
-    labels = [f"n={c}" for c in bins.counts]
     custom = np.stack([np.arange(len(centres)), bins.counts, np.nan_to_num(bins.mean_confidence),
                        bins.edges[:-1], bins.edges[1:]], axis=1)
-    return go.Bar(x=centres, y=accuracy, width=widths, name=name, marker_color=BAR_COLOR, text=labels,
-                  textposition="outside", customdata=custom, showlegend=False,
+    return {"x": centres.tolist(), "y": np.nan_to_num(bins.accuracy).tolist(), "width": np.diff(bins.edges).tolist(),
+            "text": [f"n={c}" for c in bins.counts], "customdata": custom.tolist()}
+
+
+def gap_bar_values(bins: ReliabilityBins) -> dict[str, list]:
+    """The gap bars' numbers, one per non-empty bin: from its accuracy (base) up or down to its mean confidence."""
+    centres = (bins.edges[:-1] + bins.edges[1:]) / 2
+    keep = bins.nonempty
+    return {"x": centres[keep].tolist(), "y": (bins.mean_confidence - bins.accuracy)[keep].tolist(),
+            "base": bins.accuracy[keep].tolist(), "width": np.diff(bins.edges)[keep].tolist()}
+
+
+def _bin_trace(bins: ReliabilityBins, name: str) -> go.Bar:
+    """Bars at each bin's centre, as wide as the bin, as high as its accuracy; empty bins drawn at 0 height."""
+    return go.Bar(**bin_bar_values(bins), name=name, marker_color=BAR_COLOR, textposition="outside",
+                  showlegend=False,
                   hovertemplate="bin %{customdata[0]:.0f}: [%{customdata[3]:.3f}, %{customdata[4]:.3f}]<br>"
                                 "items: %{customdata[1]:.0f}<br>mean confidence: %{customdata[2]:.3f}<br>"
                                 "accuracy: %{y:.3f}<extra></extra>")
@@ -43,11 +55,8 @@ def _bin_trace(bins: ReliabilityBins, name: str) -> go.Bar:
 
 def _gap_trace(bins: ReliabilityBins) -> go.Bar:
     """Translucent bars from accuracy up (or down) to mean confidence: the miscalibration of each bin."""
-    centres = (bins.edges[:-1] + bins.edges[1:]) / 2
-    keep = bins.nonempty
-    return go.Bar(x=centres[keep], y=(bins.mean_confidence - bins.accuracy)[keep], base=bins.accuracy[keep],
-                  width=np.diff(bins.edges)[keep], marker_color=GAP_COLOR, name="gap to confidence",
-                  hoverinfo="skip", showlegend=False)
+    return go.Bar(**gap_bar_values(bins), marker_color=GAP_COLOR, name="gap to confidence", hoverinfo="skip",
+                  showlegend=False)
 
 
 def reliability_figure(panels: Sequence[ReliabilityBins], titles: Optional[Sequence[str]] = None,

@@ -91,7 +91,7 @@ def baseline_builder(lm: LoadedTextModel, ids: torch.Tensor, keep: torch.Tensor,
         if name == "prompt_space":
             return spaced(kept | (torch.arange(len(ids), device=ids.device) >= answer_start))
         if name == "content_zero":
-            return embed(ids) * keep.to(ids.device)[:, None]
+            return embed(ids) * kept[:, None]
         raise UserInputError(f"unknown baseline {name!r}")
     return baseline
 
@@ -125,11 +125,6 @@ def explain(lm: LoadedTextModel, request: TextSaliencyRequest, method: SaliencyM
         return target.value(torch.log_softmax(logits.float() / request.temperature, dim=-1), chosen[targets],
                             other[targets])
 
-    def score_fn(x: torch.Tensor) -> torch.Tensor:
-        checkpoint()
-        mask = torch.ones(x.shape[:2], dtype=torch.long, device=x.device)
-        return scores_of(model(inputs_embeds=x, attention_mask=mask, logits_to_keep=rows).logits, everything)
-
     prefixes: dict[int, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {}
 
     def suffix_score(k: int, targets: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -146,7 +141,7 @@ def explain(lm: LoadedTextModel, request: TextSaliencyRequest, method: SaliencyM
                              targets)
         return score
 
-    everything = torch.arange(len(positions), device=lm.device)
+    score_fn = suffix_score(0, torch.arange(len(positions)))
     chunk, batch = chunk_sizes(lm, len(request.ids), budget, rows=len(positions))
     with torch.no_grad():
         embeddings = embed(ids).detach()

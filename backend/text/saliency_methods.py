@@ -46,7 +46,7 @@ class SaliencyInputs:
     positions: (N,) answer positions explained; answer_start: the answer's first position; baseline(name) ->
     (T, D) reference embeddings; attention(source) -> the (T, T) map of an ATTENTION_SOURCES entry; chunk:
     (target, sequence) pairs per batched backward pass; batch: sequences per forward pass without gradients;
-    suffix_score(k, targets), where given: a score_fn of the targets at the indices `targets` ((n,) into the N)
+    suffix_score(k, targets): a score_fn of the targets at the indices `targets` ((n,) into the N)
     over the positions k.. only, (B, L, D) -> (B, n) for any L past the last of their rows, the first k input
     embeddings run once and shared (for paths that leave them unchanged)."""
 
@@ -58,7 +58,7 @@ class SaliencyInputs:
     attention: Callable[[str], torch.Tensor]
     chunk: int
     batch: int
-    suffix_score: Optional[Callable[[int, torch.Tensor], ScoreFn]] = None
+    suffix_score: Callable[[int, torch.Tensor], ScoreFn]
 
 
 @dataclass(frozen=True)
@@ -120,33 +120,29 @@ def _input_x_gradient(inputs: SaliencyInputs, params: dict[str, ParameterValue])
 
 
 def _integrated_gradients(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> SaliencyOutput:
-    """Integrated gradients of every target; with suffix_score, the positions the path leaves unchanged at the
-    start run once (saliency_prefix) and the targets run in causal_groups, each group over the prefix its
-    members need (the same scores: a causal LM's target does not see the positions after it)."""
+    """Integrated gradients of every target: the positions the path leaves unchanged at the start run once
+    (saliency_prefix) and the targets run in causal_groups, each group over the prefix its members need (the same
+    scores: a causal LM's target does not see the positions after it)."""
     steps = int(params["steps"])
     baseline = inputs.baseline(str(params["baseline"]))
-    total, count = inputs.embeddings.shape[0], len(inputs.positions)
-    if inputs.suffix_score is None:
-        result = integrated_gradients(inputs.score_fn, inputs.embeddings, baseline, steps=steps,
-                                      alpha_batch=inputs.batch, chunk=inputs.chunk)
-        return SaliencyOutput(scores=result.scores, forward_sequences=steps + 2, backward_passes=steps * count,
-                              delta=result.delta, at_input=result.at_input, at_baseline=result.at_baseline)
+    count = len(inputs.positions)
     shared = unchanged_prefix(inputs.embeddings, baseline, int(inputs.positions.min()) - 1)
-    scores = torch.zeros(count, total)
+    scores = torch.zeros(count, inputs.embeddings.shape[0])
     delta, at_input, at_baseline = (torch.zeros(count, dtype=torch.float64) for _ in range(3))
     needed = (inputs.positions - shared).tolist()  # target n reads the logits of position p - 1
-    for group in causal_groups(needed):
+    groups = causal_groups(needed)
+    for group in groups:
         members = torch.tensor(group)
         end = shared + max(needed[n] for n in group)
         result = integrated_gradients(inputs.suffix_score(shared, members), inputs.embeddings[shared:end],
                                       baseline[shared:end], steps=steps, alpha_batch=inputs.batch,
                                       chunk=inputs.chunk)
         scores[members, shared:end] = result.scores.float().cpu()
-        delta[members], at_input[members], at_baseline[members] = (v.double().cpu() for v in
-                                                                   (result.delta, result.at_input,
-                                                                    result.at_baseline))
-    return SaliencyOutput(scores=scores, forward_sequences=steps + 2, backward_passes=steps * count, delta=delta,
-                          at_input=at_input, at_baseline=at_baseline)
+        delta[members] = result.delta.double().cpu()
+        at_input[members] = result.at_input.double().cpu()
+        at_baseline[members] = result.at_baseline.double().cpu()
+    return SaliencyOutput(scores=scores, forward_sequences=len(groups) * (steps + 2),
+                          backward_passes=steps * count, delta=delta, at_input=at_input, at_baseline=at_baseline)
 
 
 def _occlusion(inputs: SaliencyInputs, params: dict[str, ParameterValue]) -> SaliencyOutput:

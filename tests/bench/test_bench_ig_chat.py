@@ -40,7 +40,7 @@ def test_captum_on_the_same_path_gives_uq_lens_scores_and_delta(tiny_lm, chat):
     uq = text_saliency(tiny_lm, TextSaliencyRequest(
         model=chat.model, ids=chat.ids, answer_start=chat.answer_start, method="integrated_gradients",
         parameters={"steps": 8, "baseline": "prompt_space"}, normalisation="none"))
-    replaced = bench_ig_chat.users_words(chat, uq)
+    replaced = bench_ig_chat.users_words(chat, uq.tokens)
     assert any(replaced) and not all(replaced)
     space = tiny_lm.tokenizer(" ", add_special_tokens=False)["input_ids"][-1]
     given = bench_ig_chat.positional_input(captum_attr, tiny_lm.tokenizer.decode(chat.ids[:chat.answer_start]),

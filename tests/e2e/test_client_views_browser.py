@@ -85,6 +85,7 @@ def test_the_live_temperature_shows_the_ece_at_the_picked_temperature(page, app_
     page.get_by_role("tab", name="Recalibration").click()
     wait_until_idle(page)
     view = page.locator("[class*='st-key-calib_temperature']")
+    view.get_by_text("ECE of all items at T = 1.00").wait_for(timeout=10_000)  # the component draws after the run
     assert f"{ece_by_hand(confidence, correct, 1.0):.4f}" in view.inner_text()
     page.evaluate(RUNS)
     slider = view.locator("input[type='range']")
