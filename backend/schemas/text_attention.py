@@ -15,6 +15,7 @@ from backend.schemas.common import DEFAULT_TEXT_MODEL
 MAX_SEQUENCE_TOKENS = 8192
 MAX_WINDOW = 256
 MAX_THUMBNAIL = 32
+MAX_EVERY_MAP_VALUES = 2_000_000
 TokenKind = Literal["template", "prompt", "answer"]
 
 
@@ -51,6 +52,10 @@ class AttentionViewRequest(BaseModel):
                                                                 "None = the last full window; clamped to the end")
     window_size: int = Field(128, ge=2, le=MAX_WINDOW, description="tokens (or words) per side of the matrix")
     thumbnail: int = Field(16, ge=4, le=MAX_THUMBNAIL, description="cells per side of each head's thumbnail")
+    every_map_position: Optional[int] = Field(
+        None, ge=1, description="a token position: also return every map's window and the producing row of this "
+                                "position (a view that switches maps in the browser); refused past "
+                                f"{MAX_EVERY_MAP_VALUES:,} window values")
 
 
 class TextAttentionRequest(AnalysedIds):
@@ -89,6 +94,26 @@ class HeadGrid(BaseModel):
     pooling: str
 
 
+class MapWindow(BaseModel):
+    """One map of every_map: its window's causal part and one position's producing row."""
+
+    aggregation: str
+    layer: int = Field(description="0-based; the last layer for the all-layer maps")
+    head: int = Field(description="0-based; 0 where the map has no single head")
+    label: str
+    lower: list[list[float]] = Field(description="the window's rows up to the diagonal (row i: i + 1 values, "
+                                                 "keys from the window's start), weights rounded to 4 decimals")
+    row: list[float] = Field(description="the producing row of every_map_position over positions 0..p-1")
+
+
+class EveryMap(BaseModel):
+    """Every map of the sequence over the view's window: each head, each layer's head mean, the all-layer mean
+    and the rollout, in that order (heads layer by layer)."""
+
+    position: int
+    maps: list[MapWindow]
+
+
 class AttentionView(BaseModel):
     """One chosen map: its answer rows, its matrix window and every head's thumbnail."""
 
@@ -101,6 +126,7 @@ class AttentionView(BaseModel):
                                                        "(the step that produced it) over positions 0..p-1")
     matrix: AttentionMatrix
     grid: HeadGrid
+    every_map: Optional[EveryMap] = None
 
 
 class TextAttention(BaseModel):

@@ -16,12 +16,13 @@ from typing import Callable, Optional, Sequence
 import torch
 
 from backend.analyses import text_attention
-from backend.analyses.words import word_spans, word_texts
 from backend.errors import UserInputError
 from backend.models.text_loader import LoadedTextModel
 from backend.schemas.text_attention import (AttentionMatrix, AttentionView, AttentionViewRequest, HeadGrid,
                                             InputToken, TextAttention, TextAttentionRequest)
+from backend.text.attention_every_map import every_map
 from backend.text.attention_stream import folded_attention, refuse_past_budget
+from backend.text.attention_window import view_frame, view_label, windowed
 from backend.text.positions import check_ids, input_tokens
 
 THUMBNAIL_DECIMALS = 4
@@ -76,35 +77,6 @@ def rows_as_lists(rows: list[torch.Tensor]) -> list[list[float]]:
     return [row.double().cpu().tolist() for row in rows]
 
 
-def window_units(tokens: list[InputToken], view: AttentionViewRequest) -> tuple[list[str], list[int]]:
-    """(label, first token position) of each unit (token or word) of the chosen granularity."""
-    if view.granularity == "token":
-        return [t.text for t in tokens], [t.position for t in tokens]
-    word_of = [t.word for t in tokens]
-    return word_texts([t.text for t in tokens], word_of), [first for first, _ in word_spans(word_of)]
-
-
-def windowed(maps: torch.Tensor, tokens: list[InputToken], view: AttentionViewRequest, first: int,
-             stop: int) -> torch.Tensor:
-    """(..., n, n) the window of units first..stop-1 of maps (..., T, T), grouped into words when asked.
-
-    The window is cut at token level first (a word window is a token window that starts and ends on word
-    boundaries), so only the window's part of each map is ever aggregated.
-    """
-    if view.granularity == "token":
-        return text_attention.window(maps, first, stop)
-    spans = word_spans([t.word for t in tokens])
-    lo, hi = spans[first][0], spans[stop - 1][1]
-    block = text_attention.window(maps, lo, hi)
-    return text_attention.aggregate_to_words(block, [t.word - tokens[lo].word for t in tokens[lo:hi]])
-
-
-def view_label(aggregation: str, layer: int, head: int) -> str:
-    """A short name of the map, 1-based as people count layers and heads."""
-    return {"head": f"layer {layer + 1}, head {head + 1}", "head_mean": f"layer {layer + 1}, mean of heads",
-            "layer_mean": "mean of all layers and heads", "rollout": "attention rollout"}[aggregation]
-
-
 def view_layer(n_layers: int, n_heads: int, view: AttentionViewRequest) -> int:
     """The view's layer (the last when unset), refused when it or the head is not the model's."""
     layer = n_layers - 1 if view.layer is None else view.layer
@@ -112,14 +84,6 @@ def view_layer(n_layers: int, n_heads: int, view: AttentionViewRequest) -> int:
         raise UserInputError(f"the model has layers 0..{n_layers - 1} and heads 0..{n_heads - 1}; got layer {layer}, "
                              f"head {view.head}")
     return layer
-
-
-def view_frame(tokens: list[InputToken], view: AttentionViewRequest) -> tuple[list[str], list[int], int, int]:
-    """(unit labels, unit first positions, first, stop): the units of the view's granularity and its window."""
-    labels, starts = window_units(tokens, view)
-    last_start = max(0, len(labels) - view.window_size)
-    first = last_start if view.window_start is None else min(view.window_start, last_start)
-    return labels, starts, first, min(len(labels), first + view.window_size)
 
 
 def assemble_view(view: AttentionViewRequest, layer: int, matrix: torch.Tensor, grid: torch.Tensor,
@@ -160,6 +124,8 @@ def all_layer_maps(lm: LoadedTextModel, request: TextAttentionRequest, tokens: l
         matrix = text_attention.view_matrix(attentions, request.view.aggregation, layer, request.view.head, rolled)
         view = assemble_view(request.view, layer, matrix, thumbnails_of(tokens, request.view)(attentions), tokens,
                              request.answer_start)
+        if request.view.every_map_position is not None:
+            view.every_map = every_map(attentions, rolled, tokens, request.view)
     return n_layers, n_heads, rolled, attentions[-1].mean(dim=0), view
 
 
@@ -171,6 +137,9 @@ def layer_by_layer_maps(lm: LoadedTextModel, request: TextAttentionRequest, toke
     layer = view_layer(n_layers, n_heads, view) if view else 0
     folded = folded_attention(lm, request.ids, view.aggregation if view else None, layer, view.head if view else 0,
                               thumbnails_of(tokens, view) if view else None)
+    if view and view.every_map_position is not None:
+        raise UserInputError(f"every map at once is for sequences whose weights fit at once; this one has "
+                             f"{len(request.ids)} tokens: switch maps one at a time (leave every_map_position unset)")
     shown = assemble_view(view, layer, folded.matrix, folded.grid, tokens, request.answer_start) if view else None
     return n_layers, n_heads, folded.rollout, folded.last_head_mean, shown
 
