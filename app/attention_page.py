@@ -9,30 +9,23 @@ from typing import Optional
 import streamlit as st
 from pydantic import ValidationError
 
-from app.attention_rauq import render_rauq_marker
+from app.attention_tab import KEY, answer_breaks, attention_request, attention_tab
 from app.attribution_services import (DELTA_WARNING, default_token, merge_saliency, position_chunks, relative_delta,
                                       saliency_catalog, text_attention, text_saliency, with_more_steps)
 from app.page_state import TEXT_REQUEST, text_page_request
 from app.services import NEEDS_IN_PROCESS, analyze_text, default_model_index, get_client, model_ids
 from backend.schemas import MAX_NEW_TOKENS, TextAnalysis, TextRequest
 from backend.schemas.saved import SavedAttention
-from backend.schemas.text_attention import AttentionViewRequest, TextAttention, TextAttentionRequest
 from backend.schemas.text_saliency import SaliencyMethodInfo, SaliencyRow, TextSaliency, TextSaliencyRequest
-from components.attention_matrix import render_attention_matrix, render_head_grid
 from components.errors import EXPECTED_ERRORS, REFUSED_ERRORS, refused, show_error
 from components.parameter_controls import choice_label, render_parameter_controls
 from components.saliency_matrix import render_saliency_matrix, unscored_note
 from components.save_form import render_save_form
 from components.text_safety import markdown_literal
 from components.token_heatmap import render_token_heatmap
-from components.token_units import Unit, hidden_share, token_units, unit_values
-from components.token_weights import WeightedText, over_shown, render_token_weights
+from components.token_units import token_units, unit_values
+from components.token_weights import WeightedText, render_token_weights
 
-KEY = "attn"
-AGGREGATION_LABELS = {"head_mean": "Heads averaged (one layer)", "head": "One head", "layer_mean": "All layers averaged",
-                      "rollout": "Rollout (all layers)"}
-WINDOW_SIZES = [32, 64, 128, 256]
-DEFAULT_WINDOW = 128
 CHUNK_TOKENS = 16
 
 
@@ -87,100 +80,6 @@ def choose_token(analysis: TextAnalysis) -> int:
     st.markdown(f"**Explaining** {markdown_literal(repr(token.text))} at position {token.position} "
                 f"(p = {token.prob:.3f}, entropy {token.entropy:.3f} nats). Click another answer token to change.")
     return selected
-
-
-def answer_breaks(units: list[Unit], answer_start: int) -> list[int]:
-    """The index of the answer's first unit, so the answer starts on its own line."""
-    return [next((i for i, u in enumerate(units) if u.position >= answer_start), len(units))]
-
-
-def attention_request(analysis: TextAnalysis, granularity: str) -> str:
-    """The attention request of the current view settings, as JSON."""
-    state = st.session_state
-    layer = state.get(f"{KEY}_layer")
-    view = AttentionViewRequest(aggregation=state.get(f"{KEY}_aggregation", "head_mean"),
-                                layer=None if layer is None else layer - 1, head=state.get(f"{KEY}_head", 1) - 1,
-                                granularity=granularity, window_start=state.get(f"{KEY}_window_start"),
-                                window_size=state.get(f"{KEY}_window_size", DEFAULT_WINDOW))
-    return TextAttentionRequest(model=analysis.model, ids=analysis.ids, answer_start=analysis.answer_start,
-                                view=view).model_dump_json()
-
-
-def apply_picked_head() -> None:
-    """Before the controls exist: switch them to the head last clicked in the grid (0-based -> 1-based)."""
-    picked = st.session_state.pop(f"{KEY}_picked_head", None)
-    if picked is not None:
-        st.session_state[f"{KEY}_aggregation"] = "head"
-        st.session_state[f"{KEY}_layer"] = picked[0] + 1
-        st.session_state[f"{KEY}_head"] = picked[1] + 1
-
-
-def render_attention_controls(result: TextAttention, container) -> None:
-    """Map, layer, head and window controls, drawn into `container` above the figures (their values are read
-    from the session state by attention_request on the next run)."""
-    view = result.view
-    state = st.session_state
-    state.setdefault(f"{KEY}_layer", view.layer + 1)
-    state.setdefault(f"{KEY}_window_size", DEFAULT_WINDOW)
-    left, middle, right = container.columns(3)
-    left.radio("Map", list(AGGREGATION_LABELS), format_func=AGGREGATION_LABELS.get, key=f"{KEY}_aggregation",
-               help=view.description)
-    middle.slider("Layer", 1, result.n_layers, key=f"{KEY}_layer", disabled=view.aggregation in ("layer_mean", "rollout"))
-    right.slider("Head", 1, result.n_heads, key=f"{KEY}_head", disabled=view.aggregation != "head")
-    units = len(token_units(result.tokens, granularity=view.matrix.granularity))
-    left, right = container.columns(2)
-    size = left.select_slider("Matrix window", WINDOW_SIZES, key=f"{KEY}_window_size",
-                              help=f"{view.matrix.granularity}s per side of the matrix; the sequence has {units}")
-    if units > size:
-        state[f"{KEY}_window_start"] = min(view.matrix.start, units - size)
-        right.slider("Window starts at", 0, units - size, key=f"{KEY}_window_start",
-                     help=f"first {view.matrix.granularity} of the window")
-
-
-def attention_tab(analysis: TextAnalysis, selected: int, granularity: str, show_template: bool) -> None:
-    """Where the selected token looked, the map's matrix window and every head's thumbnail."""
-    apply_picked_head()
-    controls = st.container()
-    try:
-        with st.spinner("Computing attention…"):
-            result = text_attention(attention_request(analysis, granularity))
-    except EXPECTED_ERRORS as exc:
-        show_error(exc)
-        for name in ("layer", "head", "window_start"):
-            st.session_state.pop(f"{KEY}_{name}", None)
-        return
-    render_attention_controls(result, controls)
-    view = result.view
-    row = view.answer_rows[selected]
-    units = token_units(result.tokens, granularity=granularity, show_template=show_template)
-    position = analysis.tokens[selected].position
-    st.markdown(f"**Where {markdown_literal(repr(analysis.tokens[selected].text))} looked** ({view.label}): the "
-                f"attention of the step that produced it over every earlier {granularity}.")
-    highlight = next((i for i, u in enumerate(units) if position in u.members), None)
-    hidden = hidden_share(row, units)
-    weights, value_label = unit_values(row, units), "attention weight"
-    if hidden > 0:
-        weights, value_label = over_shown(weights), "share of the shown attention"
-    render_token_weights(WeightedText(labels=[u.label for u in units], weights=weights,
-                                      positions=[u.position for u in units], signed=False,
-                                      value_label=value_label, highlight=highlight,
-                                      breaks=answer_breaks(units, analysis.answer_start)), key=f"{KEY}_looked")
-    if hidden > 0:
-        st.caption(f"Normalised over what is shown: the weights above are rescaled to sum to 1 over the shown "
-                   f"{granularity}s. In the raw row (summing to 1 over all positions) {hidden:.1%} falls on the "
-                   f"hidden chat template (mostly its first token, an attention sink); tick 'Show the chat "
-                   f"template' to see the raw weights.")
-    matrix_column, grid_column = st.columns([3, 2])
-    with matrix_column:
-        render_attention_matrix(view.matrix, key=KEY, title=f"{view.label}: query x key")
-    with grid_column:
-        clicked = render_head_grid(view.grid, key=KEY, selected=(view.layer, view.head)
-                                   if view.aggregation == "head" else None,
-                                   on_pick=lambda head: st.session_state.update({f"{KEY}_picked_head": head}))
-        render_rauq_marker(st.session_state[f"{KEY}_request"], view.layer, key=KEY)
-    if clicked is not None and (view.aggregation != "head" or clicked != (view.layer, view.head)):
-        st.session_state[f"{KEY}_picked_head"] = clicked
-        st.rerun()
 
 
 def describe_method(method: SaliencyMethodInfo, analysis: TextAnalysis) -> None:

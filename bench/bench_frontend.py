@@ -7,6 +7,7 @@ Calibration: a 120-item digits audit), then repeats each interaction --repeats t
   colour-by switch      Text page, the "Colour by" radio, cycling through the measures -> the answer heatmap
   token click           Text page, a click on the next token of the heatmap -> its alternatives and the heatmap
   layer/head change     Attention page, a click on the next head of the head grid -> matrix, grid, where it looked
+                        (in the browser)
   reliability bar click Calibration page, the last two equal-width bins in turn -> the chart and the bin's items
   temperature slider    Calibration page, Recalibration tab, "Try a temperature" one step right (keyboard)
                         -> the live reliability figure
@@ -133,10 +134,11 @@ def attention_rows(page, url: str, repeats: int) -> list[Row]:
     wait_until_idle(page)
     click_centre(page, grid.nth(0))  # from the mean of the heads to one head (not timed)
     page.get_by_text("looked (layer 1, head 1)", exact=False).wait_for(timeout=CHANGE_TIMEOUT_MS)
-    row = Row("layer/head change", "Attention", False, "no (view of kept attention)",
+    row = Row("layer/head change", "Attention", False, "no (in the browser)",
               key_area("attn_attention_matrix", "attn_head_grid", "attn_looked_token_weights"),
-              note="a head not shown before each time: the app asks the backend for that view (no forward pass: "
-                   "the sequence's attention is kept after the first view) and redraws three figures.")
+              note="a head not shown before each time: every map of the window came with the first view "
+                   "(every_map), so the browser swaps in its matrix, outline and where the token looked; the page "
+                   "follows 500 ms after the last change by rerunning only the controls' fragment.")
     return [repeat(row, page, repeats, lambda i: click_centre(page, grid.nth(i + 1)))]
 
 

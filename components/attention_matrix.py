@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from backend.schemas.text_attention import AttentionMatrix, HeadGrid
+from backend.schemas.text_attention import MATRIX_DECIMALS, AttentionMatrix, HeadGrid
 from components.figure_config import figure_config
 from components.text_safety import escape_plotly
 from components.token_heatmap import display_text, pick_callback
@@ -32,25 +32,28 @@ def axis_labels(labels: Sequence[str], positions: Sequence[int]) -> list[str]:
 
 def colour_ceiling(values: Sequence[Sequence[float]], start: int) -> float:
     """Where the colour scale ends: the largest weight, leaving out the first token's column when the window
-    starts at token 0 (that column is usually an attention sink and would wash everything else out)."""
-    skip = 1 if start == 0 and values and len(values[0]) > 1 else 0
+    starts at token 0 (that column is usually an attention sink and would wash everything else out). values:
+    the window's rows, square or only up to the diagonal."""
+    skip = 1 if start == 0 and len(values) > 1 else 0
     rest = [v for row in values for v in row[skip:]]
     ceiling = max(rest) if rest else 0.0
     return ceiling if ceiling > 0 else 1.0
 
 
 def causal_values(values: Sequence[Sequence[float]]) -> list[list[Optional[float]]]:
-    """The matrix with the cells above the diagonal (keys after the query, never attended) blanked."""
-    return [[v if j <= i else None for j, v in enumerate(row)] for i, row in enumerate(values)]
+    """The matrix with the cells above the diagonal (keys after the query, never attended) blanked, and the
+    rest rounded to MATRIX_DECIMALS (as every_map sends them)."""
+    return [[round(v, MATRIX_DECIMALS) if j <= i else None for j, v in enumerate(row)] for i, row in enumerate(values)]
 
 
 def attention_matrix_figure(matrix: AttentionMatrix, *, title: str) -> go.Figure:
     """Heatmap of the window: rows = queries (top to bottom), columns = keys; blank above the diagonal."""
     names = axis_labels(matrix.labels, matrix.positions)
-    ceiling = colour_ceiling(matrix.values, matrix.start)
+    z = causal_values(matrix.values)
+    ceiling = colour_ceiling([row[:i + 1] for i, row in enumerate(z)], matrix.start)
     size = len(names)
     figure = go.Figure(go.Heatmap(
-        z=causal_values(matrix.values), x=names, y=names, colorscale=ATTENTION_SCALE, zmin=0.0, zmax=ceiling,
+        z=z, x=names, y=names, colorscale=ATTENTION_SCALE, zmin=0.0, zmax=ceiling,
         hovertemplate="query %{y}<br>key %{x}<br>weight %{z:.4f}<extra></extra>", hoverongaps=False,
         colorbar=dict(title=dict(text="weight", side="right"), thickness=12)))
     figure.update_xaxes(type="category", tickangle=-60, title="key (attended to)", tickfont=dict(size=10))
@@ -76,6 +79,13 @@ def grid_values(grid: HeadGrid) -> list[list[Optional[float]]]:
     return rows
 
 
+def selected_tile_shape(size: int, layer: int, head: int) -> dict:
+    """The outline of tile (layer, head), 0-based, in a grid of size x size thumbnails (a plotly shape)."""
+    step = size + 1
+    return dict(type="rect", x0=head * step - 0.7, x1=head * step + size - 0.3, y0=layer * step - 0.7,
+                y1=layer * step + size - 0.3, line=dict(color="#d7301f", width=2.5))
+
+
 def head_grid_figure(grid: HeadGrid, *, selected: Optional[tuple[int, int]] = None) -> go.Figure:
     """Small multiples of every head: tile (layer, head) at row layer, column head, 1-based labels.
 
@@ -97,9 +107,7 @@ def head_grid_figure(grid: HeadGrid, *, selected: Optional[tuple[int, int]] = No
         marker=dict(size=TILE_PX - 4, symbol="square", color="rgba(0,0,0,0.01)"), showlegend=False,
         hovertemplate="%{text}<extra>click to show</extra>"))
     if selected is not None:
-        layer, head = selected
-        figure.add_shape(type="rect", x0=head * step - 0.7, x1=head * step + size - 0.3, y0=layer * step - 0.7,
-                         y1=layer * step + size - 0.3, line=dict(color="#d7301f", width=2.5))
+        figure.add_shape(**selected_tile_shape(size, *selected))
     figure.update_xaxes(tickvals=[h * step + centre for h in range(heads)], ticktext=[str(h + 1) for h in range(heads)],
                         title="head", side="top", fixedrange=True, showgrid=False, zeroline=False)
     figure.update_yaxes(tickvals=[layer * step + centre for layer in range(layers)],
@@ -128,12 +136,18 @@ def clicked_head(event) -> Optional[tuple[int, int]]:
 
 
 def render_head_grid(grid: HeadGrid, *, key: str, selected: Optional[tuple[int, int]] = None,
-                     on_pick: Optional[Callable[[tuple[int, int]], None]] = None) -> Optional[tuple[int, int]]:
+                     on_pick: Optional[Callable[[tuple[int, int]], None]] = None,
+                     in_browser: bool = False) -> Optional[tuple[int, int]]:
     """The small multiples; returns the (layer, head) the user clicked, 0-based, if any. on_pick, when given,
-    receives it in a callback before the rerun the click starts."""
-    event = st.plotly_chart(head_grid_figure(grid, selected=selected), key=f"{key}_head_grid",
-                            on_select=pick_callback(f"{key}_head_grid", on_pick, clicked_head),
-                            selection_mode="points", config=figure_config("head-grid"))
+    receives it in a callback before the rerun the click starts. in_browser: a click starts no rerun (a client
+    view handles it, components.attention_client); returns None."""
+    figure, config = head_grid_figure(grid, selected=selected), figure_config("head-grid")
+    if in_browser:
+        st.plotly_chart(figure, key=f"{key}_head_grid", config=config)
+        event = None
+    else:
+        event = st.plotly_chart(figure, key=f"{key}_head_grid", selection_mode="points", config=config,
+                                on_select=pick_callback(f"{key}_head_grid", on_pick, clicked_head))
     st.caption(f"Every head over the same window, {grid.pooling}; each tile scaled to its own maximum. "
                f"Click a tile to show that head.")
     return clicked_head(event)

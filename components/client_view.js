@@ -12,10 +12,16 @@
 //   ],
 //   panels: [{id, html}],            // this instance's panels, drawn after its controls
 //   states: {dimension: {value: [update, ...]}},
-//   initial: {dimension: value}
+//   initial: {dimension: value},
+//   composite: null | {dimension, parts: [first, ...], uses: {first's value: [other parts it reads]}, sync}
+//     (the controls of `parts` together pick states[dimension][key], key = first's value and the values of the
+//     parts it uses joined by "|"; the parts it does not use are disabled; a plot_click item {set: {part: value}}
+//     sets parts; sync: the state value set to the key, 500 ms after the last change, so Python follows;
+//     drawn: the key of the state the figures were drawn at, applied over when the controls show another)
 // }
-// update = {figure: selector, traces: [i], restyle: {...}} | {figure: selector, relayout: {...}} |
-//          {panel: id, html: "..."}
+// update = {figure: selector, traces: [i], restyle: {...}, pad: [attribute]} | {figure: selector, relayout: {...}}
+//          | {panel: id, html: "..."}   (pad: a restyled matrix given as its rows up to the diagonal, padded with
+//          nulls to a square: the causal part of an attention map sent once)
 // A panel's element with data-uq-trigger="name" and data-uq-value="<json>" sends that value to Python as the
 // trigger `name` when clicked (the only way back to the server).
 
@@ -30,8 +36,16 @@ function figureIn(selector) {
   return area ? area.querySelector(".js-plotly-plot") : null;
 }
 
+function padded(rows) {
+  return rows.map((row) => row.concat(new Array(rows.length - row.length).fill(null)));
+}
+
 function drawOn(gd, update) {
-  if (update.restyle) window.Plotly.restyle(gd, update.restyle, update.traces);
+  if (update.restyle && update.pad) {
+    const values = {...update.restyle};
+    for (const name of update.pad) values[name] = values[name].map(padded);
+    window.Plotly.restyle(gd, values, update.traces);
+  } else if (update.restyle) window.Plotly.restyle(gd, update.restyle, update.traces);
   if (update.relayout) window.Plotly.relayout(gd, update.relayout);
 }
 
@@ -126,6 +140,7 @@ function showSelected(gd, control, item) {
 function pick(control, key) {
   const item = control.items[key];
   if (!item) return;
+  if (item.set) { control.onSet(item.set); return; }
   const point = Number(key.split("-")[1]);
   const gd = figureIn(control.figure);
   if (gd && window.Plotly && control.outline) outline(gd, control.outline, point);
@@ -181,6 +196,10 @@ function radio(control, name, initial, onChange) {
     option.appendChild(document.createTextNode(label));
     group.appendChild(option);
   }
+  group.uqSet = (value) => {
+    for (const input of group.querySelectorAll("input")) input.checked = input.value === value;
+  };
+  group.uqDisable = () => {};
   return group;
 }
 
@@ -202,12 +221,56 @@ function slider(control, initial, onChange) {
   input.addEventListener("input", () => { shown(); onChange(control.keys[input.value]); });
   box.appendChild(title);
   box.appendChild(input);
+  box.uqSet = (key) => { input.value = Math.max(0, control.keys.indexOf(key)); shown(); };
+  box.uqDisable = (disabled) => { input.disabled = disabled; box.classList.toggle("uq-disabled", disabled); };
   return box;
 }
 
+// The controls of a composite's parts pick one state together (see the data layout above). Returns
+// {initialKey, change(part, value), set({part: value}), current()}.
+function composite(spec, initial, elements, states, setStateValue) {
+  const values = {};
+  for (const part of spec.parts) values[part] = initial[part];
+  let timer = null;
+  const keyOf = () => {
+    const first = values[spec.parts[0]];
+    return [first].concat((spec.uses[first] || []).map((part) => values[part])).join("|");
+  };
+  const refresh = () => {
+    const used = spec.uses[values[spec.parts[0]]] || [];
+    for (const part of spec.parts.slice(1)) if (elements[part]) elements[part].uqDisable(!used.includes(part));
+    apply(states[keyOf()]);
+    if (!spec.sync) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => setStateValue(spec.sync, keyOf()), 500);
+  };
+  const initialKey = keyOf();
+  for (const part of spec.parts.slice(1)) {
+    if (elements[part]) elements[part].uqDisable(!(spec.uses[values[spec.parts[0]]] || []).includes(part));
+  }
+  return {
+    initialKey,
+    current: keyOf,
+    change: (part, value) => { values[part] = value; refresh(); },
+    set: (parts) => {
+      for (const [part, value] of Object.entries(parts)) {
+        values[part] = value;
+        if (elements[part]) elements[part].uqSet(value);
+      }
+      refresh();
+    },
+  };
+}
+
+// The figures were drawn at another state than the controls show (a rerun drew them before the browser's
+// latest change reached Python): the controls' state is applied now and again as late-drawn figures appear.
+function reapply(updates) {
+  for (const delay of [0, 250, 750, 1500]) setTimeout(() => apply(updates), delay);
+}
+
 export default function (component) {
-  const {data, parentElement, setTriggerValue} = component;
-  const signature = JSON.stringify(data);
+  const {data, parentElement, setTriggerValue, setStateValue} = component;
+  const signature = JSON.stringify({...data, initial: null});
   let root = parentElement.querySelector(":scope > .uq-client-view");
   if (root && root.dataset.signature === signature) return;
   if (!root) {
@@ -222,18 +285,38 @@ export default function (component) {
   root.dataset.signature = signature;
   root.innerHTML = "";
   const name = `uq-${Math.random().toString(36).slice(2)}`;
+  const spec = data.composite;
+  const parts = spec ? spec.parts : [];
+  const elements = {};
+  let joint = null;
+  let row = null;
+  const onChange = (control, states) => (value) => {
+    if (joint && parts.includes(control.dimension)) joint.change(control.dimension, value);
+    else apply(states[value]);
+  };
   for (const control of data.controls || []) {
     const states = (data.states || {})[control.dimension] || {};
     const initial = (data.initial || {})[control.dimension];
-    if (control.kind === "radio") root.appendChild(radio(control, name, initial, (v) => apply(states[v])));
-    else if (control.kind === "slider") root.appendChild(slider(control, initial, (v) => apply(states[v])));
+    if (control.kind === "radio") elements[control.dimension] = radio(control, name, initial, onChange(control, states));
+    else if (control.kind === "slider") elements[control.dimension] = slider(control, initial, onChange(control, states));
     else if (control.kind === "plot_click") {
       const keyOf = (p) => `${p.curveNumber}-${p.pointNumber}`;
+      control.onSet = (values) => { if (joint) joint.set(values); };
       whenFigure(control.figure, (event) => {
         const point = (event.points || []).find((p) => control.items[keyOf(p)]);
         if (point) pick(control, keyOf(point));
       }, () => { if (control.picked) pick(control, control.picked); });
     }
+    if (!elements[control.dimension]) continue;
+    if (!parts.includes(control.dimension)) root.appendChild(elements[control.dimension]);
+    else {
+      if (!row) { row = document.createElement("div"); row.className = "uq-columns"; root.appendChild(row); }
+      row.appendChild(elements[control.dimension]);
+    }
+  }
+  if (spec) {
+    joint = composite(spec, data.initial || {}, elements, data.states[spec.dimension] || {}, setStateValue);
+    if (spec.drawn && joint.initialKey !== spec.drawn) reapply(data.states[spec.dimension][joint.initialKey]);
   }
   for (const panel of data.panels || []) {
     const element = document.createElement("div");

@@ -8,6 +8,8 @@ layout is documented there. This module builds that data:
   - updates: restyle(figure, {attribute: per-trace values}, traces), relayout(figure, {...}), panel(id, html);
   - controls: radio_control and slider_control (each names the dimension whose states it applies),
     click_control and keyed_click_control (a click on a figure's point draws that point's item);
+  - composite_spec: controls that pick one state together (an attention map from Map, Layer and Head), which
+    Python follows through a state value (its callback runs before the rerun the change starts);
   - render_client_view mounts the component and returns the trigger a panel's button sent (the only way back
     to Python: a model call such as a branch).
 Panel HTML is built by the callers with html.escape on every user or model text.
@@ -15,7 +17,7 @@ Panel HTML is built by the callers with html.escape on every user or model text.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import streamlit as st
 
@@ -33,10 +35,12 @@ def key_selector(key: str) -> str:
     return f"[class~='st-key-{key}']"
 
 
-def restyle(figure_key: str, attributes: dict[str, list], traces: Sequence[int]) -> Update:
+def restyle(figure_key: str, attributes: dict[str, list], traces: Sequence[int], pad: Sequence[str] = ()) -> Update:
     """Plotly.restyle of the chart with key `figure_key`: attributes maps a plotly attribute path to one value
-    per trace in `traces`."""
-    return {"figure": key_selector(figure_key), "restyle": attributes, "traces": list(traces)}
+    per trace in `traces`. pad: attributes given as a matrix's rows up to the diagonal (row i: i + 1 values),
+    padded with nulls to a square in the browser (half the numbers sent for a causal map)."""
+    update = {"figure": key_selector(figure_key), "restyle": attributes, "traces": list(traces)}
+    return {**update, "pad": list(pad)} if pad else update
 
 
 def relayout(figure_key: str, attributes: dict[str, Any]) -> Update:
@@ -82,17 +86,55 @@ def keyed_click_control(figure_key: str, *, panel_id: str, items: dict[tuple[int
             "items": {f"{trace}-{point}": item for (trace, point), item in items.items()}, "select": list(select)}
 
 
+def composite_spec(dimension: str, parts: Sequence[str], uses: dict[str, Sequence[str]], sync: str,
+                   drawn: str) -> dict:
+    """Controls of `parts` (the first a radio) picking states[dimension][key] together: key = the first part's
+    value, then the value of each part uses[that value] names, joined by "|" (composite_key). The parts a
+    value does not use are disabled. The state value `sync` follows the key (500 ms after the last change).
+    drawn: the key of the state the figures are drawn at (the controls' state is applied over it when the
+    initial values name another)."""
+    return {"dimension": dimension, "parts": list(parts), "uses": {k: list(v) for k, v in uses.items()},
+            "sync": sync, "drawn": drawn}
+
+
+def composite_key(values: Sequence[str]) -> str:
+    """The state key of a composite's values (the first part's value, then the parts it uses)."""
+    return "|".join(values)
+
+
+def parts_click_control(figure_key: str, *, trace: int, values: Sequence[dict[str, str]]) -> dict:
+    """A click on point i of `trace` in the chart with key figure_key sets the composite's parts to values[i]
+    ({part: value}; a head grid's tile picking its layer and head)."""
+    return {"kind": "plot_click", "figure": key_selector(figure_key), "renderer": "html", "panel": None,
+            "items": {f"{trace}-{i}": {"set": dict(v)} for i, v in enumerate(values)}}
+
+
 def render_client_view(key: str, *, controls: Sequence[dict] = (), panels: Sequence[tuple[str, str]] = (),
                        states: Optional[dict[str, dict[str, list[Update]]]] = None,
-                       initial: Optional[dict[str, str]] = None, triggers: Sequence[str] = ()) -> dict[str, Any]:
+                       initial: Optional[dict[str, str]] = None, triggers: Sequence[str] = (),
+                       composite: Optional[dict] = None,
+                       on_sync: Optional[Callable[[str], None]] = None) -> dict[str, Any]:
     """Mount one client view: its controls, then its panels ((DOM id, initial HTML)). states[dimension][value]:
     the updates a control applies when it picks that value; initial: each dimension's value as drawn.
-    Returns {trigger name: value} for each of `triggers` a panel's button sent in the run it starts (None
-    otherwise)."""
+    composite (composite_spec): controls that pick one state together; on_sync(key) runs before the rerun a
+    change of it starts. Returns {trigger name: value} for each of `triggers` a panel's button sent in the run
+    it starts (None otherwise)."""
     data = {"controls": list(controls), "panels": [{"id": i, "html": h} for i, h in panels],
-            "states": states or {}, "initial": initial or {}}
-    result = _COMPONENT(key=key, data=data, **{f"on_{name}_change": _ignore for name in triggers})
+            "states": states or {}, "initial": initial or {}, "composite": composite}
+    callbacks = {f"on_{name}_change": _ignore for name in triggers}
+    if composite is not None:
+        sync = composite["sync"]
+        callbacks[f"on_{sync}_change"] = lambda: on_sync(synced_value(key, sync)) if on_sync else None
+    result = _COMPONENT(key=key, data=data, **callbacks)
     return {name: getattr(result, name, None) if result is not None else None for name in triggers}
+
+
+def synced_value(key: str, name: str) -> Optional[str]:
+    """The state value `name` the client view with this key last set (None before any)."""
+    state = st.session_state.get(key)
+    if state is None:
+        return None
+    return state.get(name) if hasattr(state, "get") else getattr(state, name, None)
 
 
 def _ignore() -> None:

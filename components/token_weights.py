@@ -68,6 +68,28 @@ def text_colours(weights: Sequence[Optional[float]], limit: float) -> list[str]:
     return ["#ffffff" if w is not None and abs(w) / limit > LIGHT_TEXT_ABOVE else FONT["color"] for w in weights]
 
 
+@dataclass(frozen=True)
+class WeightStyle:
+    """How the weighted trace draws its units: colour values (n,) (None -> 0), the scale's ends, text colours
+    (n,) and hover texts (n,)."""
+
+    colours: list[float]
+    cmin: float
+    cmax: float
+    text_colours: list[str]
+    hover: list[str]
+
+
+def weight_style(data: WeightedText) -> WeightStyle:
+    """The colours, scale, text colours and hover texts token_weights_figure gives the units of `data`."""
+    limit = colour_limit(data.weights)
+    hover = [f"<b>{escape_plotly(repr(label))}</b> (position {position})<br>"
+             + (f"{escape_plotly(data.value_label)}: {w:.4g}" if w is not None else "no weight (after the token)")
+             for label, position, w in zip(data.labels, data.positions, data.weights)]
+    return WeightStyle(colours=[0.0 if w is None else w for w in data.weights], cmin=-limit if data.signed else 0.0,
+                       cmax=limit, text_colours=text_colours(data.weights, limit), hover=hover)
+
+
 def token_weights_figure(data: WeightedText, *, chars_per_line: int = 80) -> go.Figure:
     """Horizontal bars laid out like a paragraph (one bar per unit), coloured by weight.
 
@@ -77,17 +99,14 @@ def token_weights_figure(data: WeightedText, *, chars_per_line: int = 80) -> go.
         raise ValueError(f"{len(data.labels)} labels, {len(data.weights)} weights, {len(data.positions)} positions")
     boxes = layout_with_breaks(data.labels, data.breaks, chars_per_line)
     n_lines = (boxes[-1].line + 1) if boxes else 1
-    limit = colour_limit(data.weights)
-    cmin, colorscale = (-limit, SIGNED_SCALE) if data.signed else (0.0, UNSIGNED_SCALE)
-    colours = [0.0 if w is None else w for w in data.weights]
-    hover = [f"<b>{escape_plotly(repr(label))}</b> (position {position})<br>"
-             + (f"{escape_plotly(data.value_label)}: {w:.4g}" if w is not None else "no weight (after the token)")
-             for label, position, w in zip(data.labels, data.positions, data.weights)]
+    style = weight_style(data)
+    limit, cmin, colours, hover = style.cmax, style.cmin, style.colours, style.hover
+    colorscale = SIGNED_SCALE if data.signed else UNSIGNED_SCALE
     highlight = [i == data.highlight for i in range(len(data.labels))]
     weighted = go.Bar(
         orientation="h", y=[b.line for b in boxes], x=[b.width for b in boxes], base=[b.column for b in boxes],
         width=0.86, text=[escape_plotly(b.label) for b in boxes], textposition="inside", insidetextanchor="middle",
-        textangle=0, constraintext="none", textfont={**FONT, "color": text_colours(data.weights, limit)},
+        textangle=0, constraintext="none", textfont={**FONT, "color": style.text_colours},
         hovertext=hover, hoverinfo="text",
         marker=dict(color=colours, colorscale=colorscale, cmin=cmin, cmax=limit,
                     line=dict(color=["#111111" if h else "#bbbbbb" for h in highlight],
@@ -123,9 +142,11 @@ def scale_caption(data: WeightedText) -> str:
     return f"White = 0, deep purple = {limit:.3g} (the largest value shown). Grey: no value."
 
 
-def render_token_weights(data: WeightedText, *, key: str, chars_per_line: int = 80) -> None:
-    """Draw the weighted text with a caption explaining its colour scale."""
+def render_token_weights(data: WeightedText, *, key: str, chars_per_line: int = 80, caption: bool = True) -> None:
+    """Draw the weighted text with a caption explaining its colour scale (caption=False: the caller draws it,
+    e.g. a client view that redraws it with the weights)."""
     st.plotly_chart(token_weights_figure(data, chars_per_line=chars_per_line), key=f"{key}_token_weights",
                     config=figure_config("token-weights"), width="stretch")
-    st.caption(scale_caption(data))
+    if caption:
+        st.caption(scale_caption(data))
 

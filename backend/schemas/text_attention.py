@@ -16,6 +16,7 @@ MAX_SEQUENCE_TOKENS = 8192
 MAX_WINDOW = 256
 MAX_THUMBNAIL = 32
 MAX_EVERY_MAP_VALUES = 2_000_000
+MATRIX_DECIMALS = 4  # matrix windows as drawn (the figure's hover shows 4 decimals)
 TokenKind = Literal["template", "prompt", "answer"]
 
 
@@ -102,7 +103,7 @@ class MapWindow(BaseModel):
     head: int = Field(description="0-based; 0 where the map has no single head")
     label: str
     lower: list[list[float]] = Field(description="the window's rows up to the diagonal (row i: i + 1 values, "
-                                                 "keys from the window's start), weights rounded to 4 decimals")
+                                                 "keys from the window's start), weights rounded to MATRIX_DECIMALS")
     row: list[float] = Field(description="the producing row of every_map_position over positions 0..p-1")
 
 

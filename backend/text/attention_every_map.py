@@ -9,11 +9,9 @@ import torch
 
 from backend.analyses import text_attention
 from backend.errors import UserInputError
-from backend.schemas.text_attention import (MAX_EVERY_MAP_VALUES, AttentionViewRequest, EveryMap, InputToken,
-                                            MapWindow)
+from backend.schemas.text_attention import (MATRIX_DECIMALS, MAX_EVERY_MAP_VALUES, AttentionViewRequest, EveryMap,
+                                            InputToken, MapWindow)
 from backend.text.attention_window import grouped, token_span, view_frame, view_label
-
-MATRIX_DECIMALS = 4
 
 
 def map_count(n_layers: int, n_heads: int) -> int:
