@@ -251,7 +251,9 @@ def save_view(analysis: TextAnalysis, selected: int, granularity: str, show_temp
     render_save_form(key=KEY, kind="attention", model=analysis.model, default_title=analysis.prompt.strip(),
                      payload=payload, request=json.loads(request_json),
                      content_key=json.dumps([request_json, selected, granularity, show_template, attention_json,
-                                             saliency_json]), save=get_client().save)
+                                             saliency_json]),
+                     form_key=json.dumps([request_json, selected, granularity, show_template, saliency_json]),
+                     save=get_client().save)
 
 
 def run_page() -> None:

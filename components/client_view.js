@@ -226,6 +226,16 @@ function slider(control, initial, onChange) {
   return box;
 }
 
+// A press outside the client views (Save, another widget) sends a composite's pending change first, so the run
+// that press starts sees it (one listener for the page; the latest composite's flush). Presses on the figures
+// the composite's own clicks read (a head grid) start no run, so they send nothing.
+let flushPending = null;
+let flushIgnored = [];
+document.addEventListener("pointerdown", (event) => {
+  const inside = (selector) => event.target.closest && event.target.closest(selector);
+  if (flushPending && !inside(".uq-client-view") && !flushIgnored.some(inside)) flushPending();
+}, true);
+
 // The controls of a composite's parts pick one state together (see the data layout above). Returns
 // {initialKey, change(part, value), set({part: value}), current()}.
 function composite(spec, initial, elements, states, setStateValue) {
@@ -236,14 +246,17 @@ function composite(spec, initial, elements, states, setStateValue) {
     const first = values[spec.parts[0]];
     return [first].concat((spec.uses[first] || []).map((part) => values[part])).join("|");
   };
+  const send = () => { timer = null; setStateValue(spec.sync, keyOf()); };
   const refresh = () => {
     const used = spec.uses[values[spec.parts[0]]] || [];
     for (const part of spec.parts.slice(1)) if (elements[part]) elements[part].uqDisable(!used.includes(part));
     apply(states[keyOf()]);
     if (!spec.sync) return;
     clearTimeout(timer);
-    timer = setTimeout(() => setStateValue(spec.sync, keyOf()), 500);
+    timer = setTimeout(send, 500);
   };
+  if (spec.sync) flushPending = () => { if (timer !== null) { clearTimeout(timer); send(); } };
+  flushIgnored = spec.ignore || [];
   const initialKey = keyOf();
   for (const part of spec.parts.slice(1)) {
     if (elements[part]) elements[part].uqDisable(!(spec.uses[values[spec.parts[0]]] || []).includes(part));
@@ -315,7 +328,9 @@ export default function (component) {
     }
   }
   if (spec) {
-    joint = composite(spec, data.initial || {}, elements, data.states[spec.dimension] || {}, setStateValue);
+    const clicked = (data.controls || []).filter((c) => c.kind === "plot_click").map((c) => c.figure);
+    joint = composite({...spec, ignore: clicked}, data.initial || {}, elements, data.states[spec.dimension] || {},
+                      setStateValue);
     if (spec.drawn && joint.initialKey !== spec.drawn) reapply(data.states[spec.dimension][joint.initialKey]);
   }
   for (const panel of data.panels || []) {

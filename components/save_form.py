@@ -40,17 +40,20 @@ def field_key(key: str, content_key: str, name: str) -> str:
 
 def render_save_form(*, key: str, kind: str, model: str, default_title: str,
                      payload: Union[dict, Callable[[], dict]], request: Optional[dict], content_key: str,
-                     save: Callable[[SaveRequest], SavedItem]) -> None:
+                     save: Callable[[SaveRequest], SavedItem], form_key: Optional[str] = None) -> None:
     """An expander with the form for the analysis identified by `content_key`; says where the item went, or what
     to change. `payload` may be a function, called only when Save is pressed (for results that are costly to
-    gather)."""
+    gather). form_key (default content_key): what the form and its fields are keyed by, when a view changes in
+    the browser within one analysis (an attention map): a title typed stays while the view changes, and the
+    item saved is the view shown when Save is pressed (its id from content_key)."""
+    fields = content_key if form_key is None else form_key
     with st.expander("Save this analysis"):
-        with st.form(f"{key}_save_form_{analysis_digest(content_key)}"):
+        with st.form(f"{key}_save_form_{analysis_digest(fields)}"):
             title = st.text_input("Title", value=default_title.strip()[:MAX_TITLE_CHARS], max_chars=MAX_TITLE_CHARS,
-                                  key=field_key(key, content_key, "title"))
-            notes = st.text_area("Notes", key=field_key(key, content_key, "notes"), height=80,
+                                  key=field_key(key, fields, "title"))
+            notes = st.text_area("Notes", key=field_key(key, fields, "notes"), height=80,
                                  placeholder="What did you notice? (kept with the analysis)")
-            tags = st.text_input("Tags", key=field_key(key, content_key, "tags"),
+            tags = st.text_input("Tags", key=field_key(key, fields, "tags"),
                                  placeholder="comma-separated, e.g. geography, demo")
             submitted = st.form_submit_button("Save")
         if not submitted:

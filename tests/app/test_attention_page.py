@@ -1,6 +1,8 @@
 """The Attention & saliency page under Streamlit's AppTest, on the real default model."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -23,15 +25,42 @@ def analyze(at: AppTest, prompt: str, answer: str = "") -> AppTest:
     return at
 
 
-def test_attention_views_and_saliency_of_a_scored_answer():
-    at = analyze(open_page(), "What is the capital of France?",
-                 "Paris is the capital of France, a city on the Seine known for its museums, cafes and bridges.")
+FRANCE = ("What is the capital of France?",
+          "Paris is the capital of France, a city on the Seine known for its museums, cafes and bridges.")
+
+
+def map_view(at: AppTest) -> dict:
+    """The data of the page's browser-side map switch (the client view with a composite)."""
+    views = [json.loads(e.proto.json) for e in at.get("bidi_component")]
+    return next(v for v in views if v.get("composite"))
+
+
+def test_maps_switch_in_the_browser_and_the_page_follows():
+    at = analyze(open_page(), *FRANCE)
+    assert not at.exception and not at.error
+    assert not [r for r in at.radio if r.key == "attn_aggregation"]           # no server-side Map widget
+    view = map_view(at)
+    assert len(view["states"]["map"]) == 30 * 9 + 30 + 2                      # every head, head mean, two more
+    assert view["initial"] == {"aggregation": "head_mean", "layer": "30", "head": "1"}
+    assert view["composite"]["drawn"] == "head_mean|30"
+    at.session_state["attn_map"] = {"aggregation": "head", "layer": 4, "head": 2}   # as the state value sets it
+    at.run()
+    assert not at.exception and not at.error
+    view = map_view(at)
+    assert view["initial"] == {"aggregation": "head", "layer": "5", "head": "3"}
+    assert view["composite"]["drawn"] == "head_mean|30"                        # the figures are not redrawn
+
+
+def test_attention_views_and_saliency_of_a_scored_answer(monkeypatch):
+    monkeypatch.setattr("app.attention_tab.CLIENT_MAP_VALUES", 0)             # the server-side controls
+    at = analyze(open_page(), *FRANCE)
     assert not at.exception and not at.error
     assert any("Explaining" in m.value for m in at.markdown)
     assert at.radio(key="attn_aggregation").value == "head_mean"
     assert any("Where" in m.value and "looked" in m.value for m in at.markdown)
     at.radio(key="attn_aggregation").set_value("rollout").run()
     assert not at.exception and not at.error
+    assert any("looked**" in m.value and "attention rollout" in m.value for m in at.markdown)
     at.selectbox(key="attn_method").set_value("input_x_gradient").run()
     at.radio(key="attn_target").set_value("entropy").run()
     at.radio(key="attn_scope").set_value("all")

@@ -2,9 +2,12 @@
 heads and per-token confidence, UQAC's chain on the text) and the Attention page's RAUQ marker."""
 from __future__ import annotations
 
+import html
+
 import pytest
 
-from tests.app.test_attention_page import analyze, open_page as open_attention_page
+from components.attention_client import RAUQ_PANEL
+from tests.app.test_attention_page import analyze, map_view, open_page as open_attention_page
 from tests.app.test_sequence_page import open_page, submit
 
 pytestmark = pytest.mark.slow
@@ -26,7 +29,19 @@ def test_the_sequence_page_shows_rauqs_heads_and_uqacs_chain():
     assert len(chain) >= 1
 
 
-def test_the_attention_page_marks_rauqs_head_for_the_layer_shown():
+def test_the_attention_page_marks_rauqs_head_for_each_layer_in_the_browser():
+    at = analyze(open_attention_page(), "What is the capital of France?", "Paris is the capital of France.")
+    at.toggle(key="attn_rauq_marker").set_value(True).run()
+    assert not at.exception and not at.error
+    states = map_view(at)["states"]["map"]
+    rauq = {key: html.unescape(next(u["html"] for u in updates if u.get("panel") == RAUQ_PANEL))
+            for key, updates in states.items()}
+    assert "RAUQ's head for layer 15: head" in rauq["head_mean|15"] and "this answer" in rauq["head_mean|15"]
+    assert "RAUQ reads layers 11–21 only" in rauq["head|3|1"]
+
+
+def test_the_attention_page_marks_rauqs_head_for_the_layer_shown(monkeypatch):
+    monkeypatch.setattr("app.attention_tab.CLIENT_MAP_VALUES", 0)             # the server-side controls
     at = analyze(open_attention_page(), "What is the capital of France?", "Paris is the capital of France.")
     at.toggle(key="attn_rauq_marker").set_value(True).run()
     assert not at.exception and not at.error

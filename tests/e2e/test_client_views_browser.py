@@ -1,7 +1,8 @@
 """Views that change in the browser (components.client_view), in Chromium on the real default models: the Text
 page's Colour by switch recolours the heatmap with the entropies of a direct analysis and its token click shows
 that token's numbers, the Calibration page's live temperature shows the ECE computed by hand at the picked
-temperature, and none of them runs the script again."""
+temperature, the Attention page's layer / head change draws one head's map equal to a direct transformers
+forward's, and none of them runs the script again; a save then names the map shown, even when pressed at once."""
 from __future__ import annotations
 
 import numpy as np
@@ -98,3 +99,73 @@ def test_the_live_temperature_shows_the_ece_at_the_picked_temperature(page, app_
     assert page.evaluate(title, "[class*='st-key-calib_live_figure'] .js-plotly-plot") == "T = 1.15"
     page.screenshot(path=str(ARTIFACTS / "calibration-live-temperature.png"), full_page=True)
     assert page.evaluate("() => window.__runs") == 0
+
+
+ATTENTION_PROMPT, ATTENTION_ANSWER = "Name a fruit.", "Apples are sweet and crisp."
+MATRIX = "[class~='st-key-attn_attention_matrix'] .js-plotly-plot"
+GRID_POINTS = "[class~='st-key-attn_head_grid'] .js-plotly-plot g.trace.scatter .point"
+MAP_VIEW = "[class~='st-key-attn_map_view']"
+
+
+def direct_head_window(lm, ids: list[int], layer: int, head: int, size: int) -> list[list[float]]:
+    """The last `size` x `size` window of one head's map from our own transformers forward, as the page draws it
+    (4 decimals, blank above the diagonal)."""
+    import torch
+    with torch.no_grad():
+        out = lm.model(input_ids=torch.tensor([ids]), output_attentions=True)
+    block = out.attentions[layer][0, head, -size:, -size:].double()
+    return [[round(float(v), 4) if j <= i else None for j, v in enumerate(row)] for i, row in enumerate(block)]
+
+
+def test_layer_and_head_change_in_the_browser_and_the_save_names_the_map_shown(page, browser, tmp_path,
+                                                                                default_lm):
+    from backend.store.repository import Store
+    from tests.e2e.conftest import free_port, press_save_until_saved, streamlit_app
+
+    database = f"sqlite:///{tmp_path / 'saved.sqlite'}"
+    with streamlit_app(free_port(), {"UQLENS_DATABASE_URL": database}) as url:
+        page.goto(f"{url}/attention", wait_until="domcontentloaded")
+        page.get_by_role("textbox", name="Prompt").wait_for(timeout=RESULT_TIMEOUT_MS)
+        page.get_by_role("textbox", name="Prompt").fill(ATTENTION_PROMPT)
+        page.get_by_role("textbox", name="Answer to score (optional)").fill(ATTENTION_ANSWER)
+        page.get_by_role("button", name="Analyze").click()
+        page.locator(GRID_POINTS).first.wait_for(timeout=RESULT_TIMEOUT_MS)
+        wait_until_idle(page)
+        page.locator(MAP_VIEW).get_by_text("looked (layer 30, mean of heads)").wait_for(timeout=10_000)
+        page.evaluate(RUNS)
+        page.locator(MAP_VIEW).locator("label", has_text="One head").click()
+        expect(page.locator(MAP_VIEW).get_by_text("looked (layer 30, head 1)")).to_be_visible(timeout=10_000)
+        click_centre(page, page.locator(GRID_POINTS).nth(1 * 9 + 2))             # layer 2, head 3
+        expect(page.locator(MAP_VIEW).get_by_text("looked (layer 2, head 3)")).to_be_visible(timeout=10_000)
+        assert page.evaluate(f"() => document.querySelector(\"{MATRIX}\").layout.title.text") == \
+            "layer 2, head 3: query x key"
+        assert "Layer: 2" in page.locator(MAP_VIEW).inner_text() and "Head: 3" in page.locator(MAP_VIEW).inner_text()
+        assert page.evaluate("() => window.__runs") == 0                         # drawn before any rerun
+        z = page.evaluate(f"() => document.querySelector(\"{MATRIX}\").data[0].z")
+        ids = analyze_text(default_lm, TextRequest(prompt=ATTENTION_PROMPT, answer=ATTENTION_ANSWER)).ids
+        expected = direct_head_window(default_lm, ids, 1, 2, len(z))
+        assert [[None if v is None else pytest.approx(v, abs=1.01e-4) for v in row] for row in z] == expected
+        page.wait_for_timeout(1500)                                             # the page follows (500 ms)
+        wait_until_idle(page)
+        page.get_by_text("Save this analysis").click()
+        page.get_by_label("Title").fill("head 3 of layer 2")
+        press_save_until_saved(page)
+        saved = Store(database).list(kind="attention")[0]
+        item = Store(database).get(saved.id)
+        view = item.payload["attention"]["view"]
+        assert (view["aggregation"], view["layer"], view["head"]) == ("head", 1, 2)
+        assert item.title == "head 3 of layer 2"
+        assert page.locator(MAP_VIEW).get_by_text("looked (layer 2, head 3)").is_visible()
+        page.screenshot(path=str(ARTIFACTS / "attention-page-client-view.png"), full_page=True)
+        page.locator(MAP_VIEW).locator("label", has_text="Rollout (all layers)").click()
+        page.get_by_role("button", name="Save", exact=True).click()             # at once: the change is sent first
+        for _ in range(120):                                                     # another view, another item
+            items = Store(database).list(kind="attention")
+            if len(items) == 2:
+                break
+            page.wait_for_timeout(500)
+        assert len(items) == 2
+        views = [Store(database).get(i.id) for i in items]
+        rollout = next(v for v in views if v.payload["attention"]["view"]["aggregation"] == "rollout")
+        assert rollout.title == "head 3 of layer 2"                              # the title typed stays
+        assert not page.locator("[data-testid='stException']").count()
