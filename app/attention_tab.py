@@ -16,8 +16,8 @@ import streamlit as st
 from app.attention_rauq import rauq_marker
 from app.attribution_services import text_attention
 from backend.schemas import TextAnalysis
-from backend.schemas.text_attention import AttentionViewRequest, MapWindow, TextAttention, TextAttentionRequest
-from backend.text.attention_every_map import every_map_values
+from backend.schemas.text_attention import (AttentionViewRequest, MapWindow, TextAttention, TextAttentionRequest,
+                                            every_map_values)
 from components.attention_client import (RAUQ_PANEL, SCALE_PANEL, MapChoice, ViewKeys, heading_tail, hidden_note,
                                          looked_weights, map_key, map_states, matrix_title, render_map_switch,
                                          render_state_panel)

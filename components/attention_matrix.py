@@ -141,12 +141,13 @@ def render_head_grid(grid: HeadGrid, *, key: str, selected: Optional[tuple[int, 
     """The small multiples; returns the (layer, head) the user clicked, 0-based, if any. on_pick, when given,
     receives it in a callback before the rerun the click starts. in_browser: a click starts no rerun (a client
     view handles it, components.attention_client); returns None."""
-    figure, config = head_grid_figure(grid, selected=selected), figure_config("head-grid")
+    figure = head_grid_figure(grid, selected=selected)
     if in_browser:
-        st.plotly_chart(figure, key=f"{key}_head_grid", config=config)
+        st.plotly_chart(figure, key=f"{key}_head_grid", config=figure_config("head-grid"))
         event = None
     else:
-        event = st.plotly_chart(figure, key=f"{key}_head_grid", selection_mode="points", config=config,
+        event = st.plotly_chart(figure, key=f"{key}_head_grid", selection_mode="points",
+                                config=figure_config("head-grid"),
                                 on_select=pick_callback(f"{key}_head_grid", on_pick, clicked_head))
     st.caption(f"Every head over the same window, {grid.pooling}; each tile scaled to its own maximum. "
                f"Click a tile to show that head.")

@@ -20,6 +20,16 @@ MATRIX_DECIMALS = 4  # matrix windows as drawn (the figure's hover shows 4 decim
 TokenKind = Literal["template", "prompt", "answer"]
 
 
+def map_count(n_layers: int, n_heads: int) -> int:
+    """Maps in every_map: each head, each layer's head mean, the all-layer mean and the rollout."""
+    return n_layers * n_heads + n_layers + 2
+
+
+def every_map_values(n_layers: int, n_heads: int, units: int) -> int:
+    """Numbers every_map sends for a window of `units` per side: each map's rows up to the diagonal."""
+    return map_count(n_layers, n_heads) * units * (units + 1) // 2
+
+
 class AnalysedIds(BaseModel):
     """The token ids of an analysed text: model input then answer."""
 

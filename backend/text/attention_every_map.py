@@ -10,18 +10,8 @@ import torch
 from backend.analyses import text_attention
 from backend.errors import UserInputError
 from backend.schemas.text_attention import (MATRIX_DECIMALS, MAX_EVERY_MAP_VALUES, AttentionViewRequest, EveryMap,
-                                            InputToken, MapWindow)
+                                            InputToken, MapWindow, every_map_values)
 from backend.text.attention_window import grouped, token_span, view_frame, view_label
-
-
-def map_count(n_layers: int, n_heads: int) -> int:
-    """Maps in every_map: each head, each layer's head mean, the all-layer mean and the rollout."""
-    return n_layers * n_heads + n_layers + 2
-
-
-def every_map_values(n_layers: int, n_heads: int, units: int) -> int:
-    """Numbers every_map sends for a window of `units` per side: each map's rows up to the diagonal."""
-    return map_count(n_layers, n_heads) * units * (units + 1) // 2
 
 
 def lower_rows(matrix: torch.Tensor) -> list[list[float]]:

@@ -8,7 +8,8 @@ from backend.schemas import TextRequest
 from backend.schemas.text_attention import AttentionViewRequest, TextAttentionRequest
 from backend.text import attention_every_map
 from backend.text.attention import attention_maps
-from backend.text.attention_every_map import every_map_values, lower_rows, map_count
+from backend.schemas.text_attention import every_map_values, map_count
+from backend.text.attention_every_map import lower_rows
 from backend.text.generation import analyze_text
 
 PROMPT = "Name three primary colours."
