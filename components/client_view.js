@@ -62,6 +62,26 @@ function drawWhenOpen(gd, closed, update) {
   });
 }
 
+// Updates of figures not drawn yet (Streamlit may draw a figure after the view), the latest per figure, traces and
+// attributes, applied as soon as the figure is there (checked every 100 ms for up to 20 s).
+const waiting = new Map();
+let waitingSince = 0;
+
+function retryWaiting() {
+  for (const [slot, update] of waiting) if (drawNow(update)) waiting.delete(slot);
+  if (waiting.size && performance.now() - waitingSince < 20000) setTimeout(retryWaiting, 100);
+  else waiting.clear();
+}
+
+function drawNow(update) {
+  const gd = figureIn(update.figure);
+  if (!gd || !gd._fullLayout || !window.Plotly) return false;
+  const closed = gd.closest("details:not([open])");
+  if (closed) drawWhenOpen(gd, closed, update);
+  else { gd.__uqPending = null; drawOn(gd, update); }
+  return true;
+}
+
 function apply(updates) {
   for (const update of updates || []) {
     if (update.panel) {
@@ -69,11 +89,11 @@ function apply(updates) {
       if (element) element.innerHTML = update.html;
       continue;
     }
-    const gd = figureIn(update.figure);
-    if (!gd || !gd._fullLayout || !window.Plotly) continue;
-    const closed = gd.closest("details:not([open])");
-    if (closed) drawWhenOpen(gd, closed, update);
-    else { gd.__uqPending = null; drawOn(gd, update); }
+    const slot = JSON.stringify([update.figure, update.traces || [], Object.keys(update.restyle || {}),
+                                 Object.keys(update.relayout || {})]);
+    if (drawNow(update)) { waiting.delete(slot); continue; }
+    if (!waiting.size) { waitingSince = performance.now(); setTimeout(retryWaiting, 100); }
+    waiting.set(slot, update);
   }
 }
 

@@ -95,8 +95,8 @@ def test_the_live_temperature_shows_the_ece_at_the_picked_temperature(page, app_
         page.keyboard.press("ArrowRight")
     view.get_by_text("Try a temperature: 1.15").wait_for(timeout=10_000)
     assert f"{ece_by_hand(confidence, correct, 1.15):.4f}" in view.inner_text()
-    title = "(s) => document.querySelector(s).layout.annotations[0].text"
-    assert page.evaluate(title, "[class*='st-key-calib_live_figure'] .js-plotly-plot") == "T = 1.15"
+    page.wait_for_function("(s) => document.querySelector(s).layout.annotations[0].text === 'T = 1.15'",
+                           arg="[class~='st-key-calib_live_figure'] .js-plotly-plot", timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "calibration-live-temperature.png"), full_page=True)
     assert page.evaluate("() => window.__runs") == 0
 
