@@ -103,6 +103,17 @@ def render_window_controls(result: TextAttention) -> None:
                      help=f"first {view.matrix.granularity} of the window")
 
 
+def browser_window_note(result: TextAttention) -> str:
+    """Why map changes ask the server for this window, and the window size that would make them instant."""
+    layers, heads, granularity = result.n_layers, result.n_heads, result.view.matrix.granularity
+    units = len(result.view.matrix.labels)
+    fitting = [size for size in WINDOW_SIZES if every_map_values(layers, heads, size) <= CLIENT_MAP_VALUES]
+    advice = f" A Matrix window of {fitting[-1]} makes them instant." if fitting else ""
+    return (f"Map, layer and head changes ask the server here (about a second each): every map of a {units}-"
+            f"{granularity} window is {every_map_values(layers, heads, units):,} numbers, past the "
+            f"{CLIENT_MAP_VALUES:,} sent to the browser.{advice}")
+
+
 def every_map_fits(result: TextAttention) -> bool:
     """Whether every map of the result's window fits CLIENT_MAP_VALUES (then maps switch in the browser)."""
     return every_map_values(result.n_layers, result.n_heads, len(result.view.matrix.labels)) <= CLIENT_MAP_VALUES
@@ -195,6 +206,7 @@ def attention_tab(analysis: TextAnalysis, selected: int, granularity: str, show_
         st.rerun()
     if not client:
         render_map_widgets(result, top)
+        top.caption(browser_window_note(result))
         top.markdown(f"**Where {markdown_literal(repr(token.text))} looked** "
                      f"{markdown_literal(heading_tail(view.label, granularity))}")
         if rauq:

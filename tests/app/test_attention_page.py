@@ -100,3 +100,16 @@ def test_an_unconverged_integrated_gradients_run_warns_and_more_steps_doubles_th
     assert not at.exception and not at.error
     assert at.number_input(key="attn_integrated_gradients_steps").value == 8
     assert TextSaliencyRequest.model_validate_json(at.session_state["attn_saliency_request"]).parameters["steps"] == 8
+
+
+def test_a_window_past_the_browsers_budget_says_which_window_makes_changes_instant():
+    at = analyze(open_page(), "Tell me about a lighthouse keeper.",
+                 " ".join(["The keeper climbed the stairs and lit the lamp."] * 8))
+    assert not at.exception and not at.error
+    assert at.radio(key="attn_aggregation").value == "head_mean"               # the server-side controls
+    note = next(c.value for c in at.caption if "ask the server here" in c.value)
+    assert "A Matrix window of 64 makes them instant." in note                 # 302 maps x 64 x 65 / 2 fits
+    at.select_slider(key="attn_window_size").set_value(64).run()
+    assert not at.exception and not at.error
+    assert not [r for r in at.radio if r.key == "attn_aggregation"]           # now in the browser
+    assert map_view(at)["composite"]["drawn"] == "head_mean|30"
