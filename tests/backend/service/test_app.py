@@ -11,7 +11,7 @@ from backend.clients.http import HttpClient
 from backend.models.registry import UnknownModelError
 from backend.schemas import TextRequest
 from backend.schemas.store import SaveRequest
-from backend.schemas.text_attention import TextAttentionRequest
+from backend.schemas.text_attention import AttentionViewRequest, TextAttentionRequest
 from tests.backend.service.conftest import TOKEN, make_test_client, running_server
 
 pytestmark = pytest.mark.slow
@@ -28,6 +28,17 @@ def test_text_analysis_over_http_equals_the_in_process_client(local_client):
     with running_server(local_client) as url:
         over_http = HttpClient(url).analyze_text(request)
     in_process = local_client.analyze_text(request)
+    assert over_http.model_dump(exclude={"seconds"}) == in_process.model_dump(exclude={"seconds"})
+
+
+def test_every_attention_map_over_http_equals_the_in_process_client(local_client):
+    analysis = local_client.analyze_text(TextRequest(prompt="Name a fruit.", answer="Apples are sweet."))
+    request = TextAttentionRequest(model=analysis.model, ids=analysis.ids, answer_start=analysis.answer_start,
+                                   view=AttentionViewRequest(every_map_position=analysis.answer_start + 1))
+    with running_server(local_client) as url:
+        over_http = HttpClient(url).text_attention(request)
+    in_process = local_client.text_attention(request)
+    assert len(over_http.view.every_map.maps) == 30 * 9 + 30 + 2
     assert over_http.model_dump(exclude={"seconds"}) == in_process.model_dump(exclude={"seconds"})
 
 
