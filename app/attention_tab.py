@@ -128,8 +128,8 @@ def map_entry(result: TextAttention, choice: dict, last_layer: int) -> MapWindow
 
 def drawn_map(context: str) -> dict:
     """The map the figures are drawn at: the shown map when the context (the every-map request: sequence,
-    token, window; the template choice) is new, else the one drawn for it before, so a rerun that only follows a browser-side switch redraws nothing
-    (the browser has already drawn the shown map over it)."""
+    token, window; the template choice) is new, else the one drawn for it before, so a rerun that only follows a
+    browser-side switch redraws nothing (the browser has already drawn the shown map over it)."""
     previous, drawn = st.session_state.get(DRAWN_STATE, (None, None))
     if previous != context:
         drawn = dict(shown_map())
