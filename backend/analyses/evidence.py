@@ -10,6 +10,8 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from backend.analyses.meaning_graph import check_affinity
+
 VERBALIZED_MAX_NEW_TOKENS = 8
 PERTURBED_PROMPTS = 4  # Inv-Entropy: rewordings of the question, each answered K times
 PERTURBATION_CANDIDATES = 15  # at most this many rewordings are embedded to choose them from
@@ -36,6 +38,7 @@ class Evidence:
     clusters: Optional[list[list[int]]] = None
     affinity: Optional[np.ndarray] = None
     sample_embeddings: Optional[np.ndarray] = None
+    sample_similarity: Optional[np.ndarray] = None  # (K, K) cosine affinity of sample_embeddings, gathered with them
     sample_token_similarity: Optional[list[list[float]]] = None
     answer_similarity: Optional[list[float]] = None
     verbalized_reply: Optional[str] = None
@@ -47,16 +50,40 @@ class Evidence:
     perturbation: Optional[Any] = None  # backend.sequence.perturbation.PerturbationEvidence (Inv-Entropy)
     prompts: dict[str, str] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    _affinity_checked: tuple[Any, Optional[np.ndarray]] = field(default=(None, None), init=False, repr=False,
+                                                                 compare=False)
+    _sample_sums: tuple[Any, Optional[list[float]], Optional[list[float]]] = field(
+        default=(None, None, None), init=False, repr=False, compare=False)
+
+    def checked_affinity(self) -> np.ndarray:
+        """The affinity as meaning_graph.check_affinity returns it, checked once while the field holds the same
+        array (the methods that read it share one check)."""
+        source, checked = self._affinity_checked
+        if checked is None or source is not self.affinity:
+            checked = check_affinity(self.affinity)
+            self._affinity_checked = (self.affinity, checked)
+        return checked
 
     @property
     def sample_logprobs(self) -> list[float]:
         """Total log-probability of each sample (K,)."""
-        return [sum(lps) for lps in self.sample_token_logprobs or []]
+        return self.sample_totals_and_means()[0]
 
     @property
     def sample_mean_logprobs(self) -> list[float]:
         """Mean token log-probability of each sample (K,); an empty sample counts as certain (0)."""
-        return [sum(lps) / len(lps) if lps else 0.0 for lps in self.sample_token_logprobs or []]
+        return self.sample_totals_and_means()[1]
+
+    def sample_totals_and_means(self) -> tuple[list[float], list[float]]:
+        """(sample_logprobs, sample_mean_logprobs): each sample summed once while sample_token_logprobs holds the
+        same list (the methods that read them share the sums; copies, so a caller cannot change them)."""
+        source, totals, means = self._sample_sums
+        if source is not self.sample_token_logprobs or totals is None:
+            lists = self.sample_token_logprobs or []
+            totals = list(map(sum, lists))
+            means = [total / len(lps) if lps else 0.0 for total, lps in zip(totals, lists)]
+            self._sample_sums = (self.sample_token_logprobs, totals, means)
+        return list(totals), list(means)
 
 
 @dataclass(frozen=True)

@@ -61,17 +61,22 @@ def kernel_language_entropy(affinity: np.ndarray, t: float) -> tuple[float, np.n
 
 def mean_dissimilarity(similarities: Sequence[float]) -> float:
     """(1/K) sum_i (1 - s_i) of the answer's similarities (K,) in [0, 1] to the K samples; in [0, 1]."""
-    s = np.asarray(similarities, dtype=np.float64)
-    if s.size == 0:
+    values = [float(v) for v in similarities]
+    if not values:
         raise ValueError("no samples to compare the answer with")
-    if s.min() < 0 or s.max() > 1 + 1e-9:
+    if min(values) < 0 or max(values) > 1 + 1e-9:
         raise ValueError("the answer's similarities to the samples must lie in [0, 1]")
-    return float(np.mean(1.0 - s))
+    return sum(1.0 - v for v in values) / len(values)
 
 
 def cocoa(uncertainty: float, similarities: Sequence[float]) -> float:
     """CoCoA = u * (1/K) sum_i (1 - s_i): the answer's uncertainty u (>= 0, e.g. -ln p(answer) in nats) times its
     mean dissimilarity to the K samples; in [0, u]."""
+    return cocoa_of(uncertainty, mean_dissimilarity(similarities))
+
+
+def cocoa_of(uncertainty: float, dissimilarity: float) -> float:
+    """CoCoA from the answer's uncertainty u (>= 0) and its mean dissimilarity to the samples (mean_dissimilarity)."""
     if not uncertainty >= 0 or math.isinf(uncertainty):
         raise ValueError(f"the answer's uncertainty must be finite and >= 0, got {uncertainty}")
-    return uncertainty * mean_dissimilarity(similarities)
+    return uncertainty * dissimilarity

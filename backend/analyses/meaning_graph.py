@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 ECCENTRICITY_EIGENVALUE_THRESHOLD = 0.9
+SYMMETRY_RTOL, SYMMETRY_ATOL = 1e-5, 1e-8  # numpy.allclose's tolerances, |w - w.T| <= atol + rtol |w.T|
 
 
 def greedy_meaning_clusters(same_meaning: np.ndarray) -> list[list[int]]:
@@ -42,7 +43,9 @@ def check_affinity(affinity: np.ndarray) -> np.ndarray:
     w = np.asarray(affinity, dtype=np.float64)
     if w.ndim != 2 or w.shape[0] != w.shape[1] or w.shape[0] < 1:
         raise ValueError(f"the affinity must be a square K x K matrix, got shape {w.shape}")
-    if not np.allclose(w, w.T) or w.min() < 0 or w.max() > 1 + 1e-9 or np.any(np.diag(w) <= 0):
+    asymmetric = not (w == w.T).all() and \
+        not (np.abs(w - w.T) <= SYMMETRY_ATOL + SYMMETRY_RTOL * np.abs(w.T)).all()
+    if asymmetric or w.min() < 0 or w.max() > 1 + 1e-9 or w.diagonal().min() <= 0:
         raise ValueError("the affinity must be symmetric, in [0, 1], with a positive diagonal")
     return w
 
@@ -52,6 +55,11 @@ def normalized_laplacian(affinity: np.ndarray) -> np.ndarray:
     w = check_affinity(affinity)
     inv_sqrt_degree = 1.0 / np.sqrt(w.sum(axis=1))
     return np.eye(w.shape[0]) - inv_sqrt_degree[:, None] * w * inv_sqrt_degree[None, :]
+
+
+def laplacian_eigenvalues(affinity: np.ndarray) -> np.ndarray:
+    """Eigenvalues (K,) ascending, clipped to [0, 2], of the normalised Laplacian (no eigenvectors: cheaper)."""
+    return np.clip(np.linalg.eigvalsh(normalized_laplacian(affinity)), 0.0, 2.0)
 
 
 def laplacian_spectrum(affinity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -66,11 +74,21 @@ def eigenvalue_uncertainty(eigenvalues: Sequence[float]) -> float:
     return float(sum(max(0.0, 1.0 - value) for value in eigenvalues))
 
 
+def degrees(affinity: np.ndarray) -> np.ndarray:
+    """Each answer's degree, the row sums of the checked affinity (K,)."""
+    return check_affinity(affinity).sum(axis=1)
+
+
+def degree_uncertainty_of(degree: Sequence[float]) -> float:
+    """U_Deg = trace(K I - D) / K^2 = 1 - mean degree / K from the degrees (K,): how little the answers agree, in
+    [0, (K-1)/K]."""
+    k = len(degree)
+    return sum(k - d for d in degree) / k ** 2
+
+
 def degree_uncertainty(affinity: np.ndarray) -> float:
-    """U_Deg = trace(K I - D) / K^2 = 1 - mean degree / K: how little the answers agree, in [0, (K-1)/K]."""
-    w = check_affinity(affinity)
-    k = w.shape[0]
-    return float((k - w.sum(axis=1)).sum() / k ** 2)
+    """U_Deg of an affinity (K x K): degree_uncertainty_of its degrees."""
+    return degree_uncertainty_of(degrees(affinity).tolist())
 
 
 def eccentricity(affinity: np.ndarray, *, threshold: float = ECCENTRICITY_EIGENVALUE_THRESHOLD

@@ -20,19 +20,30 @@ DEFAULT_VOLUME_EPSILON = 1e-3
 
 def predictive_entropy(sample_logprobs: Sequence[float]) -> float:
     """-mean_j log p(s_j | x) in nats, from the K answers' total log-probabilities (K,). In [0, inf)."""
-    return -float(np.mean(sample_logprobs))
+    if not len(sample_logprobs):
+        raise ValueError("no sampled answers")
+    return -float(sum(sample_logprobs)) / len(sample_logprobs)
 
 
-def sample_weights(mean_token_logprobs: Sequence[float]) -> np.ndarray:
+def log_sum_exp(values: Sequence[float]) -> float:
+    """log sum_i exp(values_i), shifted by the largest value (exact for a few values, no overflow)."""
+    if len(values) == 1:
+        return float(values[0])
+    top = max(values)
+    return top + math.log(sum([math.exp(v - top) for v in values]))
+
+
+def sample_weights(mean_token_logprobs: Sequence[float]) -> list[float]:
     """Each answer's share of probability among the K samples: softmax of its mean token log-probability. (K,)"""
-    values = np.asarray(mean_token_logprobs, dtype=np.float64)
-    shifted = np.exp(values - values.max())
-    return shifted / shifted.sum()
+    top = max(mean_token_logprobs)
+    shifted = [math.exp(v - top) for v in mean_token_logprobs]
+    total = sum(shifted)
+    return [v / total for v in shifted]
 
 
 def cluster_masses(weights: Sequence[float], clusters: Sequence[Sequence[int]]) -> list[float]:
     """p(C) = sum of the member answers' weights, one value per cluster (weights sum to 1, so masses do)."""
-    return [float(sum(weights[i] for i in members)) for members in clusters]
+    return [sum([weights[i] for i in members]) for members in clusters]
 
 
 def semantic_entropy(masses: Sequence[float]) -> float:
@@ -49,11 +60,8 @@ def discrete_semantic_entropy(clusters: Sequence[Sequence[int]]) -> float:
 def monte_carlo_semantic_entropy(sample_logprobs: Sequence[float], clusters: Sequence[Sequence[int]]) -> float:
     """lm-polygraph's SemanticEntropy: -1/K sum_j log sum_{s in C(j)} p(s | x), unnormalised class probabilities
     from the answers' total log-probabilities."""
-    logprobs = np.asarray(sample_logprobs, dtype=np.float64)
-    per_answer: list[float] = []
-    for members in clusters:
-        per_answer += [float(np.logaddexp.reduce(logprobs[list(members)]))] * len(members)
-    return -float(np.mean(per_answer))
+    total = sum(len(members) * log_sum_exp([sample_logprobs[i] for i in members]) for members in clusters)
+    return -float(total) / sum(len(members) for members in clusters)
 
 
 def unit_rows(embeddings: np.ndarray) -> np.ndarray:

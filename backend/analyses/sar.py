@@ -23,7 +23,7 @@ def token_relevance(similarity_without: Sequence[float], special: Sequence[bool]
     sum to 1 (all zeros when no token is relevant). Inputs and outputs have one entry per answer token."""
     if len(similarity_without) != len(special):
         raise ValueError(f"{len(similarity_without)} similarities but {len(special)} special flags")
-    relevance = [0.0 if is_special else min(1.0, max(0.0, 1.0 - sim))
+    relevance = [0.0 if is_special or sim >= 1.0 else (1.0 if sim <= 0.0 else 1.0 - sim)
                  for sim, is_special in zip(similarity_without, special)]
     total = sum(relevance)
     weights = [r / total for r in relevance] if total > 0 else [0.0] * len(relevance)
@@ -34,7 +34,29 @@ def token_sar(logprobs: Sequence[float], weights: Sequence[float]) -> float:
     """sum_i -log p(z_i) * weight_i in nats: surprisal with attention shifted to the relevant tokens. In [0, inf)."""
     if len(logprobs) != len(weights):
         raise ValueError(f"{len(logprobs)} log-probabilities but {len(weights)} weights")
-    return float(sum(-lp * w for lp, w in zip(logprobs, weights)))
+    value = 0.0
+    for lp, w in zip(logprobs, weights):
+        value -= lp * w
+    return value
+
+
+def relevance_weighted_surprisal(logprobs: Sequence[float], similarity_without: Sequence[float],
+                                 special: Sequence[bool]) -> float:
+    """TokenSAR of one answer from its tokens' log-probabilities, similarities without each token and special
+    flags (T,): token_sar(logprobs, token_relevance(...)'s weights) in one pass, without the lists."""
+    if not len(logprobs) == len(similarity_without) == len(special):
+        raise ValueError(f"{len(logprobs)} log-probabilities, {len(similarity_without)} similarities and "
+                         f"{len(special)} special flags")
+    weighted = total = 0.0
+    for lp, sim, is_special in zip(logprobs, similarity_without, special):
+        relevance = 1.0 - sim
+        if is_special or relevance <= 0.0:
+            continue
+        if relevance > 1.0:
+            relevance = 1.0
+        weighted -= lp * relevance
+        total += relevance
+    return weighted / total if total > 0 else 0.0
 
 
 def sentence_sar(sample_probs: Sequence[float], similarity: np.ndarray, *,
@@ -43,15 +65,20 @@ def sentence_sar(sample_probs: Sequence[float], similarity: np.ndarray, *,
 
     sample_probs: (K,) p(s_j | x). similarity: (K, K) g(s_j, s_k) in [0, 1]; its diagonal is ignored.
     """
-    probs = np.asarray(sample_probs, dtype=np.float64)
+    probs = [float(p) for p in sample_probs]
     g = np.asarray(similarity, dtype=np.float64)
     if g.shape != (len(probs), len(probs)):
         raise ValueError(f"similarity must be {len(probs)} x {len(probs)}, got {g.shape}")
     if not temperature > 0:
         raise ValueError("the SAR temperature t must be > 0")
-    relevance = (g * (1.0 - np.eye(len(probs))) * probs[None, :]).sum(axis=1) / temperature
-    per_answer = [-math.log(value) for value in relevance + probs]
-    return float(np.mean(per_answer)), per_answer
+    per_answer = []
+    for j, row in enumerate(g.tolist()):
+        others = 0.0
+        for k, p in enumerate(probs):
+            if k != j:
+                others += row[k] * p
+        per_answer.append(-math.log(others / temperature + probs[j]))
+    return sum(per_answer) / len(per_answer), per_answer
 
 
 def sar(token_sar_values: Sequence[float], similarity: np.ndarray, *,

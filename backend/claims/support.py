@@ -8,6 +8,8 @@ the mean over the K samples; LUQ's answer-level uncertainty is 1 - the mean supp
 """
 from __future__ import annotations
 
+import math
+
 from typing import Sequence
 
 import numpy as np
@@ -23,7 +25,7 @@ def nli_support(entail: np.ndarray, contradict: np.ndarray) -> np.ndarray:
 
 def claim_support(support: np.ndarray) -> list[float]:
     """Each claim's LUQ support (claims,): the mean of its row of the (claims, K) support matrix."""
-    return [float(row.mean()) for row in np.asarray(support, dtype=np.float64)]
+    return [sum(row) / len(row) if row else math.nan for row in np.asarray(support, dtype=np.float64).tolist()]
 
 
 def supported_by(support: np.ndarray, threshold: float) -> list[int]:
@@ -35,4 +37,4 @@ def luq(claim_supports: Sequence[float]) -> float:
     """LUQ's uncertainty of the answer: 1 - the mean of its claims' supports, in [0, 1]."""
     if not claim_supports:
         raise ValueError("the answer has no claims")
-    return 1.0 - float(np.mean(claim_supports))
+    return 1.0 - sum(claim_supports) / len(claim_supports)

@@ -106,6 +106,8 @@ class MethodSpec:
     def check(self, given: Mapping[str, float]) -> dict[str, float]:
         """Every parameter's value as a float: the given ones checked against their ranges, defaults for the rest;
         UserInputError naming the parameter and its range, or the parameters the method has."""
+        if not given:
+            return {p.name: float(p.default) for p in self.parameters}
         return {name: float(value) for name, value in check_parameters(self.parameters, given, self.name).items()}
 
 
@@ -127,7 +129,7 @@ def run_method(spec: MethodSpec, evidence: Evidence, parameters: Mapping[str, fl
     """spec.compute with its parameters checked and defaults filled in; a value that cannot be computed (evidence
     that failed, a ValueError, or a value that is not finite) becomes None with the reason in details["error"]."""
     values = spec.check(parameters)
-    failed = [evidence.failures[name] for name in spec.needs if name in evidence.failures]
+    failed = [evidence.failures[name] for name in spec.needs if name in evidence.failures] if evidence.failures else []
     if failed:
         return MethodResult(None, None, {"error": "; ".join(failed)})
     try:

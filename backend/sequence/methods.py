@@ -114,21 +114,23 @@ def _token_sar(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
 
 
 def _predictive_entropy(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
-    value = samp.predictive_entropy(ev.sample_logprobs)
-    mean_length = max(1.0, float(np.mean([len(t) for t in ev.sample_token_logprobs or []])))
+    sample_logprobs, mean_logprobs = ev.sample_totals_and_means()
+    value = samp.predictive_entropy(sample_logprobs)
+    mean_length = max(1.0, sum(map(len, ev.sample_token_logprobs)) / len(sample_logprobs))
     return MethodResult(value, 1.0 - math.exp(-value / mean_length), {
-        "sample_logprobs": ev.sample_logprobs, "mean_length": mean_length,
-        "length_normalized": samp.predictive_entropy(ev.sample_mean_logprobs)})
+        "sample_logprobs": sample_logprobs, "mean_length": mean_length,
+        "length_normalized": -sum(mean_logprobs) / len(mean_logprobs)})
 
 
 def _semantic_entropy(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
     clusters = ev.clusters or []
-    masses = samp.cluster_masses(samp.sample_weights(ev.sample_mean_logprobs), clusters)
+    sample_logprobs, mean_logprobs = ev.sample_totals_and_means()
+    masses = samp.cluster_masses(samp.sample_weights(mean_logprobs), clusters)
     value = samp.semantic_entropy(masses)
-    return MethodResult(value, value / math.log(_k(ev)), {
+    return MethodResult(value, value / math.log(len(sample_logprobs)), {
         "clusters": clusters, "cluster_masses": masses,
         "discrete": samp.discrete_semantic_entropy(clusters),
-        "monte_carlo_lm_polygraph": samp.monte_carlo_semantic_entropy(ev.sample_logprobs, clusters)})
+        "monte_carlo_lm_polygraph": samp.monte_carlo_semantic_entropy(sample_logprobs, clusters)})
 
 
 def _lexical_similarity(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
@@ -142,15 +144,16 @@ def _num_semantic_sets(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
 
 
 def _eigv(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
-    eigenvalues, _vectors = graph.laplacian_spectrum(ev.affinity)
+    eigenvalues = graph.laplacian_eigenvalues(ev.affinity)
     value = graph.eigenvalue_uncertainty(eigenvalues)
     return MethodResult(value, (value - 1) / (_k(ev) - 1), {"eigenvalues": eigenvalues.tolist()})
 
 
 def _degree(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
-    value = graph.degree_uncertainty(ev.affinity)
-    k = _k(ev)
-    return MethodResult(value, value * k / (k - 1), {"degrees": np.asarray(ev.affinity).sum(axis=1).tolist()})
+    degrees = ev.checked_affinity().sum(axis=1).tolist()
+    value = graph.degree_uncertainty_of(degrees)
+    k = len(degrees)
+    return MethodResult(value, value * k / (k - 1), {"degrees": degrees})
 
 
 def _eccentricity(ev: Evidence, params: Mapping[str, float]) -> MethodResult:
@@ -166,20 +169,22 @@ def _semantic_volume(ev: Evidence, params: Mapping[str, float]) -> MethodResult:
                         {"gram_eigenvalues": np.linalg.eigvalsh(unit @ unit.T).tolist()})
 
 
+def _sample_similarity(ev: Evidence) -> np.ndarray:
+    """The samples' cosine affinity (K, K): as gathered, else from their embeddings."""
+    return ev.sample_similarity if ev.sample_similarity is not None else samp.cosine_affinity(ev.sample_embeddings)
+
+
 def _sentence_sar(ev: Evidence, params: Mapping[str, float]) -> MethodResult:
     probs = [math.exp(lp) for lp in ev.sample_logprobs]
-    value, per_answer = sar_scores.sentence_sar(probs, samp.cosine_affinity(ev.sample_embeddings),
-                                                temperature=params["t"])
+    value, per_answer = sar_scores.sentence_sar(probs, _sample_similarity(ev), temperature=params["t"])
     return MethodResult(value, _logistic(value), {"per_answer": per_answer})
 
 
 def _sar(ev: Evidence, params: Mapping[str, float]) -> MethodResult:
-    token_values = []
-    for logprobs, similarity, special in zip(ev.sample_token_logprobs or [], ev.sample_token_similarity or [],
-                                             ev.sample_special or []):
-        token_values.append(sar_scores.token_sar(logprobs, sar_scores.token_relevance(similarity, special)[1]))
-    value, per_answer = sar_scores.sar(token_values, samp.cosine_affinity(ev.sample_embeddings),
-                                       temperature=params["t"])
+    token_values = [sar_scores.relevance_weighted_surprisal(logprobs, similarity, special)
+                    for logprobs, similarity, special in zip(ev.sample_token_logprobs or [],
+                                                             ev.sample_token_similarity or [], ev.sample_special or [])]
+    value, per_answer = sar_scores.sar(token_values, _sample_similarity(ev), temperature=params["t"])
     return MethodResult(value, _logistic(value), {"per_answer": per_answer, "token_sar_per_answer": token_values})
 
 
@@ -195,14 +200,14 @@ def _cocoa(ev: Evidence, _: Mapping[str, float]) -> MethodResult:
         raise ValueError("the answer was not compared with the samples")
     nll = -gen.sequence_log_probability(ev.logprobs)
     dissimilarity = kern.mean_dissimilarity(ev.answer_similarity)
-    value = kern.cocoa(nll, ev.answer_similarity)
+    value = kern.cocoa_of(nll, dissimilarity)
     return MethodResult(value, 1.0 - math.exp(-value), {
         "answer_similarity": ev.answer_similarity, "mean_similarity": 1.0 - dissimilarity,
         "mean_dissimilarity": dissimilarity, "confidence": "msp", "uncertainty": nll,
         "sequence_probability": math.exp(-nll),
         "variants": {"cocoa_msp": value,
-                     "cocoa_ppl": kern.cocoa(-gen.length_normalized_log_likelihood(ev.logprobs), ev.answer_similarity),
-                     "cocoa_mte": kern.cocoa(gen.mean_token_entropy(ev.entropies), ev.answer_similarity)}})
+                     "cocoa_ppl": kern.cocoa_of(-gen.length_normalized_log_likelihood(ev.logprobs), dissimilarity),
+                     "cocoa_mte": kern.cocoa_of(gen.mean_token_entropy(ev.entropies), dissimilarity)}})
 
 
 def _verbalized(ev: Evidence, _: Mapping[str, float]) -> MethodResult:

@@ -21,7 +21,7 @@ import numpy as np
 from backend.analyses import evidence as ev
 from backend.analyses.generation_scores import excess_kurtosis
 from backend.analyses.meaning_graph import greedy_meaning_clusters, laplacian_spectrum
-from backend.analyses.sample_scores import cluster_masses, sample_weights
+from backend.analyses.sample_scores import cluster_masses, cosine_affinity, sample_weights
 from backend.analyses.sar import token_relevance
 from backend.claims.evidence import gather_claim_alternatives, gather_claim_support, gather_claims
 from backend.claims.methods import claim_rows
@@ -140,6 +140,7 @@ def _gather_samples(run: SequenceRun) -> None:
 
 def _gather_sample_embeddings(run: SequenceRun) -> None:
     run.evidence.sample_embeddings = run.models.embedder.embed(run.evidence.sample_texts).astype(np.float64)
+    run.evidence.sample_similarity = cosine_affinity(run.evidence.sample_embeddings)
 
 
 def _gather_meaning(run: SequenceRun) -> None:
