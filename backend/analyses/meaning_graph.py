@@ -74,11 +74,6 @@ def eigenvalue_uncertainty(eigenvalues: Sequence[float]) -> float:
     return float(sum(max(0.0, 1.0 - value) for value in eigenvalues))
 
 
-def degrees(affinity: np.ndarray) -> np.ndarray:
-    """Each answer's degree, the row sums of the checked affinity (K,)."""
-    return check_affinity(affinity).sum(axis=1)
-
-
 def degree_uncertainty_of(degree: Sequence[float]) -> float:
     """U_Deg = trace(K I - D) / K^2 = 1 - mean degree / K from the degrees (K,): how little the answers agree, in
     [0, (K-1)/K]."""
@@ -88,7 +83,7 @@ def degree_uncertainty_of(degree: Sequence[float]) -> float:
 
 def degree_uncertainty(affinity: np.ndarray) -> float:
     """U_Deg of an affinity (K x K): degree_uncertainty_of its degrees."""
-    return degree_uncertainty_of(degrees(affinity).tolist())
+    return degree_uncertainty_of(check_affinity(affinity).sum(axis=1).tolist())
 
 
 def eccentricity(affinity: np.ndarray, *, threshold: float = ECCENTRICITY_EIGENVALUE_THRESHOLD

@@ -40,25 +40,6 @@ def token_sar(logprobs: Sequence[float], weights: Sequence[float]) -> float:
     return value
 
 
-def relevance_weighted_surprisal(logprobs: Sequence[float], similarity_without: Sequence[float],
-                                 special: Sequence[bool]) -> float:
-    """TokenSAR of one answer from its tokens' log-probabilities, similarities without each token and special
-    flags (T,): token_sar(logprobs, token_relevance(...)'s weights) in one pass, without the lists."""
-    if not len(logprobs) == len(similarity_without) == len(special):
-        raise ValueError(f"{len(logprobs)} log-probabilities, {len(similarity_without)} similarities and "
-                         f"{len(special)} special flags")
-    weighted = total = 0.0
-    for lp, sim, is_special in zip(logprobs, similarity_without, special):
-        relevance = 1.0 - sim
-        if is_special or relevance <= 0.0:
-            continue
-        if relevance > 1.0:
-            relevance = 1.0
-        weighted -= lp * relevance
-        total += relevance
-    return weighted / total if total > 0 else 0.0
-
-
 def sentence_sar(sample_probs: Sequence[float], similarity: np.ndarray, *,
                  temperature: float = DEFAULT_SAR_TEMPERATURE) -> tuple[float, list[float]]:
     """SentenceSAR over K answers: (mean_j E(s_j), [E(s_j)]) in nats, lower when agreeing answers are likely.

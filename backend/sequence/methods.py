@@ -181,7 +181,7 @@ def _sentence_sar(ev: Evidence, params: Mapping[str, float]) -> MethodResult:
 
 
 def _sar(ev: Evidence, params: Mapping[str, float]) -> MethodResult:
-    token_values = [sar_scores.relevance_weighted_surprisal(logprobs, similarity, special)
+    token_values = [sar_scores.token_sar(logprobs, sar_scores.token_relevance(similarity, special)[1])
                     for logprobs, similarity, special in zip(ev.sample_token_logprobs or [],
                                                              ev.sample_token_similarity or [], ev.sample_special or [])]
     value, per_answer = sar_scores.sar(token_values, _sample_similarity(ev), temperature=params["t"])
